@@ -1,0 +1,56 @@
+# Two commands do everything: `make run` and `make test` (see README.md).
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+MANAGE := $(BIN)/python manage.py
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test test-sqlite test-postgres bench install install-test clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: requirements.txt $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-test: requirements.txt requirements-test.txt $(VENV)/.installed
+	$(BIN)/pip install --quiet -r requirements-test.txt
+	touch $@
+
+.env:
+	cp .env.example .env
+
+install: $(VENV)/.installed .env
+
+install-test: $(VENV)/.installed-test
+
+## Install, migrate, load the catalog and demo data, ensure an admin login, then serve the console
+## (with the background worker) until Ctrl-C.
+run: install
+	$(MANAGE) migrate --no-input
+	$(MANAGE) load_catalog
+	$(MANAGE) load_demo
+	$(MANAGE) ensure_admin
+	$(MANAGE) collectstatic --no-input --verbosity 0
+	@echo "Console: http://$(HOST):$(PORT)/admin/   API docs: http://$(HOST):$(PORT)/api/docs/"
+	$(BIN)/python scripts/serve.py --host $(HOST) --port $(PORT)
+
+## The whole suite: on SQLite, then on PostgreSQL (a throwaway server on 127.0.0.1).
+test: install-test .env
+	$(BIN)/pytest
+	scripts/with-postgres.sh $(BIN)/pytest
+
+test-sqlite: install-test .env
+	$(BIN)/pytest
+
+test-postgres: install-test .env
+	scripts/with-postgres.sh $(BIN)/pytest
+
+bench: install-test
+	$(BIN)/python scripts/bench.py
+
+clean:
+	rm -rf $(VENV) var .pytest_cache

@@ -1,0 +1,94 @@
+"""Data sources: how dsar finds, exports and erases a person's data without importing the apps that hold it.
+
+Every app that holds personal data implements :class:`DataSource` and registers an instance from its
+``AppConfig.ready()`` with :func:`register`. dsar only ever talks to the registry.
+
+Erasure runs in three ordered steps (the telephony guide's order matters: the person's records are
+needed to find the tickets holding their data, so tickets are cleaned before the person is deleted):
+
+1. ``TICKETS``: personal data out of every ticket;
+2. ``RECORDS``: the person and their data in every other store (call, monitoring and text history,
+   recordings, analytics…); dsar's own ``Person`` row is deleted last within this step;
+3. ``HISTORY``: the person's personal data out of the history tables.
+
+A source's ``erase`` must be idempotent: called again for a step it already finished (after a crash, or
+on a second run) it changes nothing more and returns zero counts. Sources receive a :class:`Subject`,
+a snapshot of the person's identifiers taken when the erasure started, because the ``Person`` row is
+gone by step 3.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+
+class ErasureStep(enum.IntEnum):
+    TICKETS = 1
+    RECORDS = 2
+    HISTORY = 3
+
+
+@dataclass(frozen=True)
+class Subject:
+    """Who a request is about: enough to find their rows in any store, even after the Person is deleted."""
+
+    person_id: int
+    account_id: int
+    name: str = ""
+    email: str = ""
+    phone: str = ""
+
+
+@dataclass(frozen=True)
+class Retention:
+    """Data a source keeps on purpose after erasure, and the rule that allows it."""
+
+    data_category: str
+    description: str
+    reason: str
+    count: int = 0
+
+
+@dataclass
+class Located:
+    """What a source holds about a subject: record counts by data category slug."""
+
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+@runtime_checkable
+class DataSource(Protocol):
+    #: Stable identifier, stored in erasure progress (e.g. ``"dsar.person"``, ``"recordings"``).
+    key: str
+    #: Human name shown in previews and reports.
+    label: str
+
+    def locate(self, subject: Subject) -> dict[str, int]:
+        """Counts of the subject's records by data category slug (categories with none may be left out)."""
+
+    def export(self, subject: Subject) -> dict[str, list[dict[str, Any]]]:
+        """The subject's records by data category slug, as JSON-serialisable rows."""
+
+    def erase(self, subject: Subject, step: ErasureStep) -> dict[str, int]:
+        """Erase what belongs to ``step``; returns counts by data category. Idempotent."""
+
+    def retained(self, subject: Subject) -> list[Retention]:
+        """What this source keeps after erasure, and why."""
+
+    def blockers(self, subject: Subject) -> list[str]:
+        """Reasons erasure cannot run right now (e.g. the person is on a call); empty when it can."""
+
+
+_registry: dict[str, DataSource] = {}
+
+
+def register(source: DataSource) -> None:
+    """Add a data source; registering the same key again replaces it (app reloads, tests)."""
+    _registry[source.key] = source
+
+
+def registered_sources() -> list[DataSource]:
+    """Every registered source; dsar's own person source comes last, so it deletes the Person after the others."""
+    return sorted(_registry.values(), key=lambda source: source.key == "dsar.person")

@@ -1,0 +1,51 @@
+"""Account-scoped API keys: ``Authorization: Bearer pok_<prefix>_<secret>``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.models import AnonymousUser
+from django.utils import timezone
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from rest_framework import authentication, exceptions
+from rest_framework.request import Request
+
+from residency.models import ApiKey
+
+
+class ApiKeyAuthentication(authentication.BaseAuthentication):
+    """Authenticates an integration by its API key; ``request.auth`` is then the :class:`ApiKey`.
+
+    The request has no user (it is anonymous): what a key may see is decided by its account.
+    """
+
+    keyword = "Bearer"
+
+    def authenticate(self, request: Request) -> tuple[Any, ApiKey] | None:
+        header = authentication.get_authorization_header(request).decode("latin-1")
+        scheme, _, raw_key = header.partition(" ")
+        if scheme != self.keyword or not raw_key.startswith("pok_"):
+            return None
+        prefix = raw_key[4 : 4 + ApiKey.PREFIX_LENGTH]
+        key = ApiKey.objects.active().select_related("account").filter(prefix=prefix).first()
+        if key is None or not key.matches(raw_key.strip()):
+            raise exceptions.AuthenticationFailed("Invalid or revoked API key.")
+        ApiKey.objects.filter(pk=key.pk).update(last_used_at=timezone.now())
+        # Lets the history rows written during this request name the key as their actor.
+        request._request.api_key = key
+        return AnonymousUser(), key
+
+    def authenticate_header(self, request: Request) -> str:
+        return self.keyword
+
+
+class ApiKeyScheme(OpenApiAuthenticationExtension):
+    target_class = "residency.api.authentication.ApiKeyAuthentication"
+    name = "apiKey"
+
+    def get_security_definition(self, auto_schema: Any) -> dict:
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "An account's API key (`pok_…`), created in the admin and shown once.",
+        }

@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+
+
+class ResidencyConfig(AppConfig):
+    name = "residency"
+    verbose_name = "Residency"
+
+    def ready(self) -> None:
+        from simple_history.signals import pre_create_historical_record
+
+        from residency.history import fill_audit_fields
+
+        pre_create_historical_record.connect(fill_audit_fields, dispatch_uid="residency.fill_audit_fields")

@@ -1,0 +1,286 @@
+"""The residency catalog (what the vendor's hosting page states) and the customer accounts."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from residency.history import AuditedHistory
+
+
+class CatalogEntry(models.Model):
+    """Fields every catalog row has: a stable slug the API and the catalog file use, and a position."""
+
+    slug = models.SlugField(max_length=64, unique=True)
+    name = models.CharField(max_length=200)
+    position = models.PositiveIntegerField(default=0, help_text="Order in the catalog file.")
+
+    class Meta:
+        abstract = True
+        ordering = ["position", "slug"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Region(models.Model):
+    code = models.CharField(max_length=8, unique=True, help_text="US, EEA, IND, AU…")
+    name = models.CharField(max_length=100)
+    jurisdiction = models.CharField(
+        max_length=100, help_text="The legal area the region belongs to; leaving it is a transfer."
+    )
+    position = models.PositiveIntegerField(default=0)
+    history = AuditedHistory()
+
+    class Meta:
+        ordering = ["position", "code"]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class Product(CatalogEntry):
+    history = AuditedHistory()
+
+    class Meta(CatalogEntry.Meta):
+        pass
+
+
+class DataCategory(CatalogEntry):
+    definition = models.TextField(blank=True)
+    definition_in_source = models.BooleanField(
+        default=True, help_text="False when the source document names the category without defining it."
+    )
+    purposes = models.JSONField(default=list, blank=True, help_text="What the data is processed for.")
+    is_personal = models.BooleanField(default=True, help_text="Whether the category holds personal data.")
+    history = AuditedHistory()
+
+    class Meta(CatalogEntry.Meta):
+        verbose_name_plural = "data categories"
+
+
+class HostingOffer(models.Model):
+    """One row of the hosting table: where a product's data category can be stored."""
+
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="offers")
+    category = models.ForeignKey(DataCategory, on_delete=models.PROTECT, related_name="offers")
+    regions = models.ManyToManyField(Region, blank=True, related_name="offers")
+    fallback_region = models.ForeignKey(
+        Region,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Where the data is stored for accounts whose home region is not offered.",
+    )
+    documented = models.BooleanField(
+        default=True, help_text="False when the source states no region: reported for review, never guessed."
+    )
+    note = models.TextField(blank=True)
+    position = models.PositiveIntegerField(default=0)
+    history = AuditedHistory(m2m_fields=[regions])
+
+    class Meta:
+        ordering = ["product__position", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["product", "category"], name="hosting_offer_unique_product_category"),
+            models.CheckConstraint(
+                condition=Q(documented=False, fallback_region__isnull=True)
+                | Q(documented=True, fallback_region__isnull=False),
+                name="hosting_offer_fallback_iff_documented",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product} · {self.category}"
+
+
+class TransientRoute(models.Model):
+    """Data generated in one region, held there for a while, then routed to where it is stored."""
+
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="routes")
+    category = models.ForeignKey(DataCategory, on_delete=models.PROTECT, related_name="routes")
+    generated_in = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="+")
+    held_minutes = models.PositiveIntegerField()
+    routed_to = models.ForeignKey(
+        Region, on_delete=models.PROTECT, related_name="+", help_text="Applies to accounts homed in this region."
+    )
+    note = models.TextField(blank=True)
+    history = AuditedHistory()
+
+    class Meta:
+        ordering = ["product__position", "category__position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["product", "category", "generated_in", "routed_to"], name="transient_route_unique"
+            ),
+            models.CheckConstraint(condition=Q(held_minutes__gt=0), name="transient_route_minutes_positive"),
+            models.CheckConstraint(
+                condition=~Q(generated_in=models.F("routed_to")), name="transient_route_between_two_regions"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product} · {self.category}: {self.generated_in} {self.held_minutes} min → {self.routed_to}"
+
+
+class RetentionRule(CatalogEntry):
+    """Where backups or logs of stored data are kept, and for how long."""
+
+    class Kind(models.TextChoices):
+        BACKUP = "backup", "Backups"
+        LOG = "log", "Logs"
+
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    products = models.ManyToManyField(Product, blank=True, help_text="Empty: every product.")
+    storage_regions = models.ManyToManyField(
+        Region, blank=True, related_name="+", help_text="Applies to data stored in these regions; empty: every region."
+    )
+    kept_in = models.ForeignKey(
+        Region,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Empty: in the region where the data is stored.",
+    )
+    days = models.PositiveIntegerField(null=True, blank=True, help_text="Empty: the source states no period.")
+    note = models.TextField(blank=True)
+    history = AuditedHistory(m2m_fields=[products, storage_regions])
+
+    class Meta(CatalogEntry.Meta):
+        constraints = [models.CheckConstraint(condition=Q(days__isnull=True) | Q(days__gt=0), name="retention_days_positive")]
+
+
+class Integration(CatalogEntry):
+    """A third-party integration, marketplace app or custom app an account can enable."""
+
+    class Kind(models.TextChoices):
+        MARKETPLACE_APP = "marketplace_app", "Marketplace app"
+        THIRD_PARTY = "third_party", "Third-party integration"
+        CUSTOM_APP = "custom_app", "Custom app"
+
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    products = models.ManyToManyField(Product, blank=True, help_text="Available for these products; empty: all.")
+    categories = models.ManyToManyField(DataCategory, blank=True, help_text="The data categories it touches.")
+    processing_regions = models.ManyToManyField(
+        Region, blank=True, related_name="+", help_text="Where it processes data; empty: not stated."
+    )
+    note = models.TextField(blank=True)
+    history = AuditedHistory(m2m_fields=[products, categories, processing_regions])
+
+
+class SubProcessor(CatalogEntry):
+    purpose = models.CharField(max_length=300)
+    products = models.ManyToManyField(Product, blank=True, help_text="Used for these products; empty: all.")
+    categories = models.ManyToManyField(DataCategory, blank=True, help_text="The data categories it processes.")
+    regions = models.ManyToManyField(Region, blank=True, related_name="+", help_text="Empty: not stated.")
+    in_storage_region = models.BooleanField(
+        default=False, help_text="Processes the data inside the account's storage region."
+    )
+    note = models.TextField(blank=True)
+    history = AuditedHistory(m2m_fields=[products, categories, regions])
+
+
+class CatalogLoad(models.Model):
+    """One load of the catalog file that changed something: the evidence of which catalog was in force."""
+
+    version = models.CharField(max_length=50)
+    source = models.CharField(max_length=300)
+    sha256 = models.CharField(max_length=64)
+    changes = models.JSONField(default=dict, help_text="Counts of created, updated and deleted rows by kind.")
+    loaded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-loaded_at"]
+        get_latest_by = "loaded_at"
+
+    def __str__(self) -> str:
+        return f"catalog {self.version} ({self.loaded_at:%Y-%m-%d %H:%M})"
+
+
+class Account(models.Model):
+    class Plan(models.TextChoices):
+        TEAM = "team", "Team"
+        GROWTH = "growth", "Growth"
+        PROFESSIONAL = "professional", "Professional"
+        ENTERPRISE = "enterprise", "Enterprise"
+
+    name = models.CharField(max_length=200, unique=True)
+    home_region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="accounts")
+    plan = models.CharField(max_length=20, choices=Plan.choices, default=Plan.TEAM)
+    products = models.ManyToManyField(Product, blank=True, related_name="accounts")
+    integrations = models.ManyToManyField(Integration, blank=True, related_name="accounts")
+    custom_mailbox = models.BooleanField(default=False, help_text="The account receives email on its own mailbox.")
+    created_at = models.DateTimeField(default=timezone.now)
+    history = AuditedHistory(m2m_fields=[products, integrations])
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def has_plan_at_least(self, plan: str) -> bool:
+        """Whether the account's plan is ``plan`` or a higher one (team < growth < professional < enterprise)."""
+        order = list(self.Plan.values)
+        return order.index(self.plan) >= order.index(plan)
+
+
+class ApiKeyQuerySet(models.QuerySet):
+    def active(self) -> ApiKeyQuerySet:
+        return self.filter(revoked_at__isnull=True)
+
+
+class ApiKey(models.Model):
+    """A key an integration uses to call the API on behalf of one account.
+
+    Only a SHA-256 digest of the key is stored (the key is 256 random bits, so a slow password hash
+    buys nothing); the key itself is shown once, when it is created.
+    """
+
+    PREFIX_LENGTH = 8
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="api_keys")
+    name = models.CharField(max_length=100, help_text="What uses the key, e.g. 'intake form'.")
+    prefix = models.CharField(max_length=PREFIX_LENGTH, unique=True, editable=False)
+    digest = models.CharField(max_length=64, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, editable=False, related_name="+"
+    )
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    history = AuditedHistory(excluded_fields=["last_used_at"])
+
+    objects = ApiKeyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "API key"
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def label(self) -> str:
+        """How the key appears as an actor in history: its prefix, name and account."""
+        return f"api-key {self.prefix} ({self.name}, {self.account.name})"
+
+    @staticmethod
+    def digest_of(raw_key: str) -> str:
+        return hashlib.sha256(raw_key.encode()).hexdigest()
+
+    @staticmethod
+    def generate() -> tuple[str, str]:
+        """A new (prefix, raw key) pair; the raw key reads ``pok_<prefix>_<secret>``."""
+        prefix = secrets.token_hex(ApiKey.PREFIX_LENGTH // 2)
+        return prefix, f"pok_{prefix}_{secrets.token_urlsafe(32)}"
+
+    def matches(self, raw_key: str) -> bool:
+        return secrets.compare_digest(self.digest, self.digest_of(raw_key))

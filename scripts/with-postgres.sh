@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Runs a command with DATABASE_URL pointing at a throwaway PostgreSQL server on 127.0.0.1.
+# Installs Debian's PostgreSQL first when it is missing (as root). The server and its data are
+# removed when the command ends, whatever its outcome.
+set -euo pipefail
+
+find_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1; }
+
+PG_BIN=$(find_bin || true)
+if [ -z "$PG_BIN" ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "PostgreSQL is not installed; run: sudo apt-get install -y postgresql" >&2
+    exit 1
+  fi
+  echo "Installing PostgreSQL (Debian package)…"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+  PG_BIN=$(find_bin)
+fi
+
+# initdb refuses to run as root: run the server as the `postgres` user the package creates.
+as_pg() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+
+DIR=$(mktemp -d)
+chmod 755 "$DIR"
+[ "$(id -u)" -eq 0 ] && chown postgres "$DIR"
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+
+cleanup() {
+  as_pg "$PG_BIN/pg_ctl" -D "$DIR/data" -m immediate stop >/dev/null 2>&1 || true
+  rm -rf "$DIR"
+}
+trap cleanup EXIT
+
+as_pg "$PG_BIN/initdb" -D "$DIR/data" -U privacy --auth=trust -E UTF8 >/dev/null
+as_pg "$PG_BIN/pg_ctl" -D "$DIR/data" -l "$DIR/server.log" -w \
+  -o "-c listen_addresses=127.0.0.1 -p $PORT -k $DIR -c fsync=off -c synchronous_commit=off -c full_page_writes=off" start >/dev/null
+
+echo "PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}') on 127.0.0.1:$PORT"
+DATABASE_URL="postgres://privacy@127.0.0.1:$PORT/postgres" "$@"

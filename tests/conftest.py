@@ -1,0 +1,13 @@
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: Any, django_db_blocker: Any) -> None:
+    """Every test database starts with the real catalog loaded: it is reference data, like migrations."""
+    with django_db_blocker.unblock():
+        call_command("load_catalog", verbosity=0)
