@@ -1,0 +1,469 @@
+"""Reads the catalog file, validates it whole, and syncs the database to it.
+
+The file is parsed and checked completely before anything is written: an unknown region, a missing
+field or a negative duration is reported with the file, the entry and the field, and the database
+is left exactly as it was. Syncing updates only what differs, so a second load changes nothing (and
+writes no history rows).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tomllib
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from django.db import models, transaction
+from django.db.models import ProtectedError
+
+from residency.models import (
+    CatalogLoad,
+    DataCategory,
+    HostingOffer,
+    Integration,
+    Product,
+    Region,
+    RetentionRule,
+    SubProcessor,
+    TransientRoute,
+)
+
+
+class CatalogError(Exception):
+    """The catalog file cannot be loaded; the message names the file, entry and field."""
+
+
+@dataclass
+class Row:
+    """One database row the file asks for: lookup key, plain fields, many-to-many fields."""
+
+    label: str
+    key: dict[str, Any]
+    fields: dict[str, Any] = field(default_factory=dict)
+    m2m: dict[str, list[Any]] = field(default_factory=dict)
+
+
+@dataclass
+class CatalogSpec:
+    path: Path
+    version: str
+    sha256: str
+    regions: list[Row]
+    products: list[Row]
+    categories: list[Row]
+    hosting: list[Row]
+    routes: list[Row]
+    retention: list[Row]
+    integrations: list[Row]
+    sub_processors: list[Row]
+
+
+@dataclass
+class CatalogChanges:
+    version: str
+    lines: list[str] = field(default_factory=list)
+    counts: Counter = field(default_factory=Counter)
+
+    def add(self, action: str, kind: str, label: str, detail: str = "") -> None:
+        self.counts[f"{kind}.{action}"] += 1
+        self.lines.append(f"{action} {kind} {label}{': ' + detail if detail else ''}")
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.lines)
+
+
+class _Reader:
+    """Typed access to one entry of the file, with errors that say where."""
+
+    def __init__(self, path: Path, section: str, index: int, entry: Any, errors: list[str]) -> None:
+        self.errors = errors
+        self.where = f"{path.name}: {section}[{index}]"
+        self.entry = entry if isinstance(entry, dict) else {}
+        if not isinstance(entry, dict):
+            self.fail("", "must be a table")
+        for name in ("slug", "code", "product"):
+            if isinstance(self.entry.get(name), str):
+                self.where += f" ({name} {self.entry[name]!r})"
+                break
+
+    def fail(self, name: str, message: str) -> None:
+        self.errors.append(f"{self.where}: field '{name}': {message}" if name else f"{self.where}: {message}")
+
+    def str(self, name: str, *, required: bool = True, default: str = "") -> str:
+        value = self.entry.get(name)
+        if value is None:
+            if required:
+                self.fail(name, "is required")
+            return default
+        if not isinstance(value, str) or (required and not value.strip()):
+            self.fail(name, "must be a non-empty string" if required else "must be a string")
+            return default
+        return value.strip()
+
+    def bool(self, name: str, default: bool) -> bool:
+        value = self.entry.get(name, default)
+        if not isinstance(value, bool):
+            self.fail(name, "must be true or false")
+            return default
+        return value
+
+    def int(self, name: str, *, required: bool = True) -> int | None:
+        value = self.entry.get(name)
+        if value is None:
+            if required:
+                self.fail(name, "is required")
+            return None
+        if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+            self.fail(name, f"must be a positive whole number, not {value!r}")
+            return None
+        return value
+
+    def str_list(self, name: str, *, required: bool = False) -> list[str]:
+        value = self.entry.get(name)
+        if value is None:
+            if required:
+                self.fail(name, "is required")
+            return []
+        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+            self.fail(name, "must be a list of strings")
+            return []
+        if required and not value:
+            self.fail(name, "must not be empty")
+        return value
+
+    def refs(self, name: str, known: set[str], what: str, *, required: bool = False) -> list[str]:
+        values = self.str_list(name, required=required)
+        for value in values:
+            if value not in known:
+                self.fail(name, f"unknown {what} {value!r}")
+        return [value for value in values if value in known]
+
+    def ref(self, name: str, known: set[str], what: str, *, required: bool = True) -> str | None:
+        value = self.str(name, required=required)
+        if not value:
+            return None
+        if value not in known:
+            self.fail(name, f"unknown {what} {value!r}")
+            return None
+        return value
+
+    def check_unknown_fields(self, allowed: set[str]) -> None:
+        for name in sorted(set(self.entry) - allowed):
+            self.fail(name, "is not a known field")
+
+
+def _section(path: Path, data: dict[str, Any], name: str, errors: list[str]) -> list[Any]:
+    value = data.get(name, [])
+    if not isinstance(value, list):
+        errors.append(f"{path.name}: '{name}' must be an array of tables ([[{name}]])")
+        return []
+    return value
+
+
+def parse_catalog(path: Path) -> CatalogSpec:
+    """Read and validate the whole file. Raises :class:`CatalogError` listing every problem found."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise CatalogError(f"{path}: cannot be read ({exc.strerror})") from exc
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise CatalogError(f"{path.name}: not valid TOML ({exc})") from exc
+
+    errors: list[str] = []
+    version = data.get("version")
+    if not isinstance(version, str) or not version.strip():
+        errors.append(f"{path.name}: field 'version': is required")
+        version = ""
+
+    def readers(section: str, allowed: set[str]) -> list[_Reader]:
+        result = [_Reader(path, section, i, entry, errors) for i, entry in enumerate(_section(path, data, section, errors))]
+        for reader in result:
+            reader.check_unknown_fields(allowed)
+        return result
+
+    def unique(rows: list[Row], section: str) -> list[Row]:
+        seen: set[str] = set()
+        for row in rows:
+            if row.label in seen:
+                errors.append(f"{path.name}: {section}: {row.label!r} appears twice")
+            seen.add(row.label)
+        return rows
+
+    regions = unique(
+        [
+            Row(label=code, key={"code": code}, fields={"name": r.str("name"), "jurisdiction": r.str("jurisdiction"), "position": i})
+            for i, r in enumerate(readers("regions", {"code", "name", "jurisdiction"}))
+            if (code := r.str("code"))
+        ],
+        "regions",
+    )
+    region_codes = {row.label for row in regions}
+
+    products = unique(
+        [
+            Row(label=slug, key={"slug": slug}, fields={"name": r.str("name"), "position": i})
+            for i, r in enumerate(readers("products", {"slug", "name"}))
+            if (slug := r.str("slug"))
+        ],
+        "products",
+    )
+    product_slugs = {row.label for row in products}
+
+    categories = []
+    for i, r in enumerate(readers("categories", {"slug", "name", "definition", "definition_in_source", "purposes", "personal"})):
+        slug = r.str("slug")
+        in_source = r.bool("definition_in_source", True)
+        definition = r.str("definition", required=in_source)
+        fields = {
+            "name": r.str("name"),
+            "definition": definition,
+            "definition_in_source": in_source,
+            "purposes": r.str_list("purposes", required=True),
+            "is_personal": r.bool("personal", True),
+            "position": i,
+        }
+        if slug:
+            categories.append(Row(label=slug, key={"slug": slug}, fields=fields))
+    unique(categories, "categories")
+    category_slugs = {row.label for row in categories}
+
+    hosting: list[Row] = []
+    for i, r in enumerate(readers("hosting", {"product", "categories", "regions", "fallback", "documented", "note"})):
+        product = r.ref("product", product_slugs, "product")
+        documented = r.bool("documented", True)
+        offered = r.refs("regions", region_codes, "region", required=documented)
+        if not documented and r.entry.get("regions"):
+            r.fail("regions", "must be left out when documented = false (the source states no region)")
+        fallback = r.ref("fallback", region_codes, "region", required=False) if "fallback" in r.entry else None
+        if fallback and fallback not in offered:
+            r.fail("fallback", f"{fallback!r} is not one of the offered regions")
+        if documented and offered and not fallback:
+            fallback = offered[0]
+        for category in r.refs("categories", category_slugs, "category", required=True):
+            if product:
+                hosting.append(
+                    Row(
+                        label=f"{product}/{category}",
+                        key={"product": product, "category": category},
+                        fields={"documented": documented, "fallback_region": fallback, "note": r.str("note", required=False), "position": i},
+                        m2m={"regions": offered},
+                    )
+                )
+    unique(hosting, "hosting")
+
+    routes: list[Row] = []
+    for r in readers("routes", {"products", "category", "generated_in", "held_minutes", "routed_to", "note"}):
+        category = r.ref("category", category_slugs, "category")
+        generated_in = r.ref("generated_in", region_codes, "region")
+        routed_to = r.ref("routed_to", region_codes, "region")
+        minutes = r.int("held_minutes")
+        if generated_in and generated_in == routed_to:
+            r.fail("routed_to", "must differ from generated_in")
+        for product in r.refs("products", product_slugs, "product", required=True):
+            if category and generated_in and routed_to:
+                routes.append(
+                    Row(
+                        label=f"{product}/{category}/{generated_in}>{routed_to}",
+                        key={"product": product, "category": category, "generated_in": generated_in, "routed_to": routed_to},
+                        fields={"held_minutes": minutes, "note": r.str("note", required=False)},
+                    )
+                )
+    unique(routes, "routes")
+
+    retention = []
+    for i, r in enumerate(readers("retention", {"slug", "name", "kind", "products", "storage_regions", "kept_in", "days", "note"})):
+        slug = r.str("slug")
+        kind = r.str("kind")
+        if kind and kind not in RetentionRule.Kind.values:
+            r.fail("kind", f"must be one of {', '.join(RetentionRule.Kind.values)}, not {kind!r}")
+        fields = {
+            "name": r.str("name"),
+            "kind": kind,
+            "kept_in": r.ref("kept_in", region_codes, "region", required=False),
+            "days": r.int("days", required=False),
+            "note": r.str("note", required=False),
+            "position": i,
+        }
+        m2m = {
+            "products": r.refs("products", product_slugs, "product"),
+            "storage_regions": r.refs("storage_regions", region_codes, "region"),
+        }
+        if slug:
+            retention.append(Row(label=slug, key={"slug": slug}, fields=fields, m2m=m2m))
+    unique(retention, "retention")
+
+    integrations = []
+    for i, r in enumerate(readers("integrations", {"slug", "name", "kind", "products", "categories", "processing_regions", "note"})):
+        slug = r.str("slug")
+        kind = r.str("kind")
+        if kind and kind not in Integration.Kind.values:
+            r.fail("kind", f"must be one of {', '.join(Integration.Kind.values)}, not {kind!r}")
+        fields = {"name": r.str("name"), "kind": kind, "note": r.str("note", required=False), "position": i}
+        m2m = {
+            "products": r.refs("products", product_slugs, "product"),
+            "categories": r.refs("categories", category_slugs, "category", required=True),
+            "processing_regions": r.refs("processing_regions", region_codes, "region"),
+        }
+        if slug:
+            integrations.append(Row(label=slug, key={"slug": slug}, fields=fields, m2m=m2m))
+    unique(integrations, "integrations")
+
+    sub_processors = []
+    for i, r in enumerate(
+        readers("sub_processors", {"slug", "name", "purpose", "products", "categories", "regions", "in_storage_region", "note"})
+    ):
+        slug = r.str("slug")
+        fields = {
+            "name": r.str("name"),
+            "purpose": r.str("purpose"),
+            "in_storage_region": r.bool("in_storage_region", False),
+            "note": r.str("note", required=False),
+            "position": i,
+        }
+        m2m = {
+            "products": r.refs("products", product_slugs, "product"),
+            "categories": r.refs("categories", category_slugs, "category"),
+            "regions": r.refs("regions", region_codes, "region"),
+        }
+        if slug:
+            sub_processors.append(Row(label=slug, key={"slug": slug}, fields=fields, m2m=m2m))
+    unique(sub_processors, "sub_processors")
+
+    for section in sorted(set(data) - {"version", "source", "regions", "products", "categories", "hosting", "routes", "retention", "integrations", "sub_processors"}):
+        errors.append(f"{path.name}: '{section}' is not a known section")
+    if errors:
+        raise CatalogError("\n".join(errors))
+    return CatalogSpec(
+        path=path,
+        version=version,
+        sha256=hashlib.sha256(raw).hexdigest(),
+        regions=regions,
+        products=products,
+        categories=categories,
+        hosting=hosting,
+        routes=routes,
+        retention=retention,
+        integrations=integrations,
+        sub_processors=sub_processors,
+    )
+
+
+class _Rollback(Exception):
+    pass
+
+
+# (kind, model, spec attribute, {key or field name: model referenced by slug/code})
+_KINDS: list[tuple[str, type[models.Model], str, dict[str, type[models.Model]]]] = [
+    ("region", Region, "regions", {}),
+    ("product", Product, "products", {}),
+    ("category", DataCategory, "categories", {}),
+    ("hosting", HostingOffer, "hosting", {"product": Product, "category": DataCategory, "fallback_region": Region, "regions": Region}),
+    ("route", TransientRoute, "routes", {"product": Product, "category": DataCategory, "generated_in": Region, "routed_to": Region}),
+    ("retention", RetentionRule, "retention", {"products": Product, "storage_regions": Region, "kept_in": Region}),
+    ("integration", Integration, "integrations", {"products": Product, "categories": DataCategory, "processing_regions": Region}),
+    (
+        "sub-processor",
+        SubProcessor,
+        "sub_processors",
+        {"products": Product, "categories": DataCategory, "regions": Region},
+    ),
+]
+
+
+def catalog_load(*, spec: CatalogSpec, dry_run: bool = False) -> CatalogChanges:
+    """Make the database match ``spec``: create, update and delete rows; record the load when it changed anything.
+
+    With ``dry_run`` the same work is done and then rolled back, so the changes reported are exact.
+    A row still used elsewhere (a region an account is homed in, say) is not deleted: the load fails
+    with a :class:`CatalogError` naming it, and nothing is written.
+    """
+    changes = CatalogChanges(version=spec.version)
+    try:
+        with transaction.atomic():
+            _sync_all(spec, changes)
+            if changes.changed:
+                CatalogLoad.objects.create(
+                    version=spec.version, source=spec.path.name, sha256=spec.sha256, changes=dict(changes.counts)
+                )
+            if dry_run:
+                raise _Rollback
+    except _Rollback:
+        pass
+    return changes
+
+
+def _sync_all(spec: CatalogSpec, changes: CatalogChanges) -> None:
+    resolved: dict[type[models.Model], dict[str, models.Model]] = {}
+    kept: dict[str, set[int]] = {}
+    for kind, model, attribute, references in _KINDS:
+        by_key = {}
+        for row in getattr(spec, attribute):
+            obj = _sync_row(kind, model, row, references, resolved, changes)
+            by_key[row.label] = obj
+        # Regions, products and categories are referenced by code/slug, which is their label.
+        resolved[model] = by_key
+        kept[kind] = {obj.pk for obj in by_key.values()}
+    # Deletions run in reverse order, so offers go before the categories they point to.
+    for kind, model, _attribute, _references in reversed(_KINDS):
+        for obj in model.objects.exclude(pk__in=kept[kind]):
+            label = str(obj)
+            try:
+                obj.delete()
+            except ProtectedError as exc:
+                users = sorted({str(item) for item in exc.protected_objects})[:5]
+                raise CatalogError(
+                    f"{spec.path.name}: {kind} {label!r} is no longer in the file but is still used by: {', '.join(users)}"
+                ) from exc
+            changes.add("deleted", kind, label)
+
+
+def _sync_row(
+    kind: str,
+    model: type[models.Model],
+    row: Row,
+    references: dict[str, type[models.Model]],
+    resolved: dict[type[models.Model], dict[str, models.Model]],
+    changes: CatalogChanges,
+) -> models.Model:
+    def resolve(name: str, value: Any) -> Any:
+        target = references.get(name)
+        if target is None or value is None:
+            return value
+        return resolved[target][value]
+
+    key = {name: resolve(name, value) for name, value in row.key.items()}
+    wanted = {name: resolve(name, value) for name, value in row.fields.items()}
+    obj = model.objects.filter(**key).first()
+    created = obj is None
+    changed_fields = []
+    reason = f"catalog {changes.version}"
+    if created:
+        obj = model(**key, **wanted)
+        obj._change_reason = reason
+        obj.save()
+    else:
+        changed_fields = [name for name, value in wanted.items() if getattr(obj, name) != value]
+        if changed_fields:
+            for name in changed_fields:
+                setattr(obj, name, wanted[name])
+            obj._change_reason = reason
+            obj.save()
+    for name, values in row.m2m.items():
+        target = references[name]
+        wanted_pks = {resolved[target][value].pk for value in values}
+        manager = getattr(obj, name)
+        if created or set(manager.values_list("pk", flat=True)) != wanted_pks:
+            obj._change_reason = reason
+            manager.set(wanted_pks)
+            if not created:
+                changed_fields.append(name)
+    if created:
+        changes.add("created", kind, row.label)
+    elif changed_fields:
+        changes.add("updated", kind, row.label, ", ".join(f for f in changed_fields if f != "position") or "order")
+    return obj

@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from residency.catalog.loader import CatalogError, catalog_load, parse_catalog
+
+
+class Command(BaseCommand):
+    help = (
+        "Loads the residency catalog file (regions, products, data categories, the hosting table, transient "
+        "routes, backup and log retention, integrations, sub-processors) and makes the database match it: "
+        "rows are created, updated or deleted; a second load changes nothing. The whole file is validated "
+        "first and loaded in one transaction: any error names the file, entry and field, and writes nothing. "
+        "Without PATH, reads RESIDENCY_CATALOG_PATH."
+    )
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("path", nargs="?", help="Catalog file (TOML). Default: the repository's catalog.")
+        parser.add_argument("--dry-run", action="store_true", help="Print what would change and write nothing.")
+
+    def handle(self, *args: Any, path: str | None, dry_run: bool, verbosity: int, **options: Any) -> None:
+        catalog_path = Path(path) if path else Path(settings.RESIDENCY_CATALOG_PATH)
+        try:
+            spec = parse_catalog(catalog_path)
+            changes = catalog_load(spec=spec, dry_run=dry_run)
+        except CatalogError as exc:
+            raise CommandError(f"Catalog not loaded; nothing was changed.\n{exc}") from exc
+
+        if verbosity >= 2 or (dry_run and verbosity >= 1):
+            for line in changes.lines:
+                self.stdout.write(f"  {line}")
+        prefix = "Dry run: would apply" if dry_run else "Applied"
+        if not changes.changed:
+            self.stdout.write(f"Catalog {spec.version} ({catalog_path.name}) is already loaded: nothing changed.")
+            return
+        summary = ", ".join(f"{count} {name}" for name, count in sorted(changes.counts.items()))
+        self.stdout.write(self.style.SUCCESS(f"{prefix} catalog {spec.version}: {len(changes.lines)} changes ({summary})."))
