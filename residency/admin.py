@@ -1,0 +1,270 @@
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+from simple_history.admin import SimpleHistoryAdmin
+
+from residency.engine import account_residency_report
+from residency.models import (
+    Account,
+    ApiKey,
+    CatalogLoad,
+    DataCategory,
+    HostingOffer,
+    Integration,
+    Product,
+    Region,
+    RetentionRule,
+    SubProcessor,
+    TransientRoute,
+)
+from residency.services import api_key_create, api_key_revoke, check_integrations
+
+
+class HistoryAdmin(SimpleHistoryAdmin):
+    """Every model's admin shows its history with who made each change and from where."""
+
+    history_list_display = ["history_origin", "history_username", "history_change_reason"]
+
+
+@admin.register(Region)
+class RegionAdmin(HistoryAdmin):
+    list_display = ["code", "name", "jurisdiction"]
+    search_fields = ["code", "name", "jurisdiction"]
+
+
+@admin.register(Product)
+class ProductAdmin(HistoryAdmin):
+    list_display = ["name", "slug"]
+    search_fields = ["name", "slug"]
+
+
+@admin.register(DataCategory)
+class DataCategoryAdmin(HistoryAdmin):
+    list_display = ["name", "slug", "is_personal", "definition_in_source", "definition"]
+    list_filter = ["is_personal", "definition_in_source", "offers__product"]
+    search_fields = ["name", "slug", "definition"]
+
+
+@admin.register(HostingOffer)
+class HostingOfferAdmin(HistoryAdmin):
+    list_display = ["product", "category", "offered_regions", "fallback_region", "documented"]
+    list_filter = ["product", "regions", "documented"]
+    search_fields = ["product__name", "category__name", "category__slug", "note"]
+    filter_horizontal = ["regions"]
+    change_list_template = "admin/residency/hostingoffer/change_list.html"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return super().get_queryset(request).select_related("product", "category", "fallback_region").prefetch_related("regions")
+
+    @admin.display(description="regions offered")
+    def offered_regions(self, offer: HostingOffer) -> str:
+        return ", ".join(region.code for region in offer.regions.all()) or "not stated"
+
+    def get_urls(self) -> list:
+        return [
+            path("matrix/", self.admin_site.admin_view(self.matrix_view), name="residency_hosting_matrix"),
+            *super().get_urls(),
+        ]
+
+    def matrix_view(self, request: HttpRequest) -> HttpResponse:
+        """The catalog as the source document's table: one row per row of the file, regions as columns."""
+        regions = list(Region.objects.all())
+        offers = HostingOffer.objects.select_related("product", "category").prefetch_related("regions")
+        rows: OrderedDict[tuple[int, int], dict[str, Any]] = OrderedDict()
+        for offer in offers.order_by("product__position", "position", "category__position"):
+            row = rows.setdefault(
+                (offer.product_id, offer.position),
+                {"product": offer.product, "categories": [], "offer": offer, "regions": {r.code for r in offer.regions.all()}},
+            )
+            row["categories"].append(offer.category)
+        routes = TransientRoute.objects.select_related("product", "category", "generated_in", "routed_to")
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Hosting matrix",
+            "opts": self.model._meta,
+            "regions": regions,
+            "rows": [
+                {**row, "cells": [region.code in row["regions"] for region in regions]} for row in rows.values()
+            ],
+            "routes": routes,
+            "retention": RetentionRule.objects.select_related("kept_in").prefetch_related("products", "storage_regions"),
+            "integrations": Integration.objects.prefetch_related("products", "categories", "processing_regions"),
+            "sub_processors": SubProcessor.objects.prefetch_related("products", "regions"),
+            "catalog_load": CatalogLoad.objects.first(),
+        }
+        return TemplateResponse(request, "admin/residency/hosting_matrix.html", context)
+
+
+@admin.register(TransientRoute)
+class TransientRouteAdmin(HistoryAdmin):
+    list_display = ["product", "category", "generated_in", "held_minutes", "routed_to"]
+    list_filter = ["product", "generated_in", "routed_to"]
+    search_fields = ["product__name", "category__name", "note"]
+
+
+@admin.register(RetentionRule)
+class RetentionRuleAdmin(HistoryAdmin):
+    list_display = ["name", "kind", "kept_in", "days"]
+    list_filter = ["kind", "products", "storage_regions"]
+    search_fields = ["name", "slug", "note"]
+    filter_horizontal = ["products", "storage_regions"]
+
+
+@admin.register(Integration)
+class IntegrationAdmin(HistoryAdmin):
+    list_display = ["name", "slug", "kind"]
+    list_filter = ["kind", "products"]
+    search_fields = ["name", "slug", "note"]
+    filter_horizontal = ["products", "categories", "processing_regions"]
+
+
+@admin.register(SubProcessor)
+class SubProcessorAdmin(HistoryAdmin):
+    list_display = ["name", "purpose", "in_storage_region"]
+    list_filter = ["in_storage_region", "products", "regions"]
+    search_fields = ["name", "slug", "purpose"]
+    filter_horizontal = ["products", "categories", "regions"]
+
+
+@admin.register(CatalogLoad)
+class CatalogLoadAdmin(admin.ModelAdmin):
+    list_display = ["version", "loaded_at", "source", "sha256"]
+    readonly_fields = ["version", "source", "sha256", "changes", "loaded_at"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class AccountForm(forms.ModelForm):
+    class Meta:
+        model = Account
+        fields = ["name", "home_region", "plan", "products", "integrations", "custom_mailbox"]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        try:
+            check_integrations(cleaned.get("products") or [], cleaned.get("integrations") or [])
+        except ValidationError as exc:
+            raise ValidationError(exc.message_dict["integrations"][0]) from exc
+        return cleaned
+
+
+class ApiKeyInline(admin.TabularInline):
+    model = ApiKey
+    extra = 0
+    fields = ["name", "prefix", "created_at", "created_by", "last_used_at", "revoked_at"]
+    readonly_fields = fields
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Account)
+class AccountAdmin(HistoryAdmin):
+    form = AccountForm
+    list_display = ["name", "home_region", "plan", "product_list", "residency_link"]
+    list_filter = ["home_region", "plan", "products", "integrations", "custom_mailbox"]
+    search_fields = ["name"]
+    filter_horizontal = ["products", "integrations"]
+    inlines = [ApiKeyInline]
+    change_form_template = "admin/residency/account/change_form.html"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return super().get_queryset(request).select_related("home_region").prefetch_related("products")
+
+    @admin.display(description="products")
+    def product_list(self, account: Account) -> str:
+        return ", ".join(product.name for product in account.products.all())
+
+    @admin.display(description="residency")
+    def residency_link(self, account: Account) -> str:
+        return format_html('<a href="{}">Residency report</a>', reverse("admin:residency_account_residency", args=[account.pk]))
+
+    def get_urls(self) -> list:
+        return [
+            path("<int:pk>/residency/", self.admin_site.admin_view(self.residency_view), name="residency_account_residency"),
+            *super().get_urls(),
+        ]
+
+    def residency_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        account = get_object_or_404(Account.objects.select_related("home_region"), pk=pk)
+        if not self.has_view_permission(request, account):
+            raise PermissionDenied
+        report = account_residency_report(account=account)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Residency of {account.name}",
+            "opts": self.model._meta,
+            "original": account,
+            "report": report,
+            "transfer_count": sum(1 for entry in report.entries if entry.transfer),
+        }
+        return TemplateResponse(request, "admin/residency/account/residency.html", context)
+
+
+class ApiKeyAddForm(forms.ModelForm):
+    class Meta:
+        model = ApiKey
+        fields = ["account", "name"]
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(HistoryAdmin):
+    list_display = ["name", "account", "prefix", "created_at", "created_by", "last_used_at", "status"]
+    list_filter = ["account", ("revoked_at", admin.EmptyFieldListFilter)]
+    search_fields = ["name", "prefix", "account__name"]
+    readonly_fields = ["account", "name", "prefix", "created_at", "created_by", "last_used_at", "revoked_at"]
+    actions = ["revoke"]
+
+    def get_form(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> type[forms.ModelForm]:
+        if obj is None:
+            kwargs["form"] = ApiKeyAddForm
+        return super().get_form(request, obj, **kwargs)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return self.readonly_fields if obj else []
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return self.readonly_fields if obj else ["account", "name"]
+
+    @admin.display(description="status", boolean=False)
+    def status(self, key: ApiKey) -> str:
+        return f"revoked {key.revoked_at:%Y-%m-%d}" if key.revoked_at else "active"
+
+    def save_model(self, request: HttpRequest, obj: ApiKey, form: Any, change: bool) -> None:
+        if change:
+            return
+        key, raw = api_key_create(account=obj.account, name=obj.name, created_by=request.user)
+        obj.pk = key.pk
+        messages.warning(
+            request,
+            format_html(
+                "API key for {}: <code>{}</code> — copy it now, it is not stored and will not be shown again.",
+                key.account,
+                raw,
+            ),
+        )
+
+    @admin.action(description="Revoke selected API keys")
+    def revoke(self, request: HttpRequest, queryset: QuerySet) -> None:
+        for key in queryset.select_related("account"):
+            if api_key_revoke(key=key):
+                self.message_user(request, f"Revoked {key}.", messages.SUCCESS)
+            else:
+                self.message_user(request, f"{key} was already revoked.", messages.INFO)

@@ -5,6 +5,16 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from residency.models import (
+    Account,
+    CatalogLoad,
+    HostingOffer,
+    Region,
+    RetentionRule,
+    SubProcessor,
+    TransientRoute,
+)
+
 
 @dataclass(frozen=True)
 class Hop:
@@ -74,3 +84,166 @@ class ResidencyReport:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def account_residency_report(*, account: Account) -> ResidencyReport:
+    """Where every subscribed product × data category of ``account`` lives, and what leaves its jurisdiction.
+
+    For each hosting offer of a subscribed product, the category is stored:
+    - nowhere known, when the source states no region (``review``, never guessed);
+    - in the home region when a transient route ends there (processed on the way for N minutes);
+    - in the home region when it is offered there;
+    - otherwise in the offer's fallback region (a transfer when that is another jurisdiction).
+    Backups and logs follow the retention rules for the storage region; integrations and
+    sub-processors add the places they process data. Every place outside the home region's
+    jurisdiction is listed in ``transfers`` with its reason. Runs a fixed number of queries.
+    """
+    home = account.home_region
+    jurisdiction_of = dict(Region.objects.values_list("code", "jurisdiction"))
+    products = list(account.products.all())
+    product_ids = {product.pk for product in products}
+    offers = (
+        HostingOffer.objects.filter(product__in=products)
+        .select_related("product", "category", "fallback_region")
+        .prefetch_related("regions")
+        .order_by("product__position", "position", "category__position")
+    )
+    routes = {
+        (route.product_id, route.category_id): route
+        for route in TransientRoute.objects.filter(product__in=products, routed_to=home).select_related("generated_in")
+    }
+    rules = list(RetentionRule.objects.select_related("kept_in").prefetch_related("products", "storage_regions"))
+    integrations = list(account.integrations.prefetch_related("products", "categories", "processing_regions"))
+    sub_processors = [
+        sub
+        for sub in SubProcessor.objects.prefetch_related("products", "categories", "regions")
+        if not sub.products.all() or product_ids & {product.pk for product in sub.products.all()}
+    ]
+
+    transfers: dict[tuple[str, str, str | None, str], Transfer] = {}
+    reviews: list[str] = []
+
+    def outside(region_code: str | None) -> bool:
+        return region_code is None or jurisdiction_of.get(region_code) != home.jurisdiction
+
+    def flag(entry: Entry, region: str | None, reason: str) -> None:
+        entry.transfer = True
+        entry.reasons.append(reason)
+        transfers.setdefault(
+            (entry.product, entry.data_category, region, reason),
+            Transfer(product=entry.product, data_category=entry.data_category, region=region, reason=reason),
+        )
+
+    entries: list[Entry] = []
+    for offer in offers:
+        product, category = offer.product, offer.category
+        offered = [region.code for region in offer.regions.all()]
+        route = routes.get((product.pk, category.pk))
+        entry = Entry(
+            product=product.slug,
+            product_name=product.name,
+            data_category=category.slug,
+            data_category_name=category.name,
+            purposes=list(category.purposes),
+            stored_in=None,
+            rule="",
+        )
+        entries.append(entry)
+
+        if not offer.documented:
+            entry.review = True
+            entry.rule = "The source states no region for this category: flagged for review, not guessed."
+            entry.reasons.append(entry.rule)
+            reviews.append(f"{product.name} · {category.name}: the source states no storage region.")
+            continue
+        if route is not None:
+            entry.stored_in = home.code
+            entry.transient.append(Hop(region=route.generated_in.code, minutes=route.held_minutes))
+            entry.rule = (
+                f"Generated in {route.generated_in.code}, held there {route.held_minutes} minutes, "
+                f"then routed to {home.code} (transient route)."
+            )
+        elif home.code in offered:
+            entry.stored_in = home.code
+            entry.rule = f"Offered in the home region {home.code}."
+        else:
+            entry.stored_in = offer.fallback_region.code
+            entry.rule = f"Not offered in {home.code} (offered: {', '.join(offered)}); stored in {entry.stored_in}."
+
+        if route is not None and outside(route.generated_in.code):
+            flag(
+                entry,
+                route.generated_in.code,
+                f"Processed in {route.generated_in.code} for {route.held_minutes} minutes before storage in {home.code}.",
+            )
+        if outside(entry.stored_in):
+            flag(entry, entry.stored_in, f"Stored in {entry.stored_in}: not offered in the home region {home.code}.")
+
+        for rule in rules:
+            if rule.products.all() and product.pk not in {p.pk for p in rule.products.all()}:
+                continue
+            if rule.storage_regions.all() and entry.stored_in not in {r.code for r in rule.storage_regions.all()}:
+                continue
+            kept_in = rule.kept_in.code if rule.kept_in else entry.stored_in
+            copies = entry.backups if rule.kind == RetentionRule.Kind.BACKUP else entry.logs
+            copies.append(Hop(region=kept_in, days=rule.days))
+            if kept_in != entry.stored_in and outside(kept_in):
+                what = "Backups" if rule.kind == RetentionRule.Kind.BACKUP else "Logs"
+                period = f" for {rule.days} days" if rule.days else ""
+                flag(entry, kept_in, f"{what} kept in {kept_in}{period} ({rule.name}).")
+
+        for integration in integrations:
+            if integration.products.all() and product.pk not in {p.pk for p in integration.products.all()}:
+                continue
+            if category.pk not in {c.pk for c in integration.categories.all()}:
+                continue
+            entry.integrations.append(integration.slug)
+            regions = [region.code for region in integration.processing_regions.all()]
+            for region in [code for code in regions if outside(code)] or ([] if regions else [None]):
+                where = f"in {region}" if region else f"outside {home.jurisdiction}"
+                flag(entry, region, f"Integration '{integration.name}' ({integration.get_kind_display().lower()}) is enabled: it processes this data {where}.")
+
+        for sub in sub_processors:
+            if sub.in_storage_region or category.pk not in {c.pk for c in sub.categories.all()}:
+                continue
+            if sub.products.all() and product.pk not in {p.pk for p in sub.products.all()}:
+                continue
+            for region in [region.code for region in sub.regions.all()]:
+                if outside(region):
+                    flag(entry, region, f"Sub-processor {sub.name} processes this data in {region} ({sub.purpose}).")
+
+    uses = []
+    for sub in sub_processors:
+        regions = [region.code for region in sub.regions.all()]
+        uses.append(
+            SubProcessorUse(
+                slug=sub.slug,
+                name=sub.name,
+                purpose=sub.purpose,
+                regions=regions,
+                in_storage_region=sub.in_storage_region,
+                products=[product.slug for product in sub.products.all()],
+            )
+        )
+        if not regions and not sub.in_storage_region:
+            reviews.append(f"Sub-processor {sub.name}: the source states no region.")
+
+    notes = []
+    if account.custom_mailbox and home.code == "EEA":
+        notes.append(
+            "EEA account with a custom mailbox: its data stays in the EEA by default; third-party integrations, "
+            "marketplace apps and custom apps take it out of the EEA (see transfers)."
+        )
+    latest_load = CatalogLoad.objects.order_by("-loaded_at").first()
+    return ResidencyReport(
+        account_id=account.pk,
+        account=account.name,
+        home_region=home.code,
+        jurisdiction=home.jurisdiction,
+        catalog_version=latest_load.version if latest_load else "",
+        entries=entries,
+        transfers=list(transfers.values()),
+        reviews=reviews,
+        sub_processors=uses,
+        notes=notes,
+    )

@@ -1,3 +1,17 @@
 from django.urls import path
 
-urlpatterns: list = []
+from residency.api import views
+
+urlpatterns = [
+    path("regions/", views.RegionList.as_view(), name="region-list"),
+    path("products/", views.ProductList.as_view(), name="product-list"),
+    path("data-categories/", views.DataCategoryList.as_view(), name="data-category-list"),
+    path("hosting-offers/", views.HostingOfferList.as_view(), name="hosting-offer-list"),
+    path("transient-routes/", views.TransientRouteList.as_view(), name="transient-route-list"),
+    path("retention-rules/", views.RetentionRuleList.as_view(), name="retention-rule-list"),
+    path("integrations/", views.IntegrationList.as_view(), name="integration-list"),
+    path("sub-processors/", views.SubProcessorList.as_view(), name="sub-processor-list"),
+    path("accounts/", views.AccountListCreate.as_view(), name="account-list"),
+    path("accounts/<int:pk>/", views.AccountDetail.as_view(), name="account-detail"),
+    path("accounts/<int:pk>/residency/", views.AccountResidency.as_view(), name="account-residency"),
+]

@@ -1,0 +1,83 @@
+from __future__ import annotations
+
+import csv
+import json
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+
+from residency.engine import ResidencyReport, account_residency_report
+from residency.models import Account
+
+
+def hops(items: list, unit: str) -> str:
+    """``EEA 365 days; US (period not stated)``."""
+    return "; ".join(
+        f"{hop.region or 'unknown region'} {getattr(hop, unit)} {unit}" if getattr(hop, unit) else f"{hop.region} (period not stated)"
+        for hop in items
+    )
+
+
+class Command(BaseCommand):
+    help = (
+        "Prints an account's residency report: for every subscribed product and data category, where it is "
+        "stored and the rule that decided it, where it passes through, where backups and logs are kept and "
+        "for how long, and every transfer outside the home region's jurisdiction with its reason. "
+        "ACCOUNT is an account id or its exact name."
+    )
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("account", help="Account id or name.")
+        parser.add_argument("--format", choices=["text", "json", "csv"], default="text")
+
+    def handle(self, *args: Any, account: str, format: str, **options: Any) -> None:
+        found = Account.objects.filter(pk=int(account)).first() if account.isdigit() else None
+        found = found or Account.objects.filter(name=account).first()
+        if found is None:
+            raise CommandError(f"account: no account with id or name {account!r}.")
+        report = account_residency_report(account=found)
+        {"text": self.write_text, "json": self.write_json, "csv": self.write_csv}[format](report)
+
+    def write_json(self, report: ResidencyReport) -> None:
+        self.stdout.write(json.dumps(report.as_dict(), indent=2))
+
+    def write_csv(self, report: ResidencyReport) -> None:
+        writer = csv.writer(self.stdout)
+        writer.writerow(["product", "data_category", "stored_in", "transient", "backups", "logs", "transfer", "review", "reasons"])
+        for entry in report.entries:
+            writer.writerow(
+                [
+                    entry.product,
+                    entry.data_category,
+                    entry.stored_in or "",
+                    hops(entry.transient, "minutes"),
+                    hops(entry.backups, "days"),
+                    hops(entry.logs, "days"),
+                    "yes" if entry.transfer else "no",
+                    "yes" if entry.review else "no",
+                    " | ".join(entry.reasons),
+                ]
+            )
+
+    def write_text(self, report: ResidencyReport) -> None:
+        out = self.stdout.write
+        out(f"Residency of {report.account} — home region {report.home_region} ({report.jurisdiction}), catalog {report.catalog_version}")
+        current = None
+        for entry in report.entries:
+            if entry.product != current:
+                current = entry.product
+                out(f"\n{entry.product_name}")
+            marker = "!" if entry.transfer else ("?" if entry.review else " ")
+            out(f" {marker} {entry.data_category_name:<34} stored in {entry.stored_in or 'not stated'}")
+            if entry.transient:
+                out(f"     passes through: {hops(entry.transient, 'minutes')}")
+            out(f"     backups: {hops(entry.backups, 'days') or '-'}   logs: {hops(entry.logs, 'days') or '-'}")
+        out(f"\nTransfers outside {report.jurisdiction} ({len(report.transfers)}):")
+        for transfer in report.transfers:
+            out(f"  {transfer.product}/{transfer.data_category} → {transfer.region or 'unknown region'}: {transfer.reason}")
+        if report.reviews:
+            out(f"\nTo review ({len(report.reviews)}):")
+            for review in report.reviews:
+                out(f"  {review}")
+        for note in report.notes:
+            out(f"\nNote: {note}")

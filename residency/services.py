@@ -1,0 +1,70 @@
+"""Writes on accounts and API keys, shared by the admin, the API and the commands."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from residency.models import Account, ApiKey, Integration, Product, Region
+
+
+def check_integrations(products: Iterable[Product], integrations: Iterable[Integration]) -> None:
+    """Every integration must be available for at least one of the account's products."""
+    product_ids = {product.pk for product in products}
+    for integration in integrations:
+        available = {product.pk for product in integration.products.all()}
+        if available and not available & product_ids:
+            names = ", ".join(sorted(product.slug for product in integration.products.all()))
+            raise ValidationError(
+                {"integrations": f"'{integration.slug}' is only available for {names}, which the account does not use."}
+            )
+
+
+@transaction.atomic
+def account_create(
+    *,
+    name: str,
+    home_region: Region,
+    plan: str = Account.Plan.TEAM,
+    products: Iterable[Product] = (),
+    integrations: Iterable[Integration] = (),
+    custom_mailbox: bool = False,
+) -> Account:
+    products, integrations = list(products), list(integrations)
+    if Account.objects.filter(name__iexact=name).exists():
+        raise ValidationError({"name": f"An account named '{name}' already exists."})
+    check_integrations(products, integrations)
+    account = Account(name=name, home_region=home_region, plan=plan, custom_mailbox=custom_mailbox)
+    account.full_clean()
+    account.save()
+    account.products.set(products)
+    account.integrations.set(integrations)
+    return account
+
+
+@transaction.atomic
+def api_key_create(*, account: Account, name: str, created_by: object | None = None) -> tuple[ApiKey, str]:
+    """Create a key for ``account``; returns the key and its raw value, which is never stored or shown again."""
+    if not name.strip():
+        raise ValidationError({"name": "Name the key after what uses it."})
+    prefix, raw = ApiKey.generate()
+    key = ApiKey.objects.create(
+        account=account, name=name.strip(), prefix=prefix, digest=ApiKey.digest_of(raw), created_by=created_by
+    )
+    return key, raw
+
+
+@transaction.atomic
+def api_key_revoke(*, key: ApiKey) -> bool:
+    """Revoke ``key``; returns False when it was already revoked (nothing changes then)."""
+    locked = ApiKey.objects.select_for_update().get(pk=key.pk)
+    if locked.revoked_at is not None:
+        return False
+    locked.revoked_at = timezone.now()
+    locked._change_reason = "revoked"
+    locked.save(update_fields=["revoked_at"])
+    key.revoked_at = locked.revoked_at
+    return True
