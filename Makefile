@@ -40,14 +40,14 @@ run: install
 
 ## The whole suite: on SQLite, then on PostgreSQL (a throwaway server on 127.0.0.1).
 test: install-test .env
-	$(BIN)/pytest
-	scripts/with-postgres.sh $(BIN)/pytest
+	$(BIN)/pytest -n 2
+	scripts/with-postgres.sh $(BIN)/pytest -n 2
 
 test-sqlite: install-test .env
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2
 
 test-postgres: install-test .env
-	scripts/with-postgres.sh $(BIN)/pytest
+	scripts/with-postgres.sh $(BIN)/pytest -n 2
 
 bench: install-test
 	$(BIN)/python scripts/bench.py
