@@ -113,6 +113,13 @@ PRIVACY_TEAM_EMAILS = env.list("PRIVACY_TEAM_EMAILS", default=["privacy-team@loc
 # Absolute base URL used in emailed links (download links, request pages).
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
+# Data subject requests: the identity code's lifetime and attempts, and the portability archives' link
+# lifetime and where the archives are kept (outside MEDIA_ROOT: they are only served through signed links).
+DSAR_CODE_TTL_MINUTES = env.int("DSAR_CODE_TTL_MINUTES", default=30)
+DSAR_CODE_MAX_ATTEMPTS = env.int("DSAR_CODE_MAX_ATTEMPTS", default=5)
+DSAR_EXPORT_TTL_DAYS = env.int("DSAR_EXPORT_TTL_DAYS", default=7)
+DSAR_EXPORT_ROOT = env.path("DSAR_EXPORT_ROOT", default=BASE_DIR / "var" / "dsar-exports")
+
 TASKS = {
     "default": {
         "BACKEND": env.str("TASKS_BACKEND", default="django_tasks_db.DatabaseBackend"),

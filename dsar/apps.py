@@ -4,3 +4,9 @@ from django.apps import AppConfig
 class DsarConfig(AppConfig):
     name = "dsar"
     verbose_name = "Data subject requests"
+
+    def ready(self) -> None:
+        from dsar.person_source import PersonSource
+        from dsar.sources import register
+
+        register(PersonSource())

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import calendar
+import datetime as dt
+
+from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
@@ -13,6 +17,17 @@ from residency.models import Account
 e164_validator = RegexValidator(r"^\+[1-9]\d{6,14}$", "Enter a phone number in E.164 form, e.g. +46701234567.")
 
 
+def add_months(day: dt.date, months: int) -> dt.date:
+    """``day`` plus whole calendar months; a day the target month lacks becomes its last day.
+
+    31 January + 1 month is 28 February (29 in a leap year), not 2 or 3 March: a "calendar month"
+    in GDPR Art. 12(3) is counted by the calendar (Regulation 1182/71, Art. 3(2)(c)).
+    """
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
 class PersonQuerySet(models.QuerySet):
     def for_account(self, account: Account) -> PersonQuerySet:
         return self.filter(account=account)
@@ -20,6 +35,14 @@ class PersonQuerySet(models.QuerySet):
     def marketable(self) -> PersonQuerySet:
         """People who may be used for marketing: everyone who has not objected."""
         return self.filter(objected_to_marketing_at__isnull=True)
+
+    def matching(self, *, account: Account, email: str = "", phone: str = "") -> PersonQuerySet:
+        """The account's people with this email (case-insensitive) or, failing an email, this phone."""
+        if email:
+            return self.filter(account=account, email__iexact=email)
+        if phone:
+            return self.filter(account=account, phone=phone)
+        return self.none()
 
 
 class Person(models.Model):
@@ -37,6 +60,14 @@ class Person(models.Model):
     external_id = models.CharField(max_length=100, blank=True, help_text="The person's id in the support product.")
     created_at = models.DateTimeField(default=timezone.now)
     objected_to_marketing_at = models.DateTimeField(null=True, blank=True)
+    objection_request = models.ForeignKey(
+        "dsar.Request",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The objection request that excluded the person from marketing.",
+    )
     history = AuditedHistory()
 
     objects = PersonQuerySet.as_manager()
@@ -53,3 +84,266 @@ class Person(models.Model):
 
     def __str__(self) -> str:
         return self.name or self.email or self.phone or f"person {self.pk}"
+
+
+class Jurisdiction(models.Model):
+    """A law that gives people rights over their data, and how long a controller has to answer.
+
+    Seeded by a data migration and editable in the admin: a period is either whole calendar months or
+    days, and so is its extension (zero: the law allows none).
+    """
+
+    class Unit(models.TextChoices):
+        DAYS = "days", "Days"
+        MONTHS = "months", "Calendar months"
+
+    code = models.SlugField(max_length=32, unique=True, help_text="What the API sends, e.g. gdpr.")
+    name = models.CharField(max_length=100)
+    period = models.PositiveSmallIntegerField(help_text="Time to answer, counted from receipt.")
+    period_unit = models.CharField(max_length=6, choices=Unit.choices)
+    extension = models.PositiveSmallIntegerField(default=0, help_text="How much longer an extension gives; 0: none.")
+    extension_unit = models.CharField(max_length=6, choices=Unit.choices, default=Unit.DAYS)
+    note = models.TextField(blank=True, help_text="The legal source of the periods.")
+    history = AuditedHistory()
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.CheckConstraint(condition=Q(period__gt=0), name="jurisdiction_period_positive")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @staticmethod
+    def _add(day: dt.date, amount: int, unit: str) -> dt.date:
+        return add_months(day, amount) if unit == Jurisdiction.Unit.MONTHS else day + dt.timedelta(days=amount)
+
+    def due_date(self, received: dt.date) -> dt.date:
+        """The last day to answer a request received on ``received`` (the day of receipt is day zero)."""
+        return self._add(received, self.period, self.period_unit)
+
+    def extended_due_date(self, first_due: dt.date) -> dt.date | None:
+        """The deadline after the one extension the law allows, counted from the first deadline; None if none."""
+        if not self.extension:
+            return None
+        return self._add(first_due, self.extension, self.extension_unit)
+
+
+class RequestQuerySet(models.QuerySet):
+    def for_account(self, account: Account | None) -> RequestQuerySet:
+        """The account's requests; every request when ``account`` is None (staff)."""
+        return self if account is None else self.filter(account=account)
+
+    def open(self) -> RequestQuerySet:
+        return self.exclude(status__in=Request.CLOSED)
+
+    def overdue(self, today: dt.date) -> RequestQuerySet:
+        """Open requests whose last day to answer is before ``today``."""
+        return self.open().filter(due_at__lt=today)
+
+    def due_within(self, today: dt.date, days: int) -> RequestQuerySet:
+        """Open requests not yet overdue whose last day falls within ``days`` days of ``today`` (inclusive)."""
+        return self.open().filter(due_at__gte=today, due_at__lte=today + dt.timedelta(days=days))
+
+
+class Request(models.Model):
+    """A data subject request: who asked, for what, under which law, by when, and what was done."""
+
+    class Type(models.TextChoices):
+        ACCESS = "access", "Access"
+        RECTIFICATION = "rectification", "Rectification"
+        ERASURE = "erasure", "Erasure"
+        PORTABILITY = "portability", "Portability"
+        OBJECTION = "objection", "Objection"
+
+    class Status(models.TextChoices):
+        RECEIVED = "received", "Received"
+        VERIFYING = "verifying", "Verifying identity"
+        IN_PROGRESS = "in_progress", "In progress"
+        WAITING = "waiting", "Waiting"
+        COMPLETED = "completed", "Completed"
+        REJECTED = "rejected", "Rejected"
+
+    class Channel(models.TextChoices):
+        API = "api", "API (integration)"
+        EMAIL = "email", "Email"
+        WEB_FORM = "web_form", "Web form"
+        PHONE = "phone", "Phone"
+        MAIL = "mail", "Post"
+        ADMIN = "admin", "Entered by staff"
+
+    CLOSED = (Status.COMPLETED, Status.REJECTED)
+
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="dsar_requests")
+    person = models.ForeignKey(
+        Person,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="requests",
+        help_text="Empty once the person is erased.",
+    )
+    type = models.CharField(max_length=16, choices=Type.choices)
+    jurisdiction = models.ForeignKey(Jurisdiction, on_delete=models.PROTECT, related_name="requests")
+    channel = models.CharField(max_length=16, choices=Channel.choices, default=Channel.API)
+    received_at = models.DateTimeField()
+    due_at = models.DateField(help_text="The last day to answer (inclusive), extension included.")
+    first_due_at = models.DateField(help_text="The deadline before any extension.")
+    extended_at = models.DateTimeField(null=True, blank=True)
+    extension_reason = models.TextField(blank=True)
+    extension_notified_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the person was told of the extension; empty: tell them another way."
+    )
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.RECEIVED)
+    status_reason = models.TextField(blank=True, help_text="Why the request waits or was rejected.")
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="dsar_requests"
+    )
+    verified_at = models.DateTimeField(null=True, blank=True)
+    verification_method = models.CharField(max_length=16, blank=True)
+    executed_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    # The identifiers an erasure needs after the Person row is gone (sources, verification scan).
+    # Personal data: kept out of history, and cleared when the request is completed.
+    subject = models.JSONField(null=True, blank=True, editable=False)
+    certificate = models.JSONField(null=True, blank=True, editable=False, help_text="Proof of erasure, without personal data.")
+    scan = models.JSONField(null=True, blank=True, editable=False, help_text="The last verification scan's result.")
+    created_at = models.DateTimeField(default=timezone.now)
+    history = AuditedHistory(excluded_fields=["subject"])
+
+    objects = RequestQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["due_at", "pk"]
+        indexes = [models.Index(fields=["status", "due_at"])]
+        constraints = [
+            models.CheckConstraint(condition=Q(due_at__gte=models.F("first_due_at")), name="request_due_not_before_first"),
+            models.CheckConstraint(
+                condition=Q(extended_at__isnull=True) | ~Q(extension_reason=""), name="request_extension_has_reason"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.get_type_display()}"
+
+    def days_left(self, today: dt.date) -> int:
+        """Days from ``today`` to the last day to answer: 0 on that day, negative once overdue."""
+        return (self.due_at - today).days
+
+    def is_overdue(self, today: dt.date) -> bool:
+        return self.status not in self.CLOSED and self.days_left(today) < 0
+
+    @property
+    def is_verified(self) -> bool:
+        return self.verified_at is not None
+
+
+class RequestEvent(models.Model):
+    """One line of a request's timeline. Never holds personal data, so it survives an erasure as proof."""
+
+    class Kind(models.TextChoices):
+        RECEIVED = "received", "Received"
+        CODE_SENT = "code_sent", "Verification code sent"
+        CODE_FAILED = "code_failed", "Verification code refused"
+        VERIFIED = "verified", "Identity verified"
+        EXTENDED = "extended", "Deadline extended"
+        PREVIEWED = "previewed", "Erasure previewed"
+        BLOCKED = "blocked", "Blocked"
+        STEP_DONE = "step_done", "Erasure step done"
+        EXECUTED = "executed", "Executed"
+        SCANNED = "scanned", "Verification scan"
+        RECTIFIED = "rectified", "Data corrected"
+        DATA_SENT = "data_sent", "Data sent to the person"
+        REPORT = "report", "Access report produced"
+        EXPORT = "export", "Export"
+        OBJECTION = "objection", "Objection recorded"
+        ASSIGNED = "assigned", "Assigned"
+        COMPLETED = "completed", "Completed"
+        REJECTED = "rejected", "Rejected"
+
+    request = models.ForeignKey(Request, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField(default=timezone.now)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    actor = models.CharField(max_length=150, blank=True, help_text="Who did it: a login, an API key, or 'system'.")
+    message = models.TextField(blank=True)
+    history = AuditedHistory()
+
+    class Meta:
+        ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.get_kind_display()}"
+
+
+class VerificationCode(models.Model):
+    """A one-time code emailed to the person's address on record; only its keyed digest is stored."""
+
+    request = models.ForeignKey(Request, on_delete=models.CASCADE, related_name="codes")
+    digest = models.CharField(max_length=64, editable=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+    used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True, help_text="Replaced by a newer code.")
+    history = AuditedHistory(excluded_fields=["digest"])
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+
+class ErasureProgress(models.Model):
+    """One source's finished step of one erasure: what makes an interrupted erasure resume where it stopped."""
+
+    request = models.ForeignKey(Request, on_delete=models.CASCADE, related_name="erasure_progress")
+    source = models.CharField(max_length=64)
+    step = models.PositiveSmallIntegerField()
+    counts = models.JSONField(default=dict, help_text="Records erased by data category.")
+    finished_at = models.DateTimeField(default=timezone.now)
+    history = AuditedHistory()
+
+    class Meta:
+        ordering = ["step", "finished_at", "pk"]
+        verbose_name_plural = "erasure progress"
+        constraints = [
+            models.UniqueConstraint(fields=["request", "source", "step"], name="erasure_progress_once_per_step"),
+            models.CheckConstraint(condition=Q(step__in=[1, 2, 3]), name="erasure_progress_known_step"),
+        ]
+
+    def __str__(self) -> str:
+        return f"step {self.step} · {self.source}"
+
+
+class Export(models.Model):
+    """A portability archive: built in the background, downloadable through a signed link until it expires."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Being built"
+        READY = "ready", "Ready"
+        FAILED = "failed", "Failed"
+
+    request = models.ForeignKey(Request, on_delete=models.CASCADE, related_name="exports")
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
+    created_at = models.DateTimeField(default=timezone.now)
+    ready_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    file_name = models.CharField(max_length=200, blank=True, editable=False, help_text="Inside DSAR_EXPORT_ROOT.")
+    size = models.PositiveBigIntegerField(default=0)
+    counts = models.JSONField(default=dict, help_text="Records by data category.")
+    error = models.TextField(blank=True)
+    history = AuditedHistory()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"export {self.pk} ({self.get_status_display()})"
+
+
+class ExportDownload(models.Model):
+    """One download of an export through its link (no address or agent is kept: that is personal data too)."""
+
+    export = models.ForeignKey(Export, on_delete=models.CASCADE, related_name="downloads")
+    at = models.DateTimeField(default=timezone.now)
+    history = AuditedHistory()
+
+    class Meta:
+        ordering = ["-at"]

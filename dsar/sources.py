@@ -49,6 +49,9 @@ class Retention:
     description: str
     reason: str
     count: int = 0
+    #: Where the kept data lives, as ``"table"`` or ``"table.column"``: the verification scan counts hits
+    #: there as declared instead of as leftovers.
+    locations: tuple[str, ...] = ()
 
 
 @dataclass

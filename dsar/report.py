@@ -1,0 +1,75 @@
+"""The access report: every record the sources hold about a person, by data category, with where each
+category is stored, passes through and is kept, and what it is used for (from the residency engine)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from dsar.models import Request
+from dsar.services import _require_verified, request_subject
+from dsar.sources import registered_sources
+from residency.engine import account_residency_report
+from residency.models import DataCategory
+
+
+def request_access_report(*, request: Request) -> dict[str, Any]:
+    """The report as JSON-ready data (the HTML page renders the same dict).
+
+    Reads only: the sources' exports, the catalog's category names (one query) and the residency engine.
+    """
+    _require_verified(request)
+    subject = request_subject(request)
+    if subject is None:
+        raise ValidationError({"person": "The person has been erased; there is no data left to report."})
+    records: dict[str, list[dict[str, Any]]] = {}
+    by_source: dict[str, dict[str, int]] = {}
+    for source in registered_sources():
+        for category, rows in source.export(subject).items():
+            records.setdefault(category, []).extend(rows)
+            by_source.setdefault(category, {})[source.key] = len(rows)
+    residency = account_residency_report(account=request.account)
+    names = dict(DataCategory.objects.filter(slug__in=records).values_list("slug", "name"))
+    categories = []
+    for slug in sorted(records, key=lambda slug: names.get(slug, slug)):
+        entries = residency.entries_for_category(slug)
+        purposes = sorted({purpose for entry in entries for purpose in entry.purposes})
+        categories.append(
+            {
+                "slug": slug,
+                "name": names.get(slug, slug),
+                "count": len(records[slug]),
+                "sources": by_source.get(slug, {}),
+                "purposes": purposes,
+                "where": [
+                    {
+                        "product": entry.product_name,
+                        "stored_in": entry.stored_in,
+                        "passes_through": [asdict(hop) for hop in entry.transient],
+                        "backups": [asdict(hop) for hop in entry.backups],
+                        "logs": [asdict(hop) for hop in entry.logs],
+                        "integrations": entry.integrations,
+                        "transfer": entry.transfer,
+                        "review": entry.review,
+                        "notes": [entry.rule, *entry.reasons] if entry.rule else list(entry.reasons),
+                    }
+                    for entry in entries
+                ],
+                "records": records[slug],
+            }
+        )
+    return {
+        "request": request.pk,
+        "generated_at": timezone.now().isoformat(),
+        "account": residency.account,
+        "home_region": residency.home_region,
+        "jurisdiction": request.jurisdiction.name,
+        "catalog_version": residency.catalog_version,
+        "total": sum(category["count"] for category in categories),
+        "categories": categories,
+        "sub_processors": [asdict(use) for use in residency.sub_processors],
+        "notes": residency.notes,
+    }
