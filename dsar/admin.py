@@ -1,0 +1,362 @@
+"""The console: people (with their requests and "start a request"), requests (timeline, days left, and the
+actions that call the same services as the API and the commands)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.shortcuts import get_object_or_404
+from django.template.loader import render_to_string
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from simple_history.admin import SimpleHistoryAdmin
+
+from dsar import services
+from dsar.exports import export_create
+from dsar.models import ErasureProgress, Export, Jurisdiction, Person, Request, RequestEvent
+from dsar.report import request_access_report
+
+
+class HistoryAdmin(SimpleHistoryAdmin):
+    history_list_display = ["history_origin", "history_username", "history_change_reason"]
+
+
+def _errors(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        return " ".join(exc.messages)
+    return str(exc)
+
+
+def _run_per_item(
+    modeladmin: admin.ModelAdmin, request: HttpRequest, items: QuerySet, verb: str, act: Callable[[Any], str | None]
+) -> None:
+    """Run ``act`` on each item, reporting success or the reason for refusal per item."""
+    for item in items:
+        try:
+            detail = act(item)
+        except (ValidationError, PermissionDenied) as exc:
+            modeladmin.message_user(request, f"{item}: not {verb}: {_errors(exc)}", messages.ERROR)
+        else:
+            modeladmin.message_user(request, f"{item}: {detail or verb}.", messages.SUCCESS)
+
+
+@admin.register(Jurisdiction)
+class JurisdictionAdmin(HistoryAdmin):
+    list_display = ["name", "code", "period", "period_unit", "extension", "extension_unit"]
+    search_fields = ["name", "code"]
+
+
+class StartRequestForm(helpers.ActionForm):
+    request_type = forms.ChoiceField(choices=[("", "— type —"), *Request.Type.choices], required=False, label="Type")
+    jurisdiction = forms.ModelChoiceField(Jurisdiction.objects.all(), required=False, empty_label="— law —")
+    channel = forms.ChoiceField(choices=Request.Channel.choices, required=False, initial=Request.Channel.ADMIN)
+
+
+class PersonRequestInline(admin.TabularInline):
+    model = Request
+    fields = ["link", "type", "jurisdiction", "status", "received_at", "due_at"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description="Request")
+    def link(self, obj: Request) -> str:
+        return format_html('<a href="{}">{}</a>', reverse("admin:dsar_request_change", args=[obj.pk]), obj)
+
+
+@admin.register(Person)
+class PersonAdmin(HistoryAdmin):
+    list_display = ["__str__", "kind", "email", "phone", "account", "objected_to_marketing_at"]
+    list_filter = ["kind", "account", ("objected_to_marketing_at", admin.EmptyFieldListFilter)]
+    search_fields = ["name", "email", "phone", "external_id"]
+    list_select_related = ["account"]
+    readonly_fields = ["objected_to_marketing_at", "objection_request", "created_at"]
+    inlines = [PersonRequestInline]
+    action_form = StartRequestForm
+    actions = ["start_request"]
+
+    @admin.action(description="Start a request for the selected people (choose type and law)")
+    def start_request(self, request: HttpRequest, queryset: QuerySet[Person]) -> None:
+        request_type = request.POST.get("request_type", "")
+        jurisdiction = request.POST.get("jurisdiction", "")
+        if not request_type or not jurisdiction:
+            self.message_user(request, "Choose a type and a law, then run the action again.", messages.ERROR)
+            return
+        law = Jurisdiction.objects.filter(pk=jurisdiction).first()
+        channel = request.POST.get("channel") or Request.Channel.ADMIN
+
+        def start(person: Person) -> str:
+            created = services.request_create(
+                account=person.account, person=person, type=request_type, jurisdiction=law or jurisdiction,
+                channel=channel, actor=request.user,
+            )
+            return f"request {created.pk} opened, due {created.due_at.isoformat()}"
+
+        _run_per_item(self, request, queryset.select_related("account"), "started", start)
+
+
+class DeadlineFilter(admin.SimpleListFilter):
+    title = "deadline"
+    parameter_name = "deadline"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return [("overdue", "Overdue"), ("week", "Due within 7 days")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Request]) -> QuerySet[Request]:
+        today = timezone.localdate()
+        if self.value() == "overdue":
+            return queryset.overdue(today)
+        if self.value() == "week":
+            return queryset.due_within(today, 7)
+        return queryset
+
+
+class RequestActionForm(helpers.ActionForm):
+    text = forms.CharField(required=False, label="Note / reason", widget=forms.TextInput(attrs={"size": 40}))
+
+
+class EventInline(admin.TabularInline):
+    model = RequestEvent
+    fields = ["at", "kind", "actor", "message"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    verbose_name_plural = "timeline"
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class ErasureProgressInline(admin.TabularInline):
+    model = ErasureProgress
+    fields = ["step", "source", "counts", "finished_at"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class ExportInline(admin.TabularInline):
+    model = Export
+    fields = ["status", "created_at", "ready_at", "expires_at", "size", "counts", "downloads_count"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description="Downloads")
+    def downloads_count(self, export: Export) -> int:
+        return export.downloads.count()
+
+
+@admin.register(Request)
+class RequestAdmin(HistoryAdmin):
+    list_display = ["__str__", "account", "type", "jurisdiction", "status", "received_at", "due_at", "days_left", "assignee"]
+    list_filter = [DeadlineFilter, "type", "jurisdiction", "status", "assignee"]
+    list_select_related = ["account", "jurisdiction", "assignee"]
+    search_fields = ["=id", "person__email", "person__phone", "person__name"]
+    date_hierarchy = "received_at"
+    fields = [
+        "account", "person", "type", "jurisdiction", "channel", "status", "status_reason", "assignee",
+        "received_at", "first_due_at", "due_at", "days_left", "extended_at", "extension_reason", "extension_notified_at",
+        "verified_at", "verification_method", "executed_at", "completed_at", "links", "certificate_display", "scan_display",
+    ]
+    readonly_fields = [name for name in fields if name != "assignee"] + []
+    inlines = [EventInline, ErasureProgressInline, ExportInline]
+    action_form = RequestActionForm
+    actions = ["verify", "send_code", "extend", "preview_erasure", "execute", "generate_export", "complete", "reject"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        # Requests start from a person ("Start a request"), or from the API's intake.
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # the request is the proof that it was answered
+
+    @admin.display(description="Days left", ordering="due_at")
+    def days_left(self, obj: Request) -> str:
+        today = timezone.localdate()
+        if obj.status in Request.CLOSED:
+            return "—"
+        left = obj.days_left(today)
+        if left < 0:
+            return format_html('<strong style="color:#ba2121">{} overdue</strong>', -left)
+        if left <= 7:
+            return format_html('<span style="color:#b36b00">{}</span>', left)
+        return str(left)
+
+    @admin.display(description="Pages")
+    def links(self, obj: Request) -> str:
+        if obj.pk is None:
+            return "—"
+        links = [("Access report", reverse("admin:dsar_request_report", args=[obj.pk])),
+                 ("JSON", reverse("admin:dsar_request_report", args=[obj.pk]) + "?format=json"),
+                 ("HTML download", reverse("admin:dsar_request_report", args=[obj.pk]) + "?format=html")]
+        if obj.type == Request.Type.RECTIFICATION:
+            links.append(("Correct the person's data", reverse("admin:dsar_request_rectify", args=[obj.pk])))
+        return format_html_join(" · ", '<a href="{}">{}</a>', ((url, label) for label, url in links))
+
+    @admin.display(description="Certificate")
+    def certificate_display(self, obj: Request) -> str:
+        return format_html("<pre>{}</pre>", json.dumps(obj.certificate, indent=2)) if obj.certificate else "—"
+
+    @admin.display(description="Verification scan")
+    def scan_display(self, obj: Request) -> str:
+        return format_html("<pre>{}</pre>", json.dumps(obj.scan, indent=2)) if obj.scan else "—"
+
+    def save_model(self, request: HttpRequest, obj: Request, form: Any, change: bool) -> None:
+        if change and "assignee" in form.changed_data:
+            services.request_assign(request=obj, assignee=obj.assignee, actor=request.user)
+
+    def get_urls(self) -> list:
+        view = self.admin_site.admin_view
+        return [
+            path("<int:pk>/report/", view(self.report_view), name="dsar_request_report"),
+            path("<int:pk>/rectify/", view(self.rectify_view), name="dsar_request_rectify"),
+            *super().get_urls(),
+        ]
+
+    def report_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        obj = get_object_or_404(Request.objects.select_related("account", "jurisdiction", "person"), pk=pk)
+        if not self.has_view_permission(request, obj):
+            raise PermissionDenied
+        try:
+            report = request_access_report(request=obj)
+        except ValidationError as exc:
+            self.message_user(request, _errors(exc), messages.ERROR)
+            return HttpResponseRedirect(reverse("admin:dsar_request_change", args=[pk]))
+        fmt = request.GET.get("format")
+        if fmt == "json":
+            response: HttpResponse = JsonResponse(report, json_dumps_params={"indent": 2, "ensure_ascii": False})
+            response["Content-Disposition"] = f'attachment; filename="request-{pk}-access-report.json"'
+            return response
+        if fmt == "html":
+            response = HttpResponse(render_to_string("dsar/access_report_download.html", {"report": report}))
+            response["Content-Disposition"] = f'attachment; filename="request-{pk}-access-report.html"'
+            return response
+        context = {**self.admin_site.each_context(request), "title": f"Access report · {obj}", "report": report,
+                   "opts": self.model._meta, "original": obj}
+        return TemplateResponse(request, "dsar/admin/access_report.html", context)
+
+    def rectify_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        obj = get_object_or_404(Request.objects.select_related("person"), pk=pk)
+        if not self.has_change_permission(request, obj):
+            raise PermissionDenied
+        person = obj.person
+        form = RectifyForm(request.POST or None, initial={name: getattr(person, name) for name in services.RECTIFIABLE_FIELDS} if person else None)
+        if request.method == "POST" and form.is_valid():
+            data = dict(form.cleaned_data)
+            send = data.pop("send_to_person")
+            try:
+                changed = services.person_rectify(request=obj, changes=data, actor=request.user)
+                if send:
+                    services.person_send_data(request=obj, actor=request.user)
+            except ValidationError as exc:
+                if hasattr(exc, "error_dict"):
+                    for field, errors in exc.message_dict.items():
+                        form.add_error(field if field in form.fields else None, errors)
+                else:
+                    form.add_error(None, exc.messages)
+            else:
+                self.message_user(request, f"Corrected: {', '.join(changed) or 'nothing changed'}" + ("; data sent to the person." if send else "."))
+                return HttpResponseRedirect(reverse("admin:dsar_request_change", args=[pk]))
+        context = {**self.admin_site.each_context(request), "title": f"Correct the person's data · {obj}", "form": form,
+                   "opts": self.model._meta, "original": obj}
+        return TemplateResponse(request, "dsar/admin/rectify.html", context)
+
+    # --- actions: each calls the same service as the API and the commands, and reports per request ---
+
+    def _text(self, request: HttpRequest) -> str:
+        return request.POST.get("text", "").strip()
+
+    @admin.action(description="Verify identity manually (note required)")
+    def verify(self, request: HttpRequest, queryset: QuerySet[Request]) -> None:
+        note = self._text(request)
+        _run_per_item(self, request, queryset, "verified", lambda r: services.request_verify_manually(request=r, note=note, actor=request.user))
+
+    @admin.action(description="Send a new verification code to the person's email on record")
+    def send_code(self, request: HttpRequest, queryset: QuerySet[Request]) -> None:
+        _run_per_item(self, request, queryset, "code sent", lambda r: services.request_send_code(request=r, actor=request.user))
+
+    @admin.action(description="Extend the deadline (reason required; the person is told)")
+    def extend(self, request: HttpRequest, queryset: QuerySet[Request]) -> None:
+        reason = self._text(request)
+
+        def act(r: Request) -> str:
+            services.request_extend(request=r, reason=reason, actor=request.user)
+            r.refresh_from_db()
+            return f"extended to {r.due_at.isoformat()}"
+
+        _run_per_item(self, request, queryset.select_related("jurisdiction", "person"), "extended", act)
+
+    @admin.action(description="Preview erasure")
+    def preview_erasure(self, request: HttpRequest, queryset: QuerySet[Request]) -> None:
+        def act(r: Request) -> str:
+            preview = services.request_erasure_preview(request=r, actor=request.user)
+            parts = [f"{s.label}: " + (", ".join(f"{c} {n}" for c, n in s.counts.items()) or "nothing") for s in preview.sources]
+            kept = [f"{k['data_category']} ({k['reason']})" for s in preview.sources for k in s.retained]
+            text = "will erase " + "; ".join(parts)
+            if kept:
+                text += " — keeps " + "; ".join(kept)
+            if preview.blockers:
+                text += " — BLOCKED: " + "; ".join(preview.blockers)
+            return text
+
+        _run_per_item(self, request, queryset.select_related("person"), "previewed", act)
+
+    @admin.action(description="Execute")
+    def execute(self, request: HttpRequest, queryset: QuerySet[Request]) -> None:
+        for r in queryset.select_related("person", "account", "jurisdiction"):
+            try:
+                outcome = services.request_execute(request=r, actor=request.user)
+            except (ValidationError, PermissionDenied) as exc:
+                self.message_user(request, f"{r}: not executed: {_errors(exc)}", messages.ERROR)
+                continue
+            if outcome and outcome.blocked:
+                self.message_user(request, f"{r}: refused, now waiting: {'; '.join(outcome.blocked)}", messages.WARNING)
+            elif outcome and outcome.scan is not None:
+                level = messages.SUCCESS if not outcome.scan.undeclared else messages.WARNING
+                self.message_user(request, f"{r}: {outcome.erased} record(s) erased in {len(outcome.ran)} step(s) "
+                                  f"({outcome.skipped} already done); scan: {outcome.scan.undeclared} undeclared hit(s).", level)
+            else:
+                self.message_user(request, f"{r}: executed.", messages.SUCCESS)
+
+    @admin.action(description="Generate export (emailed to the person)")
+    def generate_export(self, request: HttpRequest, queryset: QuerySet[Request]) -> None:
+        _run_per_item(self, request, queryset.select_related("person"), "export queued", lambda r: f"export {export_create(request=r, actor=request.user).pk} queued")
+
+    @admin.action(description="Complete")
+    def complete(self, request: HttpRequest, queryset: QuerySet[Request]) -> None:
+        _run_per_item(self, request, queryset, "completed", lambda r: services.request_complete(request=r, actor=request.user))
+
+    @admin.action(description="Reject (reason required)")
+    def reject(self, request: HttpRequest, queryset: QuerySet[Request]) -> None:
+        reason = self._text(request)
+        _run_per_item(self, request, queryset, "rejected", lambda r: services.request_reject(request=r, reason=reason, actor=request.user))
+
+
+class RectifyForm(forms.Form):
+    kind = forms.ChoiceField(choices=Person.Kind.choices)
+    name = forms.CharField(required=False, max_length=200)
+    email = forms.EmailField(required=False)
+    phone = forms.CharField(required=False, max_length=16, help_text="E.164, e.g. +46701234567.")
+    external_id = forms.CharField(required=False, max_length=100)
+    send_to_person = forms.BooleanField(required=False, label="Email the corrected data to the person")

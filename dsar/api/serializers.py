@@ -1,0 +1,88 @@
+from __future__ import annotations
+
+from django.utils import timezone
+from rest_framework import serializers
+
+from dsar.models import Jurisdiction, Request, RequestEvent, e164_validator
+from residency.models import Account
+
+
+class RequestCreateInput(serializers.Serializer):
+    type = serializers.ChoiceField(choices=Request.Type.choices)
+    jurisdiction = serializers.SlugRelatedField(slug_field="code", queryset=Jurisdiction.objects.all())
+    email = serializers.EmailField(required=False, allow_blank=True, default="")
+    phone = serializers.CharField(required=False, allow_blank=True, default="", max_length=16, validators=[e164_validator])
+    name = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
+    received_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    channel = serializers.ChoiceField(choices=Request.Channel.choices, required=False, default=Request.Channel.API)
+    account = serializers.PrimaryKeyRelatedField(
+        queryset=Account.objects.all(), required=False, allow_null=True, default=None,
+        help_text="Staff only: the account the request is for. An API key's requests go to its own account.",
+    )
+
+
+class RequestVerifyInput(serializers.Serializer):
+    code = serializers.CharField(required=False, allow_blank=True, default="", max_length=12, help_text="The code the person received.")
+    method = serializers.ChoiceField(choices=[("code", "code"), ("manual", "manual")], required=False, default="code")
+    note = serializers.CharField(required=False, allow_blank=True, default="", help_text="Staff, manual: how the identity was checked.")
+
+
+class RequestExtendInput(serializers.Serializer):
+    reason = serializers.CharField(allow_blank=True)
+
+
+class EventOutput(serializers.ModelSerializer):
+    class Meta:
+        model = RequestEvent
+        fields = ["at", "kind", "actor", "message"]
+
+
+class RequestOutput(serializers.ModelSerializer):
+    jurisdiction = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    assignee = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    days_left = serializers.SerializerMethodField()
+    overdue = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Request
+        fields = [
+            "id", "account", "person", "type", "jurisdiction", "channel", "status", "status_reason",
+            "received_at", "due_at", "first_due_at", "days_left", "overdue", "extended_at", "extension_reason",
+            "extension_notified_at", "verified_at", "verification_method", "executed_at", "completed_at", "assignee",
+        ]
+
+    def get_days_left(self, request: Request) -> int:
+        return request.days_left(timezone.localdate())
+
+    def get_overdue(self, request: Request) -> bool:
+        return request.is_overdue(timezone.localdate())
+
+
+class RequestDetailOutput(RequestOutput):
+    timeline = EventOutput(source="events", many=True, read_only=True)
+    certificate = serializers.JSONField(read_only=True)
+    scan = serializers.JSONField(read_only=True)
+
+    class Meta(RequestOutput.Meta):
+        fields = [*RequestOutput.Meta.fields, "timeline", "certificate", "scan"]
+
+
+class RequestCreatedOutput(serializers.ModelSerializer):
+    class Meta:
+        model = Request
+        fields = ["id", "status", "due_at"]
+
+
+class ErasurePreviewOutput(serializers.Serializer):
+    sources = serializers.ListField(child=serializers.DictField())
+    totals = serializers.DictField(child=serializers.IntegerField())
+    blockers = serializers.ListField(child=serializers.CharField())
+
+
+class ExecuteOutput(serializers.Serializer):
+    status = serializers.CharField()
+    blockers = serializers.ListField(child=serializers.CharField())
+    steps_run = serializers.IntegerField()
+    steps_already_done = serializers.IntegerField()
+    erased = serializers.IntegerField()
+    scan = serializers.DictField(allow_null=True)

@@ -1,0 +1,154 @@
+"""One view per operation: validate the input, call the service, serialize the result."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import generics, status
+from rest_framework.request import Request as ApiRequest
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from dsar import services
+from dsar.api import serializers as s
+from dsar.api.filters import RequestFilter
+from dsar.exports import LinkRefused, export_download
+from dsar.models import Request
+from dsar.report import request_access_report
+from residency.api.permissions import account_scope
+
+
+def visible_requests(request: ApiRequest) -> QuerySet[Request]:
+    """Staff see every request; an API key only its own account's (another account's answers 404)."""
+    return Request.objects.for_account(account_scope(request)).select_related("jurisdiction", "assignee")
+
+
+class RequestObjectView(APIView):
+    def get_request_object(self, pk: int) -> Request:
+        return get_object_or_404(visible_requests(self.request).select_related("person", "account"), pk=pk)
+
+
+class RequestListCreate(generics.ListAPIView):
+    """Requests, soonest deadline first; filter by type, status, jurisdiction, assignee, overdue, due_within."""
+
+    serializer_class = s.RequestOutput
+    filterset_class = RequestFilter
+
+    def get_queryset(self) -> QuerySet[Request]:
+        return visible_requests(self.request)
+
+    @extend_schema(request=s.RequestCreateInput, responses={201: s.RequestCreatedOutput})
+    def post(self, request: ApiRequest) -> Response:
+        """Intake: open a request for the person with this email or phone (created when unknown)."""
+        data = s.RequestCreateInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        scope = account_scope(request)
+        account = values.pop("account")
+        if scope is not None:
+            if account is not None and account.pk != scope.pk:
+                raise ValidationError({"account": "An API key opens requests for its own account only."})
+            account = scope
+        elif account is None:
+            raise ValidationError({"account": "Staff must say which account the request is for."})
+        created = services.request_create(account=account, actor=request.user, **values)
+        return Response(s.RequestCreatedOutput(created).data, status=status.HTTP_201_CREATED)
+
+
+class RequestDetail(generics.RetrieveAPIView):
+    """One request with its timeline, days left, certificate and last verification scan."""
+
+    serializer_class = s.RequestDetailOutput
+
+    def get_queryset(self) -> QuerySet[Request]:
+        return visible_requests(self.request).prefetch_related("events")
+
+
+class RequestVerify(RequestObjectView):
+    """Verify the requester: ``{"code": …}`` as the person received it, or (staff) ``{"method": "manual", "note": …}``."""
+
+    @extend_schema(request=s.RequestVerifyInput, responses={200: s.RequestOutput})
+    def post(self, request: ApiRequest, pk: int) -> Response:
+        data = s.RequestVerifyInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        target = self.get_request_object(pk)
+        if data.validated_data["method"] == "manual":
+            services.request_verify_manually(request=target, note=data.validated_data["note"], actor=request.user)
+        else:
+            if not data.validated_data["code"]:
+                raise ValidationError({"code": "Send the code the person received, or method manual with a note."})
+            services.request_verify_code(request=target, code=data.validated_data["code"], actor=request.user)
+        target.refresh_from_db()
+        return Response(s.RequestOutput(target).data)
+
+
+class RequestExtend(RequestObjectView):
+    """Extend the deadline once, with a reason, before the first deadline passes; the person is told."""
+
+    @extend_schema(request=s.RequestExtendInput, responses={200: s.RequestOutput})
+    def post(self, request: ApiRequest, pk: int) -> Response:
+        data = s.RequestExtendInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        target = self.get_request_object(pk)
+        services.request_extend(request=target, reason=data.validated_data["reason"], actor=request.user)
+        target.refresh_from_db()
+        return Response(s.RequestOutput(target).data)
+
+
+class RequestErasurePreview(RequestObjectView):
+    """What each source would erase, what it keeps and why, and what blocks the erasure now."""
+
+    @extend_schema(request=None, responses={200: s.ErasurePreviewOutput})
+    def post(self, request: ApiRequest, pk: int) -> Response:
+        preview = services.request_erasure_preview(request=self.get_request_object(pk), actor=request.user)
+        return Response(preview.as_dict())
+
+    @extend_schema(responses={200: s.ErasurePreviewOutput})
+    def get(self, request: ApiRequest, pk: int) -> Response:
+        return self.post(request, pk)
+
+
+class RequestExecute(RequestObjectView):
+    """Do what the request asks. An erasure that a source blocks answers 409 and the request waits."""
+
+    @extend_schema(request=None, responses={200: s.ExecuteOutput, 409: s.ExecuteOutput})
+    def post(self, request: ApiRequest, pk: int) -> Response:
+        target = self.get_request_object(pk)
+        outcome = services.request_execute(request=target, actor=request.user)
+        target.refresh_from_db()
+        body: dict[str, Any] = {
+            "status": target.status,
+            "blockers": outcome.blocked if outcome else [],
+            "steps_run": len(outcome.ran) if outcome else 0,
+            "steps_already_done": outcome.skipped if outcome else 0,
+            "erased": outcome.erased if outcome else 0,
+            "scan": outcome.scan.as_dict() if outcome and outcome.scan else None,
+        }
+        # The request's move to `waiting` must stay: answered, not raised, so the transaction commits.
+        return Response(body, status=status.HTTP_409_CONFLICT if body["blockers"] else status.HTTP_200_OK)
+
+
+class RequestReport(RequestObjectView):
+    """The access report: the person's records by data category, where each is stored and why."""
+
+    @extend_schema(responses={200: OpenApiResponse(description="The access report as JSON.")})
+    def get(self, request: ApiRequest, pk: int) -> Response:
+        return Response(request_access_report(request=self.get_request_object(pk)))
+
+
+def export_download_view(request: HttpRequest, token: str) -> HttpResponse:
+    """The signed link emailed to the person: the token is the only credential, and it expires."""
+    try:
+        export, content = export_download(token=token)
+    except LinkRefused as refused:
+        return HttpResponse(str(refused), status=refused.status, content_type="text/plain")
+    response = HttpResponse(content, content_type="application/zip")
+    response["Content-Disposition"] = f'attachment; filename="request-{export.request_id}-data.zip"'
+    return response
+
+
