@@ -34,7 +34,7 @@ from residency.services import api_key_create, api_key_revoke, check_integration
 class HistoryAdmin(SimpleHistoryAdmin):
     """Every model's admin shows its history with who made each change and from where."""
 
-    history_list_display = ["history_origin", "history_username", "history_change_reason"]
+    history_list_display = ["origin", "actor"]
 
 
 @admin.register(Region)

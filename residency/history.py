@@ -34,6 +34,16 @@ class AuditFields(models.Model):
     class Meta:
         abstract = True
 
+    @property
+    def origin(self) -> str:
+        """Where the change came from, for people (``Admin console``, ``API``…)."""
+        return self.get_history_origin_display()
+
+    @property
+    def actor(self) -> str:
+        """Who made the change; kept as text after their login is deleted."""
+        return self.history_username or "-"
+
 
 AuditedHistory = partial(HistoricalRecords, bases=[AuditFields], user_db_constraint=False)
 

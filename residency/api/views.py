@@ -96,6 +96,7 @@ class AccountListCreate(generics.GenericAPIView):
     def get_permissions(self) -> list:
         return [IsStaff()] if self.request.method == "POST" else super().get_permissions()
 
+    @extend_schema(operation_id="v1_accounts_list", responses=s.AccountOutputSerializer(many=True))
     def get(self, request: Request) -> Response:
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         return self.get_paginated_response(s.AccountOutputSerializer(page, many=True).data)

@@ -33,6 +33,8 @@ class Command(BaseCommand):
         if verbosity >= 2 or (dry_run and verbosity >= 1):
             for line in changes.lines:
                 self.stdout.write(f"  {line}")
+        if verbosity == 0:
+            return
         prefix = "Dry run: would apply" if dry_run else "Applied"
         if not changes.changed:
             self.stdout.write(f"Catalog {spec.version} ({catalog_path.name}) is already loaded: nothing changed.")

@@ -1,0 +1,51 @@
+"""Factories shared by the test packages. The catalog itself is real: conftest loads it in every test DB."""
+
+from __future__ import annotations
+
+import factory
+from django.contrib.auth import get_user_model
+
+from residency.models import Account, Integration, Product, Region
+from residency.services import api_key_create
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ["username"]
+
+    username = factory.Sequence(lambda n: f"staff{n}")
+    email = factory.LazyAttribute(lambda user: f"{user.username}@example.com")
+    is_staff = True
+    is_superuser = True
+    password = factory.django.Password("correct horse battery staple")
+
+
+class AccountFactory(factory.django.DjangoModelFactory):
+    """An account in a catalog region. ``products`` and ``integrations`` take slugs."""
+
+    class Meta:
+        model = Account
+        skip_postgeneration_save = True
+
+    name = factory.Sequence(lambda n: f"Account {n}")
+    home_region = factory.LazyFunction(lambda: Region.objects.get(code="EEA"))
+    plan = Account.Plan.PROFESSIONAL
+
+    @factory.post_generation
+    def products(self, create: bool, slugs: list[str] | None, **kwargs: object) -> None:
+        self.products.set(Product.objects.filter(slug__in=slugs if slugs is not None else ["freshdesk"]))
+
+    @factory.post_generation
+    def integrations(self, create: bool, slugs: list[str] | None, **kwargs: object) -> None:
+        if slugs:
+            self.integrations.set(Integration.objects.filter(slug__in=slugs))
+
+
+def region(code: str) -> Region:
+    return Region.objects.get(code=code)
+
+
+def api_key_for(account: Account, name: str = "intake form") -> str:
+    """A new raw API key for ``account``."""
+    return api_key_create(account=account, name=name)[1]

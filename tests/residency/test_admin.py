@@ -1,0 +1,91 @@
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.test import Client
+
+from residency.models import ApiKey
+from tests.factories import AccountFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def client() -> Client:
+    client = Client()
+    client.force_login(UserFactory())
+    return client
+
+
+def test_the_hosting_matrix_shows_the_source_table_with_routes_and_notes(client: Client) -> None:
+    response = client.get("/admin/residency/hostingoffer/matrix/")
+
+    assert response.status_code == 200
+    rows = response.context["rows"]
+    assert len(rows) == 13  # the rows of the source's hosting table
+    freshdesk_us_only = next(r for r in rows if r["product"].slug == "freshdesk" and r["regions"] == {"US"})
+    assert [c.slug for c in freshdesk_us_only["categories"]] == ["call-recording", "chat-messages"]
+    html = response.content.decode()
+    assert "region not stated" in html
+    assert "10 minutes" in html and "Freshdesk Contact Center" in html
+
+
+def test_every_catalog_list_and_the_account_list_open_with_search_and_filters(client: Client) -> None:
+    AccountFactory(name="Searchable Oy")
+    for model in ["region", "product", "datacategory", "hostingoffer", "transientroute", "retentionrule", "integration", "subprocessor", "catalogload", "apikey"]:
+        assert client.get(f"/admin/residency/{model}/").status_code == 200, model
+    response = client.get("/admin/residency/account/", {"q": "Searchable", "home_region__id__exact": 2})
+    assert response.status_code == 200
+    assert "Searchable Oy" in response.content.decode()
+
+
+def test_the_account_residency_page_highlights_transfers(client: Client) -> None:
+    account = AccountFactory(products=["freshdesk", "freshteam"], integrations=["marketplace-app"])
+
+    response = client.get(f"/admin/residency/account/{account.pk}/residency/")
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Transfers outside EEA" in html
+    assert html.count('class="transfer"') == len(response.context["report"].transfers) + sum(
+        1 for e in response.context["report"].entries if e.transfer
+    )
+    assert "Marketplace app" in html and "US for 10 min" in html
+
+
+def test_a_new_api_key_is_shown_once_and_stored_hashed(client: Client) -> None:
+    account = AccountFactory()
+
+    response = client.post("/admin/residency/apikey/add/", {"account": account.pk, "name": "intake form"}, follow=True)
+
+    shown = [m.message for m in response.context["messages"] if "<code>" in str(m.message)]
+    assert len(shown) == 1
+    raw = re.search(r"<code>(pok_\w+_[\w-]+)</code>", shown[0]).group(1)
+    key = ApiKey.objects.get(account=account)
+    assert key.matches(raw) and raw not in key.digest
+    assert raw not in client.get(f"/admin/residency/apikey/{key.pk}/change/").content.decode()
+
+
+def test_the_revoke_action_revokes_and_reports_each_key(client: Client) -> None:
+    account = AccountFactory()
+    client.post("/admin/residency/apikey/add/", {"account": account.pk, "name": "one"})
+    key = ApiKey.objects.get(account=account)
+
+    response = client.post("/admin/residency/apikey/", {"action": "revoke", "_selected_action": [key.pk]}, follow=True)
+    again = client.post("/admin/residency/apikey/", {"action": "revoke", "_selected_action": [key.pk]}, follow=True)
+
+    key.refresh_from_db()
+    assert key.revoked_at is not None
+    assert any("Revoked" in str(m) for m in response.context["messages"])
+    assert any("already revoked" in str(m) for m in again.context["messages"])
+
+
+def test_history_pages_show_origin_and_user(client: Client) -> None:
+    account = AccountFactory()
+
+    response = client.get(f"/admin/residency/account/{account.pk}/history/")
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "<th scope=\"col\">origin</th>" in html and "<td>Management command</td>" in html
