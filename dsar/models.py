@@ -121,11 +121,18 @@ class Jurisdiction(models.Model):
         """The last day to answer a request received on ``received`` (the day of receipt is day zero)."""
         return self._add(received, self.period, self.period_unit)
 
-    def extended_due_date(self, first_due: dt.date) -> dt.date | None:
-        """The deadline after the one extension the law allows, counted from the first deadline; None if none."""
+    def extended_due_date(self, received: dt.date) -> dt.date | None:
+        """The last day to answer once the one extension the law allows is taken; None when it allows none.
+
+        Counted from receipt as one period (one month + two months = three calendar months, so 31 January
+        gives 30 April, not 28 February + 2 months = 28 April); mixed units add the extension to the first
+        deadline.
+        """
         if not self.extension:
             return None
-        return self._add(first_due, self.extension, self.extension_unit)
+        if self.extension_unit == self.period_unit:
+            return self._add(received, self.period + self.extension, self.period_unit)
+        return self._add(self.due_date(received), self.extension, self.extension_unit)
 
 
 class RequestQuerySet(models.QuerySet):

@@ -302,7 +302,7 @@ def request_extend(*, request: Request, reason: str, actor: User = None, today: 
     if not reason:
         raise ValidationError({"reason": "Give the reason for the extension; the person is told it."})
     _require_open(request)
-    new_due = request.jurisdiction.extended_due_date(request.first_due_at)
+    new_due = request.jurisdiction.extended_due_date(timezone.localdate(request.received_at))
     if new_due is None:
         raise ValidationError({"reason": f"{request.jurisdiction.name} allows no extension."})
     if today > request.first_due_at:

@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from dsar import sources
+
+
+@pytest.fixture(autouse=True)
+def dsar_settings(settings: Any, tmp_path: Path) -> None:
+    settings.DSAR_EXPORT_ROOT = tmp_path / "dsar-exports"
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    settings.PRIVACY_TEAM_EMAILS = ["dpo@example.com", "analyst@example.com"]
+    settings.SITE_URL = "https://privacy.example.com"
+
+
+@pytest.fixture(autouse=True)
+def use_sources() -> Iterator[Callable[..., None]]:
+    """dsar's tests run against dsar's own person source only, plus the fakes a test registers;
+    other apps' sources are theirs to test. The registry is restored afterwards."""
+    saved = dict(sources._registry)
+    sources._registry.clear()
+    sources._registry["dsar.person"] = saved["dsar.person"]
+
+    def use(*extra: Any) -> None:
+        for source in extra:
+            sources.register(source)
+
+    yield use
+    sources._registry.clear()
+    sources._registry.update(saved)
