@@ -11,7 +11,7 @@ from config.env import env
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 # A local `.env` file (never committed) may hold development values; real environment wins.
-if (BASE_DIR / ".env").is_file():
+if (BASE_DIR / ".env").is_file() and env.bool("DJANGO_READ_DOT_ENV", default=True):
     env.read_env(BASE_DIR / ".env", overwrite=False)
 
 DEBUG = env.bool("DEBUG", default=False)
@@ -170,6 +170,26 @@ SPECTACULAR_SETTINGS = {
 
 # The residency catalog file that `load_catalog` reads when given no path.
 RESIDENCY_CATALOG_PATH = env.path("RESIDENCY_CATALOG_PATH", default=BASE_DIR / "residency" / "catalog" / "catalog.toml")
+
+# Telephony provider where recordings are also deleted: "local" (development: sends nothing) or "twilio"
+# (the Twilio recordings API shape, at TELEPHONY_PROVIDER_BASE_URL with basic auth).
+TELEPHONY_PROVIDER_BACKEND = env.str("TELEPHONY_PROVIDER_BACKEND", default="local" if DEBUG else "twilio")
+if TELEPHONY_PROVIDER_BACKEND not in ("local", "twilio"):
+    raise ImproperlyConfigured(f"TELEPHONY_PROVIDER_BACKEND: {TELEPHONY_PROVIDER_BACKEND!r} is not one of local, twilio.")
+TELEPHONY_PROVIDER_BASE_URL = env.str("TELEPHONY_PROVIDER_BASE_URL", default="https://api.twilio.com").rstrip("/")
+TELEPHONY_PROVIDER_ACCOUNT_SID = env.str("TELEPHONY_PROVIDER_ACCOUNT_SID", default="")
+TELEPHONY_PROVIDER_AUTH_TOKEN = env.str("TELEPHONY_PROVIDER_AUTH_TOKEN", default="")
+TELEPHONY_PROVIDER_TIMEOUT = env.float("TELEPHONY_PROVIDER_TIMEOUT", default=10.0)
+if TELEPHONY_PROVIDER_BACKEND == "twilio" and not (TELEPHONY_PROVIDER_ACCOUNT_SID and TELEPHONY_PROVIDER_AUTH_TOKEN):
+    raise ImproperlyConfigured(
+        "TELEPHONY_PROVIDER_ACCOUNT_SID and TELEPHONY_PROVIDER_AUTH_TOKEN: set both when TELEPHONY_PROVIDER_BACKEND=twilio."
+    )
+if TELEPHONY_PROVIDER_TIMEOUT <= 0:
+    raise ImproperlyConfigured("TELEPHONY_PROVIDER_TIMEOUT: must be a positive number of seconds.")
+
+# Call- and monitoring-history CSV exports: where the files are written, and how long the emailed link works.
+RECORDINGS_EXPORT_DIR = env.path("RECORDINGS_EXPORT_DIR", default=BASE_DIR / "var" / "exports")
+RECORDINGS_EXPORT_LINK_DAYS = env.int("RECORDINGS_EXPORT_LINK_DAYS", default=7)
 
 LOGGING = {
     "version": 1,

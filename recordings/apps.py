@@ -4,3 +4,8 @@ from django.apps import AppConfig
 class RecordingsConfig(AppConfig):
     name = "recordings"
     verbose_name = "Telephony records"
+
+    def ready(self) -> None:
+        from recordings.sources import register_source
+
+        register_source()

@@ -1,0 +1,374 @@
+"""The console for telephony records. Every change goes through :mod:`recordings.services`."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
+from django.utils import timezone
+from simple_history.admin import SimpleHistoryAdmin
+
+from recordings import services
+from recordings.models import (
+    AnalyticsRow,
+    Call,
+    HistoryExport,
+    LegalHold,
+    MonitoringEntry,
+    PhoneLine,
+    ProviderDeletion,
+    Recording,
+    RecordingDeletion,
+    TextMessage,
+    Ticket,
+)
+
+
+@admin.register(PhoneLine)
+class PhoneLineAdmin(SimpleHistoryAdmin):
+    list_display = ["name", "number", "account", "auto_delete_days"]
+    list_filter = ["auto_delete_days", "account"]
+    search_fields = ["name", "number"]
+
+
+class RecordingInline(admin.TabularInline):
+    model = Recording
+    fields = ["provider_sid", "kind", "duration_seconds", "created_at"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class DeletedFilter(admin.SimpleListFilter):
+    title = "deletion"
+    parameter_name = "deleted"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("no", "Live"), ("yes", "Soft-deleted")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.value() == "no":
+            return queryset.filter(deleted_at__isnull=True)
+        if self.value() == "yes":
+            return queryset.filter(deleted_at__isnull=False)
+        return queryset
+
+
+@admin.register(Ticket)
+class TicketAdmin(SimpleHistoryAdmin):
+    list_display = ["id", "subject", "account", "requester", "status", "created_at", "deleted_at", "deleted_by_name"]
+    list_filter = [DeletedFilter, "status", "account"]
+    search_fields = ["subject", "=id"]
+    readonly_fields = ["deleted_at", "deleted_by_name"]
+    exclude = ["deleted_by"]
+    raw_id_fields = ["requester"]
+    inlines = [RecordingInline]
+    actions = ["soft_delete", "restore"]
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Tickets are soft-deleted (the action below); the purge deletes them for good 7 days later.
+        return False
+
+    @admin.action(description="Delete selected tickets (restorable for 7 days, then purged with their recordings)")
+    def soft_delete(self, request: HttpRequest, queryset: QuerySet) -> None:
+        done = sum(services.ticket_soft_delete(ticket_id=pk, user=request.user) for pk in queryset.values_list("pk", flat=True))
+        self.message_user(request, f"{done} ticket(s) deleted; they can be restored for 7 days.", messages.SUCCESS)
+
+    @admin.action(description="Restore selected deleted tickets")
+    def restore(self, request: HttpRequest, queryset: QuerySet) -> None:
+        done = sum(services.ticket_restore(ticket_id=pk, user=request.user) for pk in queryset.values_list("pk", flat=True))
+        self.message_user(request, f"{done} ticket(s) restored.", messages.SUCCESS)
+
+
+@admin.register(Call)
+class CallAdmin(SimpleHistoryAdmin):
+    list_display = ["id", "account", "line", "direction", "from_number", "to_number", "started", "ended", "duration_seconds"]
+    list_filter = ["direction", "ivr_external", "transferred_external", "account"]
+    search_fields = ["from_number", "to_number", "=id"]
+    raw_id_fields = ["ticket", "end_user", "agent", "line"]
+    date_hierarchy = "started"
+
+
+@admin.register(Recording)
+class RecordingAdmin(SimpleHistoryAdmin):
+    list_display = ["id", "provider_sid", "kind", "account", "line", "ticket", "duration_seconds", "created_at"]
+    list_filter = ["kind", "account", "line"]
+    search_fields = ["provider_sid", "=ticket__id", "=id"]
+    raw_id_fields = ["call", "ticket", "line"]
+    actions = ["delete_permanently"]
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Only the audited action below deletes recordings: Django's own delete would skip the audit log
+        # and the provider.
+        return False
+
+    @admin.action(description="Delete selected recordings permanently…")
+    def delete_permanently(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+        recordings = list(queryset.select_related("ticket", "call", "line", "account"))
+        if request.POST.get("confirmed") == "yes":
+            for recording in recordings:
+                try:
+                    services.recording_delete(recording_id=recording.pk, user=request.user)
+                except PermissionDenied as exc:
+                    self.message_user(request, str(exc), messages.ERROR)
+                except ObjectDoesNotExist:
+                    self.message_user(request, f"Recording {recording.provider_sid} was already deleted.", messages.WARNING)
+                else:
+                    self.message_user(
+                        request,
+                        f"Recording {recording.provider_sid} deleted permanently (ticket #{recording.ticket_id}).",
+                        messages.SUCCESS,
+                    )
+            return None
+        rows = [(recording, services.holds_covering_recording(recording)) for recording in recordings]
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Delete recordings permanently?",
+            "opts": self.model._meta,
+            "rows": rows,
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            "action": "delete_permanently",
+            "select_across": request.POST.get("select_across", "0"),
+            "index": request.POST.get("index", "0"),
+        }
+        return TemplateResponse(request, "admin/recordings/recording/delete_permanently.html", context)
+
+
+@admin.register(MonitoringEntry)
+class MonitoringEntryAdmin(SimpleHistoryAdmin):
+    list_display = ["id", "account", "call", "supervisor", "mode", "caller_number", "started", "ended"]
+    list_filter = ["mode", "account"]
+    raw_id_fields = ["call", "supervisor"]
+
+
+@admin.register(TextMessage)
+class TextMessageAdmin(SimpleHistoryAdmin):
+    list_display = ["id", "account", "line", "direction", "from_number", "to_number", "sent_at"]
+    list_filter = ["direction", "account"]
+    search_fields = ["from_number", "to_number"]
+    raw_id_fields = ["line", "person"]
+
+
+@admin.register(AnalyticsRow)
+class AnalyticsRowAdmin(SimpleHistoryAdmin):
+    list_display = ["id", "account", "call", "person", "phone_number", "started", "ivr_external", "transferred_external"]
+    list_filter = ["ivr_external", "transferred_external", "account"]
+    raw_id_fields = ["call", "person"]
+
+
+class LegalHoldForm(forms.ModelForm):
+    class Meta:
+        model = LegalHold
+        fields = ["account", "scope", "ticket", "person", "reason"]
+
+
+class ActiveFilter(admin.SimpleListFilter):
+    title = "status"
+    parameter_name = "active"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("yes", "Active"), ("no", "Released")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.value() == "yes":
+            return queryset.filter(released_at__isnull=True)
+        if self.value() == "no":
+            return queryset.filter(released_at__isnull=False)
+        return queryset
+
+
+@admin.register(LegalHold)
+class LegalHoldAdmin(SimpleHistoryAdmin):
+    form = LegalHoldForm
+    list_display = ["id", "account", "scope", "target", "reason", "placed_by_name", "placed_at", "released_at", "released_by_name"]
+    list_filter = [ActiveFilter, "scope", "account"]
+    raw_id_fields = ["ticket", "person"]
+    actions = ["release"]
+
+    @admin.display(description="covers")
+    def target(self, hold: LegalHold) -> str:
+        return hold.target_label
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # A hold is placed and released, never edited: its history is evidence.
+        return obj is None and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def save_model(self, request: HttpRequest, obj: LegalHold, form: Any, change: bool) -> None:
+        hold = services.legal_hold_place(
+            account=obj.account, scope=obj.scope, reason=obj.reason, user=request.user, ticket=obj.ticket, person=obj.person
+        )
+        obj.pk = hold.pk
+
+    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
+        form = super().get_form(request, obj, change=change, **kwargs)
+        admin_site_service = services
+
+        class ValidatingForm(form):  # type: ignore[misc, valid-type]
+            def clean(self) -> dict:
+                data = super().clean()
+                # The service's own checks, run here so a mistake shows on the form instead of failing the save.
+                try:
+                    admin_site_service.legal_hold_validate(
+                        account=data.get("account"), scope=data.get("scope", ""), reason=data.get("reason", ""),
+                        ticket=data.get("ticket"), person=data.get("person"),
+                    )
+                except ValidationError as exc:
+                    raise forms.ValidationError(exc.message_dict) from exc
+                return data
+
+        return ValidatingForm
+
+    @admin.action(description="Release selected holds")
+    def release(self, request: HttpRequest, queryset: QuerySet) -> None:
+        done = sum(services.legal_hold_release(hold_id=pk, user=request.user) for pk in queryset.values_list("pk", flat=True))
+        self.message_user(request, f"{done} hold(s) released.", messages.SUCCESS)
+
+
+AUDIT_CSV_HEADER = ["deleted_at", "who", "origin", "recording_id", "provider_sid", "kind", "ticket_id", "line_id", "account", "reason", "detail"]
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+def audit_csv_rows(queryset: QuerySet) -> Iterator[list[str]]:
+    yield AUDIT_CSV_HEADER
+    for entry in queryset.select_related("account").iterator(chunk_size=2000):
+        yield [
+            services.safe_cell(v)
+            for v in (
+                entry.history_date, entry.history_username, entry.history_origin, entry.id, entry.provider_sid, entry.kind,
+                entry.ticket_id, entry.line_id, entry.account.name if entry.account else entry.account_id,
+                entry.deletion_reason, entry.deletion_detail,
+            )
+        ]
+
+
+@admin.register(RecordingDeletion)
+class RecordingDeletionAdmin(admin.ModelAdmin):
+    """The audit log of deleted recordings (read-only)."""
+
+    list_display = ["history_date", "who", "history_origin", "recording", "kind", "ticket_number", "deletion_reason", "deletion_detail"]
+    list_filter = ["deletion_reason", "history_origin", "kind", "account", "history_date"]
+    search_fields = ["history_username", "provider_sid", "deletion_detail", "=ticket_id", "=id"]
+    date_hierarchy = "history_date"
+    actions = ["export_csv"]
+    list_select_related = False
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return RecordingDeletion.objects.all()
+
+    @admin.display(description="who", ordering="history_username")
+    def who(self, entry: RecordingDeletion) -> str:
+        return entry.history_username
+
+    @admin.display(description="recording", ordering="id")
+    def recording(self, entry: RecordingDeletion) -> str:
+        return f"{entry.provider_sid} (#{entry.id})"
+
+    @admin.display(description="ticket", ordering="ticket_id")
+    def ticket_number(self, entry: RecordingDeletion) -> str:
+        return f"#{entry.ticket_id}" if entry.ticket_id else "—"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def get_urls(self) -> list[URLPattern]:
+        return [
+            path("export.csv", self.admin_site.admin_view(self.export_view), name="recordings_recordingdeletion_export"),
+            *super().get_urls(),
+        ]
+
+    def _csv_response(self, queryset: QuerySet) -> StreamingHttpResponse:
+        writer = csv.writer(_Echo())
+        response = StreamingHttpResponse((writer.writerow(row) for row in audit_csv_rows(queryset)), content_type="text/csv")
+        response["Content-Disposition"] = f'attachment; filename="recording-deletions-{timezone.localdate()}.csv"'
+        return response
+
+    def export_view(self, request: HttpRequest) -> StreamingHttpResponse:
+        """The whole log as filtered on the page (the changelist's own filters and search)."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        changelist = self.get_changelist_instance(request)
+        return self._csv_response(changelist.get_queryset(request))
+
+    @admin.action(description="Export selected entries to CSV")
+    def export_csv(self, request: HttpRequest, queryset: QuerySet) -> StreamingHttpResponse:
+        return self._csv_response(queryset)
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
+        extra_context = {**(extra_context or {}), "export_url": reverse("admin:recordings_recordingdeletion_export")}
+        return super().changelist_view(request, extra_context)
+
+
+class PendingFilter(admin.SimpleListFilter):
+    title = "state"
+    parameter_name = "state"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("pending", "Pending"), ("retrying", "Failed, retrying"), ("done", "Done")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.value() == "pending":
+            return queryset.filter(done_at__isnull=True)
+        if self.value() == "retrying":
+            return queryset.filter(done_at__isnull=True, attempts__gt=0)
+        if self.value() == "done":
+            return queryset.filter(done_at__isnull=False)
+        return queryset
+
+
+@admin.register(ProviderDeletion)
+class ProviderDeletionAdmin(SimpleHistoryAdmin):
+    list_display = ["provider_sid", "state", "attempts", "last_status", "last_error", "last_attempt_at", "next_attempt_at", "done_at", "account"]
+    list_filter = [PendingFilter, "account"]
+    search_fields = ["provider_sid", "=recording_id"]
+    readonly_fields = [f.name for f in ProviderDeletion._meta.fields]
+    actions = ["retry_now"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.action(description="Retry selected pending deletions now")
+    def retry_now(self, request: HttpRequest, queryset: QuerySet) -> HttpResponseRedirect | None:
+        count = services.provider_deletion_retry_now(deletion_ids=queryset.values_list("pk", flat=True))
+        self.message_user(request, f"{count} deletion(s) will be sent on the worker's next run.", messages.SUCCESS)
+        return None
+
+
+@admin.register(HistoryExport)
+class HistoryExportAdmin(SimpleHistoryAdmin):
+    list_display = ["id", "account", "kind", "start", "end", "status", "row_count", "requested_by_name", "email", "created_at", "finished_at"]
+    list_filter = ["kind", "status", "account"]
+    readonly_fields = [f.name for f in HistoryExport._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

@@ -1,0 +1,121 @@
+"""The recordings API: one view per operation; views validate, call a service, serialize."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core import signing
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from recordings import services
+from recordings.models import HistoryExport, Recording
+from residency.api.permissions import IsStaffOrApiKey, account_scope
+from residency.models import Account
+
+
+class RecordingOutput(serializers.ModelSerializer):
+    class Meta:
+        model = Recording
+        fields = ["id", "account", "line", "call", "ticket", "kind", "provider_sid", "duration_seconds", "created_at"]
+
+
+class RecordingDetailApi(APIView):
+    """A recording; DELETE deletes it permanently (audited, and at the provider), unless a legal hold covers it."""
+
+    permission_classes = [IsStaffOrApiKey]
+
+    def _recordings(self, request: Request) -> Any:
+        account = account_scope(request)
+        return Recording.objects.for_account(account) if account else Recording.objects.all()
+
+    @extend_schema(responses=RecordingOutput)
+    def get(self, request: Request, recording_id: int) -> Response:
+        recording = get_object_or_404(self._recordings(request), pk=recording_id)
+        return Response(RecordingOutput(recording).data)
+
+    @extend_schema(responses={204: None})
+    def delete(self, request: Request, recording_id: int) -> Response:
+        user = request.user if request.user.is_authenticated else None
+        services.recording_delete(recording_id=recording_id, user=user, account=account_scope(request))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ExportOutput(serializers.ModelSerializer):
+    account = serializers.CharField(source="account.name")
+
+    class Meta:
+        model = HistoryExport
+        fields = ["id", "account", "kind", "start", "end", "status", "row_count", "created_at", "finished_at", "error"]
+
+
+class ExportCreateApi(APIView):
+    """Queue a CSV export of call or monitoring history; the signed download link is emailed when it is ready."""
+
+    permission_classes = [IsStaffOrApiKey]
+
+    class InputSerializer(serializers.Serializer):
+        kind = serializers.ChoiceField(choices=HistoryExport.Kind.choices)
+        start = serializers.DateField(required=False, help_text="Default: the first day of the current month.")
+        end = serializers.DateField(required=False, help_text="Inclusive. Default: the last day of the current month.")
+        account = serializers.PrimaryKeyRelatedField(
+            queryset=Account.objects.all(), required=False, help_text="Staff only; an API key exports its own account."
+        )
+        email = serializers.EmailField(required=False, help_text="Where the link is sent; default: the staff user's email.")
+
+    @extend_schema(request=InputSerializer, responses={202: ExportOutput})
+    def post(self, request: Request) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        account = account_scope(request)
+        if account is None:
+            account = data.validated_data.get("account")
+            if account is None:
+                raise serializers.ValidationError({"account": "Staff must name the account to export."})
+        user = request.user if request.user.is_authenticated else None
+        export = services.history_export_request(
+            account=account,
+            kind=data.validated_data["kind"],
+            start=data.validated_data.get("start"),
+            end=data.validated_data.get("end"),
+            user=user,
+            email=data.validated_data.get("email", ""),
+        )
+        return Response(ExportOutput(export).data, status=status.HTTP_202_ACCEPTED)
+
+
+class ExportDetailApi(APIView):
+    """An export's status."""
+
+    permission_classes = [IsStaffOrApiKey]
+
+    @extend_schema(responses=ExportOutput)
+    def get(self, request: Request, export_id: int) -> Response:
+        account = account_scope(request)
+        exports = HistoryExport.objects.filter(account=account) if account else HistoryExport.objects.all()
+        return Response(ExportOutput(get_object_or_404(exports.select_related("account"), pk=export_id)).data)
+
+
+class ExportDownloadApi(APIView):
+    """The CSV file behind an emailed link; the signed token is the authorization and expires after 7 days."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+
+    @extend_schema(responses={(200, "text/csv"): bytes})
+    def get(self, request: Request, token: str) -> FileResponse:
+        try:
+            export = services.export_from_token(token)
+        except (signing.BadSignature, HistoryExport.DoesNotExist) as exc:
+            raise Http404("This download link is invalid or has expired.") from exc
+        path = services.export_path(export)
+        if not path.is_file():
+            raise Http404("The export file is no longer available.")
+        # FileResponse streams the file in chunks; the file is never read into memory.
+        return FileResponse(path.open("rb"), as_attachment=True, filename=f"{export.kind}-{export.start}-{export.end}.csv", content_type="text/csv")

@@ -1,0 +1,526 @@
+"""The telephony product's records: lines, tickets, calls, recordings, monitoring, texts, analytics, holds.
+
+Deleting a recording never goes through ``Model.delete()``: every path (admin, API, purge, erasure) goes
+through :mod:`recordings.services`, which writes the audit entry and the provider deletion with it.
+The audit log of deleted recordings *is* the recordings' history: each deletion writes one ``-`` row in
+``HistoricalRecording`` carrying who (``history_username``, kept as text), from where
+(``history_origin``), when (``history_date``), the ticket (``ticket_id``) and why (``deletion_reason``,
+``deletion_detail``). :class:`RecordingDeletion` is that log seen from the admin.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+
+from dsar.models import Person, e164_validator
+from residency.history import AuditedHistory, AuditFields
+from residency.models import Account
+
+# The auto-delete presets the telephony product offers per line (days); "never" is stored as NULL.
+AUTO_DELETE_PRESETS: tuple[int, ...] = (1, 7, 14, 30, 60, 90, 180, 365)
+
+# The telephony guide: a deleted ticket is deleted permanently, with its recordings, 7 days later.
+TICKET_PURGE_AFTER = timedelta(days=7)
+
+
+class DeletionReason(models.TextChoices):
+    MANUAL = "manual", "Deleted by hand"
+    AUTO_DELETE = "auto_delete", "Line auto-delete window"
+    TICKET_DELETED = "ticket_deleted", "Ticket deleted"
+    ERASURE = "erasure", "Data subject erasure"
+
+
+class DeletionAuditFields(models.Model):
+    """Why a recording was deleted; filled only on the ``-`` history row its deletion writes."""
+
+    deletion_reason = models.CharField(max_length=20, choices=DeletionReason.choices, blank=True, default="")
+    deletion_detail = models.CharField(max_length=300, blank=True, default="")
+
+    class Meta:
+        abstract = True
+
+
+class PhoneLineQuerySet(models.QuerySet):
+    def for_account(self, account: Account) -> PhoneLineQuerySet:
+        return self.filter(account=account)
+
+
+class PhoneLine(models.Model):
+    AUTO_DELETE_CHOICES = [(None, "Never")] + [(days, f"After {days} day{'s' if days > 1 else ''}") for days in AUTO_DELETE_PRESETS]
+
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="phone_lines")
+    number = models.CharField(max_length=16, validators=[e164_validator], help_text="E.164, e.g. +46701234567.")
+    name = models.CharField(max_length=200)
+    auto_delete_days = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        choices=AUTO_DELETE_CHOICES,
+        help_text="Call recordings and voicemails older than this are deleted by the purge; empty: never.",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    history = AuditedHistory()
+
+    objects = PhoneLineQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["account__name", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["account", "number"], name="phone_line_unique_number"),
+            models.CheckConstraint(
+                condition=Q(auto_delete_days__isnull=True) | Q(auto_delete_days__in=AUTO_DELETE_PRESETS),
+                name="phone_line_auto_delete_preset",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.number})"
+
+    @property
+    def auto_delete_label(self) -> str:
+        """``never`` or ``N days``, as the audit log names the window."""
+        return "never" if self.auto_delete_days is None else f"{self.auto_delete_days} days"
+
+
+class TicketQuerySet(models.QuerySet):
+    def for_account(self, account: Account) -> TicketQuerySet:
+        return self.filter(account=account)
+
+    def live(self) -> TicketQuerySet:
+        return self.filter(deleted_at__isnull=True)
+
+    def soft_deleted(self) -> TicketQuerySet:
+        return self.filter(deleted_at__isnull=False)
+
+    def due_for_purge(self, now: datetime) -> TicketQuerySet:
+        """Tickets soft-deleted at least 7 days before ``now`` (held ones included; see ``not_held``)."""
+        return self.filter(deleted_at__lte=now - TICKET_PURGE_AFTER)
+
+    def held(self) -> TicketQuerySet:
+        return self.filter(_ticket_hold_q())
+
+    def not_held(self) -> TicketQuerySet:
+        return self.exclude(_ticket_hold_q())
+
+
+class Ticket(models.Model):
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        PENDING = "pending", "Pending"
+        RESOLVED = "resolved", "Resolved"
+        CLOSED = "closed", "Closed"
+
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="telephony_tickets")
+    requester = models.ForeignKey(Person, on_delete=models.SET_NULL, null=True, blank=True, related_name="telephony_tickets")
+    subject = models.CharField(max_length=300)
+    description = models.TextField(blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    created_at = models.DateTimeField(default=timezone.now)
+    deleted_at = models.DateTimeField(null=True, blank=True, help_text="Soft deletion: purged for good 7 days later.")
+    deleted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", db_constraint=False
+    )
+    # Kept as text so the audit entries of the ticket's recordings still name the admin after their login is gone.
+    deleted_by_name = models.CharField(max_length=150, blank=True, default="")
+    history = AuditedHistory()
+
+    objects = TicketQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["deleted_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(deleted_at__isnull=True, deleted_by_name="") | Q(deleted_at__isnull=False),
+                name="ticket_deleted_by_only_when_deleted",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.subject}"
+
+
+class CallQuerySet(models.QuerySet):
+    def for_account(self, account: Account) -> CallQuerySet:
+        return self.filter(account=account)
+
+    def in_progress(self) -> CallQuerySet:
+        return self.filter(ended__isnull=True)
+
+    def started_between(self, start: datetime, end: datetime) -> CallQuerySet:
+        """Calls started in ``[start, end)``."""
+        return self.filter(started__gte=start, started__lt=end)
+
+    def involving(self, *, person_id: int, phone: str) -> CallQuerySet:
+        """Calls the person took part in: as end user or agent, or from or to their number."""
+        q = Q(end_user_id=person_id) | Q(agent_id=person_id)
+        if phone:
+            q |= Q(from_number=phone) | Q(to_number=phone)
+        return self.filter(q)
+
+
+class Call(models.Model):
+    """One row of the call history."""
+
+    class Direction(models.TextChoices):
+        INBOUND = "inbound", "Inbound"
+        OUTBOUND = "outbound", "Outbound"
+
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="calls")
+    line = models.ForeignKey(PhoneLine, on_delete=models.PROTECT, related_name="calls")
+    ticket = models.ForeignKey(Ticket, on_delete=models.SET_NULL, null=True, blank=True, related_name="calls")
+    end_user = models.ForeignKey(Person, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    agent = models.ForeignKey(Person, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    direction = models.CharField(max_length=10, choices=Direction.choices)
+    from_number = models.CharField(max_length=16, blank=True)
+    to_number = models.CharField(max_length=16, blank=True)
+    started = models.DateTimeField()
+    ended = models.DateTimeField(null=True, blank=True, help_text="Empty while the call is live.")
+    duration_seconds = models.PositiveIntegerField(default=0)
+    ivr_external = models.BooleanField(default=False, help_text="An IVR option routed the call to an external number.")
+    transferred_external = models.BooleanField(default=False, help_text="The call was transferred to an external number.")
+    history = AuditedHistory()
+
+    objects = CallQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-started", "-pk"]
+        indexes = [models.Index(fields=["account", "started"])]
+        constraints = [
+            models.CheckConstraint(condition=Q(ended__isnull=True) | Q(ended__gte=models.F("started")), name="call_ends_after_start"),
+        ]
+
+    def __str__(self) -> str:
+        return f"call {self.pk} {self.from_number} → {self.to_number}"
+
+
+def _hold_exists(**filters: object) -> Exists:
+    return Exists(LegalHold.objects.active().filter(**filters))
+
+
+def _ticket_hold_q() -> Q:
+    return Q(_hold_exists(scope=LegalHold.Scope.ACCOUNT, account_id=OuterRef("account_id"))) | Q(
+        _hold_exists(scope=LegalHold.Scope.TICKET, ticket_id=OuterRef("pk"))
+    ) | Q(_hold_exists(scope=LegalHold.Scope.PERSON, person_id=OuterRef("requester_id")))
+
+
+def _recording_hold_q() -> Q:
+    """A recording is held by a hold on its account, its ticket, the ticket's requester or a caller/agent."""
+    return (
+        Q(_hold_exists(scope=LegalHold.Scope.ACCOUNT, account_id=OuterRef("account_id")))
+        | Q(_hold_exists(scope=LegalHold.Scope.TICKET, ticket_id=OuterRef("ticket_id")))
+        | Q(_hold_exists(scope=LegalHold.Scope.PERSON, person_id=OuterRef("ticket__requester_id")))
+        | Q(_hold_exists(scope=LegalHold.Scope.PERSON, person_id=OuterRef("call__end_user_id")))
+        | Q(_hold_exists(scope=LegalHold.Scope.PERSON, person_id=OuterRef("call__agent_id")))
+    )
+
+
+class RecordingQuerySet(models.QuerySet):
+    def for_account(self, account: Account) -> RecordingQuerySet:
+        return self.filter(account=account)
+
+    def past_auto_delete_window(self, now: datetime) -> RecordingQuerySet:
+        """Recordings older than their line's auto-delete window (lines set to never: none).
+
+        One OR branch per preset keeps the query portable (no date arithmetic in SQL) and indexable.
+        """
+        q = Q()
+        for days in AUTO_DELETE_PRESETS:
+            q |= Q(line__auto_delete_days=days, created_at__lte=now - timedelta(days=days))
+        return self.filter(q)
+
+    def of_purged_tickets(self, now: datetime) -> RecordingQuerySet:
+        """Recordings on tickets soft-deleted at least 7 days before ``now``."""
+        return self.filter(ticket__deleted_at__lte=now - TICKET_PURGE_AFTER)
+
+    def due_for_purge(self, now: datetime) -> RecordingQuerySet:
+        """Everything the purge deletes at ``now``, held or not (combine with ``not_held``/``held``)."""
+        return self.filter(
+            Q(pk__in=self.model.objects.past_auto_delete_window(now).values("pk"))
+            | Q(pk__in=self.model.objects.of_purged_tickets(now).values("pk"))
+        )
+
+    def held(self) -> RecordingQuerySet:
+        return self.filter(_recording_hold_q())
+
+    def not_held(self) -> RecordingQuerySet:
+        return self.exclude(_recording_hold_q())
+
+    def of_person(self, *, person_id: int, phone: str) -> RecordingQuerySet:
+        """Recordings of calls the person took part in, and on tickets they requested."""
+        return self.filter(
+            Q(call__in=Call.objects.involving(person_id=person_id, phone=phone).values("pk"))
+            | Q(ticket__requester_id=person_id)
+        )
+
+
+class Recording(models.Model):
+    """A call recording or voicemail, stored at the telephony provider under ``provider_sid``."""
+
+    class Kind(models.TextChoices):
+        CALL = "call", "Call recording"
+        VOICEMAIL = "voicemail", "Voicemail"
+
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="recordings")
+    line = models.ForeignKey(PhoneLine, on_delete=models.PROTECT, related_name="recordings")
+    call = models.ForeignKey(Call, on_delete=models.PROTECT, related_name="recordings")
+    ticket = models.ForeignKey(Ticket, on_delete=models.PROTECT, null=True, blank=True, related_name="recordings")
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.CALL)
+    provider_sid = models.CharField(max_length=64, unique=True, help_text="The recording's id at the provider (RE…).")
+    duration_seconds = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+    # Set by the deletion that claims the row (a conditional update), so that two purges running at
+    # once never both delete, audit and send the same recording.
+    deletion_claim = models.UUIDField(null=True, blank=True, editable=False)
+    history = AuditedHistory(bases=[AuditFields, DeletionAuditFields], excluded_fields=["deletion_claim"])
+
+    objects = RecordingQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.provider_sid}"
+
+
+HistoricalRecording = Recording.history.model
+
+
+class RecordingDeletionQuerySet(models.QuerySet):
+    def for_account(self, account: Account) -> RecordingDeletionQuerySet:
+        return self.filter(account_id=account.pk)
+
+
+class RecordingDeletionManager(models.Manager.from_queryset(RecordingDeletionQuerySet)):  # type: ignore[misc]
+    def get_queryset(self) -> RecordingDeletionQuerySet:
+        return super().get_queryset().filter(history_type="-")
+
+
+class RecordingDeletion(HistoricalRecording):  # type: ignore[misc, valid-type]
+    """The audit log of deleted recordings: the ``-`` rows of the recordings' history."""
+
+    objects = RecordingDeletionManager()
+
+    class Meta:
+        proxy = True
+        ordering = ["-history_date", "-history_id"]
+        verbose_name = "recording deletion (audit log)"
+        verbose_name_plural = "recording deletions (audit log)"
+
+    def __str__(self) -> str:
+        return f"{self.provider_sid} deleted {self.history_date:%Y-%m-%d %H:%M}"
+
+
+class MonitoringEntry(models.Model):
+    """One row of the monitoring history: a supervisor listening to, whispering in or barging into a call."""
+
+    class Mode(models.TextChoices):
+        LISTEN = "listen", "Listen"
+        WHISPER = "whisper", "Whisper"
+        BARGE = "barge", "Barge"
+
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="monitoring_entries")
+    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="monitoring")
+    supervisor = models.ForeignKey(Person, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    # The monitored caller's number, as the monitoring-history CSV shows it.
+    caller_number = models.CharField(max_length=16, blank=True)
+    mode = models.CharField(max_length=10, choices=Mode.choices)
+    started = models.DateTimeField()
+    ended = models.DateTimeField(null=True, blank=True)
+    history = AuditedHistory()
+
+    class Meta:
+        ordering = ["-started", "-pk"]
+        verbose_name_plural = "monitoring history"
+        indexes = [models.Index(fields=["account", "started"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_mode_display()} on call {self.call_id}"
+
+
+class TextMessage(models.Model):
+    """One row of the text history."""
+
+    class Direction(models.TextChoices):
+        INBOUND = "inbound", "Inbound"
+        OUTBOUND = "outbound", "Outbound"
+
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="text_messages")
+    line = models.ForeignKey(PhoneLine, on_delete=models.PROTECT, related_name="text_messages")
+    person = models.ForeignKey(Person, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    direction = models.CharField(max_length=10, choices=Direction.choices, default=Direction.INBOUND)
+    from_number = models.CharField(max_length=16, blank=True)
+    to_number = models.CharField(max_length=16, blank=True)
+    body = models.TextField(blank=True)
+    sent_at = models.DateTimeField()
+    history = AuditedHistory()
+
+    class Meta:
+        ordering = ["-sent_at", "-pk"]
+        verbose_name_plural = "text history"
+
+    def __str__(self) -> str:
+        return f"text {self.pk} {self.from_number} → {self.to_number}"
+
+
+class AnalyticsRow(models.Model):
+    """The per-call facts reporting uses, with the caller's number."""
+
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="call_analytics")
+    call = models.ForeignKey(Call, on_delete=models.SET_NULL, null=True, blank=True, related_name="analytics")
+    person = models.ForeignKey(Person, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    phone_number = models.CharField(max_length=16, blank=True)
+    started = models.DateTimeField()
+    wait_seconds = models.PositiveIntegerField(default=0)
+    talk_seconds = models.PositiveIntegerField(default=0)
+    ivr_external = models.BooleanField(default=False)
+    transferred_external = models.BooleanField(default=False)
+    history = AuditedHistory()
+
+    class Meta:
+        ordering = ["-started", "-pk"]
+        verbose_name = "analytics row"
+
+    def __str__(self) -> str:
+        return f"analytics {self.pk}"
+
+
+class LegalHoldQuerySet(models.QuerySet):
+    def active(self) -> LegalHoldQuerySet:
+        return self.filter(released_at__isnull=True)
+
+    def for_account(self, account: Account) -> LegalHoldQuerySet:
+        return self.filter(account=account)
+
+
+class LegalHold(models.Model):
+    """Stops every deletion path for what it covers (an account, a ticket or a person) until released."""
+
+    class Scope(models.TextChoices):
+        ACCOUNT = "account", "Whole account"
+        TICKET = "ticket", "One ticket"
+        PERSON = "person", "One person"
+
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="legal_holds")
+    scope = models.CharField(max_length=10, choices=Scope.choices)
+    ticket = models.ForeignKey(Ticket, on_delete=models.SET_NULL, null=True, blank=True, related_name="legal_holds")
+    person = models.ForeignKey(Person, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    reason = models.CharField(max_length=300)
+    placed_at = models.DateTimeField(default=timezone.now)
+    placed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", db_constraint=False
+    )
+    placed_by_name = models.CharField(max_length=150, blank=True, default="")
+    released_at = models.DateTimeField(null=True, blank=True)
+    released_by_name = models.CharField(max_length=150, blank=True, default="")
+    history = AuditedHistory()
+
+    objects = LegalHoldQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-placed_at", "-pk"]
+        constraints = [
+            # An active hold always names what it covers; a released one may outlive its ticket or person.
+            models.CheckConstraint(
+                condition=Q(released_at__isnull=False)
+                | Q(scope="account", ticket__isnull=True, person__isnull=True)
+                | Q(scope="ticket", ticket__isnull=False, person__isnull=True)
+                | Q(scope="person", person__isnull=False, ticket__isnull=True),
+                name="legal_hold_scope_matches_target",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"legal hold {self.pk} on {self.target_label} ({self.reason})"
+
+    @property
+    def target_label(self) -> str:
+        """What the hold covers, e.g. ``ticket #12`` or ``account Acme``."""
+        if self.scope == self.Scope.TICKET:
+            return f"ticket #{self.ticket_id}"
+        if self.scope == self.Scope.PERSON:
+            return f"person {self.person_id}"
+        return f"account {self.account}"
+
+
+class ProviderDeletionQuerySet(models.QuerySet):
+    def pending(self) -> ProviderDeletionQuerySet:
+        return self.filter(done_at__isnull=True)
+
+    def due(self, now: datetime) -> ProviderDeletionQuerySet:
+        """Pending deletions whose next attempt is at or before ``now``."""
+        return self.pending().filter(next_attempt_at__lte=now)
+
+
+class ProviderDeletion(models.Model):
+    """The outbox of deletions at the telephony provider, written in the transaction that deletes the recording."""
+
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="+")
+    provider_sid = models.CharField(max_length=64, unique=True)
+    recording_id = models.BigIntegerField(help_text="The deleted recording's id (the row itself is gone).")
+    created_at = models.DateTimeField(default=timezone.now)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    attempts = models.PositiveIntegerField(default=0)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True, default="")
+    last_status = models.PositiveSmallIntegerField(null=True, blank=True, help_text="The provider's last HTTP status.")
+    done_at = models.DateTimeField(null=True, blank=True)
+    history = AuditedHistory()
+
+    objects = ProviderDeletionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["done_at", "next_attempt_at"])]
+
+    def __str__(self) -> str:
+        return f"provider deletion of {self.provider_sid}"
+
+    @property
+    def state(self) -> str:
+        if self.done_at:
+            return "done"
+        return "retrying" if self.attempts else "pending"
+
+
+class HistoryExport(models.Model):
+    """A CSV export of an account's call or monitoring history, written in the background."""
+
+    class Kind(models.TextChoices):
+        CALL_HISTORY = "call_history", "Call history"
+        MONITORING_HISTORY = "monitoring_history", "Monitoring history"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="history_exports")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    start = models.DateField()
+    end = models.DateField(help_text="Inclusive.")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", db_constraint=False
+    )
+    requested_by_name = models.CharField(max_length=150, blank=True, default="")
+    email = models.EmailField(help_text="Where the download link is sent.")
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    row_count = models.PositiveIntegerField(default=0)
+    file_name = models.CharField(max_length=200, blank=True, default="")
+    error = models.TextField(blank=True, default="")
+    history = AuditedHistory()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [models.CheckConstraint(condition=Q(start__lte=models.F("end")), name="history_export_start_before_end")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.start}…{self.end} for {self.account}"

@@ -1,0 +1,329 @@
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone as dt_timezone
+from io import StringIO
+from typing import Any
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.utils import timezone
+
+from recordings import services
+from recordings.models import LegalHold, ProviderDeletion, Recording, RecordingDeletion, Ticket
+from tests.recordings.factories import (
+    AccountFactory,
+    CallFactory,
+    LegalHoldFactory,
+    PhoneLineFactory,
+    RecordingFactory,
+    StaffFactory,
+    TicketFactory,
+)
+
+NOW = datetime(2026, 11, 20, 12, 0, tzinfo=dt_timezone.utc)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def frozen(time_machine: Any) -> None:
+    time_machine.move_to(NOW, tick=False)
+
+
+def recording_on(line: Any, *, age_days: float, ticket: Ticket | None = None, **kwargs: Any) -> Recording:
+    call = CallFactory(line=line, ticket=ticket, started=NOW - timedelta(days=age_days, minutes=10))
+    return RecordingFactory(call=call, created_at=NOW - timedelta(days=age_days), **kwargs)
+
+
+def purge(*args: str) -> str:
+    out = StringIO()
+    call_command("purge_recordings", *args, stdout=out, stderr=StringIO())
+    return out.getvalue()
+
+
+def test_it_deletes_recordings_and_voicemails_older_than_their_lines_window() -> None:
+    line = PhoneLineFactory(auto_delete_days=30)
+    old_call = recording_on(line, age_days=31)
+    old_voicemail = recording_on(line, age_days=45, kind=Recording.Kind.VOICEMAIL)
+    young = recording_on(line, age_days=29)
+
+    output = purge()
+
+    assert set(Recording.objects.values_list("pk", flat=True)) == {young.pk}
+    assert {entry.id for entry in RecordingDeletion.objects.all()} == {old_call.pk, old_voicemail.pk}
+    assert "deleted 2 recordings (2 past their line's auto-delete window, 0 with their ticket)" in output
+
+
+def test_it_keeps_recordings_of_lines_set_to_never() -> None:
+    line = PhoneLineFactory(auto_delete_days=None)
+    kept = recording_on(line, age_days=4000)
+
+    purge()
+
+    assert Recording.objects.filter(pk=kept.pk).exists()
+
+
+@pytest.mark.parametrize("days", [1, 7, 14, 30, 60, 90, 180, 365])
+def test_each_preset_window_applies_from_its_number_of_days(days: int) -> None:
+    line = PhoneLineFactory(auto_delete_days=days)
+    due = recording_on(line, age_days=days + 0.01)
+    not_yet = recording_on(line, age_days=days - 0.01)
+
+    purge()
+
+    assert list(Recording.objects.values_list("pk", flat=True)) == [not_yet.pk]
+    assert RecordingDeletion.objects.get().id == due.pk
+
+
+def test_a_window_outside_the_presets_is_refused_by_the_database() -> None:
+    from django.db import IntegrityError, transaction
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        PhoneLineFactory(auto_delete_days=3)
+
+
+def test_each_auto_deleted_recording_has_its_own_audit_entry_naming_the_window() -> None:
+    line = PhoneLineFactory(auto_delete_days=7, name="Sales EU")
+    ticket = TicketFactory(account=line.account)
+    recording = recording_on(line, age_days=8, ticket=ticket)
+
+    purge()
+
+    entry = RecordingDeletion.objects.get()
+    assert entry.id == recording.pk
+    assert entry.provider_sid == recording.provider_sid
+    assert entry.ticket_id == ticket.pk
+    assert entry.deletion_reason == "auto_delete"
+    assert entry.history_username == "auto-delete of line Sales EU"
+    assert "after 7 days" in entry.deletion_detail
+    assert entry.history_origin == "command"
+    assert entry.history_date == NOW
+
+
+def test_every_deleted_recording_is_queued_for_deletion_at_the_provider() -> None:
+    line = PhoneLineFactory(auto_delete_days=1)
+    recordings = [recording_on(line, age_days=2) for _ in range(3)]
+
+    purge()
+
+    queued = ProviderDeletion.objects.pending()
+    assert sorted(queued.values_list("provider_sid", flat=True)) == sorted(r.provider_sid for r in recordings)
+
+
+def test_a_ticket_soft_deleted_seven_days_ago_is_deleted_with_its_recordings_each_audited() -> None:
+    admin = StaffFactory(username="alice")
+    line = PhoneLineFactory(auto_delete_days=None)
+    ticket = TicketFactory(account=line.account)
+    recordings = [recording_on(line, age_days=1, ticket=ticket) for _ in range(2)]
+    services.ticket_soft_delete(ticket_id=ticket.pk, user=admin, now=NOW - timedelta(days=7))
+
+    output = purge()
+
+    assert not Ticket.objects.filter(pk=ticket.pk).exists()
+    entries = list(RecordingDeletion.objects.order_by("id"))
+    assert [entry.id for entry in entries] == [r.pk for r in recordings]
+    for entry in entries:
+        assert entry.ticket_id == ticket.pk
+        assert entry.deletion_reason == "ticket_deleted"
+        assert entry.history_username == "alice"
+        assert f"Ticket #{ticket.pk} deleted by alice" in entry.deletion_detail
+    assert "2 with their ticket) and 1 tickets" in output
+
+
+def test_a_ticket_soft_deleted_less_than_seven_days_ago_stays_restorable() -> None:
+    line = PhoneLineFactory(auto_delete_days=None)
+    ticket = TicketFactory(account=line.account)
+    recording = recording_on(line, age_days=1, ticket=ticket)
+    services.ticket_soft_delete(ticket_id=ticket.pk, now=NOW - timedelta(days=6, hours=23))
+
+    purge()
+    assert services.ticket_restore(ticket_id=ticket.pk)
+
+    assert Ticket.objects.get(pk=ticket.pk).deleted_at is None
+    assert Recording.objects.filter(pk=recording.pk).exists()
+
+
+def test_a_restored_ticket_is_not_purged() -> None:
+    ticket = TicketFactory()
+    services.ticket_soft_delete(ticket_id=ticket.pk, now=NOW - timedelta(days=10))
+    services.ticket_restore(ticket_id=ticket.pk)
+
+    purge()
+
+    assert Ticket.objects.filter(pk=ticket.pk).exists()
+
+
+def test_the_ticket_soft_deletion_is_in_the_ticket_history_with_its_author() -> None:
+    admin = StaffFactory(username="bob")
+    ticket = TicketFactory()
+
+    assert services.ticket_soft_delete(ticket_id=ticket.pk, user=admin)
+    assert not services.ticket_soft_delete(ticket_id=ticket.pk, user=admin)
+
+    latest = ticket.history.order_by("-history_id").first()
+    assert latest.deleted_at == NOW
+    assert latest.history_username == "bob"
+    assert ticket.history.count() == 2
+
+
+@pytest.mark.parametrize("scope", ["account", "ticket", "person"])
+def test_held_recordings_and_tickets_are_skipped_and_counted(scope: str) -> None:
+    line = PhoneLineFactory(auto_delete_days=1)
+    ticket = TicketFactory(account=line.account)
+    held = recording_on(line, age_days=5, ticket=ticket)
+    services.ticket_soft_delete(ticket_id=ticket.pk, now=NOW - timedelta(days=8))
+    target = {"account": {}, "ticket": {"ticket": ticket}, "person": {"person": ticket.requester}}[scope]
+    LegalHoldFactory(account=line.account, scope=scope, **target)
+    other_account_line = PhoneLineFactory(auto_delete_days=1)
+    free = recording_on(other_account_line, age_days=5)
+
+    output = purge()
+
+    assert Recording.objects.filter(pk=held.pk).exists()
+    assert Ticket.objects.filter(pk=ticket.pk).exists()
+    assert not Recording.objects.filter(pk=free.pk).exists()
+    assert "skipped under legal hold: 1 recordings, 1 tickets" in output
+
+
+def test_a_hold_on_a_caller_keeps_their_recordings_on_any_line() -> None:
+    line = PhoneLineFactory(auto_delete_days=1)
+    recording = recording_on(line, age_days=3)
+    LegalHoldFactory(account=line.account, scope=LegalHold.Scope.PERSON, person=recording.call.end_user)
+
+    result = services.recordings_purge(now=NOW)
+
+    assert Recording.objects.filter(pk=recording.pk).exists()
+    assert result.recordings_held == 1
+
+
+def test_a_released_hold_no_longer_stops_the_purge() -> None:
+    line = PhoneLineFactory(auto_delete_days=1)
+    recording = recording_on(line, age_days=3)
+    hold = LegalHoldFactory(account=line.account)
+    assert services.legal_hold_release(hold_id=hold.pk)
+    assert not services.legal_hold_release(hold_id=hold.pk)
+
+    purge()
+
+    assert not Recording.objects.filter(pk=recording.pk).exists()
+
+
+def test_a_dry_run_counts_and_changes_nothing() -> None:
+    line = PhoneLineFactory(auto_delete_days=1)
+    for _ in range(3):
+        recording_on(line, age_days=3)
+    ticket = TicketFactory(account=line.account)
+    services.ticket_soft_delete(ticket_id=ticket.pk, now=NOW - timedelta(days=8))
+
+    output = purge("--dry-run")
+
+    assert Recording.objects.count() == 3
+    assert Ticket.objects.count() == 1
+    assert not RecordingDeletion.objects.exists()
+    assert not ProviderDeletion.objects.exists()
+    assert output.startswith("Dry run: would delete 3 recordings")
+    assert "and 1 tickets" in output
+
+
+def test_running_it_twice_deletes_nothing_twice() -> None:
+    line = PhoneLineFactory(auto_delete_days=1)
+    for _ in range(4):
+        recording_on(line, age_days=3)
+
+    purge("--batch-size", "3")
+    second = purge("--batch-size", "3")
+
+    assert RecordingDeletion.objects.count() == 4
+    assert ProviderDeletion.objects.count() == 4
+    assert "deleted 0 recordings" in second
+
+
+def test_a_purge_interrupted_midway_finishes_on_the_next_run_without_doubles() -> None:
+    line = PhoneLineFactory(auto_delete_days=1)
+    recordings = [recording_on(line, age_days=3) for _ in range(10)]
+    ticket = TicketFactory(account=line.account)
+    on_ticket = recording_on(PhoneLineFactory(account=line.account, auto_delete_days=None), age_days=1, ticket=ticket)
+    services.ticket_soft_delete(ticket_id=ticket.pk, now=NOW - timedelta(days=8))
+
+    def interrupt_after_first_batch(count: int) -> None:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        services.recordings_purge(now=NOW, batch_size=4, on_batch=interrupt_after_first_batch)
+
+    assert Recording.objects.count() == 11 - 4
+    assert RecordingDeletion.objects.count() == 4
+
+    result = services.recordings_purge(now=NOW, batch_size=4)
+
+    assert result.recordings_deleted == 7
+    assert not Recording.objects.exists()
+    assert not Ticket.objects.exists()
+    deleted_ids = list(RecordingDeletion.objects.values_list("id", flat=True))
+    assert sorted(deleted_ids) == sorted([r.pk for r in recordings] + [on_ticket.pk])
+    assert ProviderDeletion.objects.count() == 11
+
+
+def test_a_batch_that_fails_midway_is_rolled_back_whole_and_redone(monkeypatch: Any) -> None:
+    line = PhoneLineFactory(auto_delete_days=1)
+    for _ in range(6):
+        recording_on(line, age_days=3)
+    real_bulk_create = ProviderDeletion.objects.bulk_create
+    calls = {"n": 0}
+
+    def crash_on_second_batch(*args: Any, **kwargs: Any) -> Any:
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise RuntimeError("worker killed")
+        return real_bulk_create(*args, **kwargs)
+
+    monkeypatch.setattr(ProviderDeletion.objects, "bulk_create", crash_on_second_batch)
+    with pytest.raises(RuntimeError):
+        services.recordings_purge(now=NOW, batch_size=3)
+    assert Recording.objects.count() == 3
+    assert RecordingDeletion.objects.count() == 3
+
+    monkeypatch.setattr(ProviderDeletion.objects, "bulk_create", real_bulk_create)
+    services.recordings_purge(now=NOW, batch_size=3)
+
+    assert not Recording.objects.exists()
+    assert RecordingDeletion.objects.count() == 6
+    assert ProviderDeletion.objects.count() == 6
+
+
+def test_a_recording_claimed_by_another_run_is_not_deleted_twice() -> None:
+    line = PhoneLineFactory(auto_delete_days=1)
+    recording = recording_on(line, age_days=3)
+    first = services.recordings_purge_batch(ids=[recording.pk], now=NOW)
+    second = services.recordings_purge_batch(ids=[recording.pk], now=NOW)
+
+    assert [r.pk for r in first] == [recording.pk]
+    assert second == []
+    assert RecordingDeletion.objects.count() == 1
+
+
+def _seed(count: int) -> None:
+    account = AccountFactory()
+    line = PhoneLineFactory(account=account, auto_delete_days=1)
+    keep_line = PhoneLineFactory(account=account, auto_delete_days=None)
+    for index in range(count):
+        ticket = TicketFactory(account=account)
+        recording_on(line, age_days=3, ticket=ticket if index % 2 else None)
+        if index % 3 == 0:
+            recording_on(keep_line, age_days=1, ticket=ticket)
+            services.ticket_soft_delete(ticket_id=ticket.pk, now=NOW - timedelta(days=9))
+
+
+@pytest.mark.parametrize("rows", [5, 60])
+def test_the_purge_query_count_does_not_grow_with_the_rows(rows: int, django_assert_max_num_queries: Any) -> None:
+    _seed(rows)
+    # One batch holds everything in both sizes: the count must be the same for 5 rows and for 60.
+    with django_assert_max_num_queries(25):
+        result = services.recordings_purge(now=NOW, batch_size=1000)
+    assert result.recordings_deleted > 0
+    assert not Recording.objects.due_for_purge(NOW).exists()
+
+
+def test_the_batch_size_must_be_positive() -> None:
+    with pytest.raises(CommandError, match="--batch-size"):
+        purge("--batch-size", "0")
