@@ -21,7 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from dsar.models import Export, ExportDownload, Request, RequestEvent
-from dsar.services import User, _event, _require_open, _require_verified, request_subject
+from dsar.services import User, _event, _record_history, _require_open, _require_verified, request_subject
 from dsar.sources import registered_sources
 
 SIGNING_SALT = "dsar.export-link"
@@ -91,7 +91,7 @@ def export_build(*, export_id: int) -> Export:
     subject = request_subject(request)
     if subject is None:
         Export.objects.filter(pk=export.pk).update(status=Export.Status.FAILED, error="The person has been erased.")
-        export.refresh_from_db()
+        _record_history(export, reason="nothing to export")
         return export
     rows: dict[str, list[dict[str, Any]]] = {}
     for source in registered_sources():
@@ -110,9 +110,10 @@ def export_build(*, export_id: int) -> Export:
             size=len(content),
             counts={category: len(category_rows) for category, category_rows in rows.items()},
         )
-        export.refresh_from_db()
         if not changed:
+            export.refresh_from_db()
             return export
+        _record_history(export, reason="archive built")
         link = export_link(export)
         _event(request, RequestEvent.Kind.EXPORT, f"Export {export.pk} ready ({len(content)} bytes); link emailed, valid until {expires_at:%Y-%m-%d %H:%M} UTC.")
         person = request.person
@@ -165,10 +166,10 @@ def export_download(*, token: str) -> tuple[Export, bytes]:
 def exports_delete_files(*, person_id: int) -> int:
     """Delete the stored archives of a person's requests (an erasure removes them too); returns how many."""
     storage = export_storage()
-    deleted = 0
-    for export in Export.objects.filter(request__person_id=person_id).exclude(file_name=""):
+    exports = list(Export.objects.filter(request__person_id=person_id).exclude(file_name=""))
+    for export in exports:
         if storage.exists(export.file_name):
             storage.delete(export.file_name)
-        deleted += 1
-    Export.objects.filter(request__person_id=person_id).exclude(file_name="").update(file_name="", status=Export.Status.FAILED, error="Deleted by erasure.")
-    return deleted
+        export.file_name, export.status, export.error = "", Export.Status.FAILED, "Deleted by erasure."
+        export.save(update_fields=["file_name", "status", "error"])
+    return len(exports)
