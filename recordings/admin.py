@@ -266,7 +266,7 @@ class RecordingDeletionAdmin(admin.ModelAdmin):
 
     list_display = ["history_date", "who", "history_origin", "recording", "kind", "ticket_number", "deletion_reason", "deletion_detail"]
     list_filter = ["deletion_reason", "history_origin", "kind", "account", "history_date"]
-    search_fields = ["history_username", "provider_sid", "deletion_detail", "=ticket_id", "=id"]
+    search_fields = ["history_username", "provider_sid", "deletion_detail", "=ticket__id", "=id"]
     date_hierarchy = "history_date"
     actions = ["export_csv"]
     list_select_related = False
