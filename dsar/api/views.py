@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
@@ -26,6 +27,23 @@ from residency.api.permissions import account_scope
 def visible_requests(request: ApiRequest) -> QuerySet[Request]:
     """Staff see every request; an API key only its own account's (another account's answers 404)."""
     return Request.objects.for_account(account_scope(request)).select_related("jurisdiction", "assignee")
+
+
+class OutsideRequestTransaction:
+    """For views served outside the per-request transaction (see urls.py), whose writes commit as they go.
+
+    DRF marks the enclosing transaction for rollback when it turns an error into a response. These views
+    have no request transaction of their own; an enclosing one belongs to a caller (a test case), and
+    must not be poisoned by an ordinary 400/404.
+    """
+
+    def handle_exception(self, exc: Exception) -> Response:
+        connection = transaction.get_connection()
+        needed_rollback = connection.needs_rollback
+        response = super().handle_exception(exc)  # type: ignore[misc]
+        if connection.in_atomic_block:
+            connection.needs_rollback = needed_rollback
+        return response
 
 
 class RequestObjectView(APIView):
@@ -69,7 +87,7 @@ class RequestDetail(generics.RetrieveAPIView):
         return visible_requests(self.request).prefetch_related("events")
 
 
-class RequestVerify(RequestObjectView):
+class RequestVerify(OutsideRequestTransaction, RequestObjectView):
     """Verify the requester: ``{"code": …}`` as the person received it, or (staff) ``{"method": "manual", "note": …}``."""
 
     @extend_schema(request=s.RequestVerifyInput, responses={200: s.RequestOutput})
@@ -113,7 +131,7 @@ class RequestErasurePreview(RequestObjectView):
         return self.post(request, pk)
 
 
-class RequestExecute(RequestObjectView):
+class RequestExecute(OutsideRequestTransaction, RequestObjectView):
     """Do what the request asks. An erasure that a source blocks answers 409 and the request waits."""
 
     @extend_schema(request=None, responses={200: s.ExecuteOutput, 409: s.ExecuteOutput})
