@@ -41,15 +41,22 @@ ERASURE_ACTOR = "data subject erasure"
 
 
 def _needles(subject: Subject) -> list[str]:
+    """What identifies the person in free text: email, phone, full name, and each part of the name."""
     values = [subject.email.strip(), subject.phone.strip()]
-    if len(subject.name.strip()) >= MIN_NAME_LENGTH:
-        values.append(subject.name.strip())
+    name = subject.name.strip()
+    if len(name) >= MIN_NAME_LENGTH:
+        values.append(name)
+        # "Reach Jane at …" names the person too; parts are matched as whole words only (see _redact).
+        values.extend(part for part in name.split() if len(part) >= MIN_NAME_LENGTH and part != name)
     return [value for value in values if value]
 
 
 def _redact(text: str, needles: list[str]) -> str:
-    for needle in needles:
-        text = re.sub(re.escape(needle), REDACTED, text, flags=re.IGNORECASE)
+    for needle in needles:  # longest identifiers first: the full name before its parts
+        pattern = re.escape(needle)
+        if needle[:1].isalnum() and needle[-1:].isalnum():
+            pattern = rf"\b{pattern}\b"
+        text = re.sub(pattern, REDACTED, text, flags=re.IGNORECASE)
     return text
 
 
@@ -179,9 +186,12 @@ class RecordingsSource:
         changed: list[Ticket] = []
         if needles:
             for ticket in self._tickets(subject).filter(_mentions(needles, "subject", "description")):
-                ticket.subject = _redact(ticket.subject, needles)[:300]
-                ticket.description = _redact(ticket.description, needles)
-                changed.append(ticket)
+                subject_text = _redact(ticket.subject, needles)[:300]
+                description = _redact(ticket.description, needles)
+                # icontains also finds "Janet" for "Jane": only rows whose text really changed count.
+                if (subject_text, description) != (ticket.subject, ticket.description):
+                    ticket.subject, ticket.description = subject_text, description
+                    changed.append(ticket)
             Ticket.objects.bulk_update(changed, ["subject", "description"], batch_size=500)
             write_history(changed, history_type="~", username=ERASURE_ACTOR, reason="erasure: personal data redacted")
         deleted = services.recordings_delete_for_erasure(
@@ -290,8 +300,9 @@ class RecordingsSource:
                 for name in number_fields:
                     match |= Q(**{name: phone})
             match |= _mentions(needles, *text_fields)
-            rows = list(history.filter(match))
-            for row in rows:
+            rows = []
+            for row in history.filter(match):
+                before = [getattr(row, name) for name in id_fields + number_fields + text_fields]
                 for name in id_fields:
                     if getattr(row, name) == pid:
                         setattr(row, name, None)
@@ -300,6 +311,8 @@ class RecordingsSource:
                         setattr(row, name, "")
                 for name in text_fields:
                     setattr(row, name, _redact(getattr(row, name), needles))
+                if [getattr(row, name) for name in id_fields + number_fields + text_fields] != before:
+                    rows.append(row)
             if rows:
                 model.history.model.objects.bulk_update(rows, id_fields + number_fields + text_fields, batch_size=500)
             counts[model._meta.model_name] = len(rows)
