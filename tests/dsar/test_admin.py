@@ -1,0 +1,120 @@
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import time_machine
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.test import Client
+
+from dsar.models import Export, Jurisdiction, Person, Request, RequestEvent
+from tests.dsar.factories import FakeSource, PersonFactory, make_request
+from tests.factories import UserFactory
+
+UTC = dt.timezone.utc
+pytestmark = pytest.mark.django_db
+CHANGELIST = "/admin/dsar/request/"
+
+
+@pytest.fixture
+def console() -> Client:
+    client = Client()
+    client.force_login(UserFactory(username="analyst"))
+    return client
+
+
+def act(console: Client, action: str, request: Request, text: str = "") -> list[str]:
+    response = console.post(CHANGELIST, {"action": action, ACTION_CHECKBOX_NAME: [request.pk], "text": text}, follow=True)
+    assert response.status_code == 200
+    return [str(message) for message in response.context["messages"]]
+
+
+@time_machine.travel(dt.datetime(2026, 3, 10, 9, tzinfo=UTC), tick=False)
+def test_the_list_shows_days_left_with_overdue_highlighted_and_filters(console: Client) -> None:
+    overdue = make_request(received_at=dt.datetime(2026, 2, 1, 9, tzinfo=UTC))
+    soon = make_request(received_at=dt.datetime(2026, 2, 12, 9, tzinfo=UTC), type="access")
+    page = console.get(CHANGELIST).content.decode()
+    assert "9 overdue" in page
+    overdue_page = console.get(CHANGELIST, {"deadline": "overdue"})
+    assert list(overdue_page.context["cl"].result_list) == [overdue]
+    week_page = console.get(CHANGELIST, {"deadline": "week"})
+    assert list(week_page.context["cl"].result_list) == [soon]
+    assert list(console.get(CHANGELIST, {"type__exact": "access"}).context["cl"].result_list) == [soon]
+    assert console.get(f"{CHANGELIST}{overdue.pk}/change/").status_code == 200
+
+
+def test_staff_start_a_request_from_people(console: Client, django_capture_on_commit_callbacks) -> None:
+    person = PersonFactory()
+    law = Jurisdiction.objects.get(code="ccpa")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = console.post("/admin/dsar/person/", {"action": "start_request", ACTION_CHECKBOX_NAME: [person.pk],
+                                                         "request_type": "access", "jurisdiction": law.pk, "channel": "phone"}, follow=True)
+    assert response.status_code == 200
+    request = Request.objects.get(person=person)
+    assert (request.type, request.jurisdiction, request.channel) == ("access", law, "phone")
+    assert request.history.first().history_origin == "admin"
+    assert request.events.first().actor == "analyst"
+    assert console.get(f"/admin/dsar/person/{person.pk}/change/").status_code == 200
+
+
+def test_the_verify_action_needs_a_note_and_records_it(console: Client) -> None:
+    request = make_request(verified=False)
+    assert "not verified" in act(console, "verify", request)[0]
+    act(console, "verify", request, text="Matched the ticket history.")
+    request.refresh_from_db()
+    assert request.verification_method == "manual"
+    assert request.events.get(kind=RequestEvent.Kind.VERIFIED).actor == "analyst"
+
+
+@time_machine.travel(dt.datetime(2026, 2, 10, 9, tzinfo=UTC), tick=False)
+def test_the_extend_action(console: Client) -> None:
+    request = make_request(received_at=dt.datetime(2026, 1, 31, 9, tzinfo=UTC))
+    assert "extended to 2026-04-30" in act(console, "extend", request, text="Four products to search.")[0]
+
+
+def test_preview_execute_and_complete_an_erasure_from_the_console(console: Client, use_sources) -> None:
+    use_sources(FakeSource("recordings"))
+    request = make_request()
+    assert "ticket 2" in act(console, "preview_erasure", request)[0]
+    assert "scan: 0 undeclared" in act(console, "execute", request)[0]
+    act(console, "complete", request)
+    request.refresh_from_db()
+    assert request.status == Request.Status.COMPLETED and not Person.objects.exists()
+    assert console.get(f"{CHANGELIST}{request.pk}/change/").status_code == 200
+
+
+def test_generate_export_and_reject_from_the_console(console: Client, django_capture_on_commit_callbacks) -> None:
+    portability = make_request(type="portability")
+    with django_capture_on_commit_callbacks(execute=True):
+        act(console, "generate_export", portability)
+    assert Export.objects.get(request=portability).status == Export.Status.READY
+    other = make_request(type="access")
+    assert "reason" in act(console, "reject", other)[0]
+    act(console, "reject", other, text="Manifestly unfounded.")
+    other.refresh_from_db()
+    assert other.status == Request.Status.REJECTED and other.status_reason == "Manifestly unfounded."
+
+
+def test_the_access_report_page_and_downloads(console: Client) -> None:
+    request = make_request(type="access")
+    url = f"{CHANGELIST}{request.pk}/report/"
+    page = console.get(url)
+    assert page.status_code == 200 and request.person.email in page.content.decode()
+    download = console.get(url, {"format": "json"})
+    assert download["Content-Disposition"].startswith("attachment") and download.json()["request"] == request.pk
+    html = console.get(url, {"format": "html"})
+    assert html["Content-Disposition"].endswith('.html"') and b"Your personal data" in html.content
+
+
+def test_rectify_from_the_request_page(console: Client) -> None:
+    person = PersonFactory(name="Wrong Name")
+    request = make_request(person, type="rectification")
+    url = f"{CHANGELIST}{request.pk}/rectify/"
+    assert console.get(url).status_code == 200
+    response = console.post(url, {"kind": "end_user", "name": "Right Name", "email": person.email, "phone": "bad", "external_id": ""})
+    assert response.status_code == 200 and "phone" in response.context["form"].errors
+    response = console.post(url, {"kind": "end_user", "name": "Right Name", "email": person.email, "phone": person.phone, "external_id": ""})
+    assert response.status_code == 302
+    person.refresh_from_db()
+    assert person.name == "Right Name"
+    assert person.history.first().history_origin == "admin"

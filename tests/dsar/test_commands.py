@@ -1,0 +1,110 @@
+from __future__ import annotations
+
+import datetime as dt
+from io import StringIO
+
+import pytest
+import time_machine
+from django.core import mail
+from django.core.management import CommandError, call_command
+
+from dsar import services
+from dsar.models import ErasureProgress, Person, Request
+from residency.models import Account
+from tests.dsar.factories import FakeSource, PersonFactory, make_request
+
+UTC = dt.timezone.utc
+pytestmark = pytest.mark.django_db
+
+
+def run(*args: str) -> str:
+    out = StringIO()
+    call_command(*args, stdout=out, stderr=StringIO())
+    return out.getvalue()
+
+
+@time_machine.travel(dt.datetime(2026, 3, 10, 9, tzinfo=UTC), tick=False)
+def test_dsar_due_lists_overdue_and_due_soon_requests_and_emails_the_digest() -> None:
+    overdue = make_request(received_at=dt.datetime(2026, 2, 1, 9, tzinfo=UTC))
+    soon = make_request(received_at=dt.datetime(2026, 2, 12, 9, tzinfo=UTC))
+    later = make_request(received_at=dt.datetime(2026, 3, 5, 9, tzinfo=UTC))
+    mail.outbox.clear()
+    output = run("dsar_due", "--within", "7", "--email")
+    assert f"#{overdue.pk} " in output and "9 day(s) overdue" in output
+    assert f"#{soon.pk} " in output and "2 day(s) left" in output
+    assert f"#{later.pk} " not in output
+    assert "1 overdue, 1 due within 7 days." in output
+    assert mail.outbox[0].to == ["dpo@example.com", "analyst@example.com"]
+    assert f"#{overdue.pk} " in mail.outbox[0].body
+
+
+@time_machine.travel(dt.datetime(2026, 3, 10, 9, tzinfo=UTC), tick=False)
+def test_dsar_due_widens_with_within_and_sends_nothing_without_email() -> None:
+    later = make_request(received_at=dt.datetime(2026, 3, 5, 9, tzinfo=UTC))
+    mail.outbox.clear()
+    output = run("dsar_due", "--within", "30")
+    assert f"#{later.pk} " in output and "0 overdue, 1 due within 30 days." in output
+    assert mail.outbox == []
+
+
+def test_dsar_due_refuses_a_negative_window() -> None:
+    with pytest.raises(CommandError, match="--within"):
+        run("dsar_due", "--within", "-1")
+
+
+def test_dsar_execute_dry_run_shows_the_preview_and_changes_nothing(use_sources) -> None:
+    use_sources(FakeSource("recordings"))
+    request = make_request()
+    output = run("dsar_execute", str(request.pk), "--dry-run")
+    assert "Fake recordings [recordings]: would erase call-data 3, ticket 2" in output
+    assert "Dry run: 6 record(s) would be erased; 0 blocker(s); nothing changed." in output
+    assert not ErasureProgress.objects.exists()
+    assert Person.objects.filter(pk=request.person_id).exists()
+
+
+def test_dsar_execute_erases_with_progress_and_a_summary(use_sources) -> None:
+    use_sources(FakeSource("recordings"))
+    request = make_request()
+    output = run("dsar_execute", str(request.pk))
+    assert "[1/6] step 1 · recordings: ticket 2" in output
+    assert "[6/6] step 3 · dsar.person" in output
+    assert f"Request {request.pk}: 8 record(s) erased in 6 step(s), 0 already done; scan: 0 undeclared hit(s)" in output
+    second = run("dsar_execute", str(request.pk))
+    assert "0 record(s) erased in 0 step(s), 6 already done" in second
+    request.refresh_from_db()
+    assert request.history.first().history_origin == "command"
+
+
+def test_dsar_execute_fails_when_blocked_and_the_request_waits(use_sources) -> None:
+    use_sources(FakeSource("recordings", blockers=["The person is on an active call."]))
+    request = make_request()
+    with pytest.raises(CommandError, match="active call"):
+        run("dsar_execute", str(request.pk))
+    request.refresh_from_db()
+    assert request.status == Request.Status.WAITING
+
+
+def test_dsar_execute_fails_for_an_unverified_or_unknown_request() -> None:
+    request = make_request(verified=False)
+    with pytest.raises(CommandError, match="not verified"):
+        run("dsar_execute", str(request.pk))
+    with pytest.raises(CommandError, match="REQUEST_ID"):
+        run("dsar_execute", "999999")
+
+
+def test_dsar_verify_erasure_exits_non_zero_on_a_leftover() -> None:
+    person = PersonFactory(email="still.here@example.org")
+    request = make_request(person)
+    services.request_execute(request=request)
+    assert "0 undeclared hit(s)" in run("dsar_verify_erasure", str(request.pk))
+    Account.objects.filter(pk=person.account_id).update(name="Ask still.here@example.org")
+    with pytest.raises(CommandError, match="1 undeclared hit"):
+        run("dsar_verify_erasure", str(request.pk))
+    request.refresh_from_db()
+    assert request.scan["undeclared"] == 1
+
+
+def test_dsar_verify_erasure_refuses_a_request_not_yet_executed() -> None:
+    request = make_request()
+    with pytest.raises(CommandError, match="executed erasure"):
+        run("dsar_verify_erasure", str(request.pk))
