@@ -17,7 +17,12 @@ ROOT = Path(__file__).resolve().parent.parent
 MANAGE = [sys.executable, str(ROOT / "manage.py")]
 
 # (seconds between runs, management command and its arguments): the jobs cron runs in production.
-SCHEDULE: list[tuple[int, list[str]]] = []
+SCHEDULE: list[tuple[int, list[str]]] = [
+    # Recordings past their line's auto-delete window, and tickets soft-deleted 7+ days ago (cron: hourly).
+    (3600, ["purge_recordings", "--verbosity", "0"]),
+    # Deletions at the telephony provider, retried with backoff while it is down (cron: every minute).
+    (60, ["process_provider_deletions", "--verbosity", "0"]),
+]
 
 
 def main() -> int:
