@@ -170,6 +170,6 @@ def exports_delete_files(*, person_id: int) -> int:
     for export in exports:
         if storage.exists(export.file_name):
             storage.delete(export.file_name)
-        export.file_name, export.status, export.error = "", Export.Status.FAILED, "Deleted by erasure."
-        export.save(update_fields=["file_name", "status", "error"])
+        export.file_name, export.status = "", Export.Status.DELETED
+        export.save(update_fields=["file_name", "status"])
     return len(exports)

@@ -326,6 +326,7 @@ class Export(models.Model):
         PENDING = "pending", "Being built"
         READY = "ready", "Ready"
         FAILED = "failed", "Failed"
+        DELETED = "deleted", "Deleted by erasure"
 
     request = models.ForeignKey(Request, on_delete=models.CASCADE, related_name="exports")
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)

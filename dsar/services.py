@@ -125,12 +125,13 @@ def request_create(
     received_at: dt.datetime | None = None,
     channel: str = Request.Channel.API,
     person: Person | None = None,
+    send_code: bool = True,
     actor: User = None,
 ) -> Request:
     """Open a request for the person with this email or phone in the account (created if unknown).
 
     The deadline runs from receipt. When the person has an email on record, a one-time code is sent to it
-    at once so they can prove who they are.
+    at once so they can prove who they are (unless ``send_code`` is False: staff will verify manually).
     """
     now = timezone.now()
     received_at = received_at or now
@@ -165,7 +166,7 @@ def request_create(
         first_due_at=due,
     )
     _event(request, RequestEvent.Kind.RECEIVED, f"{request.get_type_display()} request received by {request.get_channel_display().lower()} under {jurisdiction.name}; due {due.isoformat()}.", actor=actor)
-    if person.email:
+    if send_code and person.email:
         request_send_code(request=request, actor=actor)
     return request
 

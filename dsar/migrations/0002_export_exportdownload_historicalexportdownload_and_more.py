@@ -20,7 +20,7 @@ class Migration(migrations.Migration):
             name='Export',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('status', models.CharField(choices=[('pending', 'Being built'), ('ready', 'Ready'), ('failed', 'Failed')], default='pending', max_length=8)),
+                ('status', models.CharField(choices=[('pending', 'Being built'), ('ready', 'Ready'), ('failed', 'Failed'), ('deleted', 'Deleted by erasure')], default='pending', max_length=8)),
                 ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
                 ('ready_at', models.DateTimeField(blank=True, null=True)),
                 ('expires_at', models.DateTimeField(blank=True, null=True)),
@@ -239,7 +239,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
                 ('history_origin', models.CharField(choices=[('admin', 'Admin console'), ('api', 'API'), ('command', 'Management command'), ('task', 'Background task'), ('web', 'Web page')], default='command', max_length=16)),
                 ('history_username', models.CharField(blank=True, default='', max_length=150)),
-                ('status', models.CharField(choices=[('pending', 'Being built'), ('ready', 'Ready'), ('failed', 'Failed')], default='pending', max_length=8)),
+                ('status', models.CharField(choices=[('pending', 'Being built'), ('ready', 'Ready'), ('failed', 'Failed'), ('deleted', 'Deleted by erasure')], default='pending', max_length=8)),
                 ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
                 ('ready_at', models.DateTimeField(blank=True, null=True)),
                 ('expires_at', models.DateTimeField(blank=True, null=True)),

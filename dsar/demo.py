@@ -1,0 +1,70 @@
+"""Demo people and requests for the console, on existing accounts."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import transaction
+from django.utils import timezone
+
+from dsar import services
+from dsar.models import Person, Request
+from residency.history import Origin, history_context
+from residency.models import Account
+
+# external id, kind, name, email, phone
+DEMO_PEOPLE = [
+    ("demo-1", Person.Kind.END_USER, "Astrid Lindgren-Demo", "astrid.demo@example.org", "+46701234501"),
+    ("demo-2", Person.Kind.END_USER, "Pierre Dupont-Demo", "pierre.demo@example.org", "+33612345602"),
+    ("demo-3", Person.Kind.AGENT, "Maria Silva-Demo", "maria.demo@example.org", "+5511912345603"),
+    ("demo-4", Person.Kind.END_USER, "John Carter-Demo", "", "+14155550104"),
+]
+# person's external id, type, law, received days ago, verified, then: "execute", "extend", "reject" or ""
+DEMO_REQUESTS = [
+    ("demo-1", Request.Type.ACCESS, "gdpr", 3, True, ""),
+    ("demo-1", Request.Type.OBJECTION, "gdpr", 10, True, "execute"),
+    ("demo-2", Request.Type.ERASURE, "gdpr", 40, True, ""),  # overdue
+    ("demo-2", Request.Type.PORTABILITY, "uk-gdpr", 25, True, "extend"),
+    ("demo-3", Request.Type.RECTIFICATION, "lgpd", 12, False, ""),  # due within a few days
+    ("demo-4", Request.Type.ACCESS, "ccpa", 2, False, ""),
+    ("demo-4", Request.Type.ERASURE, "pipeda", 5, False, "reject"),
+]
+DEMO_NOTE = "Demo data: identity checked against the support product's profile."
+
+
+@transaction.atomic
+def load_demo(*, account_names: list[str]) -> None:
+    """Give each named account (that exists) the demo people and their requests. Idempotent: a person
+    already there (by external id) keeps their requests as they are."""
+    with history_context(origin=Origin.COMMAND, actor="demo data"):
+        for account in Account.objects.filter(name__in=account_names):
+            _demo_account(account)
+
+
+def _demo_account(account: Account) -> None:
+    for external_id, kind, name, email, phone in DEMO_PEOPLE:
+        if Person.objects.filter(account=account, external_id=external_id).exists():
+            continue
+        person = Person.objects.create(account=account, external_id=external_id, kind=kind, name=name, email=email, phone=phone)
+        for owner, type, law, days_ago, verified, then in DEMO_REQUESTS:
+            if owner == external_id:
+                _demo_request(person, type=type, law=law, received_at=timezone.now() - dt.timedelta(days=days_ago),
+                              verified=verified, then=then)
+
+
+def _demo_request(person: Person, *, type: str, law: str, received_at: dt.datetime, verified: bool, then: str) -> None:
+    request = services.request_create(
+        account=person.account, person=person, type=type, jurisdiction=law, received_at=received_at,
+        channel=Request.Channel.WEB_FORM, send_code=False,
+    )
+    if verified:
+        # No staff login exists yet when `make run` loads demo data, so the verification is attributed to
+        # "demo data" instead of going through the staff-only service.
+        services._mark_verified(request, method="manual", message=f"Identity verified manually: {DEMO_NOTE}", actor=None)
+    if then == "execute":
+        services.request_execute(request=request)
+    elif then == "extend" and timezone.localdate() <= request.first_due_at:
+        services.request_extend(request=request, reason="Demo data: several products to search.")
+    elif then == "reject":
+        services.request_reject(request=request, reason="Demo data: the requester could not prove their identity.")
+
