@@ -190,6 +190,14 @@ if TELEPHONY_PROVIDER_TIMEOUT <= 0:
 # Call- and monitoring-history CSV exports: where the files are written, and how long the emailed link works.
 RECORDINGS_EXPORT_DIR = env.path("RECORDINGS_EXPORT_DIR", default=BASE_DIR / "var" / "exports")
 RECORDINGS_EXPORT_LINK_DAYS = env.int("RECORDINGS_EXPORT_LINK_DAYS", default=7)
+# The recordings API's enums by name: "kind" and "status" are also field names elsewhere in the API.
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
+    {
+        "RecordingKindEnum": "recordings.models.Recording.Kind",
+        "HistoryExportKindEnum": "recordings.models.HistoryExport.Kind",
+        "HistoryExportStatusEnum": "recordings.models.HistoryExport.Status",
+    }
+)
 
 LOGGING = {
     "version": 1,
