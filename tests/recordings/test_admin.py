@@ -1,0 +1,104 @@
+"""The console pages of telephony records: they render, and their actions go through the services."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from recordings.models import LegalHold, Ticket
+from tests.recordings.factories import (
+    AnalyticsRowFactory,
+    LegalHoldFactory,
+    MonitoringEntryFactory,
+    RecordingFactory,
+    StaffFactory,
+    TextMessageFactory,
+    TicketFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def console() -> Client:
+    client = Client()
+    client.force_login(StaffFactory(username="hana"))
+    return client
+
+
+@pytest.mark.parametrize(
+    "model",
+    ["phoneline", "ticket", "call", "recording", "monitoringentry", "textmessage", "analyticsrow", "legalhold",
+     "recordingdeletion", "providerdeletion", "historyexport"],
+)
+def test_every_page_lists_its_rows(console: Client, model: str) -> None:
+    recording = RecordingFactory(ticket=TicketFactory())
+    MonitoringEntryFactory(call=recording.call)
+    TextMessageFactory()
+    AnalyticsRowFactory(call=recording.call)
+    LegalHoldFactory(account=recording.account)
+
+    response = console.get(reverse(f"admin:recordings_{model}_changelist"))
+
+    assert response.status_code == 200
+
+
+def test_a_recordings_ticket_page_shows_its_recordings(console: Client) -> None:
+    ticket = TicketFactory()
+    recording = RecordingFactory(call__line__account=ticket.account, call__ticket=ticket)
+
+    page = console.get(reverse("admin:recordings_ticket_change", args=[ticket.pk])).content.decode()
+
+    assert recording.provider_sid in page
+
+
+def test_the_ticket_delete_action_soft_deletes_and_restore_undoes_it(console: Client) -> None:
+    ticket = TicketFactory()
+    url = reverse("admin:recordings_ticket_changelist")
+
+    console.post(url, {"action": "soft_delete", "_selected_action": [ticket.pk]})
+    deleted = Ticket.objects.get(pk=ticket.pk)
+    console.post(url, {"action": "restore", "_selected_action": [ticket.pk]})
+
+    assert deleted.deleted_by_name == "hana"
+    assert Ticket.objects.get(pk=ticket.pk).deleted_at is None
+
+
+def test_placing_a_hold_in_the_console_records_who_placed_it(console: Client) -> None:
+    ticket = TicketFactory()
+
+    response = console.post(
+        reverse("admin:recordings_legalhold_add"),
+        {"account": ticket.account.pk, "scope": "ticket", "ticket": ticket.pk, "reason": "Subpoena"},
+    )
+
+    assert response.status_code == 302
+    hold = LegalHold.objects.get()
+    assert (hold.ticket, hold.placed_by_name, hold.history.first().history_origin) == (ticket, "hana", "admin")
+
+
+def test_a_hold_on_another_accounts_ticket_is_refused_on_the_form(console: Client) -> None:
+    ticket = TicketFactory()
+    other_account = TicketFactory().account
+
+    response = console.post(
+        reverse("admin:recordings_legalhold_add"),
+        {"account": other_account.pk, "scope": "ticket", "ticket": ticket.pk, "reason": "Subpoena"},
+    )
+
+    assert response.status_code == 200
+    assert "Choose a ticket of this account" in response.content.decode()
+    assert not LegalHold.objects.exists()
+
+
+def test_the_release_action_releases_and_names_who(console: Client) -> None:
+    hold = LegalHoldFactory()
+
+    console.post(reverse("admin:recordings_legalhold_changelist"), {"action": "release", "_selected_action": [hold.pk]})
+
+    hold.refresh_from_db()
+    assert hold.released_at is not None
+    assert hold.released_by_name == "hana"
