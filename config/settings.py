@@ -169,6 +169,14 @@ SPECTACULAR_SETTINGS = {
 }
 
 # The residency catalog file that `load_catalog` reads when given no path.
+# drf-spectacular names an enum after its field; dsar's `type`, `status` and `kind` need names of their own.
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
+    {
+        "DsarRequestTypeEnum": "dsar.models.Request.Type",
+        "DsarRequestStatusEnum": "dsar.models.Request.Status",
+        "DsarEventKindEnum": "dsar.models.RequestEvent.Kind",
+    }
+)
 RESIDENCY_CATALOG_PATH = env.path("RESIDENCY_CATALOG_PATH", default=BASE_DIR / "residency" / "catalog" / "catalog.toml")
 
 # Telephony provider where recordings are also deleted: "local" (development: sends nothing) or "twilio"
