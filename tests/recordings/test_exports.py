@@ -280,3 +280,13 @@ def test_the_command_names_the_bad_option() -> None:
         call_command("export_history", "Nordic Telco", "--kind", "monitoring_history", "--email", "a@example.com")
     with pytest.raises(CommandError, match="account"):
         call_command("export_history", "Nobody", "--kind", "call_history", "--email", "a@example.com")
+
+
+def test_the_command_sends_the_link_to_the_privacy_team_by_default(settings: Any) -> None:
+    settings.PRIVACY_TEAM_EMAILS = ["dpo@example.com"]
+    AccountFactory(name="Nordic Telco")
+
+    call_command("export_history", "Nordic Telco", "--kind", "call_history", "--now", stdout=StringIO())
+
+    assert mail.outbox[0].to == ["dpo@example.com"]
+    assert HistoryExport.objects.get().start == date(2026, 11, 1)

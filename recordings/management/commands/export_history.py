@@ -3,6 +3,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
@@ -22,7 +23,8 @@ class Command(BaseCommand):
     help = (
         "Exports an account's call history or monitoring history as CSV for a date range (default: the current "
         "month; at most a year). Monitoring history is for Professional and Enterprise plans only. The file is "
-        "written by the background worker and a signed download link, valid 7 days, is emailed to --email; "
+        "written by the background worker and a signed download link, valid 7 days, is emailed to --email "
+        "(default: the privacy team's first address); "
         "--now writes it in this process instead."
     )
 
@@ -31,10 +33,13 @@ class Command(BaseCommand):
         parser.add_argument("--kind", required=True, choices=HistoryExport.Kind.values)
         parser.add_argument("--start", type=_date, help="First day, YYYY-MM-DD (default: first of this month).")
         parser.add_argument("--end", type=_date, help="Last day, inclusive (default: end of this month).")
-        parser.add_argument("--email", required=True, help="Where the download link is sent.")
+        parser.add_argument(
+            "--email", default="", help="Where the download link is sent (default: the first PRIVACY_TEAM_EMAILS address)."
+        )
         parser.add_argument("--now", action="store_true", help="Write the file now instead of in the background.")
 
     def handle(self, *args: Any, account: str, kind: str, start: date | None, end: date | None, email: str, now: bool, **options: Any) -> None:
+        email = email or next(iter(settings.PRIVACY_TEAM_EMAILS), "")
         found = Account.objects.filter(name=account).first() or (
             Account.objects.filter(pk=int(account)).first() if account.isdigit() else None
         )
