@@ -14,6 +14,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, Streami
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
 from recordings import services
@@ -41,7 +42,7 @@ class PhoneLineAdmin(SimpleHistoryAdmin):
 
 class RecordingInline(admin.TabularInline):
     model = Recording
-    fields = ["provider_sid", "kind", "duration_seconds", "created_at"]
+    fields = ["provider_sid", "kind", "duration_seconds", "created_at", "delete_link"]
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -49,6 +50,11 @@ class RecordingInline(admin.TabularInline):
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+    @admin.display(description="delete")
+    def delete_link(self, recording: Recording) -> str:
+        url = reverse("admin:recordings_recording_delete_permanently", args=[recording.pk])
+        return format_html('<a href="{}" class="deletelink">Delete permanently…</a>', url)
 
 
 class DeletedFilter(admin.SimpleListFilter):
@@ -110,40 +116,79 @@ class RecordingAdmin(SimpleHistoryAdmin):
     actions = ["delete_permanently"]
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        # Only the audited action below deletes recordings: Django's own delete would skip the audit log
+        # Only the audited paths below delete recordings: Django's own delete would skip the audit log
         # and the provider.
         return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # A recording is evidence of a call: it is viewed or deleted, never edited.
+        return False
+
+    def get_urls(self) -> list[URLPattern]:
+        return [
+            path(
+                "<int:recording_id>/delete-permanently/",
+                self.admin_site.admin_view(self.delete_one_view),
+                name="recordings_recording_delete_permanently",
+            ),
+            *super().get_urls(),
+        ]
+
+    def _delete_each(self, request: HttpRequest, recordings: list[Recording]) -> None:
+        for recording in recordings:
+            try:
+                services.recording_delete(recording_id=recording.pk, user=request.user)
+            except PermissionDenied as exc:
+                self.message_user(request, str(exc), messages.ERROR)
+            except ObjectDoesNotExist:
+                self.message_user(request, f"Recording {recording.provider_sid} was already deleted.", messages.WARNING)
+            else:
+                ticket = f"ticket #{recording.ticket_id}" if recording.ticket_id else "no ticket"
+                self.message_user(
+                    request, f"Recording {recording.provider_sid} deleted permanently ({ticket}).", messages.SUCCESS
+                )
+
+    def _confirmation(self, request: HttpRequest, recordings: list[Recording], **extra: Any) -> TemplateResponse:
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Delete recordings permanently?",
+            "opts": self.model._meta,
+            "rows": [(recording, services.holds_covering_recording(recording)) for recording in recordings],
+            **extra,
+        }
+        return TemplateResponse(request, "admin/recordings/recording/delete_permanently.html", context)
+
+    def delete_one_view(self, request: HttpRequest, recording_id: int) -> HttpResponse:
+        """One recording, from its ticket's page: confirm, then delete and go back to the ticket."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        recording = Recording.objects.select_related("ticket", "call", "line", "account").filter(pk=recording_id).first()
+        if recording is None:
+            self.message_user(request, "That recording no longer exists.", messages.WARNING)
+            return HttpResponseRedirect(reverse("admin:recordings_recording_changelist"))
+        if request.method == "POST" and request.POST.get("confirmed") == "yes":
+            self._delete_each(request, [recording])
+            back = (
+                reverse("admin:recordings_ticket_change", args=[recording.ticket_id])
+                if recording.ticket_id
+                else reverse("admin:recordings_recording_changelist")
+            )
+            return HttpResponseRedirect(back)
+        return self._confirmation(request, [recording], single=True)
 
     @admin.action(description="Delete selected recordings permanently…")
     def delete_permanently(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
         recordings = list(queryset.select_related("ticket", "call", "line", "account"))
         if request.POST.get("confirmed") == "yes":
-            for recording in recordings:
-                try:
-                    services.recording_delete(recording_id=recording.pk, user=request.user)
-                except PermissionDenied as exc:
-                    self.message_user(request, str(exc), messages.ERROR)
-                except ObjectDoesNotExist:
-                    self.message_user(request, f"Recording {recording.provider_sid} was already deleted.", messages.WARNING)
-                else:
-                    self.message_user(
-                        request,
-                        f"Recording {recording.provider_sid} deleted permanently (ticket #{recording.ticket_id}).",
-                        messages.SUCCESS,
-                    )
+            self._delete_each(request, recordings)
             return None
-        rows = [(recording, services.holds_covering_recording(recording)) for recording in recordings]
-        context = {
-            **self.admin_site.each_context(request),
-            "title": "Delete recordings permanently?",
-            "opts": self.model._meta,
-            "rows": rows,
-            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
-            "action": "delete_permanently",
-            "select_across": request.POST.get("select_across", "0"),
-            "index": request.POST.get("index", "0"),
-        }
-        return TemplateResponse(request, "admin/recordings/recording/delete_permanently.html", context)
+        return self._confirmation(
+            request,
+            recordings,
+            action_checkbox_name=admin.helpers.ACTION_CHECKBOX_NAME,
+            action="delete_permanently",
+            index=request.POST.get("index", "0"),
+        )
 
 
 @admin.register(MonitoringEntry)

@@ -397,6 +397,19 @@ class LegalHoldQuerySet(models.QuerySet):
     def for_account(self, account: Account) -> LegalHoldQuerySet:
         return self.filter(account=account)
 
+    def covering_recording(self, recording: Recording) -> LegalHoldQuerySet:
+        """Holds on the recording's account, its ticket, the ticket's requester, or the call's caller or agent."""
+        people = {recording.call.end_user_id, recording.call.agent_id}
+        if recording.ticket_id:
+            people.add(recording.ticket.requester_id)
+        people.discard(None)
+        q = Q(scope=LegalHold.Scope.ACCOUNT, account_id=recording.account_id) | Q(
+            scope=LegalHold.Scope.PERSON, person_id__in=people
+        )
+        if recording.ticket_id:
+            q |= Q(scope=LegalHold.Scope.TICKET, ticket_id=recording.ticket_id)
+        return self.filter(q)
+
 
 class LegalHold(models.Model):
     """Stops every deletion path for what it covers (an account, a ticket or a person) until released."""

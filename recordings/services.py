@@ -49,17 +49,8 @@ class RecordingHeld(PermissionDenied):
 
 
 def holds_covering_recording(recording: Recording) -> list[LegalHold]:
-    """The active holds that stop ``recording`` from being deleted (account, ticket, requester, caller, agent)."""
-    people = {recording.call.end_user_id, recording.call.agent_id}
-    if recording.ticket_id:
-        people.add(recording.ticket.requester_id)
-    people.discard(None)
-    q = Q(scope=LegalHold.Scope.ACCOUNT, account_id=recording.account_id) | Q(
-        scope=LegalHold.Scope.PERSON, person_id__in=people
-    )
-    if recording.ticket_id:
-        q |= Q(scope=LegalHold.Scope.TICKET, ticket_id=recording.ticket_id)
-    return list(LegalHold.objects.active().filter(q).order_by("pk"))
+    """The active holds that stop ``recording`` from being deleted, oldest first."""
+    return list(LegalHold.objects.active().covering_recording(recording).order_by("pk"))
 
 
 def hold_message(hold: LegalHold) -> str:

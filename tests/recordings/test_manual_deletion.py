@@ -176,3 +176,29 @@ def test_deleting_twice_gives_404_the_second_time(recording: Recording) -> None:
 
 def test_anonymous_callers_are_refused(recording: Recording) -> None:
     assert api().delete(f"/api/v1/recordings/{recording.pk}/").status_code in (401, 403)
+
+
+def test_a_recording_is_deleted_from_its_tickets_page_after_confirmation(recording: Recording) -> None:
+    client, _ = admin_client("ivy")
+    ticket_page = client.get(reverse("admin:recordings_ticket_change", args=[recording.ticket_id])).content.decode()
+    url = reverse("admin:recordings_recording_delete_permanently", args=[recording.pk])
+    assert url in ticket_page
+
+    confirmation = client.get(url)
+    response = client.post(url, {"confirmed": "yes"})
+
+    assert b"cannot be undone" in confirmation.content
+    assert Recording.objects.filter(pk=recording.pk).exists() is False
+    assert response["Location"] == reverse("admin:recordings_ticket_change", args=[recording.ticket_id])
+    entry = RecordingDeletion.objects.get()
+    assert (entry.history_username, entry.ticket_id) == ("ivy", recording.ticket_id)
+
+
+def test_the_ticket_page_link_refuses_a_held_recording(recording: Recording) -> None:
+    client, _ = admin_client()
+    hold = LegalHoldFactory(account=recording.account, scope=LegalHold.Scope.PERSON, person=recording.call.end_user)
+
+    response = client.post(reverse("admin:recordings_recording_delete_permanently", args=[recording.pk]), {"confirmed": "yes"}, follow=True)
+
+    assert f"legal hold #{hold.pk} on person" in response.content.decode()
+    assert Recording.objects.filter(pk=recording.pk).exists()
