@@ -499,6 +499,28 @@ def _one_year_after(day: date) -> date:
         return day.replace(year=day.year + 1, day=28)
 
 
+def history_export_range(
+    *, account: Account, kind: str, start: date | None, end: date | None, today: date | None = None
+) -> tuple[date, date]:
+    """The export's (start, end), the current month by default; raises naming the field, or
+    ``PermissionDenied`` for monitoring history below the Professional plan."""
+    if kind not in HistoryExport.Kind.values:
+        raise ValidationError({"kind": f"Choose one of {', '.join(HistoryExport.Kind.values)}."})
+    if kind == HistoryExport.Kind.MONITORING_HISTORY and not account.has_plan_at_least(Account.Plan.PROFESSIONAL):
+        raise PermissionDenied(
+            f"Monitoring-history exports are available on the Professional and Enterprise plans only; "
+            f"account {account.name} is on the {account.get_plan_display()} plan."
+        )
+    default_start, default_end = month_bounds(today or timezone.localdate())
+    start = start or default_start
+    end = end or default_end
+    if start > end:
+        raise ValidationError({"start": f"The start ({start}) is after the end ({end})."})
+    if end > _one_year_after(start):
+        raise ValidationError({"end": "The range may span at most one year; export longer periods in parts."})
+    return start, end
+
+
 @transaction.atomic
 def history_export_request(
     *,
@@ -515,20 +537,7 @@ def history_export_request(
     Monitoring history is for Professional and Enterprise plans (the guide: "Professional and above").
     The range defaults to the current month; it may not start after it ends nor span more than a year.
     """
-    if kind not in HistoryExport.Kind.values:
-        raise ValidationError({"kind": f"Choose one of {', '.join(HistoryExport.Kind.values)}."})
-    if kind == HistoryExport.Kind.MONITORING_HISTORY and not account.has_plan_at_least(Account.Plan.PROFESSIONAL):
-        raise PermissionDenied(
-            f"Monitoring-history exports are available on the Professional and Enterprise plans only; "
-            f"account {account.name} is on the {account.get_plan_display()} plan."
-        )
-    default_start, default_end = month_bounds(today or timezone.localdate())
-    start = start or default_start
-    end = end or default_end
-    if start > end:
-        raise ValidationError({"start": f"The start ({start}) is after the end ({end})."})
-    if end > _one_year_after(start):
-        raise ValidationError({"end": "The range may span at most one year; export longer periods in parts."})
+    start, end = history_export_range(account=account, kind=kind, start=start, end=end, today=today)
     email = (email or getattr(user, "email", "") or "").strip()
     if not email:
         raise ValidationError({"email": "Give the address the download link is sent to."})

@@ -102,3 +102,47 @@ def test_the_release_action_releases_and_names_who(console: Client) -> None:
     hold.refresh_from_db()
     assert hold.released_at is not None
     assert hold.released_by_name == "hana"
+
+
+def test_an_export_requested_in_the_console_is_queued_for_the_current_month(console: Client, time_machine: Any) -> None:
+    from datetime import date, datetime, timezone as dt_timezone
+
+    from recordings.models import HistoryExport
+    from tests.recordings.factories import AccountFactory
+
+    time_machine.move_to(datetime(2026, 2, 10, tzinfo=dt_timezone.utc), tick=False)
+    account = AccountFactory()
+
+    response = console.post(reverse("admin:recordings_historyexport_add"), {"account": account.pk, "kind": "call_history"})
+
+    assert response.status_code == 302
+    export = HistoryExport.objects.get()
+    assert (export.start, export.end, export.email, export.requested_by_name) == (
+        date(2026, 2, 1), date(2026, 2, 28), "hana@example.com", "hana",
+    )
+
+
+def test_a_monitoring_export_below_professional_is_refused_on_the_form_saying_so(console: Client) -> None:
+    from recordings.models import HistoryExport
+    from residency.models import Account
+    from tests.recordings.factories import AccountFactory
+
+    account = AccountFactory(plan=Account.Plan.TEAM)
+
+    response = console.post(reverse("admin:recordings_historyexport_add"), {"account": account.pk, "kind": "monitoring_history"})
+
+    assert response.status_code == 200
+    assert "Professional and Enterprise plans only" in response.content.decode()
+    assert not HistoryExport.objects.exists()
+
+
+def test_a_finished_export_shows_its_download_link(console: Client, export_dir: Any) -> None:
+    from recordings import services
+    from tests.recordings.factories import AccountFactory
+
+    export = services.history_export_request(account=AccountFactory(), kind="call_history", email="a@example.com")
+    services.history_export_run(export_id=export.pk)
+
+    page = console.get(reverse("admin:recordings_historyexport_change", args=[export.pk])).content.decode()
+
+    assert "/api/v1/exports/download/" in page
