@@ -148,6 +148,8 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Residency, data subject requests and telephony records of the privacy back office.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Tags operations by the first path segment after /api/v1/ (accounts, dsar, recordings…).
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
     # Swagger UI's files come from the installed sidecar package, not from a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
@@ -167,8 +169,6 @@ SPECTACULAR_SETTINGS = {
     },
     "POSTPROCESSING_HOOKS": ["drf_standardized_errors.openapi_hooks.postprocess_schema_enums"],
 }
-
-# The residency catalog file that `load_catalog` reads when given no path.
 # drf-spectacular names an enum after its field; dsar's `type`, `status` and `kind` need names of their own.
 SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
     {
@@ -177,6 +177,8 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
         "DsarEventKindEnum": "dsar.models.RequestEvent.Kind",
     }
 )
+
+# The residency catalog file that `load_catalog` reads when given no path.
 RESIDENCY_CATALOG_PATH = env.path("RESIDENCY_CATALOG_PATH", default=BASE_DIR / "residency" / "catalog" / "catalog.toml")
 
 # Telephony provider where recordings are also deleted: "local" (development: sends nothing) or "twilio"
