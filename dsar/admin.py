@@ -89,6 +89,10 @@ class PersonAdmin(HistoryAdmin):
     action_form = StartRequestForm
     actions = ["start_request"]
 
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # A person is removed by an erasure request, which also cleans every other store and the history.
+        return False
+
     @admin.action(description="Start a request for the selected people (choose type and law)")
     def start_request(self, request: HttpRequest, queryset: QuerySet[Person]) -> None:
         request_type = request.POST.get("request_type", "")
@@ -179,7 +183,7 @@ class RequestAdmin(HistoryAdmin):
         "received_at", "first_due_at", "due_at", "days_left", "extended_at", "extension_reason", "extension_notified_at",
         "verified_at", "verification_method", "executed_at", "completed_at", "links", "certificate_display", "scan_display",
     ]
-    readonly_fields = [name for name in fields if name != "assignee"] + []
+    readonly_fields = [name for name in fields if name != "assignee"]
     inlines = [EventInline, ErasureProgressInline, ExportInline]
     action_form = RequestActionForm
     actions = ["verify", "send_code", "extend", "preview_erasure", "execute", "generate_export", "complete", "reject"]

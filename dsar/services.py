@@ -261,6 +261,7 @@ def request_verify_code(*, request: Request, code: str, actor: User = None) -> N
     with transaction.atomic():
         if not VerificationCode.objects.filter(pk=current.pk, used_at__isnull=True).update(used_at=now):
             raise ValidationError({"code": "The code was already used."})
+        _record_history(current, actor=actor, reason="code used")
         _mark_verified(request, method="code", message="Identity verified with the one-time code sent to the email on record.", actor=actor)
 
 
@@ -361,6 +362,8 @@ def request_complete(*, request: Request, actor: User = None) -> None:
             raise ValidationError({"status": "Execute the erasure first."})
         if not request.scan or request.scan.get("undeclared"):
             raise ValidationError({"status": "The verification scan still finds the person's data; run it again after fixing."})
+    if request.type == Request.Type.ACCESS and request.executed_at is None:
+        raise ValidationError({"status": "Produce the access report first (execute the request)."})
     if request.type == Request.Type.PORTABILITY and not request.exports.filter(status="ready").exists():
         raise ValidationError({"status": "Generate the export first."})
     _transition(
@@ -583,6 +586,7 @@ def request_execute_erasure(*, request: Request, actor: User = None, progress: P
     if request.status == Request.Status.WAITING:
         with transaction.atomic():
             _transition(request, allowed=(Request.Status.WAITING,), actor=actor, status=Request.Status.IN_PROGRESS, status_reason="")
+            _event(request, RequestEvent.Kind.EXECUTED, "Nothing blocks the erasure any more; it resumes.", actor=actor)
     for step, source in pending:
         with transaction.atomic():
             counts = {category: int(count) for category, count in source.erase(subject, step).items() if count}

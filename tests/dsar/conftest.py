@@ -18,12 +18,13 @@ def dsar_settings(settings: Any, tmp_path: Path) -> None:
 
 
 @pytest.fixture(autouse=True)
-def use_sources() -> Iterator[Callable[..., None]]:
+def use_sources(request: pytest.FixtureRequest) -> Iterator[Callable[..., None]]:
     """dsar's tests run against dsar's own person source only, plus the fakes a test registers;
     other apps' sources are theirs to test. The registry is restored afterwards."""
     saved = dict(sources._registry)
-    sources._registry.clear()
-    sources._registry["dsar.person"] = saved["dsar.person"]
+    if "every_source" not in request.keywords:
+        sources._registry.clear()
+        sources._registry["dsar.person"] = saved["dsar.person"]
 
     def use(*extra: Any) -> None:
         for source in extra:
@@ -32,3 +33,7 @@ def use_sources() -> Iterator[Callable[..., None]]:
     yield use
     sources._registry.clear()
     sources._registry.update(saved)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "every_source: run with every registered data source, not dsar's own only")

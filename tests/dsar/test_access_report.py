@@ -38,3 +38,18 @@ def test_the_report_needs_a_verified_requester() -> None:
     request = make_request(type=Request.Type.ACCESS, verified=False)
     with pytest.raises(ValidationError):
         request_access_report(request=request)
+
+
+def test_an_access_request_completes_once_its_report_was_produced() -> None:
+    from dsar import services
+    from dsar.models import RequestEvent
+
+    request = make_request(type=Request.Type.ACCESS)
+    with pytest.raises(ValidationError):
+        services.request_complete(request=request)
+    services.request_execute(request=request)
+    request.refresh_from_db()
+    assert request.events.filter(kind=RequestEvent.Kind.REPORT, message__contains="1 record(s)").exists()
+    services.request_complete(request=request)
+    request.refresh_from_db()
+    assert request.status == Request.Status.COMPLETED
