@@ -6,7 +6,6 @@ from typing import Any
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.utils import timezone
 
 from recordings import services
 from recordings.models import LegalHold, ProviderDeletion, Recording, RecordingDeletion, Ticket
