@@ -8,11 +8,13 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from django.apps import apps
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.db.models import Count, Q
 from django.db.models.functions import Cast
 
 from dsar.sources import Subject
+from residency.models import Account
 
 TEXT_FIELDS = (models.CharField, models.TextField)  # EmailField, SlugField, URLField… are CharFields
 #: Shorter names match inside ordinary words ("Al" in "Call"), so they are not searched for.
@@ -80,11 +82,20 @@ def _text_columns(model: type[models.Model]) -> list[tuple[str, str, bool]]:
     return columns
 
 
+def _has_account_column(model: type[models.Model]) -> bool:
+    try:
+        field = model._meta.get_field("account")
+    except FieldDoesNotExist:
+        return False
+    return field.concrete and field.is_relation and field.related_model is Account
+
+
 def scan_for_subject(subject: Subject, *, declared: dict[str, str] | None = None) -> ScanResult:
     """Rows per table, column and identifier that still contain the subject's email, phone or name.
 
     ``declared`` maps ``"table"`` or ``"table.column"`` to the reason data is kept there on purpose.
-    One query per table, whatever the number of rows.
+    Tables with an ``account`` column are searched within the subject's account only. One query per table,
+    whatever the number of rows.
     """
     declared = declared or {}
     needles = _needles(subject)
@@ -116,7 +127,11 @@ def scan_for_subject(subject: Subject, *, declared: dict[str, str] | None = None
                 aggregates[f"{column}|{identifier}"] = Count("pk", filter=condition)
         if not aggregates:
             continue
-        counts = model._base_manager.annotate(**annotations).aggregate(**aggregates)
+        rows = model._base_manager.all()
+        if _has_account_column(model):
+            # Another account's records are another controller's: the same address there is not a leftover.
+            rows = rows.filter(account_id=subject.account_id)
+        counts = rows.annotate(**annotations).aggregate(**aggregates)
         for key, count in counts.items():
             if not count:
                 continue

@@ -90,10 +90,11 @@ def _require_verified(request: Request) -> None:
 
 
 def _email_person(person: Person | None, subject: str, body: str) -> bool:
-    """Email the person at their address on record; False when there is none."""
+    """Email the person at their address on record once the transaction commits; False when there is none."""
     if person is None or not person.email:
         return False
-    send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [person.email])
+    address = person.email
+    transaction.on_commit(lambda: send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [address]))
     return True
 
 

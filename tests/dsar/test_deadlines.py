@@ -67,10 +67,11 @@ def test_a_request_received_on_31_january_is_due_the_last_day_of_february() -> N
 
 
 @time_machine.travel(dt.datetime(2026, 2, 10, 9, tzinfo=UTC), tick=False)
-def test_an_extension_moves_the_deadline_and_tells_the_person() -> None:
+def test_an_extension_moves_the_deadline_and_tells_the_person(django_capture_on_commit_callbacks) -> None:
     request = make_request(received_at=received("2026-01-31"))
     mail.outbox.clear()
-    services.request_extend(request=request, reason="Records are spread over four products.")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.request_extend(request=request, reason="Records are spread over four products.")
     request.refresh_from_db()
     assert request.due_at == dt.date(2026, 4, 30)
     assert request.first_due_at == dt.date(2026, 2, 28)

@@ -35,12 +35,13 @@ def test_an_invalid_correction_names_the_field_and_changes_nothing() -> None:
     assert person.phone == "+46705550001"
 
 
-def test_the_corrected_data_can_be_sent_to_the_person() -> None:
+def test_the_corrected_data_can_be_sent_to_the_person(django_capture_on_commit_callbacks) -> None:
     person = PersonFactory(email="corrected@example.org")
     request = make_request(person, type=Request.Type.RECTIFICATION)
     services.person_rectify(request=request, changes={"name": "Maja Korrekt"})
     mail.outbox.clear()
-    services.person_send_data(request=request)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.person_send_data(request=request)
     assert mail.outbox[0].to == ["corrected@example.org"]
     assert "Maja Korrekt" in mail.outbox[0].body
     assert request.events.filter(kind=RequestEvent.Kind.DATA_SENT).exists()

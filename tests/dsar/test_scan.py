@@ -70,3 +70,11 @@ def test_the_scan_runs_the_same_number_of_queries_whatever_the_amount_of_data() 
     with CaptureQueriesContext(connection) as many:
         scan_for_subject(subject)
     assert len(many) == len(few)
+
+
+def test_the_same_address_in_another_accounts_records_is_not_a_leftover() -> None:
+    person = PersonFactory(email="shared@example.org", name="Sven Shared")
+    PersonFactory(email="shared@example.org", name="Sven Shared")  # a customer of another account too
+    request = make_request(person)
+    outcome = services.request_execute(request=request)
+    assert outcome.scan.undeclared == 0
