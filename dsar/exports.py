@@ -96,7 +96,8 @@ def export_build(*, export_id: int) -> Export:
     rows: dict[str, list[dict[str, Any]]] = {}
     for source in registered_sources():
         for category, category_rows in source.export(subject).items():
-            rows.setdefault(category, []).extend(category_rows)
+            if category_rows:  # a category the person has nothing in gets no empty file
+                rows.setdefault(category, []).extend(category_rows)
     now = timezone.now()
     content = build_archive(rows, meta={"request": request.pk, "generated_at": now.isoformat()})
     name = export_storage().save(f"request-{request.pk}/export-{export.pk}.zip", ContentFile(content))

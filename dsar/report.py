@@ -29,6 +29,8 @@ def request_access_report(*, request: Request) -> dict[str, Any]:
     by_source: dict[str, dict[str, int]] = {}
     for source in registered_sources():
         for category, rows in source.export(subject).items():
+            if not rows:
+                continue
             records.setdefault(category, []).extend(rows)
             by_source.setdefault(category, {})[source.key] = len(rows)
     residency = account_residency_report(account=request.account)

@@ -103,3 +103,11 @@ def test_an_erasure_deletes_the_persons_export_archives(django_capture_on_commit
     services.request_execute(request=make_request(person, type=Request.Type.ERASURE))
     assert not (settings.DSAR_EXPORT_ROOT / export.file_name).exists()
     assert Client().get(link.removeprefix("https://privacy.example.com")).status_code == 410
+
+
+def test_a_category_without_records_gets_no_file(use_sources, django_capture_on_commit_callbacks) -> None:
+    use_sources(FakeSource("helpdesk", rows={"ticket": []}))
+    _, export, link = export_for(PersonFactory(), django_capture_on_commit_callbacks)
+    archive = zipfile.ZipFile(io.BytesIO(Client().get(link.removeprefix("https://privacy.example.com")).content))
+    assert sorted(archive.namelist()) == ["data.json", "requester.csv"]
+    assert export.counts == {"requester": 1}
