@@ -105,8 +105,12 @@ class PersonAdmin(HistoryAdmin):
 
         def start(person: Person) -> str:
             created = services.request_create(
-                account=person.account, person=person, type=request_type, jurisdiction=law or jurisdiction,
-                channel=channel, actor=request.user,
+                account=person.account,
+                person=person,
+                type=request_type,
+                jurisdiction=law or jurisdiction,
+                channel=channel,
+                actor=request.user,
             )
             return f"request {created.pk} opened, due {created.due_at.isoformat()}"
 
@@ -173,15 +177,44 @@ class ExportInline(admin.TabularInline):
 
 @admin.register(Request)
 class RequestAdmin(HistoryAdmin):
-    list_display = ["__str__", "account", "type", "jurisdiction", "status", "received_at", "due_at", "days_left", "assignee"]
+    list_display = [
+        "__str__",
+        "account",
+        "type",
+        "jurisdiction",
+        "status",
+        "received_at",
+        "due_at",
+        "days_left",
+        "assignee",
+    ]
     list_filter = [DeadlineFilter, "type", "jurisdiction", "status", "assignee"]
     list_select_related = ["account", "jurisdiction", "assignee"]
     search_fields = ["=id", "person__email", "person__phone", "person__name"]
     date_hierarchy = "received_at"
     fields = [
-        "account", "person", "type", "jurisdiction", "channel", "status", "status_reason", "assignee",
-        "received_at", "first_due_at", "due_at", "days_left", "extended_at", "extension_reason", "extension_notified_at",
-        "verified_at", "verification_method", "executed_at", "completed_at", "links", "certificate_display", "scan_display",
+        "account",
+        "person",
+        "type",
+        "jurisdiction",
+        "channel",
+        "status",
+        "status_reason",
+        "assignee",
+        "received_at",
+        "first_due_at",
+        "due_at",
+        "days_left",
+        "extended_at",
+        "extension_reason",
+        "extension_notified_at",
+        "verified_at",
+        "verification_method",
+        "executed_at",
+        "completed_at",
+        "links",
+        "certificate_display",
+        "scan_display",
     ]
     readonly_fields = [name for name in fields if name != "assignee"]
     inlines = [EventInline, ErasureProgressInline, ExportInline]
@@ -211,9 +244,11 @@ class RequestAdmin(HistoryAdmin):
     def links(self, obj: Request) -> str:
         if obj.pk is None:
             return "—"
-        links = [("Access report", reverse("admin:dsar_request_report", args=[obj.pk])),
-                 ("JSON", reverse("admin:dsar_request_report", args=[obj.pk]) + "?format=json"),
-                 ("HTML download", reverse("admin:dsar_request_report", args=[obj.pk]) + "?format=html")]
+        links = [
+            ("Access report", reverse("admin:dsar_request_report", args=[obj.pk])),
+            ("JSON", reverse("admin:dsar_request_report", args=[obj.pk]) + "?format=json"),
+            ("HTML download", reverse("admin:dsar_request_report", args=[obj.pk]) + "?format=html"),
+        ]
         if obj.type == Request.Type.RECTIFICATION:
             links.append(("Correct the person's data", reverse("admin:dsar_request_rectify", args=[obj.pk])))
         return format_html_join(" · ", '<a href="{}">{}</a>', ((url, label) for label, url in links))
@@ -256,8 +291,13 @@ class RequestAdmin(HistoryAdmin):
             response = HttpResponse(render_to_string("dsar/access_report_download.html", {"report": report}))
             response["Content-Disposition"] = f'attachment; filename="request-{pk}-access-report.html"'
             return response
-        context = {**self.admin_site.each_context(request), "title": f"Access report · {obj}", "report": report,
-                   "opts": self.model._meta, "original": obj}
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Access report · {obj}",
+            "report": report,
+            "opts": self.model._meta,
+            "original": obj,
+        }
         return TemplateResponse(request, "dsar/admin/access_report.html", context)
 
     def rectify_view(self, request: HttpRequest, pk: int) -> HttpResponse:
@@ -265,7 +305,10 @@ class RequestAdmin(HistoryAdmin):
         if not self.has_change_permission(request, obj):
             raise PermissionDenied
         person = obj.person
-        form = RectifyForm(request.POST or None, initial={name: getattr(person, name) for name in services.RECTIFIABLE_FIELDS} if person else None)
+        form = RectifyForm(
+            request.POST or None,
+            initial={name: getattr(person, name) for name in services.RECTIFIABLE_FIELDS} if person else None,
+        )
         if request.method == "POST" and form.is_valid():
             data = dict(form.cleaned_data)
             send = data.pop("send_to_person")
@@ -280,10 +323,19 @@ class RequestAdmin(HistoryAdmin):
                 else:
                     form.add_error(None, exc.messages)
             else:
-                self.message_user(request, f"Corrected: {', '.join(changed) or 'nothing changed'}" + ("; data sent to the person." if send else "."))
+                self.message_user(
+                    request,
+                    f"Corrected: {', '.join(changed) or 'nothing changed'}"
+                    + ("; data sent to the person." if send else "."),
+                )
                 return HttpResponseRedirect(reverse("admin:dsar_request_change", args=[pk]))
-        context = {**self.admin_site.each_context(request), "title": f"Correct the person's data · {obj}", "form": form,
-                   "opts": self.model._meta, "original": obj}
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Correct the person's data · {obj}",
+            "form": form,
+            "opts": self.model._meta,
+            "original": obj,
+        }
         return TemplateResponse(request, "dsar/admin/rectify.html", context)
 
     # --- actions: each calls the same service as the API and the commands, and reports per request ---
@@ -294,11 +346,19 @@ class RequestAdmin(HistoryAdmin):
     @admin.action(description="Verify identity manually (note required)")
     def verify(self, request: HttpRequest, queryset: QuerySet[Request]) -> None:
         note = self._text(request)
-        _run_per_item(self, request, queryset, "verified", lambda r: services.request_verify_manually(request=r, note=note, actor=request.user))
+        _run_per_item(
+            self,
+            request,
+            queryset,
+            "verified",
+            lambda r: services.request_verify_manually(request=r, note=note, actor=request.user),
+        )
 
     @admin.action(description="Send a new verification code to the person's email on record")
     def send_code(self, request: HttpRequest, queryset: QuerySet[Request]) -> None:
-        _run_per_item(self, request, queryset, "code sent", lambda r: services.request_send_code(request=r, actor=request.user))
+        _run_per_item(
+            self, request, queryset, "code sent", lambda r: services.request_send_code(request=r, actor=request.user)
+        )
 
     @admin.action(description="Extend the deadline (reason required; the person is told)")
     def extend(self, request: HttpRequest, queryset: QuerySet[Request]) -> None:
@@ -315,7 +375,10 @@ class RequestAdmin(HistoryAdmin):
     def preview_erasure(self, request: HttpRequest, queryset: QuerySet[Request]) -> None:
         def act(r: Request) -> str:
             preview = services.request_erasure_preview(request=r, actor=request.user)
-            parts = [f"{s.label}: " + (", ".join(f"{c} {n}" for c, n in s.counts.items()) or "nothing") for s in preview.sources]
+            parts = [
+                f"{s.label}: " + (", ".join(f"{c} {n}" for c, n in s.counts.items()) or "nothing")
+                for s in preview.sources
+            ]
             kept = [f"{k['data_category']} ({k['reason']})" for s in preview.sources for k in s.retained]
             text = "will erase " + "; ".join(parts)
             if kept:
@@ -338,23 +401,41 @@ class RequestAdmin(HistoryAdmin):
                 self.message_user(request, f"{r}: refused, now waiting: {'; '.join(outcome.blocked)}", messages.WARNING)
             elif outcome and outcome.scan is not None:
                 level = messages.SUCCESS if not outcome.scan.undeclared else messages.WARNING
-                self.message_user(request, f"{r}: {outcome.erased} record(s) erased in {len(outcome.ran)} step(s) "
-                                  f"({outcome.skipped} already done); scan: {outcome.scan.undeclared} undeclared hit(s).", level)
+                self.message_user(
+                    request,
+                    f"{r}: {outcome.erased} record(s) erased in {len(outcome.ran)} step(s) "
+                    f"({outcome.skipped} already done); scan: {outcome.scan.undeclared} undeclared hit(s).",
+                    level,
+                )
             else:
                 self.message_user(request, f"{r}: executed.", messages.SUCCESS)
 
     @admin.action(description="Generate export (emailed to the person)")
     def generate_export(self, request: HttpRequest, queryset: QuerySet[Request]) -> None:
-        _run_per_item(self, request, queryset.select_related("person"), "export queued", lambda r: f"export {export_create(request=r, actor=request.user).pk} queued")
+        _run_per_item(
+            self,
+            request,
+            queryset.select_related("person"),
+            "export queued",
+            lambda r: f"export {export_create(request=r, actor=request.user).pk} queued",
+        )
 
     @admin.action(description="Complete")
     def complete(self, request: HttpRequest, queryset: QuerySet[Request]) -> None:
-        _run_per_item(self, request, queryset, "completed", lambda r: services.request_complete(request=r, actor=request.user))
+        _run_per_item(
+            self, request, queryset, "completed", lambda r: services.request_complete(request=r, actor=request.user)
+        )
 
     @admin.action(description="Reject (reason required)")
     def reject(self, request: HttpRequest, queryset: QuerySet[Request]) -> None:
         reason = self._text(request)
-        _run_per_item(self, request, queryset, "rejected", lambda r: services.request_reject(request=r, reason=reason, actor=request.user))
+        _run_per_item(
+            self,
+            request,
+            queryset,
+            "rejected",
+            lambda r: services.request_reject(request=r, reason=reason, actor=request.user),
+        )
 
 
 class RectifyForm(forms.Form):

@@ -45,26 +45,40 @@ def _demo_account(account: Account) -> None:
     for external_id, kind, name, email, phone in DEMO_PEOPLE:
         if Person.objects.filter(account=account, external_id=external_id).exists():
             continue
-        person = Person.objects.create(account=account, external_id=external_id, kind=kind, name=name, email=email, phone=phone)
+        person = Person.objects.create(
+            account=account, external_id=external_id, kind=kind, name=name, email=email, phone=phone
+        )
         for owner, type, law, days_ago, verified, then in DEMO_REQUESTS:
             if owner == external_id:
-                _demo_request(person, type=type, law=law, received_at=timezone.now() - dt.timedelta(days=days_ago),
-                              verified=verified, then=then)
+                _demo_request(
+                    person,
+                    type=type,
+                    law=law,
+                    received_at=timezone.now() - dt.timedelta(days=days_ago),
+                    verified=verified,
+                    then=then,
+                )
 
 
 def _demo_request(person: Person, *, type: str, law: str, received_at: dt.datetime, verified: bool, then: str) -> None:
     request = services.request_create(
-        account=person.account, person=person, type=type, jurisdiction=law, received_at=received_at,
-        channel=Request.Channel.WEB_FORM, send_code=False,
+        account=person.account,
+        person=person,
+        type=type,
+        jurisdiction=law,
+        received_at=received_at,
+        channel=Request.Channel.WEB_FORM,
+        send_code=False,
     )
     if verified:
         # No staff login exists yet when `make run` loads demo data, so the verification is attributed to
         # "demo data" instead of going through the staff-only service.
-        services._mark_verified(request, method="manual", message=f"Identity verified manually: {DEMO_NOTE}", actor=None)
+        services._mark_verified(
+            request, method="manual", message=f"Identity verified manually: {DEMO_NOTE}", actor=None
+        )
     if then == "execute":
         services.request_execute(request=request)
     elif then == "extend" and timezone.localdate() <= request.first_due_at:
         services.request_extend(request=request, reason="Demo data: several products to search.")
     elif then == "reject":
         services.request_reject(request=request, reason="Demo data: the requester could not prove their identity.")
-

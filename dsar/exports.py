@@ -61,7 +61,9 @@ def build_archive(rows_by_category: dict[str, list[dict[str, Any]]], *, meta: di
     """A ZIP holding ``data.json`` (everything) and ``<category>.csv`` per category (columns: every key seen)."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("data.json", json.dumps({**meta, "categories": rows_by_category}, indent=2, default=str, ensure_ascii=False))
+        archive.writestr(
+            "data.json", json.dumps({**meta, "categories": rows_by_category}, indent=2, default=str, ensure_ascii=False)
+        )
         for category, rows in sorted(rows_by_category.items()):
             columns: list[str] = []
             for row in rows:
@@ -116,7 +118,11 @@ def export_build(*, export_id: int) -> Export:
             return export
         _record_history(export, reason="archive built")
         link = export_link(export)
-        _event(request, RequestEvent.Kind.EXPORT, f"Export {export.pk} ready ({len(content)} bytes); link emailed, valid until {expires_at:%Y-%m-%d %H:%M} UTC.")
+        _event(
+            request,
+            RequestEvent.Kind.EXPORT,
+            f"Export {export.pk} ready ({len(content)} bytes); link emailed, valid until {expires_at:%Y-%m-%d %H:%M} UTC.",
+        )
         person = request.person
         if person is not None and person.email:
             transaction.on_commit(

@@ -56,7 +56,9 @@ class Person(models.Model):
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.END_USER)
     name = models.CharField(max_length=200, blank=True)
     email = models.EmailField(blank=True)
-    phone = models.CharField(max_length=16, blank=True, validators=[e164_validator], help_text="E.164, e.g. +46701234567.")
+    phone = models.CharField(
+        max_length=16, blank=True, validators=[e164_validator], help_text="E.164, e.g. +46701234567."
+    )
     external_id = models.CharField(max_length=100, blank=True, help_text="The person's id in the support product.")
     created_at = models.DateTimeField(default=timezone.now)
     objected_to_marketing_at = models.DateTimeField(null=True, blank=True)
@@ -212,7 +214,9 @@ class Request(models.Model):
     # The identifiers an erasure needs after the Person row is gone (sources, verification scan).
     # Personal data: kept out of history, and cleared when the request is completed.
     subject = models.JSONField(null=True, blank=True, editable=False)
-    certificate = models.JSONField(null=True, blank=True, editable=False, help_text="Proof of erasure, without personal data.")
+    certificate = models.JSONField(
+        null=True, blank=True, editable=False, help_text="Proof of erasure, without personal data."
+    )
     scan = models.JSONField(null=True, blank=True, editable=False, help_text="The last verification scan's result.")
     created_at = models.DateTimeField(default=timezone.now)
     history = AuditedHistory(excluded_fields=["subject"])
@@ -223,7 +227,9 @@ class Request(models.Model):
         ordering = ["due_at", "pk"]
         indexes = [models.Index(fields=["status", "due_at"])]
         constraints = [
-            models.CheckConstraint(condition=Q(due_at__gte=models.F("first_due_at")), name="request_due_not_before_first"),
+            models.CheckConstraint(
+                condition=Q(due_at__gte=models.F("first_due_at")), name="request_due_not_before_first"
+            ),
             models.CheckConstraint(
                 condition=Q(extended_at__isnull=True) | ~Q(extension_reason=""), name="request_extension_has_reason"
             ),

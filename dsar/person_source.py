@@ -73,7 +73,9 @@ class PersonSource:
         scrubbed = holding.update(**blank)
         # The admin's change log names the object by its str(), which is the person's name or email.
         log_rows = (
-            LogEntry.objects.filter(content_type=ContentType.objects.get_for_model(Person), object_id=str(subject.person_id))
+            LogEntry.objects.filter(
+                content_type=ContentType.objects.get_for_model(Person), object_id=str(subject.person_id)
+            )
             .exclude(object_repr=ERASED_REPR)
             .update(object_repr=ERASED_REPR, change_message="")
         )

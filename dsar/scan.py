@@ -137,5 +137,9 @@ def scan_for_subject(subject: Subject, *, declared: dict[str, str] | None = None
                 continue
             column, identifier = key.split("|")
             reason = declared.get(f"{table}.{column}") or declared.get(table) or ""
-            result.hits.append(Hit(table=table, column=column, identifier=identifier, count=count, declared=bool(reason), reason=reason))
+            result.hits.append(
+                Hit(
+                    table=table, column=column, identifier=identifier, count=count, declared=bool(reason), reason=reason
+                )
+            )
     return result

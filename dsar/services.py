@@ -67,14 +67,21 @@ def _record_history(instance: models.Model, *, actor: User = None, reason: str =
     )
 
 
-def _transition(request: Request, *, allowed: tuple[str, ...], actor: User = None, reason: str = "", **changes: Any) -> None:
+def _transition(
+    request: Request, *, allowed: tuple[str, ...], actor: User = None, reason: str = "", **changes: Any
+) -> None:
     """Move a request on only if it is still in one of ``allowed`` statuses: a conditional update, so two
     staff members (or a retried job) acting at once cannot both succeed."""
     changed = Request.objects.filter(pk=request.pk, status__in=allowed).update(**changes)
     if not changed:
         request.refresh_from_db(fields=["status"])
-        raise ValidationError({"status": f"The request is {request.get_status_display().lower()}; this needs it to be "
-                               + " or ".join(Request.Status(s).label.lower() for s in allowed) + "."})
+        raise ValidationError(
+            {
+                "status": f"The request is {request.get_status_display().lower()}; this needs it to be "
+                + " or ".join(Request.Status(s).label.lower() for s in allowed)
+                + "."
+            }
+        )
     _record_history(request, actor=actor, reason=reason)
 
 
@@ -99,7 +106,9 @@ def _email_person(person: Person | None, subject: str, body: str) -> bool:
 
 
 def subject_of(person: Person) -> Subject:
-    return Subject(person_id=person.pk, account_id=person.account_id, name=person.name, email=person.email, phone=person.phone)
+    return Subject(
+        person_id=person.pk, account_id=person.account_id, name=person.name, email=person.email, phone=person.phone
+    )
 
 
 def request_subject(request: Request) -> Subject | None:
@@ -166,7 +175,12 @@ def request_create(
         due_at=due,
         first_due_at=due,
     )
-    _event(request, RequestEvent.Kind.RECEIVED, f"{request.get_type_display()} request received by {request.get_channel_display().lower()} under {jurisdiction.name}; due {due.isoformat()}.", actor=actor)
+    _event(
+        request,
+        RequestEvent.Kind.RECEIVED,
+        f"{request.get_type_display()} request received by {request.get_channel_display().lower()} under {jurisdiction.name}; due {due.isoformat()}.",
+        actor=actor,
+    )
     if send_code and person.email:
         request_send_code(request=request, actor=actor)
     return request
@@ -186,9 +200,10 @@ def _person_for_intake(*, account: Account, email: str, phone: str, name: str) -
             e164_validator(phone)
         except ValidationError as exc:
             raise ValidationError({"phone": exc.messages}) from exc
-    person = Person.objects.matching(account=account, email=email).first() or Person.objects.matching(
-        account=account, phone=phone
-    ).first()
+    person = (
+        Person.objects.matching(account=account, email=email).first()
+        or Person.objects.matching(account=account, phone=phone).first()
+    )
     if person is None:
         person = Person.objects.create(account=account, email=email, phone=phone, name=name)
     return person
@@ -214,12 +229,21 @@ def request_send_code(*, request: Request, actor: User = None) -> None:
         raise ValidationError({"email": "The person has no email on record; verify them manually."})
     now = timezone.now()
     code = f"{secrets.randbelow(10**6):06d}"
-    VerificationCode.objects.filter(request=request, used_at__isnull=True, revoked_at__isnull=True).update(revoked_at=now)
+    VerificationCode.objects.filter(request=request, used_at__isnull=True, revoked_at__isnull=True).update(
+        revoked_at=now
+    )
     ttl = settings.DSAR_CODE_TTL_MINUTES
-    VerificationCode.objects.create(request=request, digest=_code_digest(request, code), expires_at=now + dt.timedelta(minutes=ttl))
+    VerificationCode.objects.create(
+        request=request, digest=_code_digest(request, code), expires_at=now + dt.timedelta(minutes=ttl)
+    )
     if request.status == Request.Status.RECEIVED:
         _transition(request, allowed=(Request.Status.RECEIVED,), actor=actor, status=Request.Status.VERIFYING)
-    _event(request, RequestEvent.Kind.CODE_SENT, f"A one-time code was emailed to the address on record; valid {ttl} minutes.", actor=actor)
+    _event(
+        request,
+        RequestEvent.Kind.CODE_SENT,
+        f"A one-time code was emailed to the address on record; valid {ttl} minutes.",
+        actor=actor,
+    )
     transaction.on_commit(
         lambda: send_mail(
             f"Your verification code for request {request.pk}",
@@ -257,13 +281,25 @@ def request_verify_code(*, request: Request, code: str, actor: User = None) -> N
     if not constant_time_compare(current.digest, _code_digest(request, str(code).strip())):
         left = limit - current.attempts - 1
         with transaction.atomic():
-            _event(request, RequestEvent.Kind.CODE_FAILED, f"A wrong code was entered; {left} attempt(s) left.", actor=actor)
-        raise ValidationError({"code": f"The code is wrong; {left} attempt(s) left." if left else "The code is wrong; ask for a new one."})
+            _event(
+                request,
+                RequestEvent.Kind.CODE_FAILED,
+                f"A wrong code was entered; {left} attempt(s) left.",
+                actor=actor,
+            )
+        raise ValidationError(
+            {"code": f"The code is wrong; {left} attempt(s) left." if left else "The code is wrong; ask for a new one."}
+        )
     with transaction.atomic():
         if not VerificationCode.objects.filter(pk=current.pk, used_at__isnull=True).update(used_at=now):
             raise ValidationError({"code": "The code was already used."})
         _record_history(current, actor=actor, reason="code used")
-        _mark_verified(request, method="code", message="Identity verified with the one-time code sent to the email on record.", actor=actor)
+        _mark_verified(
+            request,
+            method="code",
+            message="Identity verified with the one-time code sent to the email on record.",
+            actor=actor,
+        )
 
 
 @transaction.atomic
@@ -277,7 +313,9 @@ def request_verify_manually(*, request: Request, note: str, actor: User) -> None
     _require_open(request)
     if request.is_verified:
         raise ValidationError({"status": "The requester's identity is already verified."})
-    VerificationCode.objects.filter(request=request, used_at__isnull=True, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    VerificationCode.objects.filter(request=request, used_at__isnull=True, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
     _mark_verified(request, method="manual", message=f"Identity verified manually: {note}", actor=actor)
 
 
@@ -309,10 +347,14 @@ def request_extend(*, request: Request, reason: str, actor: User = None, today: 
     if new_due is None:
         raise ValidationError({"reason": f"{request.jurisdiction.name} allows no extension."})
     if today > request.first_due_at:
-        raise ValidationError({"reason": f"The deadline passed on {request.first_due_at.isoformat()}; it can no longer be extended."})
-    changed = Request.objects.filter(pk=request.pk, extended_at__isnull=True, due_at=F("first_due_at")).exclude(
-        status__in=Request.CLOSED
-    ).update(due_at=new_due, extended_at=timezone.now(), extension_reason=reason)
+        raise ValidationError(
+            {"reason": f"The deadline passed on {request.first_due_at.isoformat()}; it can no longer be extended."}
+        )
+    changed = (
+        Request.objects.filter(pk=request.pk, extended_at__isnull=True, due_at=F("first_due_at"))
+        .exclude(status__in=Request.CLOSED)
+        .update(due_at=new_due, extended_at=timezone.now(), extension_reason=reason)
+    )
     if not changed:
         raise ValidationError({"reason": "The deadline was already extended once."})
     _record_history(request, actor=actor, reason="deadline extended")
@@ -362,7 +404,9 @@ def request_complete(*, request: Request, actor: User = None) -> None:
         if request.executed_at is None:
             raise ValidationError({"status": "Execute the erasure first."})
         if not request.scan or request.scan.get("undeclared"):
-            raise ValidationError({"status": "The verification scan still finds the person's data; run it again after fixing."})
+            raise ValidationError(
+                {"status": "The verification scan still finds the person's data; run it again after fixing."}
+            )
     if request.type == Request.Type.ACCESS and request.executed_at is None:
         raise ValidationError({"status": "Produce the access report first (execute the request)."})
     if request.type == Request.Type.PORTABILITY and not request.exports.filter(status="ready").exists():
@@ -382,7 +426,12 @@ def request_complete(*, request: Request, actor: User = None) -> None:
 def request_assign(*, request: Request, assignee: AbstractBaseUser | None, actor: User = None) -> None:
     Request.objects.filter(pk=request.pk).update(assignee=assignee)
     _record_history(request, actor=actor, reason="assigned")
-    _event(request, RequestEvent.Kind.ASSIGNED, f"Assigned to {assignee.get_username()}." if assignee else "Unassigned.", actor=actor)
+    _event(
+        request,
+        RequestEvent.Kind.ASSIGNED,
+        f"Assigned to {assignee.get_username()}." if assignee else "Unassigned.",
+        actor=actor,
+    )
 
 
 # --- rectification -------------------------------------------------------------------------------
@@ -426,7 +475,19 @@ def person_send_data(*, request: Request, actor: User = None) -> None:
     """Email the person the data held on them (after a rectification: the corrected data)."""
     _require_verified(request)
     person = request.person
-    lines = [f"{label}: {getattr(person, name) or '-'}" for name, label in (("name", "Name"), ("email", "Email"), ("phone", "Phone"), ("external_id", "Id in the support product"))] if person else []
+    lines = (
+        [
+            f"{label}: {getattr(person, name) or '-'}"
+            for name, label in (
+                ("name", "Name"),
+                ("email", "Email"),
+                ("phone", "Phone"),
+                ("external_id", "Id in the support product"),
+            )
+        ]
+        if person
+        else []
+    )
     if not _email_person(person, f"Your request {request.pk}: the data we hold about you", "\n".join(lines)):
         raise ValidationError({"email": "The person has no email on record."})
     _event(request, RequestEvent.Kind.DATA_SENT, "The person's data was emailed to the address on record.", actor=actor)
@@ -453,7 +514,12 @@ def person_object(*, request: Request, actor: User = None) -> bool:
         _record_history(person, actor=actor, reason=f"objection, request {request.pk}")
         _event(request, RequestEvent.Kind.OBJECTION, "The person is excluded from marketing from now on.", actor=actor)
     else:
-        _event(request, RequestEvent.Kind.OBJECTION, "The person had already objected to marketing; nothing changed.", actor=actor)
+        _event(
+            request,
+            RequestEvent.Kind.OBJECTION,
+            "The person had already objected to marketing; nothing changed.",
+            actor=actor,
+        )
     Request.objects.filter(pk=request.pk, executed_at__isnull=True).update(executed_at=now)
     request.refresh_from_db()
     return bool(changed)
@@ -488,7 +554,11 @@ class ErasurePreview:
         return totals
 
     def as_dict(self) -> dict[str, Any]:
-        return {"sources": [asdict(source) for source in self.sources], "totals": self.totals, "blockers": self.blockers}
+        return {
+            "sources": [asdict(source) for source in self.sources],
+            "totals": self.totals,
+            "blockers": self.blockers,
+        }
 
 
 def _retention_dict(source: DataSource, retention: Retention) -> dict[str, Any]:
@@ -530,7 +600,12 @@ def request_erasure_preview(*, request: Request, actor: User = None) -> ErasureP
         raise ValidationError({"type": "Only an erasure request has an erasure preview."})
     preview = erasure_preview(subject=_erasure_subject(request))
     totals = ", ".join(f"{category} {count}" for category, count in sorted(preview.totals.items())) or "nothing found"
-    _event(request, RequestEvent.Kind.PREVIEWED, f"Erasure previewed: {totals}; {len(preview.blockers)} blocker(s).", actor=actor)
+    _event(
+        request,
+        RequestEvent.Kind.PREVIEWED,
+        f"Erasure previewed: {totals}; {len(preview.blockers)} blocker(s).",
+        actor=actor,
+    )
     return preview
 
 
@@ -549,7 +624,9 @@ class ErasureOutcome:
 Progress = Callable[[int, str, dict[str, int]], None]
 
 
-def request_execute_erasure(*, request: Request, actor: User = None, progress: Progress | None = None) -> ErasureOutcome:
+def request_execute_erasure(
+    *, request: Request, actor: User = None, progress: Progress | None = None
+) -> ErasureOutcome:
     """Erase the person's data, source by source, in the three steps of :mod:`dsar.sources`.
 
     Each (source, step) commits with its progress row, so a run killed anywhere resumes where it stopped,
@@ -579,26 +656,45 @@ def request_execute_erasure(*, request: Request, actor: User = None, progress: P
         if blockers:
             with transaction.atomic():
                 reason = "; ".join(blockers)
-                _transition(request, allowed=(Request.Status.IN_PROGRESS, Request.Status.WAITING), actor=actor,
-                            status=Request.Status.WAITING, status_reason=reason)
+                _transition(
+                    request,
+                    allowed=(Request.Status.IN_PROGRESS, Request.Status.WAITING),
+                    actor=actor,
+                    status=Request.Status.WAITING,
+                    status_reason=reason,
+                )
                 _event(request, RequestEvent.Kind.BLOCKED, f"Erasure refused: {reason}", actor=actor)
             outcome.blocked = blockers
             return outcome
     if request.status == Request.Status.WAITING:
         with transaction.atomic():
-            _transition(request, allowed=(Request.Status.WAITING,), actor=actor, status=Request.Status.IN_PROGRESS, status_reason="")
+            _transition(
+                request,
+                allowed=(Request.Status.WAITING,),
+                actor=actor,
+                status=Request.Status.IN_PROGRESS,
+                status_reason="",
+            )
             _event(request, RequestEvent.Kind.EXECUTED, "Nothing blocks the erasure any more; it resumes.", actor=actor)
     for step, source in pending:
         with transaction.atomic():
             counts = {category: int(count) for category, count in source.erase(subject, step).items() if count}
             ErasureProgress.objects.create(request=request, source=source.key, step=int(step), counts=counts)
-            _event(request, RequestEvent.Kind.STEP_DONE, f"Step {int(step)} ({step.name.lower()}), {source.label}: "
-                   + (", ".join(f"{c} {n}" for c, n in sorted(counts.items())) or "nothing to erase") + ".", actor=actor)
+            _event(
+                request,
+                RequestEvent.Kind.STEP_DONE,
+                f"Step {int(step)} ({step.name.lower()}), {source.label}: "
+                + (", ".join(f"{c} {n}" for c, n in sorted(counts.items())) or "nothing to erase")
+                + ".",
+                actor=actor,
+            )
         outcome.ran.append((int(step), source.key, counts))
         if progress:
             progress(int(step), source.key, counts)
     with transaction.atomic():
-        first_finish = Request.objects.filter(pk=request.pk, executed_at__isnull=True).update(executed_at=timezone.now())
+        first_finish = Request.objects.filter(pk=request.pk, executed_at__isnull=True).update(
+            executed_at=timezone.now()
+        )
         request.refresh_from_db()
         if first_finish:
             _record_history(request, actor=actor, reason="erasure executed")
@@ -623,15 +719,22 @@ def request_verify_erasure(*, request: Request, actor: User = None) -> ScanResul
     if request.type != Request.Type.ERASURE or request.executed_at is None:
         raise ValidationError({"status": "Only an executed erasure can be verified."})
     if not request.subject:
-        raise ValidationError({"status": "The request is closed; its identifiers are gone, so it cannot be scanned again."})
+        raise ValidationError(
+            {"status": "The request is closed; its identifiers are gone, so it cannot be scanned again."}
+        )
     subject = Subject(**request.subject)
     result = scan_for_subject(subject, declared=_declared_locations(subject))
     now = timezone.now()
     scan = {"at": now.isoformat(), **result.as_dict()}
     Request.objects.filter(pk=request.pk).update(scan=scan, certificate=_certificate(request, subject, scan, actor))
     _record_history(request, actor=actor, reason="verification scan")
-    _event(request, RequestEvent.Kind.SCANNED, f"Verification scan of {result.tables} tables, {result.columns} text columns: "
-           f"{result.undeclared} undeclared hit(s), {result.declared} declared retention hit(s).", actor=actor)
+    _event(
+        request,
+        RequestEvent.Kind.SCANNED,
+        f"Verification scan of {result.tables} tables, {result.columns} text columns: "
+        f"{result.undeclared} undeclared hit(s), {result.declared} declared retention hit(s).",
+        actor=actor,
+    )
     return result
 
 
@@ -645,14 +748,18 @@ def _certificate(request: Request, subject: Subject, scan: dict[str, Any], actor
     for row in steps:
         for category, count in row["counts"].items():
             totals[category] = totals.get(category, 0) + count
-    retained = [_retention_dict(source, retention) for source in registered_sources() for retention in source.retained(subject)]
+    retained = [
+        _retention_dict(source, retention) for source in registered_sources() for retention in source.retained(subject)
+    ]
     return {
         "request": request.pk,
         "account": request.account_id,
         "jurisdiction": request.jurisdiction.code,
         "received_at": request.received_at.isoformat(),
         "executed_at": request.executed_at.isoformat() if request.executed_at else None,
-        "executed_by": sorted(set(request.events.filter(kind=RequestEvent.Kind.STEP_DONE).values_list("actor", flat=True))),
+        "executed_by": sorted(
+            set(request.events.filter(kind=RequestEvent.Kind.STEP_DONE).values_list("actor", flat=True))
+        ),
         "certified_by": _actor_name(actor),
         "steps": steps,
         "totals": totals,
@@ -685,6 +792,11 @@ def request_execute(*, request: Request, actor: User = None, progress: Progress 
         with transaction.atomic():
             Request.objects.filter(pk=request.pk, executed_at__isnull=True).update(executed_at=timezone.now())
             request.refresh_from_db()
-            _event(request, RequestEvent.Kind.REPORT, f"Access report produced: {report['total']} record(s) in {len(report['categories'])} categor(ies).", actor=actor)
+            _event(
+                request,
+                RequestEvent.Kind.REPORT,
+                f"Access report produced: {report['total']} record(s) in {len(report['categories'])} categor(ies).",
+                actor=actor,
+            )
         return None
     raise ValidationError({"type": "A rectification is done by correcting the person's data from the request."})

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-
 import django_filters
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -11,10 +10,14 @@ from dsar.models import Jurisdiction, Request
 class RequestFilter(django_filters.FilterSet):
     type = django_filters.ChoiceFilter(choices=Request.Type.choices)
     status = django_filters.ChoiceFilter(choices=Request.Status.choices)
-    jurisdiction = django_filters.ModelChoiceFilter(field_name="jurisdiction", to_field_name="code", queryset=Jurisdiction.objects.all())
+    jurisdiction = django_filters.ModelChoiceFilter(
+        field_name="jurisdiction", to_field_name="code", queryset=Jurisdiction.objects.all()
+    )
     assignee = django_filters.CharFilter(field_name="assignee__username")
     overdue = django_filters.BooleanFilter(method="filter_overdue", label="Open and past the deadline.")
-    due_within = django_filters.NumberFilter(method="filter_due_within", min_value=0, label="Open and due within this many days.")
+    due_within = django_filters.NumberFilter(
+        method="filter_due_within", min_value=0, label="Open and due within this many days."
+    )
 
     class Meta:
         model = Request

@@ -11,20 +11,29 @@ class RequestCreateInput(serializers.Serializer):
     type = serializers.ChoiceField(choices=Request.Type.choices)
     jurisdiction = serializers.SlugRelatedField(slug_field="code", queryset=Jurisdiction.objects.all())
     email = serializers.EmailField(required=False, allow_blank=True, default="")
-    phone = serializers.CharField(required=False, allow_blank=True, default="", max_length=16, validators=[e164_validator])
+    phone = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=16, validators=[e164_validator]
+    )
     name = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
     received_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
     channel = serializers.ChoiceField(choices=Request.Channel.choices, required=False, default=Request.Channel.API)
     account = serializers.PrimaryKeyRelatedField(
-        queryset=Account.objects.all(), required=False, allow_null=True, default=None,
+        queryset=Account.objects.all(),
+        required=False,
+        allow_null=True,
+        default=None,
         help_text="Staff only: the account the request is for. An API key's requests go to its own account.",
     )
 
 
 class RequestVerifyInput(serializers.Serializer):
-    code = serializers.CharField(required=False, allow_blank=True, default="", max_length=12, help_text="The code the person received.")
+    code = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=12, help_text="The code the person received."
+    )
     method = serializers.ChoiceField(choices=[("code", "code"), ("manual", "manual")], required=False, default="code")
-    note = serializers.CharField(required=False, allow_blank=True, default="", help_text="Staff, manual: how the identity was checked.")
+    note = serializers.CharField(
+        required=False, allow_blank=True, default="", help_text="Staff, manual: how the identity was checked."
+    )
 
 
 class RequestExtendInput(serializers.Serializer):
@@ -46,9 +55,27 @@ class RequestOutput(serializers.ModelSerializer):
     class Meta:
         model = Request
         fields = [
-            "id", "account", "person", "type", "jurisdiction", "channel", "status", "status_reason",
-            "received_at", "due_at", "first_due_at", "days_left", "overdue", "extended_at", "extension_reason",
-            "extension_notified_at", "verified_at", "verification_method", "executed_at", "completed_at", "assignee",
+            "id",
+            "account",
+            "person",
+            "type",
+            "jurisdiction",
+            "channel",
+            "status",
+            "status_reason",
+            "received_at",
+            "due_at",
+            "first_due_at",
+            "days_left",
+            "overdue",
+            "extended_at",
+            "extension_reason",
+            "extension_notified_at",
+            "verified_at",
+            "verification_method",
+            "executed_at",
+            "completed_at",
+            "assignee",
         ]
 
     def get_days_left(self, request: Request) -> int:

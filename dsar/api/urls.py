@@ -7,12 +7,22 @@ urlpatterns = [
     path("requests/", views.RequestListCreate.as_view(), name="dsar-request-list"),
     path("requests/<int:pk>/", views.RequestDetail.as_view(), name="dsar-request-detail"),
     # Outside the per-request transaction: a wrong code must stay counted although the answer is a 400.
-    path("requests/<int:pk>/verify/", transaction.non_atomic_requests(views.RequestVerify.as_view()), name="dsar-request-verify"),
+    path(
+        "requests/<int:pk>/verify/",
+        transaction.non_atomic_requests(views.RequestVerify.as_view()),
+        name="dsar-request-verify",
+    ),
     path("requests/<int:pk>/extend/", views.RequestExtend.as_view(), name="dsar-request-extend"),
-    path("requests/<int:pk>/erasure-preview/", views.RequestErasurePreview.as_view(), name="dsar-request-erasure-preview"),
+    path(
+        "requests/<int:pk>/erasure-preview/", views.RequestErasurePreview.as_view(), name="dsar-request-erasure-preview"
+    ),
     # Outside the per-request transaction: each erasure step commits with its progress, so an
     # interrupted run resumes where it stopped.
-    path("requests/<int:pk>/execute/", transaction.non_atomic_requests(views.RequestExecute.as_view()), name="dsar-request-execute"),
+    path(
+        "requests/<int:pk>/execute/",
+        transaction.non_atomic_requests(views.RequestExecute.as_view()),
+        name="dsar-request-execute",
+    ),
     path("requests/<int:pk>/report/", views.RequestReport.as_view(), name="dsar-request-report"),
     path("exports/<str:token>/", views.export_download_view, name="dsar-export-download"),
 ]

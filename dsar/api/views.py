@@ -168,5 +168,3 @@ def export_download_view(request: HttpRequest, token: str) -> HttpResponse:
     response = HttpResponse(content, content_type="application/zip")
     response["Content-Disposition"] = f'attachment; filename="request-{export.request_id}-data.zip"'
     return response
-
-

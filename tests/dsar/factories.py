@@ -36,11 +36,17 @@ def make_request(
     """A request opened through the intake service, verified manually by staff unless told otherwise."""
     person = person or PersonFactory()
     request = services.request_create(
-        account=person.account, person=person, type=type, jurisdiction=jurisdiction,
-        received_at=received_at or timezone.now(), channel=Request.Channel.EMAIL,
+        account=person.account,
+        person=person,
+        type=type,
+        jurisdiction=jurisdiction,
+        received_at=received_at or timezone.now(),
+        channel=Request.Channel.EMAIL,
     )
     if verified:
-        services.request_verify_manually(request=request, note="Checked against the support product's profile.", actor=staff())
+        services.request_verify_manually(
+            request=request, note="Checked against the support product's profile.", actor=staff()
+        )
         request.refresh_from_db()
     return request
 

@@ -24,7 +24,9 @@ def console() -> Client:
 
 
 def act(console: Client, action: str, request: Request, text: str = "") -> list[str]:
-    response = console.post(CHANGELIST, {"action": action, ACTION_CHECKBOX_NAME: [request.pk], "text": text}, follow=True)
+    response = console.post(
+        CHANGELIST, {"action": action, ACTION_CHECKBOX_NAME: [request.pk], "text": text}, follow=True
+    )
     assert response.status_code == 200
     return [str(message) for message in response.context["messages"]]
 
@@ -47,8 +49,17 @@ def test_staff_start_a_request_from_people(console: Client, django_capture_on_co
     person = PersonFactory()
     law = Jurisdiction.objects.get(code="ccpa")
     with django_capture_on_commit_callbacks(execute=True):
-        response = console.post("/admin/dsar/person/", {"action": "start_request", ACTION_CHECKBOX_NAME: [person.pk],
-                                                         "request_type": "access", "jurisdiction": law.pk, "channel": "phone"}, follow=True)
+        response = console.post(
+            "/admin/dsar/person/",
+            {
+                "action": "start_request",
+                ACTION_CHECKBOX_NAME: [person.pk],
+                "request_type": "access",
+                "jurisdiction": law.pk,
+                "channel": "phone",
+            },
+            follow=True,
+        )
     assert response.status_code == 200
     request = Request.objects.get(person=person)
     assert (request.type, request.jurisdiction, request.channel) == ("access", law, "phone")
@@ -111,9 +122,13 @@ def test_rectify_from_the_request_page(console: Client) -> None:
     request = make_request(person, type="rectification")
     url = f"{CHANGELIST}{request.pk}/rectify/"
     assert console.get(url).status_code == 200
-    response = console.post(url, {"kind": "end_user", "name": "Right Name", "email": person.email, "phone": "bad", "external_id": ""})
+    response = console.post(
+        url, {"kind": "end_user", "name": "Right Name", "email": person.email, "phone": "bad", "external_id": ""}
+    )
     assert response.status_code == 200 and "phone" in response.context["form"].errors
-    response = console.post(url, {"kind": "end_user", "name": "Right Name", "email": person.email, "phone": person.phone, "external_id": ""})
+    response = console.post(
+        url, {"kind": "end_user", "name": "Right Name", "email": person.email, "phone": person.phone, "external_id": ""}
+    )
     assert response.status_code == 302
     person.refresh_from_db()
     assert person.name == "Right Name"

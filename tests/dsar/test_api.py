@@ -8,7 +8,7 @@ import time_machine
 from django.core import mail
 from rest_framework.test import APIClient
 
-from dsar.models import Person, Request, RequestEvent, VerificationCode
+from dsar.models import Person, Request, VerificationCode
 from tests.dsar.factories import FakeSource, PersonFactory, make_request
 from tests.factories import AccountFactory, UserFactory, api_key_for
 
@@ -38,8 +38,17 @@ def error_attrs(response) -> set[str]:
 def test_an_integration_opens_a_request_for_its_account(django_capture_on_commit_callbacks) -> None:
     account = AccountFactory()
     with django_capture_on_commit_callbacks(execute=True):
-        response = key_client(account).post(URL, {"type": "erasure", "jurisdiction": "gdpr", "email": "new.person@example.org",
-                                                   "name": "New Person", "received_at": "2026-01-31T10:00:00Z"}, format="json")
+        response = key_client(account).post(
+            URL,
+            {
+                "type": "erasure",
+                "jurisdiction": "gdpr",
+                "email": "new.person@example.org",
+                "name": "New Person",
+                "received_at": "2026-01-31T10:00:00Z",
+            },
+            format="json",
+        )
     assert response.status_code == 201, response.json()
     body = response.json()
     assert set(body) == {"id", "status", "due_at"}
@@ -52,7 +61,11 @@ def test_an_integration_opens_a_request_for_its_account(django_capture_on_commit
 
 def test_intake_matches_an_existing_person_by_phone(staff_client: APIClient) -> None:
     person = PersonFactory(phone="+46705550444", email="")
-    response = staff_client.post(URL, {"type": "access", "jurisdiction": "uk-gdpr", "phone": "+46705550444", "account": person.account_id}, format="json")
+    response = staff_client.post(
+        URL,
+        {"type": "access", "jurisdiction": "uk-gdpr", "phone": "+46705550444", "account": person.account_id},
+        format="json",
+    )
     assert response.status_code == 201, response.json()
     assert Request.objects.get(pk=response.json()["id"]).person == person
     assert response.json()["status"] == "received"  # no email on record: staff verify manually
@@ -81,10 +94,14 @@ def test_bad_intake_answers_400_naming_the_field_and_writes_nothing(payload: dic
 
 
 def test_staff_must_name_the_account_and_a_key_cannot_name_another(staff_client: APIClient) -> None:
-    response = staff_client.post(URL, {"type": "access", "jurisdiction": "gdpr", "email": "a@example.org"}, format="json")
+    response = staff_client.post(
+        URL, {"type": "access", "jurisdiction": "gdpr", "email": "a@example.org"}, format="json"
+    )
     assert response.status_code == 400 and error_attrs(response) == {"account"}
     other = AccountFactory()
-    response = key_client(AccountFactory()).post(URL, {"type": "access", "jurisdiction": "gdpr", "email": "a@example.org", "account": other.pk}, format="json")
+    response = key_client(AccountFactory()).post(
+        URL, {"type": "access", "jurisdiction": "gdpr", "email": "a@example.org", "account": other.pk}, format="json"
+    )
     assert response.status_code == 400 and error_attrs(response) == {"account"}
 
 
@@ -99,7 +116,9 @@ def test_a_key_sees_only_its_own_accounts_requests() -> None:
 
 
 @time_machine.travel(dt.datetime(2026, 3, 10, 9, tzinfo=UTC), tick=False)
-def test_the_list_filters_overdue_and_due_soon_and_the_detail_has_timeline_and_days_left(staff_client: APIClient) -> None:
+def test_the_list_filters_overdue_and_due_soon_and_the_detail_has_timeline_and_days_left(
+    staff_client: APIClient,
+) -> None:
     overdue = make_request(received_at=dt.datetime(2026, 2, 1, 9, tzinfo=UTC), type="access")
     soon = make_request(received_at=dt.datetime(2026, 2, 12, 9, tzinfo=UTC), jurisdiction="uk-gdpr")
     assert [row["id"] for row in staff_client.get(URL, {"overdue": "true"}).json()["results"]] == [overdue.pk]
@@ -115,7 +134,9 @@ def test_the_person_verifies_with_their_code_and_a_wrong_code_stays_counted(djan
     account = AccountFactory()
     client = key_client(account)
     with django_capture_on_commit_callbacks(execute=True):
-        request_id = client.post(URL, {"type": "access", "jurisdiction": "gdpr", "email": "p@example.org"}, format="json").json()["id"]
+        request_id = client.post(
+            URL, {"type": "access", "jurisdiction": "gdpr", "email": "p@example.org"}, format="json"
+        ).json()["id"]
     code = re.search(r"Your code is (\d{6})", mail.outbox[-1].body).group(1)
     wrong = "000000" if code != "000000" else "111111"
     response = client.post(f"{URL}{request_id}/verify/", {"code": wrong}, format="json")
@@ -128,11 +149,15 @@ def test_the_person_verifies_with_their_code_and_a_wrong_code_stays_counted(djan
 
 def test_manual_verification_is_for_staff_only(staff_client: APIClient) -> None:
     request = make_request(verified=False)
-    response = key_client(request.account).post(f"{URL}{request.pk}/verify/", {"method": "manual", "note": "Trust me."}, format="json")
+    response = key_client(request.account).post(
+        f"{URL}{request.pk}/verify/", {"method": "manual", "note": "Trust me."}, format="json"
+    )
     assert response.status_code == 403
     response = staff_client.post(f"{URL}{request.pk}/verify/", {"method": "manual", "note": ""}, format="json")
     assert response.status_code == 400 and error_attrs(response) == {"note"}
-    response = staff_client.post(f"{URL}{request.pk}/verify/", {"method": "manual", "note": "ID checked on a call."}, format="json")
+    response = staff_client.post(
+        f"{URL}{request.pk}/verify/", {"method": "manual", "note": "ID checked on a call."}, format="json"
+    )
     assert response.status_code == 200 and response.json()["verification_method"] == "manual"
 
 

@@ -103,7 +103,9 @@ def test_an_extension_needs_a_reason() -> None:
     assert request.extended_at is None
 
 
-def test_an_extension_is_refused_once_the_first_deadline_has_passed(time_machine: time_machine.TimeMachineFixture) -> None:
+def test_an_extension_is_refused_once_the_first_deadline_has_passed(
+    time_machine: time_machine.TimeMachineFixture,
+) -> None:
     time_machine.move_to(dt.datetime(2026, 2, 1, 9, tzinfo=UTC), tick=False)
     request = make_request(received_at=received("2026-01-31"))
     time_machine.move_to(dt.datetime(2026, 2, 28, 23, tzinfo=UTC), tick=False)
@@ -141,6 +143,11 @@ def test_overdue_and_due_soon_requests_are_told_apart() -> None:
 def test_a_request_cannot_be_received_in_the_future() -> None:
     person = PersonFactory()
     with pytest.raises(ValidationError) as error:
-        services.request_create(account=person.account, person=person, type="access", jurisdiction="gdpr",
-                                received_at=received("2026-03-11"))
+        services.request_create(
+            account=person.account,
+            person=person,
+            type="access",
+            jurisdiction="gdpr",
+            received_at=received("2026-03-11"),
+        )
     assert "received_at" in error.value.message_dict

@@ -25,11 +25,24 @@ def test_erasure_runs_every_source_step_by_step_and_deletes_the_person_last(use_
     request = make_request()
     person_id = request.person_id
     outcome = services.request_execute(request=request, actor=staff())
-    assert log == [("recordings", 1), ("helpdesk", 1), ("recordings", 2), ("helpdesk", 2), ("recordings", 3), ("helpdesk", 3)]
+    assert log == [
+        ("recordings", 1),
+        ("helpdesk", 1),
+        ("recordings", 2),
+        ("helpdesk", 2),
+        ("recordings", 3),
+        ("helpdesk", 3),
+    ]
     assert progress_of(request) == [
-        (1, "recordings"), (1, "helpdesk"), (1, "dsar.person"),
-        (2, "recordings"), (2, "helpdesk"), (2, "dsar.person"),
-        (3, "recordings"), (3, "helpdesk"), (3, "dsar.person"),
+        (1, "recordings"),
+        (1, "helpdesk"),
+        (1, "dsar.person"),
+        (2, "recordings"),
+        (2, "helpdesk"),
+        (2, "dsar.person"),
+        (3, "recordings"),
+        (3, "helpdesk"),
+        (3, "dsar.person"),
     ]
     assert not Person.objects.filter(pk=person_id).exists()
     # Each fake: 2 tickets, 3 calls; the person; their two history rows (created, deleted) scrubbed.
@@ -100,7 +113,12 @@ def test_a_blocker_refuses_the_erasure_and_the_request_waits_with_its_message(us
 
 
 def test_the_preview_shows_counts_retentions_and_blockers_and_changes_nothing(use_sources) -> None:
-    kept = Retention(data_category="call-data", description="Numbers of IVR-routed calls, unlinked.", reason="Telephony guide: kept unlinked.", count=2)
+    kept = Retention(
+        data_category="call-data",
+        description="Numbers of IVR-routed calls, unlinked.",
+        reason="Telephony guide: kept unlinked.",
+        count=2,
+    )
     use_sources(FakeSource("recordings", retained=[kept], blockers=["On a call."]))
     request = make_request()
     preview = services.request_erasure_preview(request=request)
@@ -118,7 +136,9 @@ def test_erasure_scrubs_the_person_from_history_and_the_admin_log() -> None:
     person = PersonFactory(name="Henrietta Quarrington", email="henrietta@example.org", phone="+46705550199")
     person.name = "Henrietta Q. Quarrington"
     person.save()
-    LogEntry.objects.log_actions(user_id=staff().pk, queryset=[person], action_flag=CHANGE, change_message="Changed name.", single_object=True)
+    LogEntry.objects.log_actions(
+        user_id=staff().pk, queryset=[person], action_flag=CHANGE, change_message="Changed name.", single_object=True
+    )
     request = make_request(person)
     services.request_execute(request=request)
     assert not Person.history.filter(id=person.pk).exclude(name="", email="", phone="").exists()

@@ -22,10 +22,14 @@ def emailed_code() -> str:
     return match.group(1)
 
 
-def test_a_new_request_sends_a_code_to_the_email_on_record_not_to_what_was_typed(django_capture_on_commit_callbacks) -> None:
+def test_a_new_request_sends_a_code_to_the_email_on_record_not_to_what_was_typed(
+    django_capture_on_commit_callbacks,
+) -> None:
     person = PersonFactory(email="on.record@example.org")
     with django_capture_on_commit_callbacks(execute=True):
-        request = services.request_create(account=person.account, type="access", jurisdiction="gdpr", email="ON.RECORD@example.org")
+        request = services.request_create(
+            account=person.account, type="access", jurisdiction="gdpr", email="ON.RECORD@example.org"
+        )
     assert request.person == person
     assert request.status == Request.Status.VERIFYING
     assert mail.outbox[-1].to == ["on.record@example.org"]
@@ -47,7 +51,9 @@ def test_the_right_code_verifies_the_requester(django_capture_on_commit_callback
     assert request.events.filter(kind=RequestEvent.Kind.VERIFIED).exists()
 
 
-def test_wrong_codes_are_counted_and_lock_the_code_after_the_limit(settings, django_capture_on_commit_callbacks) -> None:
+def test_wrong_codes_are_counted_and_lock_the_code_after_the_limit(
+    settings, django_capture_on_commit_callbacks
+) -> None:
     settings.DSAR_CODE_MAX_ATTEMPTS = 3
     person = PersonFactory()
     with django_capture_on_commit_callbacks(execute=True):
@@ -57,7 +63,10 @@ def test_wrong_codes_are_counted_and_lock_the_code_after_the_limit(settings, dja
     for left in (2, 1, 0):
         with pytest.raises(ValidationError) as error:
             services.request_verify_code(request=request, code=wrong)
-        assert "wrong" in error.value.message_dict["code"][0]
+        message = error.value.message_dict["code"][0]
+        assert message.startswith("The code is wrong") and (
+            f"{left} attempt(s) left" in message if left else "new one" in message
+        )
     with pytest.raises(ValidationError) as error:
         services.request_verify_code(request=request, code=code)  # even the right one, now
     assert "Too many" in error.value.message_dict["code"][0]
@@ -67,7 +76,9 @@ def test_wrong_codes_are_counted_and_lock_the_code_after_the_limit(settings, dja
     assert request.events.filter(kind=RequestEvent.Kind.CODE_FAILED).count() == 3
 
 
-def test_an_expired_code_is_refused(time_machine: time_machine.TimeMachineFixture, settings, django_capture_on_commit_callbacks) -> None:
+def test_an_expired_code_is_refused(
+    time_machine: time_machine.TimeMachineFixture, settings, django_capture_on_commit_callbacks
+) -> None:
     settings.DSAR_CODE_TTL_MINUTES = 30
     time_machine.move_to(dt.datetime(2026, 5, 4, 9, tzinfo=UTC), tick=False)
     person = PersonFactory()

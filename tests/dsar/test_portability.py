@@ -30,9 +30,20 @@ def export_for(person, django_capture_on_commit_callbacks) -> tuple[Request, Exp
     return request, export, link
 
 
-def test_the_export_is_a_zip_with_json_and_one_csv_per_category(use_sources, django_capture_on_commit_callbacks) -> None:
-    use_sources(FakeSource("helpdesk", rows={"ticket": [{"subject": "Broken headset", "tags": ["hardware", "urgent"]},
-                                                         {"subject": "Refund", "priority": "high"}]}))
+def test_the_export_is_a_zip_with_json_and_one_csv_per_category(
+    use_sources, django_capture_on_commit_callbacks
+) -> None:
+    use_sources(
+        FakeSource(
+            "helpdesk",
+            rows={
+                "ticket": [
+                    {"subject": "Broken headset", "tags": ["hardware", "urgent"]},
+                    {"subject": "Refund", "priority": "high"},
+                ]
+            },
+        )
+    )
     person = PersonFactory(name="Signe Lindqvist", email="signe@example.org", phone="+46705550321")
     with time_machine.travel(dt.datetime(2026, 6, 1, 8, tzinfo=UTC), tick=False):
         request, export, link = export_for(person, django_capture_on_commit_callbacks)

@@ -14,7 +14,9 @@ pytestmark = pytest.mark.django_db
 def test_corrections_are_in_history_linked_to_the_request() -> None:
     person = PersonFactory(name="Jon Smiht", phone="+46705550001")
     request = make_request(person, type=Request.Type.RECTIFICATION)
-    changed = services.person_rectify(request=request, changes={"name": "Jon Smith", "phone": "+46705550002", "email": person.email}, actor=staff())
+    changed = services.person_rectify(
+        request=request, changes={"name": "Jon Smith", "phone": "+46705550002", "email": person.email}, actor=staff()
+    )
     assert changed == ["name", "phone"]
     person.refresh_from_db()
     assert (person.name, person.phone) == ("Jon Smith", "+46705550002")

@@ -41,8 +41,12 @@ def test_the_scan_finds_zero_after_a_real_erasure() -> None:
 
 
 def test_hits_where_a_source_declared_a_retention_are_not_leftovers(use_sources) -> None:
-    kept = Retention(data_category="call-data", description="An IVR-routed number, unlinked.", reason="Kept unlinked, telephony guide.",
-                     locations=("residency_account.name",))
+    kept = Retention(
+        data_category="call-data",
+        description="An IVR-routed number, unlinked.",
+        reason="Kept unlinked, telephony guide.",
+        locations=("residency_account.name",),
+    )
     use_sources(FakeSource("recordings", retained=[kept]))
     person = PersonFactory(phone="+46705550999")
     request = make_request(person)
@@ -55,7 +59,9 @@ def test_hits_where_a_source_declared_a_retention_are_not_leftovers(use_sources)
 
 def test_the_scan_also_searches_json_columns_and_history_tables() -> None:
     person = PersonFactory(name="Åsa Ödegaard", email="asa@example.org")
-    result = scan_for_subject(Subject(person_id=person.pk, account_id=person.account_id, name=person.name, email=person.email))
+    result = scan_for_subject(
+        Subject(person_id=person.pk, account_id=person.account_id, name=person.name, email=person.email)
+    )
     tables = {(hit.table, hit.identifier) for hit in result.hits}
     assert ("dsar_person", "email") in tables
     assert ("dsar_historicalperson", "name") in tables

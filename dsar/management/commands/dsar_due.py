@@ -18,7 +18,9 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--within", type=int, default=7, metavar="DAYS", help="Also list requests due within DAYS days (default 7).")
+        parser.add_argument(
+            "--within", type=int, default=7, metavar="DAYS", help="Also list requests due within DAYS days (default 7)."
+        )
         parser.add_argument("--email", action="store_true", help="Email the digest to PRIVACY_TEAM_EMAILS.")
 
     def handle(self, *args: Any, within: int, email: bool, **options: Any) -> None:
@@ -35,8 +37,12 @@ class Command(BaseCommand):
         if email:
             if not settings.PRIVACY_TEAM_EMAILS:
                 raise CommandError("PRIVACY_TEAM_EMAILS is empty: nowhere to send the digest.")
-            send_mail(f"Data subject requests: {summary}", "\n".join(lines) + "\n\n" + summary,
-                      settings.DEFAULT_FROM_EMAIL, settings.PRIVACY_TEAM_EMAILS)
+            send_mail(
+                f"Data subject requests: {summary}",
+                "\n".join(lines) + "\n\n" + summary,
+                settings.DEFAULT_FROM_EMAIL,
+                settings.PRIVACY_TEAM_EMAILS,
+            )
             summary += f" Digest emailed to {len(settings.PRIVACY_TEAM_EMAILS)} address(es)."
         self.stdout.write(self.style.SUCCESS(summary))
 
@@ -44,5 +50,7 @@ class Command(BaseCommand):
         left = request.days_left(today)
         when = f"{-left} day(s) overdue" if left < 0 else f"{left} day(s) left"
         assignee = request.assignee.get_username() if request.assignee else "unassigned"
-        return (f"  #{request.pk} {request.get_type_display()} · {request.account.name} · {request.jurisdiction.code} · "
-                f"{request.get_status_display()} · due {request.due_at.isoformat()} ({when}) · {assignee}")
+        return (
+            f"  #{request.pk} {request.get_type_display()} · {request.account.name} · {request.jurisdiction.code} · "
+            f"{request.get_status_display()} · due {request.due_at.isoformat()} ({when}) · {assignee}"
+        )

@@ -45,14 +45,20 @@ class Command(BaseCommand):
             raise CommandError(f"Request {request_id}: {' '.join(exc.messages)}") from exc
         request.refresh_from_db()
         if outcome is None:
-            self.stdout.write(self.style.SUCCESS(f"Request {request_id} ({request.get_type_display()}) executed; status {request.get_status_display()}."))
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"Request {request_id} ({request.get_type_display()}) executed; status {request.get_status_display()}."
+                )
+            )
             return
         if outcome.blocked:
             raise CommandError(f"Request {request_id} refused, now waiting: {'; '.join(outcome.blocked)}")
         scan = outcome.scan
-        summary = (f"Request {request_id}: {outcome.erased} record(s) erased in {len(outcome.ran)} step(s), "
-                   f"{outcome.skipped} already done; scan: {scan.undeclared if scan else '?'} undeclared hit(s), "
-                   f"{scan.declared if scan else '?'} declared.")
+        summary = (
+            f"Request {request_id}: {outcome.erased} record(s) erased in {len(outcome.ran)} step(s), "
+            f"{outcome.skipped} already done; scan: {scan.undeclared if scan else '?'} undeclared hit(s), "
+            f"{scan.declared if scan else '?'} declared."
+        )
         if scan is not None and scan.undeclared:
             for hit in scan.hits:
                 if not hit.declared:
@@ -62,8 +68,10 @@ class Command(BaseCommand):
 
     def _preview(self, request: Request) -> None:
         if request.type != Request.Type.ERASURE:
-            self.stdout.write(f"Dry run: request {request.pk} is {request.get_type_display().lower()}; executing it would "
-                              + ("record the objection." if request.type == Request.Type.OBJECTION else "produce its data."))
+            self.stdout.write(
+                f"Dry run: request {request.pk} is {request.get_type_display().lower()}; executing it would "
+                + ("record the objection." if request.type == Request.Type.OBJECTION else "produce its data.")
+            )
             return
         subject = services.request_subject(request)
         if subject is None:
@@ -77,4 +85,8 @@ class Command(BaseCommand):
             for blocker in source.blockers:
                 self.stdout.write(self.style.WARNING(f"  blocked: {blocker}"))
         totals = sum(preview.totals.values())
-        self.stdout.write(self.style.SUCCESS(f"Dry run: {totals} record(s) would be erased; {len(preview.blockers)} blocker(s); nothing changed."))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Dry run: {totals} record(s) would be erased; {len(preview.blockers)} blocker(s); nothing changed."
+            )
+        )

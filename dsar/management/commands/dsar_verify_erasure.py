@@ -31,8 +31,10 @@ class Command(BaseCommand):
         for hit in result.hits:
             label = f"declared: {hit.reason}" if hit.declared else "LEFTOVER"
             self.stdout.write(f"  {hit.table}.{hit.column} ({hit.identifier}): {hit.count} row(s) — {label}")
-        summary = (f"Scanned {result.tables} tables, {result.columns} text columns: {result.undeclared} undeclared hit(s), "
-                   f"{result.declared} declared.")
+        summary = (
+            f"Scanned {result.tables} tables, {result.columns} text columns: {result.undeclared} undeclared hit(s), "
+            f"{result.declared} declared."
+        )
         if result.undeclared:
             raise CommandError(summary)
         self.stdout.write(self.style.SUCCESS(summary))
