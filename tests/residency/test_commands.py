@@ -8,7 +8,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 
-from residency.models import Account
+
 from tests.factories import AccountFactory, region
 
 pytestmark = pytest.mark.django_db
@@ -53,16 +53,6 @@ def test_the_report_command_prints_readable_text_with_transfers() -> None:
 def test_an_unknown_account_is_an_error_naming_the_argument() -> None:
     with pytest.raises(CommandError, match="account: no account with id or name 'Nobody'"):
         run("residency_report", "Nobody")
-
-
-def test_the_demo_data_loads_once() -> None:
-    run("load_demo")
-    count = Account.objects.count()
-
-    run("load_demo")
-
-    assert Account.objects.count() == count >= 4
-    assert {a.home_region.code for a in Account.objects.all()} >= {"US", "EEA", "IND", "AU"}
 
 
 def test_ensure_admin_creates_a_login_once_and_prints_it(settings, tmp_path) -> None:
