@@ -61,7 +61,7 @@ def row(name: str, seconds: float, queries: int, baseline: float | None = None) 
 def residency_report() -> None:
     """The report's query count is fixed: 7 products cost the same queries as 1, and time grows with entries only."""
     from residency.engine import account_residency_report
-    from residency.models import Account, Integration, Product, Region
+    from residency.models import Integration, Product, Region
     from residency.services import account_create
 
     eea = Region.objects.get(code="EEA")

@@ -8,7 +8,6 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 
-
 from tests.factories import AccountFactory, region
 
 pytestmark = pytest.mark.django_db
