@@ -513,6 +513,7 @@ class HistoryExport(models.Model):
         RUNNING = "running", "Running"
         DONE = "done", "Done"
         FAILED = "failed", "Failed"
+        EXPIRED = "expired", "Expired (file removed)"
 
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="history_exports")
     kind = models.CharField(max_length=20, choices=Kind.choices)

@@ -691,5 +691,19 @@ def history_export_run(*, export_id: int) -> HistoryExport:
     return export
 
 
+@transaction.atomic
+def history_exports_expire(*, now: datetime) -> int:
+    """Remove the files of exports whose link has expired (they hold call data); returns how many."""
+    cutoff = now - timedelta(days=settings.RECORDINGS_EXPORT_LINK_DAYS)
+    expired = list(HistoryExport.objects.filter(status=HistoryExport.Status.DONE, finished_at__lt=cutoff))
+    for export in expired:
+        export_path(export).unlink(missing_ok=True)
+    changed = HistoryExport.objects.filter(pk__in=[e.pk for e in expired], status=HistoryExport.Status.DONE).update(
+        status=HistoryExport.Status.EXPIRED, file_name=""
+    )
+    write_history(HistoryExport.objects.filter(pk__in=[e.pk for e in expired]), history_type="~")
+    return changed
+
+
 def _user_id(user: Any) -> int | None:
     return user.pk if user is not None and getattr(user, "is_authenticated", False) else None

@@ -290,3 +290,21 @@ def test_the_command_sends_the_link_to_the_privacy_team_by_default(settings: Any
 
     assert mail.outbox[0].to == ["dpo@example.com"]
     assert HistoryExport.objects.get().start == date(2026, 11, 1)
+
+
+def test_the_purge_removes_export_files_once_their_link_has_expired(frozen: Any) -> None:
+    export = run_queued_export(services.history_export_request(account=AccountFactory(), kind="call_history", email="a@example.com").pk)
+    path = services.export_path(export)
+    assert path.is_file()
+
+    frozen.move_to(NOW + timedelta(days=6), tick=False)
+    call_command("purge_recordings", stdout=StringIO(), stderr=StringIO())
+    assert path.is_file()
+
+    frozen.move_to(NOW + timedelta(days=7, minutes=1), tick=False)
+    out = StringIO()
+    call_command("purge_recordings", stdout=out, stderr=StringIO())
+
+    assert not path.exists()
+    assert HistoryExport.objects.get().status == "expired"
+    assert "expired export files removed: 1" in out.getvalue()

@@ -15,7 +15,8 @@ class Command(BaseCommand):
         "soft-deleted 7 or more days ago together with all their recordings. Each deleted recording gets its "
         "own audit entry (naming the window, or the ticket and who deleted it) and is queued for deletion at "
         "the telephony provider. Anything under a legal hold (account, ticket or person) is skipped and "
-        "counted. Works in batches, each committed on its own: safe to interrupt and to run again."
+        "counted. Works in batches, each committed on its own: safe to interrupt and to run again. Also removes "
+        "the files of history exports whose 7-day download link has expired."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -29,4 +30,7 @@ class Command(BaseCommand):
         total = 0 if dry_run else services.purge_workload(now=now)
         with tqdm(total=total, unit="row", disable=dry_run or options["verbosity"] < 1, file=self.stderr) as bar:
             result = services.recordings_purge(now=now, batch_size=batch_size, dry_run=dry_run, on_batch=bar.update)
-        self.stdout.write(("Dry run: " if dry_run else "Purge: ") + result.summary() + ".")
+        expired = 0 if dry_run else services.history_exports_expire(now=now)
+        self.stdout.write(
+            ("Dry run: " if dry_run else "Purge: ") + result.summary() + f"; expired export files removed: {expired}."
+        )
