@@ -23,7 +23,14 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from dsar import services
 from dsar.exports import export_create
-from dsar.models import ErasureProgress, Export, Jurisdiction, Person, Request, RequestEvent
+from dsar.models import (
+    ErasureProgress,
+    Export,
+    Jurisdiction,
+    Person,
+    Request,
+    RequestEvent,
+)
 from dsar.report import request_access_report
 
 

@@ -21,7 +21,14 @@ from django.urls import reverse
 from django.utils import timezone
 
 from dsar.models import Export, ExportDownload, Request, RequestEvent
-from dsar.services import User, _event, _record_history, _require_open, _require_verified, request_subject
+from dsar.services import (
+    User,
+    _event,
+    _record_history,
+    _require_open,
+    _require_verified,
+    request_subject,
+)
 from dsar.sources import registered_sources
 
 SIGNING_SALT = "dsar.export-link"

@@ -1,6 +1,8 @@
 """The laws requests are answered under, with their periods. Editable afterwards in the admin."""
 
+from django.apps.registry import Apps
 from django.db import migrations
+from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 
 JURISDICTIONS = [
     # code, name, period, unit, extension, unit, note
@@ -17,7 +19,7 @@ JURISDICTIONS = [
 ]
 
 
-def seed(apps, schema_editor):
+def seed(apps: Apps, schema_editor: BaseDatabaseSchemaEditor) -> None:
     Jurisdiction = apps.get_model("dsar", "Jurisdiction")
     for code, name, period, unit, extension, extension_unit, note in JURISDICTIONS:
         Jurisdiction.objects.update_or_create(
@@ -27,7 +29,7 @@ def seed(apps, schema_editor):
         )
 
 
-def unseed(apps, schema_editor):
+def unseed(apps: Apps, schema_editor: BaseDatabaseSchemaEditor) -> None:
     Jurisdiction = apps.get_model("dsar", "Jurisdiction")
     Jurisdiction.objects.filter(code__in=[row[0] for row in JURISDICTIONS], requests__isnull=True).delete()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 import factory
@@ -12,6 +13,11 @@ from dsar import services
 from dsar.models import Person, Request
 from dsar.sources import ErasureStep, Retention, Subject
 from tests.factories import AccountFactory, UserFactory
+
+#: The ``use_sources`` fixture: registers fake sources next to dsar's own for one test.
+UseSources = Callable[..., None]
+#: pytest-django's ``django_capture_on_commit_callbacks`` fixture.
+CaptureOnCommit = Callable[..., Any]
 
 
 class PersonFactory(factory.django.DjangoModelFactory):

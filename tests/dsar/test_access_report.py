@@ -5,13 +5,13 @@ from django.core.exceptions import ValidationError
 
 from dsar.models import Request
 from dsar.report import request_access_report
-from tests.dsar.factories import FakeSource, PersonFactory, make_request
+from tests.dsar.factories import FakeSource, PersonFactory, UseSources, make_request
 from tests.factories import AccountFactory, region
 
 pytestmark = pytest.mark.django_db
 
 
-def test_the_report_lists_records_by_category_with_where_they_are_stored_and_why(use_sources) -> None:
+def test_the_report_lists_records_by_category_with_where_they_are_stored_and_why(use_sources: UseSources) -> None:
     use_sources(FakeSource("recordings", rows={"call-recording": [{"call": 7, "duration_seconds": 95}]}))
     account = AccountFactory(home_region=region("EEA"), products=["freshdesk", "freshdesk-contact-center"])
     request = make_request(PersonFactory(account=account), type=Request.Type.ACCESS)

@@ -8,7 +8,13 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.test import Client
 
 from dsar.models import Export, Jurisdiction, Person, Request, RequestEvent
-from tests.dsar.factories import FakeSource, PersonFactory, make_request
+from tests.dsar.factories import (
+    CaptureOnCommit,
+    FakeSource,
+    PersonFactory,
+    UseSources,
+    make_request,
+)
 from tests.factories import UserFactory
 
 UTC = dt.timezone.utc
@@ -45,7 +51,9 @@ def test_the_list_shows_days_left_with_overdue_highlighted_and_filters(console: 
     assert console.get(f"{CHANGELIST}{overdue.pk}/change/").status_code == 200
 
 
-def test_staff_start_a_request_from_people(console: Client, django_capture_on_commit_callbacks) -> None:
+def test_staff_start_a_request_from_people(
+    console: Client, django_capture_on_commit_callbacks: CaptureOnCommit
+) -> None:
     person = PersonFactory()
     law = Jurisdiction.objects.get(code="ccpa")
     with django_capture_on_commit_callbacks(execute=True):
@@ -83,7 +91,7 @@ def test_the_extend_action(console: Client) -> None:
     assert "extended to 2026-04-30" in act(console, "extend", request, text="Four products to search.")[0]
 
 
-def test_preview_execute_and_complete_an_erasure_from_the_console(console: Client, use_sources) -> None:
+def test_preview_execute_and_complete_an_erasure_from_the_console(console: Client, use_sources: UseSources) -> None:
     use_sources(FakeSource("recordings"))
     request = make_request()
     assert "ticket 2" in act(console, "preview_erasure", request)[0]
@@ -94,7 +102,9 @@ def test_preview_execute_and_complete_an_erasure_from_the_console(console: Clien
     assert console.get(f"{CHANGELIST}{request.pk}/change/").status_code == 200
 
 
-def test_generate_export_and_reject_from_the_console(console: Client, django_capture_on_commit_callbacks) -> None:
+def test_generate_export_and_reject_from_the_console(
+    console: Client, django_capture_on_commit_callbacks: CaptureOnCommit
+) -> None:
     portability = make_request(type="portability")
     with django_capture_on_commit_callbacks(execute=True):
         act(console, "generate_export", portability)

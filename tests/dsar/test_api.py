@@ -6,10 +6,18 @@ import re
 import pytest
 import time_machine
 from django.core import mail
+from rest_framework.response import Response
 from rest_framework.test import APIClient
 
 from dsar.models import Person, Request, VerificationCode
-from tests.dsar.factories import FakeSource, PersonFactory, make_request
+from residency.models import Account
+from tests.dsar.factories import (
+    CaptureOnCommit,
+    FakeSource,
+    PersonFactory,
+    UseSources,
+    make_request,
+)
 from tests.factories import AccountFactory, UserFactory, api_key_for
 
 UTC = dt.timezone.utc
@@ -24,18 +32,18 @@ def staff_client() -> APIClient:
     return client
 
 
-def key_client(account) -> APIClient:
+def key_client(account: Account) -> APIClient:
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {api_key_for(account)}")
     return client
 
 
-def error_attrs(response) -> set[str]:
+def error_attrs(response: Response) -> set[str]:
     return {error["attr"] for error in response.json()["errors"]}
 
 
 @time_machine.travel(dt.datetime(2026, 2, 2, 12, tzinfo=UTC), tick=False)
-def test_an_integration_opens_a_request_for_its_account(django_capture_on_commit_callbacks) -> None:
+def test_an_integration_opens_a_request_for_its_account(django_capture_on_commit_callbacks: CaptureOnCommit) -> None:
     account = AccountFactory()
     with django_capture_on_commit_callbacks(execute=True):
         response = key_client(account).post(
@@ -130,7 +138,9 @@ def test_the_list_filters_overdue_and_due_soon_and_the_detail_has_timeline_and_d
     assert [event["kind"] for event in detail["timeline"]] == ["received", "code_sent", "verified"]
 
 
-def test_the_person_verifies_with_their_code_and_a_wrong_code_stays_counted(django_capture_on_commit_callbacks) -> None:
+def test_the_person_verifies_with_their_code_and_a_wrong_code_stays_counted(
+    django_capture_on_commit_callbacks: CaptureOnCommit,
+) -> None:
     account = AccountFactory()
     client = key_client(account)
     with django_capture_on_commit_callbacks(execute=True):
@@ -170,7 +180,7 @@ def test_extend_through_the_api(staff_client: APIClient) -> None:
     assert response.status_code == 200 and response.json()["due_at"] == "2026-04-30"
 
 
-def test_preview_then_execute_an_erasure(staff_client: APIClient, use_sources) -> None:
+def test_preview_then_execute_an_erasure(staff_client: APIClient, use_sources: UseSources) -> None:
     use_sources(FakeSource("recordings"))
     request = make_request()
     preview = staff_client.post(f"{URL}{request.pk}/erasure-preview/").json()
@@ -182,7 +192,7 @@ def test_preview_then_execute_an_erasure(staff_client: APIClient, use_sources) -
     assert staff_client.post(f"{URL}{request.pk}/execute/").json()["steps_run"] == 0
 
 
-def test_a_blocked_erasure_answers_409_and_the_request_waits(staff_client: APIClient, use_sources) -> None:
+def test_a_blocked_erasure_answers_409_and_the_request_waits(staff_client: APIClient, use_sources: UseSources) -> None:
     use_sources(FakeSource("recordings", blockers=["The person is on an active call."]))
     request = make_request()
     response = staff_client.post(f"{URL}{request.pk}/execute/")

@@ -11,7 +11,7 @@ from django.core.management import CommandError, call_command
 from dsar import services
 from dsar.models import ErasureProgress, Person, Request
 from residency.models import Account
-from tests.dsar.factories import FakeSource, PersonFactory, make_request
+from tests.dsar.factories import FakeSource, PersonFactory, UseSources, make_request
 
 UTC = dt.timezone.utc
 pytestmark = pytest.mark.django_db
@@ -52,7 +52,7 @@ def test_dsar_due_refuses_a_negative_window() -> None:
         run("dsar_due", "--within", "-1")
 
 
-def test_dsar_execute_dry_run_shows_the_preview_and_changes_nothing(use_sources) -> None:
+def test_dsar_execute_dry_run_shows_the_preview_and_changes_nothing(use_sources: UseSources) -> None:
     use_sources(FakeSource("recordings"))
     request = make_request()
     output = run("dsar_execute", str(request.pk), "--dry-run")
@@ -62,7 +62,7 @@ def test_dsar_execute_dry_run_shows_the_preview_and_changes_nothing(use_sources)
     assert Person.objects.filter(pk=request.person_id).exists()
 
 
-def test_dsar_execute_erases_with_progress_and_a_summary(use_sources) -> None:
+def test_dsar_execute_erases_with_progress_and_a_summary(use_sources: UseSources) -> None:
     use_sources(FakeSource("recordings"))
     request = make_request()
     output = run("dsar_execute", str(request.pk))
@@ -75,7 +75,7 @@ def test_dsar_execute_erases_with_progress_and_a_summary(use_sources) -> None:
     assert request.history.first().history_origin == "command"
 
 
-def test_dsar_execute_fails_when_blocked_and_the_request_waits(use_sources) -> None:
+def test_dsar_execute_fails_when_blocked_and_the_request_waits(use_sources: UseSources) -> None:
     use_sources(FakeSource("recordings", blockers=["The person is on an active call."]))
     request = make_request()
     with pytest.raises(CommandError, match="active call"):

@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 
 from dsar import services
 from dsar.models import Jurisdiction, Request, RequestEvent, add_months
-from tests.dsar.factories import PersonFactory, make_request
+from tests.dsar.factories import CaptureOnCommit, PersonFactory, make_request
 
 UTC = dt.timezone.utc
 pytestmark = pytest.mark.django_db
@@ -67,7 +67,9 @@ def test_a_request_received_on_31_january_is_due_the_last_day_of_february() -> N
 
 
 @time_machine.travel(dt.datetime(2026, 2, 10, 9, tzinfo=UTC), tick=False)
-def test_an_extension_moves_the_deadline_and_tells_the_person(django_capture_on_commit_callbacks) -> None:
+def test_an_extension_moves_the_deadline_and_tells_the_person(
+    django_capture_on_commit_callbacks: CaptureOnCommit,
+) -> None:
     request = make_request(received_at=received("2026-01-31"))
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):

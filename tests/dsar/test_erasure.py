@@ -10,7 +10,13 @@ from django.core.exceptions import ValidationError
 from dsar import services
 from dsar.models import ErasureProgress, Person, Request, RequestEvent
 from dsar.sources import Retention
-from tests.dsar.factories import FakeSource, PersonFactory, make_request, staff
+from tests.dsar.factories import (
+    FakeSource,
+    PersonFactory,
+    UseSources,
+    make_request,
+    staff,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -19,7 +25,7 @@ def progress_of(request: Request) -> list[tuple[int, str]]:
     return list(ErasureProgress.objects.filter(request=request).order_by("pk").values_list("step", "source"))
 
 
-def test_erasure_runs_every_source_step_by_step_and_deletes_the_person_last(use_sources) -> None:
+def test_erasure_runs_every_source_step_by_step_and_deletes_the_person_last(use_sources: UseSources) -> None:
     log: list[tuple[str, int]] = []
     use_sources(FakeSource("recordings", log=log), FakeSource("helpdesk", log=log))
     request = make_request()
@@ -54,7 +60,7 @@ def test_erasure_runs_every_source_step_by_step_and_deletes_the_person_last(use_
     assert request.certificate["totals"]["requester"] == 1
 
 
-def test_an_erasure_interrupted_between_steps_resumes_where_it_stopped(use_sources) -> None:
+def test_an_erasure_interrupted_between_steps_resumes_where_it_stopped(use_sources: UseSources) -> None:
     log: list[tuple[str, int]] = []
     use_sources(FakeSource("recordings", log=log, fail_on=2), FakeSource("helpdesk", log=log))
     request = make_request()
@@ -72,7 +78,7 @@ def test_an_erasure_interrupted_between_steps_resumes_where_it_stopped(use_sourc
     assert request.executed_at is not None and request.scan["undeclared"] == 0
 
 
-def test_running_a_finished_erasure_again_changes_nothing(use_sources) -> None:
+def test_running_a_finished_erasure_again_changes_nothing(use_sources: UseSources) -> None:
     log: list[tuple[str, int]] = []
     use_sources(FakeSource("recordings", log=log))
     request = make_request()
@@ -91,7 +97,7 @@ def test_running_a_finished_erasure_again_changes_nothing(use_sources) -> None:
     assert request.events.filter(kind=RequestEvent.Kind.EXECUTED).count() == 1
 
 
-def test_a_blocker_refuses_the_erasure_and_the_request_waits_with_its_message(use_sources) -> None:
+def test_a_blocker_refuses_the_erasure_and_the_request_waits_with_its_message(use_sources: UseSources) -> None:
     log: list[tuple[str, int]] = []
     source = FakeSource("recordings", log=log, blockers=["The person is on an active call (call 314)."])
     use_sources(source)
@@ -112,7 +118,7 @@ def test_a_blocker_refuses_the_erasure_and_the_request_waits_with_its_message(us
     assert request.executed_at is not None
 
 
-def test_the_preview_shows_counts_retentions_and_blockers_and_changes_nothing(use_sources) -> None:
+def test_the_preview_shows_counts_retentions_and_blockers_and_changes_nothing(use_sources: UseSources) -> None:
     kept = Retention(
         data_category="call-data",
         description="Numbers of IVR-routed calls, unlinked.",

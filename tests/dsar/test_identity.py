@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from typing import Any
 
 import pytest
 import time_machine
@@ -10,7 +11,14 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from dsar import services
 from dsar.models import Request, RequestEvent, VerificationCode
-from tests.dsar.factories import FakeSource, PersonFactory, make_request, staff
+from tests.dsar.factories import (
+    CaptureOnCommit,
+    FakeSource,
+    PersonFactory,
+    UseSources,
+    make_request,
+    staff,
+)
 
 UTC = dt.timezone.utc
 pytestmark = pytest.mark.django_db
@@ -23,7 +31,7 @@ def emailed_code() -> str:
 
 
 def test_a_new_request_sends_a_code_to_the_email_on_record_not_to_what_was_typed(
-    django_capture_on_commit_callbacks,
+    django_capture_on_commit_callbacks: CaptureOnCommit,
 ) -> None:
     person = PersonFactory(email="on.record@example.org")
     with django_capture_on_commit_callbacks(execute=True):
@@ -39,7 +47,7 @@ def test_a_new_request_sends_a_code_to_the_email_on_record_not_to_what_was_typed
     assert request.events.filter(kind=RequestEvent.Kind.CODE_SENT).exists()
 
 
-def test_the_right_code_verifies_the_requester(django_capture_on_commit_callbacks) -> None:
+def test_the_right_code_verifies_the_requester(django_capture_on_commit_callbacks: CaptureOnCommit) -> None:
     person = PersonFactory()
     with django_capture_on_commit_callbacks(execute=True):
         request = services.request_create(account=person.account, person=person, type="access", jurisdiction="gdpr")
@@ -52,7 +60,7 @@ def test_the_right_code_verifies_the_requester(django_capture_on_commit_callback
 
 
 def test_wrong_codes_are_counted_and_lock_the_code_after_the_limit(
-    settings, django_capture_on_commit_callbacks
+    settings: Any, django_capture_on_commit_callbacks: CaptureOnCommit
 ) -> None:
     settings.DSAR_CODE_MAX_ATTEMPTS = 3
     person = PersonFactory()
@@ -77,7 +85,7 @@ def test_wrong_codes_are_counted_and_lock_the_code_after_the_limit(
 
 
 def test_an_expired_code_is_refused(
-    time_machine: time_machine.TimeMachineFixture, settings, django_capture_on_commit_callbacks
+    time_machine: time_machine.TimeMachineFixture, settings: Any, django_capture_on_commit_callbacks: CaptureOnCommit
 ) -> None:
     settings.DSAR_CODE_TTL_MINUTES = 30
     time_machine.move_to(dt.datetime(2026, 5, 4, 9, tzinfo=UTC), tick=False)
@@ -91,7 +99,7 @@ def test_an_expired_code_is_refused(
     assert "expired" in error.value.message_dict["code"][0]
 
 
-def test_a_new_code_replaces_the_old_one(django_capture_on_commit_callbacks) -> None:
+def test_a_new_code_replaces_the_old_one(django_capture_on_commit_callbacks: CaptureOnCommit) -> None:
     person = PersonFactory()
     with django_capture_on_commit_callbacks(execute=True):
         request = services.request_create(account=person.account, person=person, type="access", jurisdiction="gdpr")
@@ -128,7 +136,7 @@ def test_manual_verification_needs_a_note_and_staff() -> None:
     assert not request.is_verified
 
 
-def test_nothing_is_executed_before_the_identity_is_verified(use_sources) -> None:
+def test_nothing_is_executed_before_the_identity_is_verified(use_sources: UseSources) -> None:
     source = FakeSource("tickets")
     use_sources(source)
     request = make_request(verified=False)

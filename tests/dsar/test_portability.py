@@ -6,6 +6,7 @@ import io
 import json
 import re
 import zipfile
+from typing import Any
 
 import pytest
 import time_machine
@@ -13,14 +14,20 @@ from django.core import mail
 from django.test import Client
 
 from dsar import services
-from dsar.models import Export, ExportDownload, Request, RequestEvent
-from tests.dsar.factories import FakeSource, PersonFactory, make_request
+from dsar.models import Export, ExportDownload, Person, Request, RequestEvent
+from tests.dsar.factories import (
+    CaptureOnCommit,
+    FakeSource,
+    PersonFactory,
+    UseSources,
+    make_request,
+)
 
 UTC = dt.timezone.utc
 pytestmark = pytest.mark.django_db
 
 
-def export_for(person, django_capture_on_commit_callbacks) -> tuple[Request, Export, str]:
+def export_for(person: Person, django_capture_on_commit_callbacks: CaptureOnCommit) -> tuple[Request, Export, str]:
     request = make_request(person, type=Request.Type.PORTABILITY)
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
@@ -31,7 +38,7 @@ def export_for(person, django_capture_on_commit_callbacks) -> tuple[Request, Exp
 
 
 def test_the_export_is_a_zip_with_json_and_one_csv_per_category(
-    use_sources, django_capture_on_commit_callbacks
+    use_sources: UseSources, django_capture_on_commit_callbacks: CaptureOnCommit
 ) -> None:
     use_sources(
         FakeSource(
@@ -69,7 +76,7 @@ def test_the_export_is_a_zip_with_json_and_one_csv_per_category(
     assert people[0]["phone"] == "+46705550321"
 
 
-def test_downloads_are_recorded(django_capture_on_commit_callbacks) -> None:
+def test_downloads_are_recorded(django_capture_on_commit_callbacks: CaptureOnCommit) -> None:
     request, export, link = export_for(PersonFactory(), django_capture_on_commit_callbacks)
     path = link.removeprefix("https://privacy.example.com")
     assert Client().get(path).status_code == 200
@@ -78,7 +85,7 @@ def test_downloads_are_recorded(django_capture_on_commit_callbacks) -> None:
     assert request.events.filter(kind=RequestEvent.Kind.EXPORT, message__contains="downloaded").count() == 2
 
 
-def test_an_expired_link_is_refused(django_capture_on_commit_callbacks) -> None:
+def test_an_expired_link_is_refused(django_capture_on_commit_callbacks: CaptureOnCommit) -> None:
     with time_machine.travel(dt.datetime(2026, 6, 1, 8, tzinfo=UTC), tick=False):
         _, export, link = export_for(PersonFactory(), django_capture_on_commit_callbacks)
     with time_machine.travel(dt.datetime(2026, 6, 8, 8, 1, tzinfo=UTC), tick=False):
@@ -87,7 +94,7 @@ def test_an_expired_link_is_refused(django_capture_on_commit_callbacks) -> None:
     assert not ExportDownload.objects.exists()
 
 
-def test_a_tampered_link_is_refused(django_capture_on_commit_callbacks) -> None:
+def test_a_tampered_link_is_refused(django_capture_on_commit_callbacks: CaptureOnCommit) -> None:
     _, export, link = export_for(PersonFactory(), django_capture_on_commit_callbacks)
     path = link.removeprefix("https://privacy.example.com")
     token = path.rstrip("/").rsplit("/", 1)[1]
@@ -97,7 +104,7 @@ def test_a_tampered_link_is_refused(django_capture_on_commit_callbacks) -> None:
     assert not ExportDownload.objects.exists()
 
 
-def test_building_an_export_twice_changes_nothing(django_capture_on_commit_callbacks) -> None:
+def test_building_an_export_twice_changes_nothing(django_capture_on_commit_callbacks: CaptureOnCommit) -> None:
     from dsar.exports import export_build
 
     _, export, _ = export_for(PersonFactory(), django_capture_on_commit_callbacks)
@@ -107,7 +114,9 @@ def test_building_an_export_twice_changes_nothing(django_capture_on_commit_callb
     assert export.ready_at == ready_at
 
 
-def test_an_erasure_deletes_the_persons_export_archives(django_capture_on_commit_callbacks, settings) -> None:
+def test_an_erasure_deletes_the_persons_export_archives(
+    django_capture_on_commit_callbacks: CaptureOnCommit, settings: Any
+) -> None:
     person = PersonFactory()
     _, export, link = export_for(person, django_capture_on_commit_callbacks)
     assert (settings.DSAR_EXPORT_ROOT / export.file_name).exists()
@@ -116,7 +125,9 @@ def test_an_erasure_deletes_the_persons_export_archives(django_capture_on_commit
     assert Client().get(link.removeprefix("https://privacy.example.com")).status_code == 410
 
 
-def test_a_category_without_records_gets_no_file(use_sources, django_capture_on_commit_callbacks) -> None:
+def test_a_category_without_records_gets_no_file(
+    use_sources: UseSources, django_capture_on_commit_callbacks: CaptureOnCommit
+) -> None:
     use_sources(FakeSource("helpdesk", rows={"ticket": []}))
     _, export, link = export_for(PersonFactory(), django_capture_on_commit_callbacks)
     archive = zipfile.ZipFile(io.BytesIO(Client().get(link.removeprefix("https://privacy.example.com")).content))

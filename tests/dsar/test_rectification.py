@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 
 from dsar import services
 from dsar.models import Request, RequestEvent
-from tests.dsar.factories import PersonFactory, make_request, staff
+from tests.dsar.factories import CaptureOnCommit, PersonFactory, make_request, staff
 
 pytestmark = pytest.mark.django_db
 
@@ -37,7 +37,7 @@ def test_an_invalid_correction_names_the_field_and_changes_nothing() -> None:
     assert person.phone == "+46705550001"
 
 
-def test_the_corrected_data_can_be_sent_to_the_person(django_capture_on_commit_callbacks) -> None:
+def test_the_corrected_data_can_be_sent_to_the_person(django_capture_on_commit_callbacks: CaptureOnCommit) -> None:
     person = PersonFactory(email="corrected@example.org")
     request = make_request(person, type=Request.Type.RECTIFICATION)
     services.person_rectify(request=request, changes={"name": "Maja Korrekt"})

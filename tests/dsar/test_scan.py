@@ -9,7 +9,7 @@ from dsar.models import RequestEvent
 from dsar.scan import scan_for_subject
 from dsar.sources import Retention, Subject
 from residency.models import Account
-from tests.dsar.factories import FakeSource, PersonFactory, make_request
+from tests.dsar.factories import FakeSource, PersonFactory, UseSources, make_request
 
 pytestmark = pytest.mark.django_db
 
@@ -40,7 +40,7 @@ def test_the_scan_finds_zero_after_a_real_erasure() -> None:
     assert outcome.scan.tables > 20  # history tables and every app's tables are scanned
 
 
-def test_hits_where_a_source_declared_a_retention_are_not_leftovers(use_sources) -> None:
+def test_hits_where_a_source_declared_a_retention_are_not_leftovers(use_sources: UseSources) -> None:
     kept = Retention(
         data_category="call-data",
         description="An IVR-routed number, unlinked.",
