@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from django.core import signing
-from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
-from rest_framework import exceptions, serializers, status
+from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -21,15 +18,6 @@ from recordings import services
 from recordings.models import HistoryExport, Recording
 from residency.api.permissions import IsStaffOrApiKey, account_scope
 from residency.models import Account
-
-
-@contextmanager
-def _refusals_explained() -> Iterator[None]:
-    """A service's ``PermissionDenied("why")`` becomes a 403 that keeps its message (a hold, a plan)."""
-    try:
-        yield
-    except PermissionDenied as exc:
-        raise exceptions.PermissionDenied(str(exc) or None) from exc
 
 
 class RecordingOutput(serializers.ModelSerializer):
@@ -55,8 +43,7 @@ class RecordingDetailApi(APIView):
     @extend_schema(responses={204: None})
     def delete(self, request: Request, recording_id: int) -> Response:
         user = request.user if request.user.is_authenticated else None
-        with _refusals_explained():
-            services.recording_delete(recording_id=recording_id, user=user, account=account_scope(request))
+        services.recording_delete(recording_id=recording_id, user=user, account=account_scope(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -92,15 +79,14 @@ class ExportCreateApi(APIView):
             if account is None:
                 raise serializers.ValidationError({"account": "Staff must name the account to export."})
         user = request.user if request.user.is_authenticated else None
-        with _refusals_explained():
-            export = services.history_export_request(
-                account=account,
-                kind=data.validated_data["kind"],
-                start=data.validated_data.get("start"),
-                end=data.validated_data.get("end"),
-                user=user,
-                email=data.validated_data.get("email", ""),
-            )
+        export = services.history_export_request(
+            account=account,
+            kind=data.validated_data["kind"],
+            start=data.validated_data.get("start"),
+            end=data.validated_data.get("end"),
+            user=user,
+            email=data.validated_data.get("email", ""),
+        )
         return Response(ExportOutput(export).data, status=status.HTTP_202_ACCEPTED)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import ObjectDoesNotExist
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_standardized_errors.handler import ExceptionHandler as BaseExceptionHandler
 from rest_framework import exceptions
@@ -16,4 +16,7 @@ class ExceptionHandler(BaseExceptionHandler):
             return exceptions.ValidationError(as_serializer_error(exc))
         if isinstance(exc, ObjectDoesNotExist):
             return exceptions.NotFound()
+        if isinstance(exc, PermissionDenied):
+            # Keep the service's reason (a legal hold, a plan): the caller needs it to act.
+            return exceptions.PermissionDenied(str(exc) or None)
         return super().convert_known_exceptions(exc)
