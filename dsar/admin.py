@@ -4,6 +4,7 @@ actions that call the same services as the API and the commands)."""
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -11,6 +12,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
@@ -32,6 +34,8 @@ from dsar.models import (
     RequestEvent,
 )
 from dsar.report import request_access_report
+
+logger = logging.getLogger(__name__)
 
 
 class HistoryAdmin(SimpleHistoryAdmin):
@@ -274,7 +278,16 @@ class RequestAdmin(HistoryAdmin):
 
     def get_urls(self) -> list:
         view = self.admin_site.admin_view
+
+        # Actions run outside the per-request transaction: each erasure step commits with its progress, so
+        # an execution interrupted in the console resumes where it stopped. Every action calls services that
+        # open their own transactions, and the list has no bulk deletion or inline editing.
+        @transaction.non_atomic_requests
+        def changelist(request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
+            return self.changelist_view(request, extra_context)
+
         return [
+            path("", view(changelist), name="dsar_request_changelist"),
             path("<int:pk>/report/", view(self.report_view), name="dsar_request_report"),
             path("<int:pk>/rectify/", view(self.rectify_view), name="dsar_request_rectify"),
             *super().get_urls(),
@@ -403,6 +416,14 @@ class RequestAdmin(HistoryAdmin):
                 outcome = services.request_execute(request=r, actor=request.user)
             except (ValidationError, PermissionDenied) as exc:
                 self.message_user(request, f"{r}: not executed: {_errors(exc)}", messages.ERROR)
+                continue
+            except Exception as exc:  # a source failed mid-way: what finished is stored, the rest is not
+                logger.exception("Executing request %s failed", r.pk)
+                self.message_user(
+                    request,
+                    f"{r}: stopped by an error ({exc}); the finished steps are kept, execute again to resume.",
+                    messages.ERROR,
+                )
                 continue
             if outcome and outcome.blocked:
                 self.message_user(request, f"{r}: refused, now waiting: {'; '.join(outcome.blocked)}", messages.WARNING)

@@ -7,7 +7,14 @@ import time_machine
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.test import Client
 
-from dsar.models import Export, Jurisdiction, Person, Request, RequestEvent
+from dsar.models import (
+    ErasureProgress,
+    Export,
+    Jurisdiction,
+    Person,
+    Request,
+    RequestEvent,
+)
 from tests.dsar.factories import (
     CaptureOnCommit,
     FakeSource,
@@ -143,3 +150,14 @@ def test_rectify_from_the_request_page(console: Client) -> None:
     person.refresh_from_db()
     assert person.name == "Right Name"
     assert person.history.first().history_origin == "admin"
+
+
+def test_an_execution_stopped_by_an_error_in_the_console_resumes_when_run_again(
+    console: Client, use_sources: UseSources
+) -> None:
+    use_sources(FakeSource("recordings", fail_on=2))
+    request = make_request()
+    assert "execute again to resume" in act(console, "execute", request)[0]
+    assert ErasureProgress.objects.filter(request=request).count() == 2  # step 1 of both sources
+    assert "(2 already done); scan: 0 undeclared" in act(console, "execute", request)[0]
+    assert ErasureProgress.objects.filter(request=request).count() == 6
