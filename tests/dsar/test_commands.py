@@ -108,3 +108,12 @@ def test_dsar_verify_erasure_refuses_a_request_not_yet_executed() -> None:
     request = make_request()
     with pytest.raises(CommandError, match="executed erasure"):
         run("dsar_verify_erasure", str(request.pk))
+
+
+def test_dsar_execute_stopped_by_an_error_resumes_when_run_again(use_sources: UseSources) -> None:
+    use_sources(FakeSource("recordings", fail_on=3))
+    request = make_request()
+    with pytest.raises(CommandError, match="run the command again to resume"):
+        run("dsar_execute", str(request.pk))
+    assert ErasureProgress.objects.filter(request=request).count() == 4
+    assert "erased in 2 step(s), 4 already done" in run("dsar_execute", str(request.pk))

@@ -43,6 +43,11 @@ class Command(BaseCommand):
             outcome = services.request_execute(request=request, progress=progress)
         except ValidationError as exc:
             raise CommandError(f"Request {request_id}: {' '.join(exc.messages)}") from exc
+        except Exception as exc:  # a source failed mid-way: the finished steps are stored
+            raise CommandError(
+                f"Request {request_id} stopped by an error ({exc}); the finished steps are kept: run the command "
+                "again to resume."
+            ) from exc
         request.refresh_from_db()
         if outcome is None:
             self.stdout.write(
