@@ -213,3 +213,23 @@ def test_the_report_is_served_as_json(staff_client: APIClient) -> None:
     body = staff_client.get(f"{URL}{request.pk}/report/").json()
     assert body["request"] == request.pk
     assert body["categories"][0]["slug"] == "requester"
+
+
+def test_listing_requests_runs_the_same_queries_for_many_requests(staff_client: APIClient) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    make_request()
+    with CaptureQueriesContext(connection) as few:
+        assert staff_client.get(URL).status_code == 200
+    for _ in range(5):
+        make_request()
+    with CaptureQueriesContext(connection) as many:
+        assert len(staff_client.get(URL).json()["results"]) == 6
+    assert len(many) == len(few)
+
+
+def test_the_schema_documents_the_dsar_endpoints(staff_client: APIClient) -> None:
+    paths = staff_client.get("/api/schema/", {"format": "json"}).json()["paths"]
+    for path in ("/requests/", "/requests/{id}/verify/", "/requests/{id}/execute/", "/requests/{id}/report/"):
+        assert any(key.endswith(f"/dsar{path}") for key in paths), path
