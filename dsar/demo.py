@@ -14,20 +14,20 @@ from residency.models import Account
 
 # external id, kind, name, email, phone
 DEMO_PEOPLE = [
-    ("demo-1", Person.Kind.END_USER, "Astrid Lindgren-Demo", "astrid.demo@example.org", "+46701234501"),
-    ("demo-2", Person.Kind.END_USER, "Pierre Dupont-Demo", "pierre.demo@example.org", "+33612345602"),
-    ("demo-3", Person.Kind.AGENT, "Maria Silva-Demo", "maria.demo@example.org", "+5511912345603"),
-    ("demo-4", Person.Kind.END_USER, "John Carter-Demo", "", "+14155550104"),
+    ("dsar-demo-1", Person.Kind.END_USER, "Astrid Lindgren-Demo", "astrid.demo@example.org", "+46701234501"),
+    ("dsar-demo-2", Person.Kind.END_USER, "Pierre Dupont-Demo", "pierre.demo@example.org", "+33612345602"),
+    ("dsar-demo-3", Person.Kind.AGENT, "Maria Silva-Demo", "maria.demo@example.org", "+5511912345603"),
+    ("dsar-demo-4", Person.Kind.END_USER, "John Carter-Demo", "", "+14155550104"),
 ]
 # person's external id, type, law, received days ago, verified, then: "execute", "extend", "reject" or ""
 DEMO_REQUESTS = [
-    ("demo-1", Request.Type.ACCESS, "gdpr", 3, True, ""),
-    ("demo-1", Request.Type.OBJECTION, "gdpr", 10, True, "execute"),
-    ("demo-2", Request.Type.ERASURE, "gdpr", 40, True, ""),  # overdue
-    ("demo-2", Request.Type.PORTABILITY, "uk-gdpr", 25, True, "extend"),
-    ("demo-3", Request.Type.RECTIFICATION, "lgpd", 12, False, ""),  # due within a few days
-    ("demo-4", Request.Type.ACCESS, "ccpa", 2, False, ""),
-    ("demo-4", Request.Type.ERASURE, "pipeda", 5, False, "reject"),
+    ("dsar-demo-1", Request.Type.ACCESS, "gdpr", 3, True, ""),
+    ("dsar-demo-1", Request.Type.OBJECTION, "gdpr", 10, True, "execute"),
+    ("dsar-demo-2", Request.Type.ERASURE, "gdpr", 40, True, ""),  # overdue
+    ("dsar-demo-2", Request.Type.PORTABILITY, "uk-gdpr", 25, True, "extend"),
+    ("dsar-demo-3", Request.Type.RECTIFICATION, "lgpd", 12, False, ""),  # due within a few days
+    ("dsar-demo-4", Request.Type.ACCESS, "ccpa", 2, False, ""),
+    ("dsar-demo-4", Request.Type.ERASURE, "pipeda", 5, False, "reject"),
 ]
 DEMO_NOTE = "Demo data: identity checked against the support product's profile."
 
