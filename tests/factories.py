@@ -5,6 +5,7 @@ from __future__ import annotations
 import factory
 from django.contrib.auth import get_user_model
 
+from dsar.models import Person
 from residency.models import Account, Integration, Product, Region
 from residency.services import api_key_create
 
@@ -40,6 +41,17 @@ class AccountFactory(factory.django.DjangoModelFactory):
     def integrations(self, create: bool, slugs: list[str] | None, **kwargs: object) -> None:
         if slugs:
             self.integrations.set(Integration.objects.filter(slug__in=slugs))
+
+
+class PersonFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Person
+
+    account = factory.SubFactory(AccountFactory)
+    kind = Person.Kind.END_USER
+    name = factory.Sequence(lambda n: f"Ingrid Zetterlund{n}")
+    email = factory.Sequence(lambda n: f"ingrid.zetterlund{n}@example.org")
+    phone = factory.Sequence(lambda n: f"+4670555{n:04d}")
 
 
 def region(code: str) -> Region:

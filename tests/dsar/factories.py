@@ -6,29 +6,17 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
-import factory
 from django.utils import timezone
 
 from dsar import services
 from dsar.models import Person, Request
 from dsar.sources import ErasureStep, Retention, Subject
-from tests.factories import AccountFactory, UserFactory
+from tests.factories import AccountFactory, PersonFactory, UserFactory  # noqa: F401 (re-exported)
 
 #: The ``use_sources`` fixture: registers fake sources next to dsar's own for one test.
 UseSources = Callable[..., None]
 #: pytest-django's ``django_capture_on_commit_callbacks`` fixture.
 CaptureOnCommit = Callable[..., Any]
-
-
-class PersonFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Person
-
-    account = factory.SubFactory(AccountFactory)
-    kind = Person.Kind.END_USER
-    name = factory.Sequence(lambda n: f"Ingrid Zetterlund{n}")
-    email = factory.Sequence(lambda n: f"ingrid.zetterlund{n}@example.org")
-    phone = factory.Sequence(lambda n: f"+4670555{n:04d}")
 
 
 def make_request(

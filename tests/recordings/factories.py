@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import factory
-from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from dsar.models import Person
@@ -19,41 +18,7 @@ from recordings.models import (
     TextMessage,
     Ticket,
 )
-from residency.models import Account, Region
-
-
-class StaffFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = get_user_model()
-        django_get_or_create = ["username"]
-
-    username = factory.Sequence(lambda n: f"admin{n}")
-    first_name = "Ada"
-    last_name = "Admin"
-    email = factory.LazyAttribute(lambda user: f"{user.username}@example.com")
-    is_staff = True
-    is_superuser = True
-    password = factory.django.Password("correct horse battery staple")
-
-
-class AccountFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Account
-
-    name = factory.Sequence(lambda n: f"Telephony account {n}")
-    home_region = factory.LazyFunction(lambda: Region.objects.get(code="EEA"))
-    plan = Account.Plan.PROFESSIONAL
-
-
-class PersonFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Person
-
-    account = factory.SubFactory(AccountFactory)
-    kind = Person.Kind.END_USER
-    name = factory.Sequence(lambda n: f"Caller Person{n}")
-    email = factory.Sequence(lambda n: f"caller{n}@example.org")
-    phone = factory.Sequence(lambda n: f"+4670{n:07d}")
+from tests.factories import AccountFactory, PersonFactory, UserFactory  # noqa: F401 (re-exported)
 
 
 class PhoneLineFactory(factory.django.DjangoModelFactory):

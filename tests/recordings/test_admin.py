@@ -14,9 +14,9 @@ from tests.recordings.factories import (
     LegalHoldFactory,
     MonitoringEntryFactory,
     RecordingFactory,
-    StaffFactory,
     TextMessageFactory,
     TicketFactory,
+    UserFactory,
 )
 
 pytestmark = pytest.mark.django_db
@@ -25,7 +25,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def console() -> Client:
     client = Client()
-    client.force_login(StaffFactory(username="hana"))
+    client.force_login(UserFactory(username="hana"))
     return client
 
 
@@ -105,7 +105,8 @@ def test_the_release_action_releases_and_names_who(console: Client) -> None:
 
 
 def test_an_export_requested_in_the_console_is_queued_for_the_current_month(console: Client, time_machine: Any) -> None:
-    from datetime import date, datetime, timezone as dt_timezone
+    from datetime import date, datetime
+    from datetime import timezone as dt_timezone
 
     from recordings.models import HistoryExport
     from tests.recordings.factories import AccountFactory

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import datetime, timedelta, timezone as dt_timezone
+from datetime import datetime, timedelta
+from datetime import timezone as dt_timezone
 from typing import Any
 
 import pytest
@@ -12,7 +13,13 @@ from django.test import Client
 from django.urls import reverse
 
 from recordings import services
-from tests.recordings.factories import CallFactory, PhoneLineFactory, RecordingFactory, StaffFactory, TicketFactory
+from tests.recordings.factories import (
+    CallFactory,
+    PhoneLineFactory,
+    RecordingFactory,
+    TicketFactory,
+    UserFactory,
+)
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=dt_timezone.utc)
 
@@ -23,7 +30,7 @@ pytestmark = pytest.mark.django_db
 def log(time_machine: Any) -> dict[str, Any]:
     """One manual deletion by 'frank', one auto-deletion, one deletion with a ticket."""
     time_machine.move_to(NOW, tick=False)
-    frank = StaffFactory(username="frank")
+    frank = UserFactory(username="frank")
     line = PhoneLineFactory(auto_delete_days=7, name="Helpdesk")
     ticket = TicketFactory(account=line.account, subject="=HYPERLINK(\"http://evil\")")
     manual = RecordingFactory(call=CallFactory(line=line, ticket=ticket))
@@ -102,7 +109,7 @@ def test_the_csv_export_action_exports_the_selected_entries(log: dict[str, Any])
 
 def test_the_log_still_names_an_admin_whose_login_was_deleted(log: dict[str, Any]) -> None:
     log["frank"].delete()
-    viewer = StaffFactory(username="auditor")
+    viewer = UserFactory(username="auditor")
 
     response = console(viewer).get(reverse("admin:recordings_recordingdeletion_export"))
 

@@ -6,7 +6,8 @@ import csv
 import io
 import re
 import tracemalloc
-from datetime import date, datetime, timedelta, timezone as dt_timezone
+from datetime import date, datetime, timedelta
+from datetime import timezone as dt_timezone
 from io import StringIO
 from typing import Any
 
@@ -27,7 +28,7 @@ from tests.recordings.factories import (
     MonitoringEntryFactory,
     PersonFactory,
     PhoneLineFactory,
-    StaffFactory,
+    UserFactory,
 )
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=dt_timezone.utc)
@@ -125,7 +126,7 @@ def test_a_key_must_say_where_to_send_the_link() -> None:
 
 
 def test_staff_name_the_account_and_get_the_link_at_their_address() -> None:
-    staff = StaffFactory(username="grace", email="grace@example.com")
+    staff = UserFactory(username="grace", email="grace@example.com")
     client = Client()
     client.force_login(staff)
     account = AccountFactory()

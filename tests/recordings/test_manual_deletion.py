@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone as dt_timezone
+from datetime import datetime
+from datetime import timezone as dt_timezone
 from typing import Any
 
 import pytest
@@ -16,8 +17,8 @@ from tests.recordings.factories import (
     CallFactory,
     LegalHoldFactory,
     RecordingFactory,
-    StaffFactory,
     TicketFactory,
+    UserFactory,
 )
 
 NOW = datetime(2026, 11, 20, 9, 30, tzinfo=dt_timezone.utc)
@@ -37,7 +38,7 @@ def recording() -> Recording:
 
 
 def admin_client(username: str = "carol") -> tuple[Client, Any]:
-    user = StaffFactory(username=username)
+    user = UserFactory(username=username)
     client = Client()
     client.force_login(user)
     return client, user
@@ -164,7 +165,7 @@ def test_the_api_refuses_a_held_recording_with_403_naming_the_hold(recording: Re
 
 
 def test_deleting_twice_gives_404_the_second_time(recording: Recording) -> None:
-    staff = StaffFactory(username="erin")
+    staff = UserFactory(username="erin")
 
     first = api(user=staff).delete(f"/api/v1/recordings/{recording.pk}/")
     second = api(user=staff).delete(f"/api/v1/recordings/{recording.pk}/")

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import base64
-from datetime import datetime, timedelta, timezone as dt_timezone
+from datetime import datetime, timedelta
+from datetime import timezone as dt_timezone
 from io import StringIO
 from typing import Any
 
@@ -18,7 +19,7 @@ from recordings.models import ProviderDeletion
 from recordings.provider import LocalProvider, TwilioProvider
 from recordings.tasks import process_provider_deletions
 from tests.recordings.conftest import ProviderStub
-from tests.recordings.factories import RecordingFactory, StaffFactory
+from tests.recordings.factories import RecordingFactory, UserFactory
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=dt_timezone.utc)
 
@@ -33,7 +34,7 @@ def frozen(time_machine: Any) -> Any:
 
 def deleted_recording() -> str:
     recording = RecordingFactory()
-    services.recording_delete(recording_id=recording.pk, user=StaffFactory())
+    services.recording_delete(recording_id=recording.pk, user=UserFactory())
     return recording.provider_sid
 
 
@@ -173,7 +174,7 @@ def test_attempts_and_last_error_are_visible_in_the_admin(provider_stub: Provide
     sid = deleted_recording()
     services.provider_deletions_process(now=NOW)
     client = Client()
-    client.force_login(StaffFactory(username="ops"))
+    client.force_login(UserFactory(username="ops"))
 
     page = client.get(reverse("admin:recordings_providerdeletion_changelist"), {"state": "retrying"}).content.decode()
 
@@ -188,7 +189,7 @@ def test_the_admin_can_make_a_failed_deletion_due_now(provider_stub: ProviderStu
     services.provider_deletions_process(now=NOW)
     deletion = ProviderDeletion.objects.get()
     client = Client()
-    client.force_login(StaffFactory(username="ops"))
+    client.force_login(UserFactory(username="ops"))
 
     client.post(reverse("admin:recordings_providerdeletion_changelist"), {"action": "retry_now", "_selected_action": [deletion.pk]})
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone as dt_timezone
+from datetime import datetime, timedelta
+from datetime import timezone as dt_timezone
 from io import StringIO
 from typing import Any
 
@@ -8,15 +9,21 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from recordings import services
-from recordings.models import LegalHold, ProviderDeletion, Recording, RecordingDeletion, Ticket
+from recordings.models import (
+    LegalHold,
+    ProviderDeletion,
+    Recording,
+    RecordingDeletion,
+    Ticket,
+)
 from tests.recordings.factories import (
     AccountFactory,
     CallFactory,
     LegalHoldFactory,
     PhoneLineFactory,
     RecordingFactory,
-    StaffFactory,
     TicketFactory,
+    UserFactory,
 )
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=dt_timezone.utc)
@@ -110,7 +117,7 @@ def test_every_deleted_recording_is_queued_for_deletion_at_the_provider() -> Non
 
 
 def test_a_ticket_soft_deleted_seven_days_ago_is_deleted_with_its_recordings_each_audited() -> None:
-    admin = StaffFactory(username="alice")
+    admin = UserFactory(username="alice")
     line = PhoneLineFactory(auto_delete_days=None)
     ticket = TicketFactory(account=line.account)
     recordings = [recording_on(line, age_days=1, ticket=ticket) for _ in range(2)]
@@ -153,7 +160,7 @@ def test_a_restored_ticket_is_not_purged() -> None:
 
 
 def test_the_ticket_soft_deletion_is_in_the_ticket_history_with_its_author() -> None:
-    admin = StaffFactory(username="bob")
+    admin = UserFactory(username="bob")
     ticket = TicketFactory()
 
     assert services.ticket_soft_delete(ticket_id=ticket.pk, user=admin)
