@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from dsar.models import Request
 from dsar.services import _require_verified, request_subject
-from dsar.sources import registered_sources
+from dsar.sources import catalog_category, registered_sources
 from residency.engine import account_residency_report
 from residency.models import DataCategory
 
@@ -27,22 +27,32 @@ def request_access_report(*, request: Request) -> dict[str, Any]:
         raise ValidationError({"person": "The person has been erased; there is no data left to report."})
     records: dict[str, list[dict[str, Any]]] = {}
     by_source: dict[str, dict[str, int]] = {}
+    in_catalog: dict[str, str] = {}
     for source in registered_sources():
         for category, rows in source.export(subject).items():
             if not rows:
                 continue
             records.setdefault(category, []).extend(rows)
             by_source.setdefault(category, {})[source.key] = len(rows)
+            in_catalog[category] = catalog_category(source, category)
     residency = account_residency_report(account=request.account)
-    names = dict(DataCategory.objects.filter(slug__in=records).values_list("slug", "name"))
+    names = dict(DataCategory.objects.filter(slug__in={*records, *in_catalog.values()}).values_list("slug", "name"))
+
+    def name_of(slug: str) -> str:
+        if slug in names:
+            return names[slug]
+        # A source's own finer category: named after it, under the catalog category it belongs to.
+        return f"{names.get(in_catalog[slug], in_catalog[slug])}: {slug.replace('-', ' ')}"
+
     categories = []
-    for slug in sorted(records, key=lambda slug: names.get(slug, slug)):
-        entries = residency.entries_for_category(slug)
+    for slug in sorted(records, key=name_of):
+        entries = residency.entries_for_category(in_catalog[slug])
         purposes = sorted({purpose for entry in entries for purpose in entry.purposes})
         categories.append(
             {
                 "slug": slug,
-                "name": names.get(slug, slug),
+                "name": name_of(slug),
+                "catalog_category": in_catalog[slug],
                 "count": len(records[slug]),
                 "sources": by_source.get(slug, {}),
                 "purposes": purposes,

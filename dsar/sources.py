@@ -20,7 +20,7 @@ gone by step 3.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
 
@@ -54,13 +54,6 @@ class Retention:
     locations: tuple[str, ...] = ()
 
 
-@dataclass
-class Located:
-    """What a source holds about a subject: record counts by data category slug."""
-
-    counts: dict[str, int] = field(default_factory=dict)
-
-
 @runtime_checkable
 class DataSource(Protocol):
     #: Stable identifier, stored in erasure progress (e.g. ``"dsar.person"``, ``"recordings"``).
@@ -82,6 +75,15 @@ class DataSource(Protocol):
 
     def blockers(self, subject: Subject) -> list[str]:
         """Reasons erasure cannot run right now (e.g. the person is on a call); empty when it can."""
+
+
+def catalog_category(source: DataSource, category: str) -> str:
+    """The residency catalog category whose hosting applies to ``category`` of ``source``.
+
+    A source whose kinds of record are finer than the catalog's (monitoring history is call data…)
+    maps them in an optional ``catalog_categories`` dict; any other category is a catalog slug itself.
+    """
+    return getattr(source, "catalog_categories", {}).get(category, category)
 
 
 _registry: dict[str, DataSource] = {}

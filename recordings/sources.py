@@ -22,6 +22,7 @@ from django.db.models import Q
 
 from dsar.sources import ErasureStep, Retention, Subject
 from recordings import services
+from recordings.audit import write_history
 from recordings.models import (
     AnalyticsRow,
     Call,
@@ -32,7 +33,6 @@ from recordings.models import (
     TextMessage,
     Ticket,
 )
-from recordings.audit import write_history
 
 REDACTED = "[redacted]"
 # Names shorter than this match inside ordinary words, as dsar's verification scan also assumes.
@@ -75,6 +75,8 @@ def _external_call_q(prefix: str = "") -> Q:
 class RecordingsSource:
     key = "recordings"
     label = "Telephony records (calls, recordings, voicemails, monitoring, texts, analytics)"
+    # The hosting catalog knows call data, conversations and reports; these records are kinds of them.
+    catalog_categories = {"monitoring-history": "call-data", "text-history": "conversations", "call-analytics": "report"}
 
     # Reads ---------------------------------------------------------------------------------------
 

@@ -34,6 +34,22 @@ def test_the_report_lists_records_by_category_with_where_they_are_stored_and_why
     assert contact_center["transfer"] is True
 
 
+def test_a_sources_finer_category_is_reported_where_its_catalog_category_is_stored(use_sources: UseSources) -> None:
+    source = FakeSource("recordings", rows={"monitoring-history": [{"call": 7, "mode": "listen"}]})
+    source.catalog_categories = {"monitoring-history": "call-data"}
+    use_sources(source)
+    account = AccountFactory(home_region=region("EEA"), products=["freshdesk-contact-center"])
+    request = make_request(PersonFactory(account=account), type=Request.Type.ACCESS)
+
+    report = request_access_report(request=request)
+
+    (monitoring,) = [category for category in report["categories"] if category["slug"] == "monitoring-history"]
+    assert monitoring["name"] == "Call data: monitoring history"
+    assert monitoring["catalog_category"] == "call-data"
+    assert [(where["product"], where["stored_in"]) for where in monitoring["where"]] == [("Freshdesk Contact Center", "EEA")]
+    assert monitoring["purposes"]
+
+
 def test_the_report_needs_a_verified_requester() -> None:
     request = make_request(type=Request.Type.ACCESS, verified=False)
     with pytest.raises(ValidationError):
