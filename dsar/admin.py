@@ -21,7 +21,6 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
-from simple_history.admin import SimpleHistoryAdmin
 
 from dsar import services
 from dsar.exports import export_create
@@ -34,12 +33,9 @@ from dsar.models import (
     RequestEvent,
 )
 from dsar.report import request_access_report
+from residency.admin import HistoryAdmin
 
 logger = logging.getLogger(__name__)
-
-
-class HistoryAdmin(SimpleHistoryAdmin):
-    history_list_display = ["history_origin", "history_username", "history_change_reason"]
 
 
 def _errors(exc: Exception) -> str:

@@ -10,12 +10,16 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseRedirect,
+    StreamingHttpResponse,
+)
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
-from simple_history.admin import SimpleHistoryAdmin
 
 from recordings import services
 from recordings.models import (
@@ -31,10 +35,11 @@ from recordings.models import (
     TextMessage,
     Ticket,
 )
+from residency.admin import HistoryAdmin
 
 
 @admin.register(PhoneLine)
-class PhoneLineAdmin(SimpleHistoryAdmin):
+class PhoneLineAdmin(HistoryAdmin):
     list_display = ["name", "number", "account", "auto_delete_days"]
     list_filter = ["auto_delete_days", "account"]
     search_fields = ["name", "number"]
@@ -73,7 +78,7 @@ class DeletedFilter(admin.SimpleListFilter):
 
 
 @admin.register(Ticket)
-class TicketAdmin(SimpleHistoryAdmin):
+class TicketAdmin(HistoryAdmin):
     list_display = ["id", "subject", "account", "requester", "status", "created_at", "deleted_at", "deleted_by_name"]
     list_filter = [DeletedFilter, "status", "account"]
     search_fields = ["subject", "=id"]
@@ -99,7 +104,7 @@ class TicketAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Call)
-class CallAdmin(SimpleHistoryAdmin):
+class CallAdmin(HistoryAdmin):
     list_display = ["id", "account", "line", "direction", "from_number", "to_number", "started", "ended", "duration_seconds"]
     list_filter = ["direction", "ivr_external", "transferred_external", "account"]
     search_fields = ["from_number", "to_number", "=id"]
@@ -108,7 +113,7 @@ class CallAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Recording)
-class RecordingAdmin(SimpleHistoryAdmin):
+class RecordingAdmin(HistoryAdmin):
     list_display = ["id", "provider_sid", "kind", "account", "line", "ticket", "duration_seconds", "created_at"]
     list_filter = ["kind", "account", "line"]
     search_fields = ["provider_sid", "=ticket__id", "=id"]
@@ -192,14 +197,14 @@ class RecordingAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(MonitoringEntry)
-class MonitoringEntryAdmin(SimpleHistoryAdmin):
+class MonitoringEntryAdmin(HistoryAdmin):
     list_display = ["id", "account", "call", "supervisor", "mode", "caller_number", "started", "ended"]
     list_filter = ["mode", "account"]
     raw_id_fields = ["call", "supervisor"]
 
 
 @admin.register(TextMessage)
-class TextMessageAdmin(SimpleHistoryAdmin):
+class TextMessageAdmin(HistoryAdmin):
     list_display = ["id", "account", "line", "direction", "from_number", "to_number", "sent_at"]
     list_filter = ["direction", "account"]
     search_fields = ["from_number", "to_number"]
@@ -207,7 +212,7 @@ class TextMessageAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(AnalyticsRow)
-class AnalyticsRowAdmin(SimpleHistoryAdmin):
+class AnalyticsRowAdmin(HistoryAdmin):
     list_display = ["id", "account", "call", "person", "phone_number", "started", "ivr_external", "transferred_external"]
     list_filter = ["ivr_external", "transferred_external", "account"]
     raw_id_fields = ["call", "person"]
@@ -235,7 +240,7 @@ class ActiveFilter(admin.SimpleListFilter):
 
 
 @admin.register(LegalHold)
-class LegalHoldAdmin(SimpleHistoryAdmin):
+class LegalHoldAdmin(HistoryAdmin):
     form = LegalHoldForm
     list_display = ["id", "account", "scope", "target", "reason", "placed_by_name", "placed_at", "released_at", "released_by_name"]
     list_filter = [ActiveFilter, "scope", "account"]
@@ -386,7 +391,7 @@ class PendingFilter(admin.SimpleListFilter):
 
 
 @admin.register(ProviderDeletion)
-class ProviderDeletionAdmin(SimpleHistoryAdmin):
+class ProviderDeletionAdmin(HistoryAdmin):
     list_display = ["provider_sid", "state", "attempts", "last_status", "last_error", "last_attempt_at", "next_attempt_at", "done_at", "account"]
     list_filter = [PendingFilter, "account"]
     search_fields = ["provider_sid", "=recording_id"]
@@ -438,7 +443,7 @@ class HistoryExportForm(forms.ModelForm):
 
 
 @admin.register(HistoryExport)
-class HistoryExportAdmin(SimpleHistoryAdmin):
+class HistoryExportAdmin(HistoryAdmin):
     """Exports of call and monitoring history: request one here; the link is emailed when the file is ready."""
 
     list_display = ["id", "account", "kind", "start", "end", "status", "row_count", "requested_by_name", "email", "created_at", "finished_at"]
