@@ -152,7 +152,7 @@ def recording_purge() -> None:
 def history_export_memory() -> None:
     """The call-history CSV is streamed in chunks: peak memory stays flat when the export grows tenfold."""
     import tracemalloc
-    from datetime import date, timedelta
+    from datetime import timedelta
 
     from django.utils import timezone
 
