@@ -138,7 +138,7 @@ class SubProcessorAdmin(HistoryAdmin):
 
 
 @admin.register(CatalogLoad)
-class CatalogLoadAdmin(admin.ModelAdmin):
+class CatalogLoadAdmin(HistoryAdmin):
     list_display = ["version", "loaded_at", "source", "sha256"]
     readonly_fields = ["version", "source", "sha256", "changes", "loaded_at"]
 

@@ -195,6 +195,7 @@ class CatalogLoad(models.Model):
     sha256 = models.CharField(max_length=64)
     changes = models.JSONField(default=dict, help_text="Counts of created, updated and deleted rows by kind.")
     loaded_at = models.DateTimeField(default=timezone.now)
+    history = AuditedHistory()
 
     class Meta:
         ordering = ["-loaded_at"]
