@@ -47,3 +47,20 @@ def test_an_admin_change_records_the_admin_and_survives_the_deletion_of_their_lo
 
     change = Account.history.filter(id=account.pk, plan="enterprise").get()
     assert (change.history_origin, change.history_username, change.history_user_id) == (Origin.ADMIN, "dpo", None)
+
+
+def test_every_model_of_the_product_keeps_history_with_origin_and_actor() -> None:
+    from django.apps import apps
+
+    from residency.history import AuditFields
+
+    models = [
+        model
+        for model in apps.get_models()
+        if model._meta.app_label in {"residency", "dsar", "recordings"}
+        and not model._meta.proxy
+        and not model.__name__.startswith("Historical")
+    ]
+    assert len(models) > 20
+    untracked = [model.__name__ for model in models if not issubclass(getattr(model, "history").model, AuditFields)]
+    assert untracked == []
