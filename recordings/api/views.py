@@ -15,7 +15,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from recordings import services
-from recordings.models import HistoryExport, Recording
+from recordings.models import HistoryExport, Recording, Ticket
 from residency.api.permissions import IsStaffOrApiKey, account_scope
 from residency.models import Account
 
@@ -45,6 +45,48 @@ class RecordingDetailApi(APIView):
         user = request.user if request.user.is_authenticated else None
         services.recording_delete(recording_id=recording_id, user=user, account=account_scope(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class TicketOutput(serializers.ModelSerializer):
+    class Meta:
+        model = Ticket
+        fields = ["id", "account", "subject", "status", "created_at", "deleted_at", "deleted_by_name"]
+
+
+def _tickets(request: Request) -> Any:
+    account = account_scope(request)
+    return Ticket.objects.for_account(account) if account else Ticket.objects.all()
+
+
+class TicketDetailApi(APIView):
+    """A telephony ticket; DELETE soft-deletes it: restorable for 7 days, then the purge deletes it for good
+    with all its recordings, each audited with the ticket's ID and who deleted it."""
+
+    permission_classes = [IsStaffOrApiKey]
+
+    @extend_schema(responses=TicketOutput)
+    def get(self, request: Request, ticket_id: int) -> Response:
+        return Response(TicketOutput(get_object_or_404(_tickets(request), pk=ticket_id)).data)
+
+    @extend_schema(responses={200: TicketOutput})
+    def delete(self, request: Request, ticket_id: int) -> Response:
+        ticket = get_object_or_404(_tickets(request), pk=ticket_id)
+        services.ticket_soft_delete(ticket_id=ticket.pk, user=request.user)
+        ticket.refresh_from_db()
+        return Response(TicketOutput(ticket).data)
+
+
+class TicketRestoreApi(APIView):
+    """Undo a ticket's soft deletion, within the 7 days before the purge."""
+
+    permission_classes = [IsStaffOrApiKey]
+
+    @extend_schema(request=None, responses={200: TicketOutput})
+    def post(self, request: Request, ticket_id: int) -> Response:
+        ticket = get_object_or_404(_tickets(request), pk=ticket_id)
+        services.ticket_restore(ticket_id=ticket.pk, user=request.user)
+        ticket.refresh_from_db()
+        return Response(TicketOutput(ticket).data)
 
 
 class ExportOutput(serializers.ModelSerializer):
