@@ -28,7 +28,7 @@ from dsar.models import (
 )
 from dsar.scan import ScanResult, scan_for_subject
 from dsar.sources import DataSource, ErasureStep, Retention, Subject, registered_sources
-from residency.history import current_actor, current_origin
+from residency.history import actor_name, write_history
 from residency.models import Account
 
 User = AbstractBaseUser | AnonymousUser | None
@@ -40,9 +40,7 @@ SYSTEM = "system"
 
 def _actor_name(actor: User) -> str:
     """Who did it, for the timeline: the login, else the API key or context actor, else 'system'."""
-    if actor is not None and actor.is_authenticated:
-        return actor.get_username()
-    return current_actor() or SYSTEM
+    return actor_name(actor) or SYSTEM
 
 
 def _is_staff(actor: User) -> bool:
@@ -57,14 +55,7 @@ def _record_history(instance: models.Model, *, actor: User = None, reason: str =
     """A history row for a change written with a conditional ``update()`` (which skips simple-history's signals)."""
     instance.refresh_from_db()
     user = actor if actor is not None and actor.is_authenticated else None
-    if user is not None:
-        instance._history_user = user  # type: ignore[attr-defined]
-    instance._change_reason = reason  # type: ignore[attr-defined]
-    type(instance).history.bulk_history_create(  # type: ignore[attr-defined]
-        [instance],
-        update=True,
-        custom_historical_attrs={"history_origin": current_origin(), "history_username": current_actor(user)},
-    )
+    write_history([instance], history_type="~", user_id=user.pk if user else None, username=actor_name(user), reason=reason)
 
 
 def _transition(

@@ -22,7 +22,6 @@ from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
 
-from recordings.audit import actor_name, write_history
 from recordings.models import (
     TICKET_PURGE_AFTER,
     Call,
@@ -35,6 +34,7 @@ from recordings.models import (
     Ticket,
 )
 from recordings.provider import DeletionOutcome, RecordingProvider, get_provider
+from residency.history import actor_name, write_history
 from residency.models import Account
 
 logger = logging.getLogger(__name__)

@@ -22,7 +22,6 @@ from django.db.models import Q
 
 from dsar.sources import ErasureStep, Retention, Subject
 from recordings import services
-from recordings.audit import write_history
 from recordings.models import (
     AnalyticsRow,
     Call,
@@ -33,6 +32,7 @@ from recordings.models import (
     TextMessage,
     Ticket,
 )
+from residency.history import write_history
 
 REDACTED = "[redacted]"
 # Names shorter than this match inside ordinary words, as dsar's verification scan also assumes.
