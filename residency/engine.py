@@ -86,6 +86,19 @@ class ResidencyReport:
         return asdict(self)
 
 
+def _keys(related: Any, attribute: str = "pk") -> frozenset:
+    """The keys of a prefetched relation: a catalog row's scope, where empty means every one."""
+    return frozenset(getattr(obj, attribute) for obj in related.all())
+
+
+def _codes(regions: Any) -> list[str]:
+    return [region.code for region in regions.all()]
+
+
+def _covers(scope: frozenset, key: Any) -> bool:
+    return not scope or key in scope
+
+
 def account_residency_report(*, account: Account) -> ResidencyReport:
     """Where every subscribed product × data category of ``account`` lives, and what leaves its jurisdiction.
 
@@ -112,12 +125,19 @@ def account_residency_report(*, account: Account) -> ResidencyReport:
         (route.product_id, route.category_id): route
         for route in TransientRoute.objects.filter(product__in=products, routed_to=home).select_related("generated_in")
     }
-    rules = list(RetentionRule.objects.select_related("kept_in").prefetch_related("products", "storage_regions"))
-    integrations = list(account.integrations.prefetch_related("products", "categories", "processing_regions"))
+    # Each catalog row with the scopes it applies to, read once (an empty scope means "every").
+    rules = [
+        (rule, _keys(rule.products), _keys(rule.storage_regions, "code"))
+        for rule in RetentionRule.objects.select_related("kept_in").prefetch_related("products", "storage_regions")
+    ]
+    integrations = [
+        (integration, _keys(integration.products), _keys(integration.categories), _codes(integration.processing_regions))
+        for integration in account.integrations.prefetch_related("products", "categories", "processing_regions")
+    ]
     sub_processors = [
-        sub
+        (sub, products, _keys(sub.categories), _codes(sub.regions))
         for sub in SubProcessor.objects.prefetch_related("products", "categories", "regions")
-        if not sub.products.all() or product_ids & {product.pk for product in sub.products.all()}
+        if not (products := _keys(sub.products)) or product_ids & products
     ]
 
     transfers: dict[tuple[str, str, str | None, str], Transfer] = {}
@@ -179,10 +199,8 @@ def account_residency_report(*, account: Account) -> ResidencyReport:
         if outside(entry.stored_in):
             flag(entry, entry.stored_in, f"Stored in {entry.stored_in}: not offered in the home region {home.code}.")
 
-        for rule in rules:
-            if rule.products.all() and product.pk not in {p.pk for p in rule.products.all()}:
-                continue
-            if rule.storage_regions.all() and entry.stored_in not in {r.code for r in rule.storage_regions.all()}:
+        for rule, rule_products, storage_regions in rules:
+            if not (_covers(rule_products, product.pk) and _covers(storage_regions, entry.stored_in)):
                 continue
             kept_in = rule.kept_in.code if rule.kept_in else entry.stored_in
             copies = entry.backups if rule.kind == RetentionRule.Kind.BACKUP else entry.logs
@@ -192,29 +210,23 @@ def account_residency_report(*, account: Account) -> ResidencyReport:
                 period = f" for {rule.days} days" if rule.days else ""
                 flag(entry, kept_in, f"{what} kept in {kept_in}{period} ({rule.name}).")
 
-        for integration in integrations:
-            if integration.products.all() and product.pk not in {p.pk for p in integration.products.all()}:
-                continue
-            if category.pk not in {c.pk for c in integration.categories.all()}:
+        for integration, integration_products, touched, regions in integrations:
+            if not _covers(integration_products, product.pk) or category.pk not in touched:
                 continue
             entry.integrations.append(integration.slug)
-            regions = [region.code for region in integration.processing_regions.all()]
             for region in [code for code in regions if outside(code)] or ([] if regions else [None]):
                 where = f"in {region}" if region else f"outside {home.jurisdiction}"
                 flag(entry, region, f"Integration '{integration.name}' ({integration.get_kind_display().lower()}) is enabled: it processes this data {where}.")
 
-        for sub in sub_processors:
-            if sub.in_storage_region or category.pk not in {c.pk for c in sub.categories.all()}:
+        for sub, sub_products, processed, regions in sub_processors:
+            if sub.in_storage_region or category.pk not in processed or not _covers(sub_products, product.pk):
                 continue
-            if sub.products.all() and product.pk not in {p.pk for p in sub.products.all()}:
-                continue
-            for region in [region.code for region in sub.regions.all()]:
+            for region in regions:
                 if outside(region):
                     flag(entry, region, f"Sub-processor {sub.name} processes this data in {region} ({sub.purpose}).")
 
     uses = []
-    for sub in sub_processors:
-        regions = [region.code for region in sub.regions.all()]
+    for sub, _products, _categories, regions in sub_processors:
         uses.append(
             SubProcessorUse(
                 slug=sub.slug,
