@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
@@ -11,6 +12,9 @@ from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 
 from residency.models import ApiKey
+
+
+LAST_USED_PRECISION = timedelta(minutes=1)
 
 
 class ApiKeyAuthentication(authentication.BaseAuthentication):
@@ -30,7 +34,10 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         key = ApiKey.objects.active().select_related("account").filter(prefix=prefix).first()
         if key is None or not key.matches(raw_key.strip()):
             raise exceptions.AuthenticationFailed("Invalid or revoked API key.")
-        ApiKey.objects.filter(pk=key.pk).update(last_used_at=timezone.now())
+        now = timezone.now()
+        # A write on every call would put a lock on the key's row in the hot path; a minute's precision will do.
+        if key.last_used_at is None or now - key.last_used_at > LAST_USED_PRECISION:
+            ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
         # Lets the history rows written during this request name the key as their actor.
         request._request.api_key = key
         return AnonymousUser(), key
