@@ -13,7 +13,6 @@ from rest_framework.request import Request
 
 from residency.models import ApiKey
 
-
 LAST_USED_PRECISION = timedelta(minutes=1)
 
 
