@@ -347,6 +347,7 @@ def recordings_purge(
             Exists(Recording.objects.filter(ticket_id=OuterRef("pk")).held())
         ).count()
     else:
+        audit_for = _purge_audit(now)
         last_pk = 0
         while True:
             ids = list(due.not_held().filter(pk__gt=last_pk).order_by("pk").values_list("pk", flat=True)[:batch_size])
@@ -354,7 +355,7 @@ def recordings_purge(
                 break
             last_pk = ids[-1]
             for recording in recordings_purge_batch(ids=ids, now=now):
-                if _purge_audit(now)(recording).reason == DeletionReason.TICKET_DELETED:
+                if audit_for(recording).reason == DeletionReason.TICKET_DELETED:
                     result.recordings_with_ticket += 1
                 else:
                     result.recordings_auto_delete += 1
