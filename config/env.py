@@ -45,5 +45,12 @@ class StrictEnv(environ.Env):
         except Exception as exc:
             raise ImproperlyConfigured(f"{var}: unsupported email URL {url!r} ({exc}).") from exc
 
+    def cache_url(self, var: str = environ.Env.DEFAULT_CACHE_ENV, default: Any = environ.Env.NOTSET, backend: Any = None) -> dict:
+        url = self.get_value(var, default=default)
+        try:
+            return self.cache_url_config(url, backend=backend)
+        except Exception as exc:
+            raise ImproperlyConfigured(f"{var}: unsupported cache URL {url!r} ({exc}).") from exc
+
 
 env = StrictEnv()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -50,6 +51,7 @@ INSTALLED_APPS = [
     "simple_history",
     "django_tasks",
     "django_tasks_db",
+    "axes",
     "residency",
     "dsar",
     "recordings",
@@ -64,7 +66,28 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into its lockout response.
+    "axes.middleware.AxesMiddleware",
 ]
+
+# Console logins: django-axes counts failures per username and address and locks that pair out after
+# AXES_FAILURE_LIMIT failures for AXES_COOLOFF_MINUTES (locking by username alone would let anyone lock
+# the DPO out). Lockouts are listed in the console under Axes; deleting an attempt lifts it.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=30))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "admin/locked_out.html"
+AXES_VERBOSE = False
+if AXES_FAILURE_LIMIT < 1:
+    raise ImproperlyConfigured("AXES_FAILURE_LIMIT: must be at least 1.")
+if env.bool("SECURE_PROXY_SSL_HEADER", default=False):
+    # Behind the proxy, the client's address is the first of X-Forwarded-For.
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
@@ -118,6 +141,9 @@ SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 DSAR_CODE_TTL_MINUTES = env.int("DSAR_CODE_TTL_MINUTES", default=30)
 DSAR_CODE_MAX_ATTEMPTS = env.int("DSAR_CODE_MAX_ATTEMPTS", default=5)
 DSAR_EXPORT_TTL_DAYS = env.int("DSAR_EXPORT_TTL_DAYS", default=7)
+# Identity codes emailed at most this many times an hour per request, and per address across requests.
+DSAR_CODES_PER_REQUEST_PER_HOUR = env.int("DSAR_CODES_PER_REQUEST_PER_HOUR", default=3)
+DSAR_CODES_PER_ADDRESS_PER_HOUR = env.int("DSAR_CODES_PER_ADDRESS_PER_HOUR", default=5)
 DSAR_EXPORT_ROOT = env.path("DSAR_EXPORT_ROOT", default=BASE_DIR / "var" / "dsar-exports")
 
 TASKS = {
@@ -131,13 +157,37 @@ REST_FRAMEWORK = {
         "residency.api.authentication.ApiKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["residency.api.permissions.IsStaffOrApiKey"],
+    # Every view declares what each method needs (a Django permission for staff, a scope for API keys);
+    # a view that declares nothing answers 403 to everyone.
+    "DEFAULT_PERMISSION_CLASSES": ["residency.api.permissions.HasAccess"],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "residency.api.throttling.ApiKeyRateThrottle",
+        "residency.api.throttling.UserRateThrottle",
+    ],
     "DEFAULT_SCHEMA_CLASS": "drf_standardized_errors.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "drf_standardized_errors.handler.exception_handler",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 100,
 }
+
+# Request rates, "N/second|minute|hour|day": per API key, per logged-in user, and for intake (requests
+# opened per key, each of which may email a code). Past a rate the API answers 429 with Retry-After.
+API_THROTTLE_RATES = {
+    "api_key": env.str("API_THROTTLE_KEY_RATE", default="600/minute"),
+    "user": env.str("API_THROTTLE_USER_RATE", default="1200/minute"),
+    "intake": env.str("API_THROTTLE_INTAKE_RATE", default="60/hour"),
+}
+for _name, _rate in API_THROTTLE_RATES.items():
+    _count, _, _period = _rate.partition("/")
+    if not (_count.isdigit() and int(_count) > 0 and _period in ("second", "minute", "hour", "day")):
+        raise ImproperlyConfigured(
+            f"API_THROTTLE_{'KEY' if _name == 'api_key' else _name.upper()}_RATE: {_rate!r} is not N/second|minute|hour|day."
+        )
+
+# Counters for throttling. The default lives in each process's memory; with several server processes
+# use a shared cache (e.g. CACHE_URL=dbcache://cache_table after `manage.py createcachetable`).
+CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
 
 # One JSON shape for every API error: {"type": …, "errors": [{"code", "detail", "attr"}]}, where
 # `attr` names the offending field.
@@ -214,4 +264,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    # Every successful login is not news; failures and lockouts (warnings) are.
+    "loggers": {"axes": {"level": "WARNING"}},
 }

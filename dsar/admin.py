@@ -100,7 +100,10 @@ class PersonAdmin(HistoryAdmin):
         # A person is removed by an erasure request, which also cleans every other store and the history.
         return False
 
-    @admin.action(description="Start a request for the selected people (choose type and law)")
+    def has_start_request_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("dsar.add_request")
+
+    @admin.action(description="Start a request for the selected people (choose type and law)", permissions=["start_request"])
     def start_request(self, request: HttpRequest, queryset: QuerySet[Person]) -> None:
         request_type = request.POST.get("request_type", "")
         jurisdiction = request.POST.get("jurisdiction", "")
@@ -289,9 +292,28 @@ class RequestAdmin(HistoryAdmin):
             *super().get_urls(),
         ]
 
+    # --- who may do what (residency/roles.py); each action and page below checks one of these ---
+
+    def has_verify_identity_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("dsar.verify_identity")
+
+    def has_execute_erasure_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("dsar.execute_erasure")
+
+    def has_execute_request_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("dsar.execute_request")
+
+    def has_execute_permission(self, request: HttpRequest) -> bool:
+        """Executing needs the permission of the request's type, checked per request; either lets the action show."""
+        return self.has_execute_erasure_permission(request) or self.has_execute_request_permission(request)
+
+    def has_download_export_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("dsar.download_export")
+
     def report_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         obj = get_object_or_404(Request.objects.select_related("account", "jurisdiction", "person"), pk=pk)
-        if not self.has_view_permission(request, obj):
+        # The report is the person's data: reading it is a download of personal data.
+        if not (self.has_view_permission(request, obj) and self.has_download_export_permission(request)):
             raise PermissionDenied
         try:
             report = request_access_report(request=obj)
@@ -318,7 +340,7 @@ class RequestAdmin(HistoryAdmin):
 
     def rectify_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         obj = get_object_or_404(Request.objects.select_related("person"), pk=pk)
-        if not self.has_change_permission(request, obj):
+        if not (self.has_change_permission(request, obj) and request.user.has_perm("dsar.change_person")):
             raise PermissionDenied
         person = obj.person
         form = RectifyForm(
@@ -359,7 +381,7 @@ class RequestAdmin(HistoryAdmin):
     def _text(self, request: HttpRequest) -> str:
         return request.POST.get("text", "").strip()
 
-    @admin.action(description="Verify identity manually (note required)")
+    @admin.action(description="Verify identity manually (note required)", permissions=["verify_identity"])
     def verify(self, request: HttpRequest, queryset: QuerySet[Request]) -> None:
         note = self._text(request)
         _run_per_item(
@@ -370,13 +392,13 @@ class RequestAdmin(HistoryAdmin):
             lambda r: services.request_verify_manually(request=r, note=note, actor=request.user),
         )
 
-    @admin.action(description="Send a new verification code to the person's email on record")
+    @admin.action(description="Send a new verification code to the person's email on record", permissions=["change"])
     def send_code(self, request: HttpRequest, queryset: QuerySet[Request]) -> None:
         _run_per_item(
             self, request, queryset, "code sent", lambda r: services.request_send_code(request=r, actor=request.user)
         )
 
-    @admin.action(description="Extend the deadline (reason required; the person is told)")
+    @admin.action(description="Extend the deadline (reason required; the person is told)", permissions=["change"])
     def extend(self, request: HttpRequest, queryset: QuerySet[Request]) -> None:
         reason = self._text(request)
 
@@ -387,7 +409,7 @@ class RequestAdmin(HistoryAdmin):
 
         _run_per_item(self, request, queryset.select_related("jurisdiction", "person"), "extended", act)
 
-    @admin.action(description="Preview erasure")
+    @admin.action(description="Preview erasure", permissions=["execute_erasure"])
     def preview_erasure(self, request: HttpRequest, queryset: QuerySet[Request]) -> None:
         def act(r: Request) -> str:
             preview = services.request_erasure_preview(request=r, actor=request.user)
@@ -405,9 +427,19 @@ class RequestAdmin(HistoryAdmin):
 
         _run_per_item(self, request, queryset.select_related("person"), "previewed", act)
 
-    @admin.action(description="Execute")
+    @admin.action(description="Execute", permissions=["execute"])
     def execute(self, request: HttpRequest, queryset: QuerySet[Request]) -> None:
         for r in queryset.select_related("person", "account", "jurisdiction"):
+            allowed = (
+                self.has_execute_erasure_permission(request)
+                if r.type == Request.Type.ERASURE
+                else self.has_execute_request_permission(request)
+            )
+            if not allowed:
+                self.message_user(
+                    request, f"{r}: not executed: you may not execute {r.get_type_display().lower()} requests.", messages.ERROR
+                )
+                continue
             try:
                 outcome = services.request_execute(request=r, actor=request.user)
             except (ValidationError, PermissionDenied) as exc:
@@ -434,7 +466,7 @@ class RequestAdmin(HistoryAdmin):
             else:
                 self.message_user(request, f"{r}: executed.", messages.SUCCESS)
 
-    @admin.action(description="Generate export (emailed to the person)")
+    @admin.action(description="Generate export (emailed to the person)", permissions=["execute_request"])
     def generate_export(self, request: HttpRequest, queryset: QuerySet[Request]) -> None:
         _run_per_item(
             self,
@@ -444,13 +476,13 @@ class RequestAdmin(HistoryAdmin):
             lambda r: f"export {export_create(request=r, actor=request.user).pk} queued",
         )
 
-    @admin.action(description="Complete")
+    @admin.action(description="Complete", permissions=["change"])
     def complete(self, request: HttpRequest, queryset: QuerySet[Request]) -> None:
         _run_per_item(
             self, request, queryset, "completed", lambda r: services.request_complete(request=r, actor=request.user)
         )
 
-    @admin.action(description="Reject (reason required)")
+    @admin.action(description="Reject (reason required)", permissions=["change"])
     def reject(self, request: HttpRequest, queryset: QuerySet[Request]) -> None:
         reason = self._text(request)
         _run_per_item(

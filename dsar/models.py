@@ -226,6 +226,13 @@ class Request(models.Model):
     class Meta:
         ordering = ["due_at", "pk"]
         indexes = [models.Index(fields=["status", "due_at"])]
+        # The dangerous operations, each its own permission (see residency/roles.py).
+        permissions = [
+            ("verify_identity", "Can verify a requester's identity"),
+            ("execute_erasure", "Can preview and execute erasures"),
+            ("execute_request", "Can execute access, portability and objection requests"),
+            ("download_export", "Can open access reports and download personal data"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(due_at__gte=models.F("first_due_at")), name="request_due_not_before_first"
@@ -257,6 +264,7 @@ class RequestEvent(models.Model):
         RECEIVED = "received", "Received"
         CODE_SENT = "code_sent", "Verification code sent"
         CODE_FAILED = "code_failed", "Verification code refused"
+        CODE_HELD = "code_held", "Verification code not sent (hourly limit)"
         VERIFIED = "verified", "Identity verified"
         EXTENDED = "extended", "Deadline extended"
         PREVIEWED = "previewed", "Erasure previewed"

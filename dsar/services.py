@@ -173,7 +173,11 @@ def request_create(
         actor=actor,
     )
     if send_code and person.email:
-        request_send_code(request=request, actor=actor)
+        try:
+            request_send_code(request=request, actor=actor)
+        except ValidationError as refused:
+            # The request stands (its deadline runs from receipt); the code waits until the cap allows it.
+            _event(request, RequestEvent.Kind.CODE_HELD, f"No code sent: {' '.join(refused.messages)}", actor=actor)
     return request
 
 
@@ -219,6 +223,7 @@ def request_send_code(*, request: Request, actor: User = None) -> None:
     if person is None or not person.email:
         raise ValidationError({"email": "The person has no email on record; verify them manually."})
     now = timezone.now()
+    _check_code_rate(request=request, address=person.email, now=now)
     code = f"{secrets.randbelow(10**6):06d}"
     VerificationCode.objects.filter(request=request, used_at__isnull=True, revoked_at__isnull=True).update(
         revoked_at=now
@@ -244,6 +249,21 @@ def request_send_code(*, request: Request, actor: User = None) -> None:
             [person.email],
         )
     )
+
+
+def _check_code_rate(*, request: Request, address: str, now: dt.datetime) -> None:
+    """Refuse, naming ``code``, a code past the hourly caps: per request, and per address across requests
+    (an intake form must not become a way to flood someone's mailbox)."""
+    hour_ago = now - dt.timedelta(hours=1)
+    recent = VerificationCode.objects.filter(created_at__gt=hour_ago)
+    per_request = settings.DSAR_CODES_PER_REQUEST_PER_HOUR
+    if recent.filter(request=request).count() >= per_request:
+        raise ValidationError({"code": f"At most {per_request} codes an hour are sent for one request; try again later."})
+    per_address = settings.DSAR_CODES_PER_ADDRESS_PER_HOUR
+    if recent.filter(request__person__email__iexact=address).count() >= per_address:
+        raise ValidationError(
+            {"code": f"At most {per_address} codes an hour are sent to one address; try again later."}
+        )
 
 
 def request_verify_code(*, request: Request, code: str, actor: User = None) -> None:

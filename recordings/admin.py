@@ -92,12 +92,18 @@ class TicketAdmin(HistoryAdmin):
         # Tickets are soft-deleted (the action below); the purge deletes them for good 7 days later.
         return False
 
-    @admin.action(description="Delete selected tickets (restorable for 7 days, then purged with their recordings)")
+    def has_soft_delete_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("recordings.delete_ticket")
+
+    @admin.action(
+        description="Delete selected tickets (restorable for 7 days, then purged with their recordings)",
+        permissions=["soft_delete"],
+    )
     def soft_delete(self, request: HttpRequest, queryset: QuerySet) -> None:
         done = sum(services.ticket_soft_delete(ticket_id=pk, user=request.user) for pk in queryset.values_list("pk", flat=True))
         self.message_user(request, f"{done} ticket(s) deleted; they can be restored for 7 days.", messages.SUCCESS)
 
-    @admin.action(description="Restore selected deleted tickets")
+    @admin.action(description="Restore selected deleted tickets", permissions=["soft_delete"])
     def restore(self, request: HttpRequest, queryset: QuerySet) -> None:
         done = sum(services.ticket_restore(ticket_id=pk, user=request.user) for pk in queryset.values_list("pk", flat=True))
         self.message_user(request, f"{done} ticket(s) restored.", messages.SUCCESS)
@@ -128,6 +134,9 @@ class RecordingAdmin(HistoryAdmin):
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # A recording is evidence of a call: it is viewed or deleted, never edited.
         return False
+
+    def has_delete_permanently_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("recordings.delete_recording")
 
     def get_urls(self) -> list[URLPattern]:
         return [
@@ -165,7 +174,7 @@ class RecordingAdmin(HistoryAdmin):
 
     def delete_one_view(self, request: HttpRequest, recording_id: int) -> HttpResponse:
         """One recording, from its ticket's page: confirm, then delete and go back to the ticket."""
-        if not self.has_view_permission(request):
+        if not self.has_delete_permanently_permission(request):
             raise PermissionDenied
         recording = Recording.objects.select_related("ticket", "call", "line", "account").filter(pk=recording_id).first()
         if recording is None:
@@ -181,7 +190,7 @@ class RecordingAdmin(HistoryAdmin):
             return HttpResponseRedirect(back)
         return self._confirmation(request, [recording], single=True)
 
-    @admin.action(description="Delete selected recordings permanently…")
+    @admin.action(description="Delete selected recordings permanently…", permissions=["delete_permanently"])
     def delete_permanently(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
         recordings = list(queryset.select_related("ticket", "call", "line", "account"))
         if request.POST.get("confirmed") == "yes":
@@ -251,9 +260,15 @@ class LegalHoldAdmin(HistoryAdmin):
     def target(self, hold: LegalHold) -> str:
         return hold.target_label
 
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("recordings.place_hold")
+
+    def has_release_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("recordings.release_hold")
+
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # A hold is placed and released, never edited: its history is evidence.
-        return obj is None and super().has_change_permission(request, obj)
+        return False
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -283,7 +298,7 @@ class LegalHoldAdmin(HistoryAdmin):
 
         return ValidatingForm
 
-    @admin.action(description="Release selected holds")
+    @admin.action(description="Release selected holds", permissions=["release"])
     def release(self, request: HttpRequest, queryset: QuerySet) -> None:
         done = sum(services.legal_hold_release(hold_id=pk, user=request.user) for pk in queryset.values_list("pk", flat=True))
         self.message_user(request, f"{done} hold(s) released.", messages.SUCCESS)
@@ -364,7 +379,7 @@ class RecordingDeletionAdmin(admin.ModelAdmin):
         changelist = self.get_changelist_instance(request)
         return self._csv_response(changelist.get_queryset(request))
 
-    @admin.action(description="Export selected entries to CSV")
+    @admin.action(description="Export selected entries to CSV", permissions=["view"])
     def export_csv(self, request: HttpRequest, queryset: QuerySet) -> StreamingHttpResponse:
         return self._csv_response(queryset)
 
@@ -404,7 +419,7 @@ class ProviderDeletionAdmin(HistoryAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    @admin.action(description="Retry selected pending deletions now")
+    @admin.action(description="Retry selected pending deletions now", permissions=["change"])
     def retry_now(self, request: HttpRequest, queryset: QuerySet) -> HttpResponseRedirect | None:
         count = services.provider_deletion_retry_now(deletion_ids=queryset.values_list("pk", flat=True))
         self.message_user(request, f"{count} deletion(s) will be sent on the worker's next run.", messages.SUCCESS)
@@ -457,7 +472,9 @@ class HistoryExportAdmin(HistoryAdmin):
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         if obj is None:
             return []
-        return [f.name for f in HistoryExport._meta.fields if f.name != "requested_by"] + ["download"]
+        fields = [f.name for f in HistoryExport._meta.fields if f.name != "requested_by"]
+        # The link is the download's only credential: shown to those who may download.
+        return fields + ["download"] if request.user.has_perm("recordings.download_export") else fields
 
     def get_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         if obj is None:

@@ -437,6 +437,7 @@ class LegalHold(models.Model):
 
     class Meta:
         ordering = ["-placed_at", "-pk"]
+        permissions = [("place_hold", "Can place legal holds"), ("release_hold", "Can release legal holds")]
         constraints = [
             # An active hold always names what it covers; a released one may outlive its ticket or person.
             models.CheckConstraint(
@@ -535,6 +536,7 @@ class HistoryExport(models.Model):
     class Meta:
         ordering = ["-created_at", "-pk"]
         constraints = [models.CheckConstraint(condition=Q(start__lte=models.F("end")), name="history_export_start_before_end")]
+        permissions = [("download_export", "Can download call- and monitoring-history exports")]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.start}…{self.end} for {self.account}"

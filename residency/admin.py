@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -28,6 +29,7 @@ from residency.models import (
     SubProcessor,
     TransientRoute,
 )
+from residency.roles import DEFAULT_SCOPES, SCOPES
 from residency.services import api_key_create, api_key_revoke, check_integrations
 
 
@@ -79,6 +81,8 @@ class HostingOfferAdmin(HistoryAdmin):
 
     def matrix_view(self, request: HttpRequest) -> HttpResponse:
         """The catalog as the source document's table: one row per row of the file, regions as columns."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
         regions = list(Region.objects.all())
         offers = HostingOffer.objects.select_related("product", "category").prefetch_related("regions")
         rows: OrderedDict[tuple[int, int], dict[str, Any]] = OrderedDict()
@@ -219,38 +223,75 @@ class AccountAdmin(HistoryAdmin):
 
 
 class ApiKeyAddForm(forms.ModelForm):
+    scopes = forms.MultipleChoiceField(
+        choices=list(SCOPES.items()),
+        initial=list(DEFAULT_SCOPES),
+        widget=forms.CheckboxSelectMultiple,
+        help_text="What the key may do. The default is what an intake form needs; grant more only as needed.",
+    )
+    expires_at = forms.DateTimeField(required=False, help_text="Empty: the key works until it is revoked.")
+
     class Meta:
         model = ApiKey
         fields = ["account", "name"]
 
+    def clean_expires_at(self) -> Any:
+        expires_at = self.cleaned_data.get("expires_at")
+        if expires_at is not None and expires_at <= timezone.now():
+            raise ValidationError("The expiry must be in the future.")
+        return expires_at
+
 
 @admin.register(ApiKey)
 class ApiKeyAdmin(HistoryAdmin):
-    list_display = ["name", "account", "prefix", "created_at", "created_by", "last_used_at", "status"]
+    list_display = ["name", "account", "prefix", "scope_list", "created_at", "created_by", "last_used_at", "status"]
     list_filter = ["account", ("revoked_at", admin.EmptyFieldListFilter)]
     search_fields = ["name", "prefix", "account__name"]
-    readonly_fields = ["account", "name", "prefix", "created_at", "created_by", "last_used_at", "revoked_at"]
+    readonly_fields = [
+        "account", "name", "prefix", "scope_list", "created_at", "created_by", "expires_at", "last_used_at", "revoked_at"
+    ]
     actions = ["revoke"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return self.has_manage_api_keys_permission(request)
+
+    def has_manage_api_keys_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("residency.manage_api_keys")
 
     def get_form(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> type[forms.ModelForm]:
         if obj is None:
             kwargs["form"] = ApiKeyAddForm
+            kwargs["fields"] = ["account", "name"]
         return super().get_form(request, obj, **kwargs)
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         return self.readonly_fields if obj else []
 
     def get_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
-        return self.readonly_fields if obj else ["account", "name"]
+        return self.readonly_fields if obj else ["account", "name", "scopes", "expires_at"]
+
+    @admin.display(description="scopes")
+    def scope_list(self, key: ApiKey) -> str:
+        return ", ".join(key.scopes)
 
     @admin.display(description="status", boolean=False)
     def status(self, key: ApiKey) -> str:
-        return f"revoked {key.revoked_at:%Y-%m-%d}" if key.revoked_at else "active"
+        if key.revoked_at:
+            return f"revoked {key.revoked_at:%Y-%m-%d}"
+        if key.is_expired():
+            return f"expired {key.expires_at:%Y-%m-%d}"
+        return "active"
 
     def save_model(self, request: HttpRequest, obj: ApiKey, form: Any, change: bool) -> None:
         if change:
             return
-        key, raw = api_key_create(account=obj.account, name=obj.name, created_by=request.user)
+        key, raw = api_key_create(
+            account=obj.account,
+            name=obj.name,
+            created_by=request.user,
+            scopes=form.cleaned_data["scopes"],
+            expires_at=form.cleaned_data.get("expires_at"),
+        )
         obj.pk = key.pk
         messages.warning(
             request,
@@ -261,7 +302,7 @@ class ApiKeyAdmin(HistoryAdmin):
             ),
         )
 
-    @admin.action(description="Revoke selected API keys")
+    @admin.action(description="Revoke selected API keys", permissions=["manage_api_keys"])
     def revoke(self, request: HttpRequest, queryset: QuerySet) -> None:
         for key in queryset.select_related("account"):
             if api_key_revoke(key=key):

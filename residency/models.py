@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from datetime import datetime
 
 from django.conf import settings
 from django.db import models
@@ -11,6 +12,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from residency.history import AuditedHistory
+from residency.roles import DEFAULT_SCOPES
 
 
 class CatalogEntry(models.Model):
@@ -233,9 +235,16 @@ class Account(models.Model):
         return order.index(self.plan) >= order.index(plan)
 
 
+def default_scopes() -> list[str]:
+    """A new key's scopes: the least, what an intake form needs (see residency/roles.py)."""
+    return list(DEFAULT_SCOPES)
+
+
 class ApiKeyQuerySet(models.QuerySet):
-    def active(self) -> ApiKeyQuerySet:
-        return self.filter(revoked_at__isnull=True)
+    def active(self, now: datetime | None = None) -> ApiKeyQuerySet:
+        """Keys neither revoked nor expired at ``now`` (default: now)."""
+        now = now or timezone.now()
+        return self.filter(revoked_at__isnull=True).filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
 
 
 class ApiKey(models.Model):
@@ -257,6 +266,10 @@ class ApiKey(models.Model):
     )
     last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
     revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    scopes = models.JSONField(
+        default=default_scopes, editable=False, help_text="What the key may do (see residency/roles.py SCOPES)."
+    )
+    expires_at = models.DateTimeField(null=True, blank=True, editable=False, help_text="Empty: never expires.")
     history = AuditedHistory(excluded_fields=["last_used_at"])
 
     objects = ApiKeyQuerySet.as_manager()
@@ -264,6 +277,7 @@ class ApiKey(models.Model):
     class Meta:
         ordering = ["-created_at"]
         verbose_name = "API key"
+        permissions = [("manage_api_keys", "Can create and revoke API keys")]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
@@ -285,3 +299,9 @@ class ApiKey(models.Model):
 
     def matches(self, raw_key: str) -> bool:
         return secrets.compare_digest(self.digest, self.digest_of(raw_key))
+
+    def has_scope(self, scope: str) -> bool:
+        return scope in self.scopes
+
+    def is_expired(self, now: datetime | None = None) -> bool:
+        return self.expires_at is not None and self.expires_at <= (now or timezone.now())

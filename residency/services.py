@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from residency.models import Account, ApiKey, Integration, Product, Region
+from residency.roles import DEFAULT_SCOPES, SCOPES
 
 
 def check_integrations(products: Iterable[Product], integrations: Iterable[Integration]) -> None:
@@ -46,13 +48,38 @@ def account_create(
 
 
 @transaction.atomic
-def api_key_create(*, account: Account, name: str, created_by: object | None = None) -> tuple[ApiKey, str]:
-    """Create a key for ``account``; returns the key and its raw value, which is never stored or shown again."""
+def api_key_create(
+    *,
+    account: Account,
+    name: str,
+    created_by: object | None = None,
+    scopes: Iterable[str] | None = None,
+    expires_at: datetime | None = None,
+) -> tuple[ApiKey, str]:
+    """Create a key for ``account``; returns the key and its raw value, which is never stored or shown again.
+
+    ``scopes`` default to the least (:data:`residency.roles.DEFAULT_SCOPES`: intake and reading); an unknown
+    scope, or an expiry that is not in the future, is refused naming the field.
+    """
     if not name.strip():
         raise ValidationError({"name": "Name the key after what uses it."})
+    chosen = sorted(set(DEFAULT_SCOPES if scopes is None else scopes))
+    unknown = [scope for scope in chosen if scope not in SCOPES]
+    if unknown:
+        raise ValidationError({"scopes": f"Unknown scope {unknown[0]!r}; use one of {', '.join(SCOPES)}."})
+    if not chosen:
+        raise ValidationError({"scopes": "Choose at least one scope."})
+    if expires_at is not None and expires_at <= timezone.now():
+        raise ValidationError({"expires_at": "The expiry must be in the future."})
     prefix, raw = ApiKey.generate()
     key = ApiKey.objects.create(
-        account=account, name=name.strip(), prefix=prefix, digest=ApiKey.digest_of(raw), created_by=created_by
+        account=account,
+        name=name.strip(),
+        prefix=prefix,
+        digest=ApiKey.digest_of(raw),
+        created_by=created_by,
+        scopes=chosen,
+        expires_at=expires_at,
     )
     return key, raw
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import factory
 from django.contrib.auth import get_user_model
 
 from dsar.models import Person
 from residency.models import Account, Integration, Product, Region
+from residency.roles import SCOPES
 from residency.services import api_key_create
 
 
@@ -58,6 +61,6 @@ def region(code: str) -> Region:
     return Region.objects.get(code=code)
 
 
-def api_key_for(account: Account, name: str = "intake form") -> str:
-    """A new raw API key for ``account``."""
-    return api_key_create(account=account, name=name)[1]
+def api_key_for(account: Account, name: str = "integration", scopes: Iterable[str] | None = None) -> str:
+    """A new raw API key for ``account``, with every scope unless ``scopes`` are given."""
+    return api_key_create(account=account, name=name, scopes=list(SCOPES) if scopes is None else scopes)[1]

@@ -21,7 +21,8 @@ from dsar.api.filters import RequestFilter
 from dsar.exports import LinkRefused, export_download
 from dsar.models import Request
 from dsar.report import request_access_report
-from residency.api.permissions import account_scope
+from residency.api.permissions import Access, account_scope, check_access
+from residency.api.throttling import ApiKeyRateThrottle, IntakeRateThrottle, UserRateThrottle
 
 
 def visible_requests(request: ApiRequest) -> QuerySet[Request]:
@@ -54,6 +55,11 @@ class RequestObjectView(APIView):
 class RequestListCreate(generics.ListAPIView):
     """Requests, soonest deadline first; filter by type, status, jurisdiction, assignee, overdue, due_within."""
 
+    access = {
+        "GET": Access("dsar.view_request", "requests:read"),
+        "POST": Access("dsar.add_request", "requests:create"),
+    }
+    throttle_classes = [ApiKeyRateThrottle, UserRateThrottle, IntakeRateThrottle]
     serializer_class = s.RequestOutput
     filterset_class = RequestFilter
 
@@ -81,6 +87,7 @@ class RequestListCreate(generics.ListAPIView):
 class RequestDetail(generics.RetrieveAPIView):
     """One request with its timeline, days left, certificate and last verification scan."""
 
+    access = {"GET": Access("dsar.view_request", "requests:read")}
     serializer_class = s.RequestDetailOutput
 
     def get_queryset(self) -> QuerySet[Request]:
@@ -90,12 +97,16 @@ class RequestDetail(generics.RetrieveAPIView):
 class RequestVerify(OutsideRequestTransaction, RequestObjectView):
     """Verify the requester: ``{"code": …}`` as the person received it, or (staff) ``{"method": "manual", "note": …}``."""
 
+    access = {"POST": Access("dsar.verify_identity", "requests:verify")}
+
     @extend_schema(request=s.RequestVerifyInput, responses={200: s.RequestOutput})
     def post(self, request: ApiRequest, pk: int) -> Response:
         data = s.RequestVerifyInput(data=request.data)
         data.is_valid(raise_exception=True)
         target = self.get_request_object(pk)
         if data.validated_data["method"] == "manual":
+            # Vouching for someone's identity is a staff member's act; no key scope allows it.
+            check_access(request, Access("dsar.verify_identity", None))
             services.request_verify_manually(request=target, note=data.validated_data["note"], actor=request.user)
         else:
             if not data.validated_data["code"]:
@@ -107,6 +118,8 @@ class RequestVerify(OutsideRequestTransaction, RequestObjectView):
 
 class RequestExtend(RequestObjectView):
     """Extend the deadline once, with a reason, before the first deadline passes; the person is told."""
+
+    access = {"POST": Access("dsar.change_request", "requests:manage")}
 
     @extend_schema(request=s.RequestExtendInput, responses={200: s.RequestOutput})
     def post(self, request: ApiRequest, pk: int) -> Response:
@@ -121,6 +134,11 @@ class RequestExtend(RequestObjectView):
 class RequestErasurePreview(RequestObjectView):
     """What each source would erase, what it keeps and why, and what blocks the erasure now."""
 
+    access = {
+        "GET": Access("dsar.execute_erasure", "requests:execute"),
+        "POST": Access("dsar.execute_erasure", "requests:execute"),
+    }
+
     @extend_schema(request=None, responses={200: s.ErasurePreviewOutput})
     def post(self, request: ApiRequest, pk: int) -> Response:
         preview = services.request_erasure_preview(request=self.get_request_object(pk), actor=request.user)
@@ -134,9 +152,14 @@ class RequestErasurePreview(RequestObjectView):
 class RequestExecute(OutsideRequestTransaction, RequestObjectView):
     """Do what the request asks. An erasure that a source blocks answers 409 and the request waits."""
 
+    # The gate; which permission executing needs depends on the request's type (checked below).
+    access = {"POST": Access("dsar.view_request", "requests:execute")}
+
     @extend_schema(request=None, responses={200: s.ExecuteOutput, 409: s.ExecuteOutput})
     def post(self, request: ApiRequest, pk: int) -> Response:
         target = self.get_request_object(pk)
+        needed = "dsar.execute_erasure" if target.type == Request.Type.ERASURE else "dsar.execute_request"
+        check_access(request, Access(needed, "requests:execute"))
         outcome = services.request_execute(request=target, actor=request.user)
         target.refresh_from_db()
         body: dict[str, Any] = {
@@ -153,6 +176,8 @@ class RequestExecute(OutsideRequestTransaction, RequestObjectView):
 
 class RequestReport(RequestObjectView):
     """The access report: the person's records by data category, where each is stored and why."""
+
+    access = {"GET": Access("dsar.download_export", "requests:report")}
 
     @extend_schema(responses={200: OpenApiResponse(description="The access report as JSON.")})
     def get(self, request: ApiRequest, pk: int) -> Response:

@@ -16,7 +16,7 @@ from rest_framework.views import APIView
 
 from recordings import services
 from recordings.models import HistoryExport, Recording, Ticket
-from residency.api.permissions import IsStaffOrApiKey, account_scope
+from residency.api.permissions import Access, account_scope
 from residency.models import Account
 
 
@@ -29,7 +29,10 @@ class RecordingOutput(serializers.ModelSerializer):
 class RecordingDetailApi(APIView):
     """A recording; DELETE deletes it permanently (audited, and at the provider), unless a legal hold covers it."""
 
-    permission_classes = [IsStaffOrApiKey]
+    access = {
+        "GET": Access("recordings.view_recording", "recordings:read"),
+        "DELETE": Access("recordings.delete_recording", "recordings:delete"),
+    }
 
     def _recordings(self, request: Request) -> Any:
         account = account_scope(request)
@@ -62,7 +65,10 @@ class TicketDetailApi(APIView):
     """A telephony ticket; DELETE soft-deletes it: restorable for 7 days, then the purge deletes it for good
     with all its recordings, each audited with the ticket's ID and who deleted it."""
 
-    permission_classes = [IsStaffOrApiKey]
+    access = {
+        "GET": Access("recordings.view_ticket", "tickets:read"),
+        "DELETE": Access("recordings.delete_ticket", "tickets:delete"),
+    }
 
     @extend_schema(responses=TicketOutput)
     def get(self, request: Request, ticket_id: int) -> Response:
@@ -79,7 +85,7 @@ class TicketDetailApi(APIView):
 class TicketRestoreApi(APIView):
     """Undo a ticket's soft deletion, within the 7 days before the purge."""
 
-    permission_classes = [IsStaffOrApiKey]
+    access = {"POST": Access("recordings.delete_ticket", "tickets:delete")}
 
     @extend_schema(request=None, responses={200: TicketOutput})
     def post(self, request: Request, ticket_id: int) -> Response:
@@ -100,7 +106,7 @@ class ExportOutput(serializers.ModelSerializer):
 class ExportCreateApi(APIView):
     """Queue a CSV export of call or monitoring history; the signed download link is emailed when it is ready."""
 
-    permission_classes = [IsStaffOrApiKey]
+    access = {"POST": Access("recordings.add_historyexport", "exports:create")}
 
     class InputSerializer(serializers.Serializer):
         kind = serializers.ChoiceField(choices=HistoryExport.Kind.choices)
@@ -135,7 +141,7 @@ class ExportCreateApi(APIView):
 class ExportDetailApi(APIView):
     """An export's status."""
 
-    permission_classes = [IsStaffOrApiKey]
+    access = {"GET": Access("recordings.view_historyexport", "exports:read")}
 
     @extend_schema(responses=ExportOutput)
     def get(self, request: Request, export_id: int) -> Response:

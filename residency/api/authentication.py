@@ -30,10 +30,12 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         if scheme != self.keyword or not raw_key.startswith("pok_"):
             return None
         prefix = raw_key[4 : 4 + ApiKey.PREFIX_LENGTH]
-        key = ApiKey.objects.active().select_related("account").filter(prefix=prefix).first()
-        if key is None or not key.matches(raw_key.strip()):
+        key = ApiKey.objects.select_related("account").filter(prefix=prefix).first()
+        if key is None or not key.matches(raw_key.strip()) or key.revoked_at is not None:
             raise exceptions.AuthenticationFailed("Invalid or revoked API key.")
         now = timezone.now()
+        if key.is_expired(now):
+            raise exceptions.AuthenticationFailed(f"This API key expired on {key.expires_at:%Y-%m-%d %H:%M} UTC.")
         # A write on every call would put a lock on the key's row in the hot path; a minute's precision will do.
         if key.last_used_at is None or now - key.last_used_at > LAST_USED_PRECISION:
             ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)

@@ -9,7 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from residency.api import serializers as s
-from residency.api.permissions import IsStaff, account_scope
+from residency.api.permissions import Access, account_scope
 from residency.engine import account_residency_report
 from residency.models import (
     Account,
@@ -39,11 +39,13 @@ class CatalogList(generics.ListAPIView):
 class RegionList(CatalogList):
     """The hosting regions and the jurisdiction each belongs to."""
 
+    access = {"GET": Access("residency.view_region", "residency:read")}
     queryset = Region.objects.all()
     serializer_class = s.RegionSerializer
 
 
 class ProductList(CatalogList):
+    access = {"GET": Access("residency.view_product", "residency:read")}
     queryset = Product.objects.all()
     serializer_class = s.ProductSerializer
 
@@ -51,6 +53,7 @@ class ProductList(CatalogList):
 class DataCategoryList(CatalogList):
     """Data categories with their definitions and the purposes they are processed for."""
 
+    access = {"GET": Access("residency.view_datacategory", "residency:read")}
     queryset = DataCategory.objects.all()
     serializer_class = s.DataCategorySerializer
     filterset_fields = ["is_personal"]
@@ -59,27 +62,32 @@ class DataCategoryList(CatalogList):
 class HostingOfferList(CatalogList):
     """The hosting table: which regions each product's data categories can be stored in."""
 
+    access = {"GET": Access("residency.view_hostingoffer", "residency:read")}
     queryset = HostingOffer.objects.select_related("product", "category", "fallback_region").prefetch_related("regions")
     serializer_class = s.HostingOfferSerializer
     filterset_fields = {"product__slug": ["exact"], "category__slug": ["exact"], "regions__code": ["exact"], "documented": ["exact"]}
 
 
 class TransientRouteList(CatalogList):
+    access = {"GET": Access("residency.view_transientroute", "residency:read")}
     queryset = TransientRoute.objects.select_related("product", "category", "generated_in", "routed_to")
     serializer_class = s.TransientRouteSerializer
 
 
 class RetentionRuleList(CatalogList):
+    access = {"GET": Access("residency.view_retentionrule", "residency:read")}
     queryset = RetentionRule.objects.select_related("kept_in").prefetch_related("products", "storage_regions")
     serializer_class = s.RetentionRuleSerializer
 
 
 class IntegrationList(CatalogList):
+    access = {"GET": Access("residency.view_integration", "residency:read")}
     queryset = Integration.objects.prefetch_related("products", "categories", "processing_regions")
     serializer_class = s.IntegrationSerializer
 
 
 class SubProcessorList(CatalogList):
+    access = {"GET": Access("residency.view_subprocessor", "residency:read")}
     queryset = SubProcessor.objects.prefetch_related("products", "categories", "regions")
     serializer_class = s.SubProcessorSerializer
 
@@ -87,14 +95,17 @@ class SubProcessorList(CatalogList):
 class AccountListCreate(generics.GenericAPIView):
     """List the accounts you may see (an API key: its own); staff create accounts."""
 
+    access = {
+        "GET": Access("residency.view_account", "residency:read"),
+        # Accounts are created by staff only: no key scope opens this.
+        "POST": Access("residency.add_account", None),
+    }
+
     serializer_class = s.AccountOutputSerializer
     filterset_fields = {"home_region__code": ["exact"], "plan": ["exact"], "products__slug": ["exact"]}
 
     def get_queryset(self) -> QuerySet[Account]:
         return visible_accounts(self.request)
-
-    def get_permissions(self) -> list:
-        return [IsStaff()] if self.request.method == "POST" else super().get_permissions()
 
     @extend_schema(operation_id="v1_accounts_list", responses=s.AccountOutputSerializer(many=True))
     def get(self, request: Request) -> Response:
@@ -110,6 +121,8 @@ class AccountListCreate(generics.GenericAPIView):
 
 
 class AccountDetail(APIView):
+    access = {"GET": Access("residency.view_account", "residency:read")}
+
     @extend_schema(responses=s.AccountOutputSerializer)
     def get(self, request: Request, pk: int) -> Response:
         return Response(s.AccountOutputSerializer(get_object_or_404(visible_accounts(request), pk=pk)).data)
@@ -118,6 +131,8 @@ class AccountDetail(APIView):
 class AccountResidency(APIView):
     """Where every subscribed product × data category of the account is stored, passes through, is
     backed up and logged, and every transfer outside the home region's jurisdiction with its reason."""
+
+    access = {"GET": Access("residency.view_account", "residency:read")}
 
     @extend_schema(responses=s.ResidencyReportSerializer)
     def get(self, request: Request, pk: int) -> Response:

@@ -21,6 +21,7 @@ from recordings import services
 from recordings.models import HistoryExport
 from recordings.tasks import run_history_export
 from residency.models import Account
+from residency.roles import SCOPES
 from residency.services import api_key_create
 from tests.recordings.factories import (
     AccountFactory,
@@ -43,7 +44,7 @@ def frozen(time_machine: Any, export_dir: Any) -> Any:
 
 
 def key_client(account: Account) -> Client:
-    _, raw = api_key_create(account=account, name="suite")
+    _, raw = api_key_create(account=account, name="suite", scopes=SCOPES)
     return Client(HTTP_AUTHORIZATION=f"Bearer {raw}")
 
 

@@ -12,6 +12,7 @@ from django.test import Client
 from django.urls import reverse
 
 from recordings.models import LegalHold, ProviderDeletion, Recording, RecordingDeletion
+from residency.roles import SCOPES
 from residency.services import api_key_create
 from tests.recordings.factories import (
     CallFactory,
@@ -130,7 +131,7 @@ def api(raw_key: str | None = None, user: Any = None) -> Client:
 
 
 def test_the_api_deletes_a_recording_of_the_keys_account(recording: Recording) -> None:
-    key, raw = api_key_create(account=recording.account, name="support suite")
+    key, raw = api_key_create(account=recording.account, name="support suite", scopes=SCOPES)
 
     response = api(raw).delete(f"/api/v1/recordings/{recording.pk}/")
 
@@ -144,7 +145,7 @@ def test_the_api_deletes_a_recording_of_the_keys_account(recording: Recording) -
 
 def test_a_key_of_another_account_gets_404(recording: Recording) -> None:
     other = TicketFactory().account
-    _, raw = api_key_create(account=other, name="other")
+    _, raw = api_key_create(account=other, name="other", scopes=SCOPES)
 
     response = api(raw).delete(f"/api/v1/recordings/{recording.pk}/")
 
@@ -154,7 +155,7 @@ def test_a_key_of_another_account_gets_404(recording: Recording) -> None:
 
 def test_the_api_refuses_a_held_recording_with_403_naming_the_hold(recording: Recording) -> None:
     hold = LegalHoldFactory(account=recording.account, reason="Regulator inquiry")
-    _, raw = api_key_create(account=recording.account, name="suite")
+    _, raw = api_key_create(account=recording.account, name="suite", scopes=SCOPES)
 
     response = api(raw).delete(f"/api/v1/recordings/{recording.pk}/")
 

@@ -6,6 +6,7 @@ import pytest
 from django.test import Client
 
 from residency.models import ApiKey
+from residency.roles import DEFAULT_SCOPES
 from tests.factories import AccountFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -57,7 +58,11 @@ def test_the_account_residency_page_highlights_transfers(client: Client) -> None
 def test_a_new_api_key_is_shown_once_and_stored_hashed(client: Client) -> None:
     account = AccountFactory()
 
-    response = client.post("/admin/residency/apikey/add/", {"account": account.pk, "name": "intake form"}, follow=True)
+    response = client.post(
+        "/admin/residency/apikey/add/",
+        {"account": account.pk, "name": "intake form", "scopes": ["requests:create", "requests:verify"]},
+        follow=True,
+    )
 
     shown = [m.message for m in response.context["messages"] if "<code>" in str(m.message)]
     assert len(shown) == 1
@@ -65,11 +70,31 @@ def test_a_new_api_key_is_shown_once_and_stored_hashed(client: Client) -> None:
     key = ApiKey.objects.get(account=account)
     assert key.matches(raw) and raw not in key.digest
     assert raw not in client.get(f"/admin/residency/apikey/{key.pk}/change/").content.decode()
+    assert key.scopes == ["requests:create", "requests:verify"]
+
+
+def test_the_add_form_offers_the_least_scopes_by_default(client: Client) -> None:
+    form = client.get("/admin/residency/apikey/add/").context["adminform"].form
+
+    assert sorted(form.fields["scopes"].initial) == sorted(DEFAULT_SCOPES)
+
+
+def test_a_key_cannot_be_created_already_expired(client: Client) -> None:
+    account = AccountFactory()
+
+    response = client.post(
+        "/admin/residency/apikey/add/",
+        {"account": account.pk, "name": "intake", "scopes": ["requests:read"], "expires_at": "2001-01-01 00:00"},
+    )
+
+    assert response.status_code == 200
+    assert "expires_at" in response.context["adminform"].form.errors
+    assert not ApiKey.objects.filter(account=account).exists()
 
 
 def test_the_revoke_action_revokes_and_reports_each_key(client: Client) -> None:
     account = AccountFactory()
-    client.post("/admin/residency/apikey/add/", {"account": account.pk, "name": "one"})
+    client.post("/admin/residency/apikey/add/", {"account": account.pk, "name": "one", "scopes": ["requests:read"]})
     key = ApiKey.objects.get(account=account)
 
     response = client.post("/admin/residency/apikey/", {"action": "revoke", "_selected_action": [key.pk]}, follow=True)

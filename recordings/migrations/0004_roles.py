@@ -1,0 +1,22 @@
+"""The roles (privacy officer, support admin, auditor) as groups with exactly their permissions.
+
+Here rather than in residency because the roles name permissions of every app, and recordings is the
+app that depends on all the others. The table is residency/roles.py; a change to it comes with a new
+migration that runs ``sync_roles`` again.
+"""
+
+from django.db import migrations
+
+from residency.roles import remove_roles, sync_roles
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("auth", "0012_alter_user_first_name_max_length"),
+        ("axes", "0010_accessattemptexpiration"),
+        ("residency", "0003_api_key_scopes_and_expiry"),
+        ("dsar", "0004_dangerous_operation_permissions"),
+        ("recordings", "0003_hold_and_export_permissions"),
+    ]
+
+    operations = [migrations.RunPython(sync_roles, remove_roles)]

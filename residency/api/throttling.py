@@ -1,0 +1,57 @@
+"""Request rates per API key, per logged-in user, and for intake; rates come from settings.API_THROTTLE_RATES.
+
+DRF's own throttles read their rates once, when the module is imported; these read them per request, so
+a changed setting (tests, a reloaded configuration) takes effect.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from rest_framework.request import Request
+from rest_framework.throttling import SimpleRateThrottle
+
+from residency.api.permissions import api_key_of
+
+
+class _SettingsRateThrottle(SimpleRateThrottle):
+    def get_rate(self) -> str:
+        return settings.API_THROTTLE_RATES[self.scope]
+
+
+class ApiKeyRateThrottle(_SettingsRateThrottle):
+    """Every call made with one API key."""
+
+    scope = "api_key"
+
+    def get_cache_key(self, request: Request, view: Any) -> str | None:
+        key = api_key_of(request)
+        return f"throttle:api_key:{key.pk}" if key else None
+
+
+class UserRateThrottle(_SettingsRateThrottle):
+    """Every call made by one logged-in staff user."""
+
+    scope = "user"
+
+    def get_cache_key(self, request: Request, view: Any) -> str | None:
+        if api_key_of(request) is not None or not request.user.is_authenticated:
+            return None
+        return f"throttle:user:{request.user.pk}"
+
+
+class IntakeRateThrottle(_SettingsRateThrottle):
+    """Requests opened through the API, per key or user: each may email a code to the address typed in."""
+
+    scope = "intake"
+
+    def get_cache_key(self, request: Request, view: Any) -> str | None:
+        if request.method != "POST":
+            return None
+        key = api_key_of(request)
+        if key is not None:
+            return f"throttle:intake:key:{key.pk}"
+        if request.user.is_authenticated:
+            return f"throttle:intake:user:{request.user.pk}"
+        return None
