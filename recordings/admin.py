@@ -56,6 +56,14 @@ class RecordingInline(admin.TabularInline):
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        # The link leads to a page that refuses those who may not delete recordings: do not offer it to them.
+        allowed = request.user.has_perm("recordings.delete_recording")
+        return [name for name in self.fields if allowed or name != "delete_link"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return self.get_fields(request, obj)
+
     @admin.display(description="delete")
     def delete_link(self, recording: Recording) -> str:
         url = reverse("admin:recordings_recording_delete_permanently", args=[recording.pk])

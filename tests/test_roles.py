@@ -372,3 +372,15 @@ def test_the_auditor_can_view_everything_and_change_nothing() -> None:
     assert all(code.startswith("view_") for code in codenames)
     assert {"view_request", "view_recordingdeletion", "view_historicalrequest", "view_apikey"} <= codenames
     assert "download_export" not in codenames
+
+
+@pytest.mark.parametrize(("role", "shown"), [(SUPPORT_ADMIN, True), (AUDITOR, False)])
+def test_a_tickets_page_offers_deleting_a_recording_only_to_those_who_may(role: str, shown: bool) -> None:
+    ticket = TicketFactory()
+    RecordingFactory(call=CallFactory(line__account=ticket.account, ticket=ticket))
+    client = Client()
+    client.force_login(user_with(role))
+
+    page = client.get(f"/admin/recordings/ticket/{ticket.pk}/change/").content.decode()
+
+    assert ("Delete permanently…" in page) == shown
