@@ -38,19 +38,17 @@ class StrictEnv(environ.Env):
             )
         return self.db_url_config(url, engine=engine)
 
-    def email_url(self, var: str = environ.Env.DEFAULT_EMAIL_ENV, default: Any = environ.Env.NOTSET, backend: Any = None) -> dict:
+    def _service_url(self, var: str, default: Any, parse: Any, what: str, **options: Any) -> dict:
         url = self.get_value(var, default=default)
         try:
-            return self.email_url_config(url, backend=backend)
+            return parse(url, **options)
         except Exception as exc:
-            raise ImproperlyConfigured(f"{var}: unsupported email URL {url!r} ({exc}).") from exc
+            raise ImproperlyConfigured(f"{var}: unsupported {what} URL {url!r} ({exc}).") from exc
+
+    def email_url(self, var: str = environ.Env.DEFAULT_EMAIL_ENV, default: Any = environ.Env.NOTSET, backend: Any = None) -> dict:
+        return self._service_url(var, default, self.email_url_config, "email", backend=backend)
 
     def cache_url(self, var: str = environ.Env.DEFAULT_CACHE_ENV, default: Any = environ.Env.NOTSET, backend: Any = None) -> dict:
-        url = self.get_value(var, default=default)
-        try:
-            return self.cache_url_config(url, backend=backend)
-        except Exception as exc:
-            raise ImproperlyConfigured(f"{var}: unsupported cache URL {url!r} ({exc}).") from exc
-
+        return self._service_url(var, default, self.cache_url_config, "cache", backend=backend)
 
 env = StrictEnv()
