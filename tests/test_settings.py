@@ -50,6 +50,10 @@ def test_production_settings_pass_the_deployment_checks() -> None:
         ("SECURE_HSTS_SECONDS", "a year", "SECURE_HSTS_SECONDS: 'a year' is malformed"),
         ("DATABASE_URL", "mysqlish://db", "DATABASE_URL: unsupported database URL"),
         ("EMAIL_URL", "pigeon://coop", "EMAIL_URL: unsupported email URL"),
+        ("CACHE_URL", "pigeon://coop", "CACHE_URL: unsupported cache URL"),
+        ("API_THROTTLE_KEY_RATE", "lots", "API_THROTTLE_KEY_RATE: 'lots' is not N/second|minute|hour|day"),
+        ("API_THROTTLE_INTAKE_RATE", "0/hour", "API_THROTTLE_INTAKE_RATE: '0/hour' is not N/second|minute|hour|day"),
+        ("AXES_FAILURE_LIMIT", "0", "AXES_FAILURE_LIMIT: must be at least 1"),
     ],
 )
 def test_a_malformed_variable_stops_start_up_naming_it(variable: str, value: str, message: str) -> None:
