@@ -26,15 +26,44 @@ if not SECRET_KEY:
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
-# HTTPS: off by default so the development server works over plain HTTP; turn on in production.
-SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
-SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=False)
-CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=False)
-SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
-SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
-SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+# HTTPS and cookies: safe by default in production (DEBUG off); the development server runs over plain
+# HTTP, so with DEBUG on they default off. Each can be overridden from the environment.
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
+SESSION_COOKIE_HTTPONLY = True
+# The admin reads the CSRF token from its forms, never from the cookie: scripts need not see it.
+CSRF_COOKIE_HTTPONLY = True
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=not DEBUG)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=not DEBUG)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+if SECURE_HSTS_SECONDS < 0:
+    raise ImproperlyConfigured("SECURE_HSTS_SECONDS: must not be negative.")
 if env.bool("SECURE_PROXY_SSL_HEADER", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Content-Security-Policy (django-csp): scripts only from our own static files (the admin and the API
+# docs have no inline scripts); inline styles are allowed because the admin and Swagger UI set some.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+
+# The OpenAPI schema and its docs page: for logged-in staff only, unless this is turned on.
+API_DOCS_PUBLIC = env.bool("API_DOCS_PUBLIC", default=False)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -52,6 +81,7 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "axes",
+    "csp",
     "residency",
     "dsar",
     "recordings",
@@ -59,6 +89,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "config.middleware.RequestBodyLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -133,8 +165,11 @@ vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="privacy-ops@localhost")
 # Where digests and notices for the privacy team go.
 PRIVACY_TEAM_EMAILS = env.list("PRIVACY_TEAM_EMAILS", default=["privacy-team@localhost"])
-# Absolute base URL used in emailed links (download links, request pages).
-SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# Absolute base URL used in emailed links (download links, request pages): required in production, where
+# a default would point every emailed link at the wrong host.
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000" if DEBUG else "").rstrip("/")
+if not SITE_URL:
+    raise ImproperlyConfigured("SITE_URL: set it to the console's public address (https://…) when DEBUG is off.")
 
 # Data subject requests: the identity code's lifetime and attempts, and the portability archives' link
 # lifetime and where the archives are kept (outside MEDIA_ROOT: they are only served through signed links).
@@ -231,9 +266,10 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
 # The residency catalog file that `load_catalog` reads when given no path.
 RESIDENCY_CATALOG_PATH = env.path("RESIDENCY_CATALOG_PATH", default=BASE_DIR / "residency" / "catalog" / "catalog.toml")
 
-# Telephony provider where recordings are also deleted: "local" (development: sends nothing) or "twilio"
-# (the Twilio recordings API shape, at TELEPHONY_PROVIDER_BASE_URL with basic auth).
-TELEPHONY_PROVIDER_BACKEND = env.str("TELEPHONY_PROVIDER_BACKEND", default="local" if DEBUG else "twilio")
+# Telephony provider where recordings are also deleted: "twilio" (the Twilio recordings API shape, at
+# TELEPHONY_PROVIDER_BASE_URL with basic auth) or "local", a development stand-in that deletes nothing.
+# "local" is never a default, DEBUG or not: it must be chosen explicitly (.env.example does).
+TELEPHONY_PROVIDER_BACKEND = env.str("TELEPHONY_PROVIDER_BACKEND", default="twilio")
 if TELEPHONY_PROVIDER_BACKEND not in ("local", "twilio"):
     raise ImproperlyConfigured(f"TELEPHONY_PROVIDER_BACKEND: {TELEPHONY_PROVIDER_BACKEND!r} is not one of local, twilio.")
 TELEPHONY_PROVIDER_BASE_URL = env.str("TELEPHONY_PROVIDER_BASE_URL", default="https://api.twilio.com").rstrip("/")
@@ -242,8 +278,12 @@ TELEPHONY_PROVIDER_AUTH_TOKEN = env.str("TELEPHONY_PROVIDER_AUTH_TOKEN", default
 TELEPHONY_PROVIDER_TIMEOUT = env.float("TELEPHONY_PROVIDER_TIMEOUT", default=10.0)
 if TELEPHONY_PROVIDER_BACKEND == "twilio" and not (TELEPHONY_PROVIDER_ACCOUNT_SID and TELEPHONY_PROVIDER_AUTH_TOKEN):
     raise ImproperlyConfigured(
-        "TELEPHONY_PROVIDER_ACCOUNT_SID and TELEPHONY_PROVIDER_AUTH_TOKEN: set both when TELEPHONY_PROVIDER_BACKEND=twilio."
+        "TELEPHONY_PROVIDER_ACCOUNT_SID and TELEPHONY_PROVIDER_AUTH_TOKEN: set both when TELEPHONY_PROVIDER_BACKEND=twilio "
+        "(or choose TELEPHONY_PROVIDER_BACKEND=local in development)."
     )
+# The credentials travel in every request's Authorization header: never over plain HTTP in production.
+if TELEPHONY_PROVIDER_BACKEND == "twilio" and not DEBUG and not TELEPHONY_PROVIDER_BASE_URL.startswith("https://"):
+    raise ImproperlyConfigured(f"TELEPHONY_PROVIDER_BASE_URL: {TELEPHONY_PROVIDER_BASE_URL!r} must be https:// when DEBUG is off.")
 if TELEPHONY_PROVIDER_TIMEOUT <= 0:
     raise ImproperlyConfigured("TELEPHONY_PROVIDER_TIMEOUT: must be a positive number of seconds.")
 

@@ -20,6 +20,7 @@ from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
 from django.utils.html import format_html, format_html_join
 
 from dsar import services
@@ -324,10 +325,12 @@ class RequestAdmin(HistoryAdmin):
         if fmt == "json":
             response: HttpResponse = JsonResponse(report, json_dumps_params={"indent": 2, "ensure_ascii": False})
             response["Content-Disposition"] = f'attachment; filename="request-{pk}-access-report.json"'
+            add_never_cache_headers(response)
             return response
         if fmt == "html":
             response = HttpResponse(render_to_string("dsar/access_report_download.html", {"report": report}))
             response["Content-Disposition"] = f'attachment; filename="request-{pk}-access-report.html"'
+            add_never_cache_headers(response)
             return response
         context = {
             **self.admin_site.each_context(request),

@@ -19,6 +19,7 @@ from django.http import (
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
 from django.utils.html import format_html
 
 from recordings import services
@@ -378,6 +379,7 @@ class RecordingDeletionAdmin(admin.ModelAdmin):
         writer = csv.writer(_Echo())
         response = StreamingHttpResponse((writer.writerow(row) for row in audit_csv_rows(queryset)), content_type="text/csv")
         response["Content-Disposition"] = f'attachment; filename="recording-deletions-{timezone.localdate()}.csv"'
+        add_never_cache_headers(response)
         return response
 
     def export_view(self, request: HttpRequest) -> StreamingHttpResponse:

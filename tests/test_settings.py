@@ -11,16 +11,12 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
+# The least a production environment sets: everything else defaults to the hardened value.
 PRODUCTION = {
     "DEBUG": "false",
     "SECRET_KEY": "k" * 20 + "Zq8#pL2!vX9@mN4$wR7^tY1&uI6*oP3(aS5)dF0",
     "ALLOWED_HOSTS": "privacy.example.com",
-    "SECURE_SSL_REDIRECT": "true",
-    "SESSION_COOKIE_SECURE": "true",
-    "CSRF_COOKIE_SECURE": "true",
-    "SECURE_HSTS_SECONDS": "31536000",
-    "SECURE_HSTS_INCLUDE_SUBDOMAINS": "true",
-    "SECURE_HSTS_PRELOAD": "true",
+    "SITE_URL": "https://privacy.example.com",
     "TELEPHONY_PROVIDER_ACCOUNT_SID": "AC0123456789",
     "TELEPHONY_PROVIDER_AUTH_TOKEN": "token",
 }
@@ -68,3 +64,40 @@ def test_a_missing_secret_key_stops_start_up_when_debug_is_off() -> None:
 
     assert result.returncode != 0
     assert "SECRET_KEY: set it" in result.stderr
+
+
+def test_production_needs_its_public_address_for_emailed_links() -> None:
+    result = manage("check", **{**PRODUCTION, "SITE_URL": ""})
+
+    assert result.returncode != 0
+    assert "SITE_URL: set it" in result.stderr
+
+
+def test_production_sends_provider_credentials_over_https_only() -> None:
+    result = manage("check", **{**PRODUCTION, "TELEPHONY_PROVIDER_BASE_URL": "http://api.example.com"})
+
+    assert result.returncode != 0
+    assert "TELEPHONY_PROVIDER_BASE_URL: 'http://api.example.com' must be https://" in result.stderr
+
+
+def test_debug_alone_never_selects_the_provider_that_deletes_nothing() -> None:
+    development = {"DEBUG": "true", "PATH": os.environ.get("PATH", "")}
+
+    without_choice = manage("check", **development)
+    explicit = manage("check", **development, TELEPHONY_PROVIDER_BACKEND="local")
+
+    assert without_choice.returncode != 0
+    assert "TELEPHONY_PROVIDER_BACKEND=local in development" in without_choice.stderr
+    assert explicit.returncode == 0, explicit.stderr
+
+
+def test_production_defaults_are_the_hardened_values() -> None:
+    script = (
+        "from django.conf import settings as s; "
+        "print(s.SECURE_SSL_REDIRECT, s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SECURE_HSTS_SECONDS, "
+        "s.X_FRAME_OPTIONS, s.API_DOCS_PUBLIC)"
+    )
+    result = manage("shell", "-c", script, **PRODUCTION)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1].split() == ["True", "True", "True", "31536000", "DENY", "False"]

@@ -9,6 +9,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
+from django.utils.cache import add_never_cache_headers
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.request import Request as ApiRequest
@@ -192,4 +193,5 @@ def export_download_view(request: HttpRequest, token: str) -> HttpResponse:
         return HttpResponse(str(refused), status=refused.status, content_type="text/plain")
     response = HttpResponse(content, content_type="application/zip")
     response["Content-Disposition"] = f'attachment; filename="request-{export.request_id}-data.zip"'
+    add_never_cache_headers(response)  # personal data: no browser or proxy keeps a copy
     return response

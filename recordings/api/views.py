@@ -7,6 +7,7 @@ from typing import Any
 from django.core import signing
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
+from django.utils.cache import add_never_cache_headers
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
@@ -166,4 +167,8 @@ class ExportDownloadApi(APIView):
         if not path.is_file():
             raise Http404("The export file is no longer available.")
         # FileResponse streams the file in chunks; the file is never read into memory.
-        return FileResponse(path.open("rb"), as_attachment=True, filename=f"{export.kind}-{export.start}-{export.end}.csv", content_type="text/csv")
+        response = FileResponse(
+            path.open("rb"), as_attachment=True, filename=f"{export.kind}-{export.start}-{export.end}.csv", content_type="text/csv"
+        )
+        add_never_cache_headers(response)  # call data: no browser or proxy keeps a copy
+        return response

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from rest_framework import exceptions
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
@@ -67,3 +68,15 @@ class HasAccess(BasePermission):
             raise exceptions.PermissionDenied("This operation is not open to anyone.")
         check_access(request, access)
         return True
+
+
+class DocsAccess(BasePermission):
+    """The OpenAPI schema and docs page: logged-in staff, or anyone when ``API_DOCS_PUBLIC`` is on."""
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        if settings.API_DOCS_PUBLIC:
+            return True
+        user = request.user
+        if not (user and user.is_authenticated):
+            raise exceptions.NotAuthenticated("Log in to the console to read the API documentation.")
+        return bool(user.is_active and user.is_staff)

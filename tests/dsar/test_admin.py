@@ -132,6 +132,7 @@ def test_the_access_report_page_and_downloads(console: Client) -> None:
     assert download["Content-Disposition"].startswith("attachment") and download.json()["request"] == request.pk
     html = console.get(url, {"format": "html"})
     assert html["Content-Disposition"].endswith('.html"') and b"Your personal data" in html.content
+    assert "no-store" in download["Cache-Control"] and "no-store" in html["Cache-Control"]
 
 
 def test_rectify_from_the_request_page(console: Client) -> None:

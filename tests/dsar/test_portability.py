@@ -79,7 +79,8 @@ def test_the_export_is_a_zip_with_json_and_one_csv_per_category(
 def test_downloads_are_recorded(django_capture_on_commit_callbacks: CaptureOnCommit) -> None:
     request, export, link = export_for(PersonFactory(), django_capture_on_commit_callbacks)
     path = link.removeprefix("https://privacy.example.com")
-    assert Client().get(path).status_code == 200
+    first = Client().get(path)
+    assert first.status_code == 200 and "no-store" in first["Cache-Control"]
     assert Client().get(path).status_code == 200
     assert ExportDownload.objects.filter(export=export).count() == 2
     assert request.events.filter(kind=RequestEvent.Kind.EXPORT, message__contains="downloaded").count() == 2

@@ -105,6 +105,7 @@ def test_the_csv_export_action_exports_the_selected_entries(log: dict[str, Any])
 
     rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
     assert [row["provider_sid"] for row in rows] == [log["manual"].provider_sid]
+    assert "no-store" in response["Cache-Control"]
 
 
 def test_the_log_still_names_an_admin_whose_login_was_deleted(log: dict[str, Any]) -> None:

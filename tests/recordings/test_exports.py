@@ -176,6 +176,7 @@ def test_the_task_writes_the_csv_and_emails_a_signed_link_that_downloads_it(sett
     url = re.search(r"http://\S+", message.body).group(0)
     response = download(url)
     assert response.status_code == 200
+    assert "no-store" in response["Cache-Control"]
     rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
     assert rows[0][:3] == ["call_id", "line", "line_number"]
     assert len(rows) == 3
