@@ -30,6 +30,7 @@ from dsar.services import (
     request_subject,
 )
 from dsar.sources import registered_sources
+from residency.csv_safety import safe_cell
 
 SIGNING_SALT = "dsar.export-link"
 
@@ -84,8 +85,9 @@ def build_archive(rows_by_category: dict[str, list[dict[str, Any]]], *, meta: di
     return buffer.getvalue()
 
 
-def _cell(value: Any) -> Any:
-    return json.dumps(value, default=str, ensure_ascii=False) if isinstance(value, (dict, list)) else value
+def _cell(value: Any) -> str:
+    """A portability CSV cell: nested values as JSON text, and nothing a spreadsheet would run as a formula."""
+    return safe_cell(json.dumps(value, default=str, ensure_ascii=False) if isinstance(value, (dict, list)) else value)
 
 
 def export_build(*, export_id: int) -> Export:

@@ -37,6 +37,7 @@ from recordings.models import (
     Ticket,
 )
 from residency.admin import HistoryAdmin
+from residency.csv_safety import safe_cell
 
 
 @admin.register(PhoneLine)
@@ -325,7 +326,7 @@ def audit_csv_rows(queryset: QuerySet) -> Iterator[list[str]]:
     yield AUDIT_CSV_HEADER
     for entry in queryset.select_related("account").iterator(chunk_size=2000):
         yield [
-            services.safe_cell(v)
+            safe_cell(v)
             for v in (
                 entry.history_date, entry.history_username, entry.history_origin, entry.id, entry.provider_sid, entry.kind,
                 entry.ticket_id, entry.line_id, entry.account.name if entry.account else entry.account_id,

@@ -34,6 +34,7 @@ from recordings.models import (
     Ticket,
 )
 from recordings.provider import DeletionOutcome, RecordingProvider, get_provider
+from residency.csv_safety import safe_cell
 from residency.history import actor_name, write_history
 from residency.models import Account
 
@@ -485,7 +486,6 @@ def provider_deletion_retry_now(*, deletion_ids: Iterable[int], now: datetime | 
 # Exports of call and monitoring history
 
 EXPORT_SIGNING_SALT = "recordings.history-export"
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 def month_bounds(today: date) -> tuple[date, date]:
@@ -565,18 +565,6 @@ CALL_HISTORY_HEADER = [
     "duration_seconds", "ticket_id", "end_user", "agent", "ivr_external", "transferred_external",
 ]
 MONITORING_HISTORY_HEADER = ["entry_id", "call_id", "line", "supervisor", "mode", "caller_number", "started", "ended"]
-
-
-def safe_cell(value: Any) -> str:
-    """A CSV cell a spreadsheet will not run: text starting with = + - @ (or tab/CR) gets a leading quote."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, datetime):
-        return value.isoformat()
-    text = str(value)
-    return f"'{text}" if text.startswith(FORMULA_PREFIXES) else text
 
 
 def _export_window(export: HistoryExport) -> tuple[datetime, datetime]:

@@ -134,3 +134,17 @@ def test_a_category_without_records_gets_no_file(
     archive = zipfile.ZipFile(io.BytesIO(Client().get(link.removeprefix("https://privacy.example.com")).content))
     assert sorted(archive.namelist()) == ["data.json", "requester.csv"]
     assert export.counts == {"requester": 1}
+
+
+def test_a_formula_in_the_persons_data_reaches_the_csv_neutralised_and_the_json_as_it_is(
+    django_capture_on_commit_callbacks: CaptureOnCommit,
+) -> None:
+    person = PersonFactory(name='=HYPERLINK("http://evil.example","claim")', phone="+46705550999")
+    _, _, link = export_for(person, django_capture_on_commit_callbacks)
+
+    archive = zipfile.ZipFile(io.BytesIO(Client().get(link.removeprefix("https://privacy.example.com")).content))
+    people = list(csv.DictReader(io.StringIO(archive.read("requester.csv").decode())))
+
+    assert people[0]["name"] == '\'=HYPERLINK("http://evil.example","claim")'
+    assert people[0]["phone"] == "+46705550999"
+    assert json.loads(archive.read("data.json"))["categories"]["requester"][0]["name"] == person.name

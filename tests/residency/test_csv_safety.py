@@ -1,0 +1,64 @@
+"""The one cell-safety function: formulas neutralised, E.164 numbers readable, for every CSV the product writes."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from residency.csv_safety import FORMULA_STARTS, safe_cell
+
+
+@pytest.mark.parametrize(
+    ("value", "cell"),
+    [
+        ("=HYPERLINK(\"http://evil\",\"x\")", "'=HYPERLINK(\"http://evil\",\"x\")"),
+        (" =1+1", "' =1+1"),
+        ("\t=1+1", "'\t=1+1"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("-2+3", "'-2+3"),
+        ("+46701234567", "+46701234567"),
+        ("+1 (555) 0100", "'+1 (555) 0100"),
+        ("Ingrid", "Ingrid"),
+        (None, ""),
+        (True, "yes"),
+        (-5, "-5"),
+        (dt.date(2026, 1, 31), "2026-01-31"),
+    ],
+)
+def test_cells_are_neutralised_or_kept(value: object, cell: str) -> None:
+    assert safe_cell(value) == cell
+
+
+def evaluated_by_a_spreadsheet(cell: str) -> bool:
+    return cell[:1] in ("\t", "\r", "\n") or cell.lstrip().startswith(FORMULA_STARTS)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text())
+def test_no_text_becomes_a_cell_a_spreadsheet_would_run_except_phone_numbers(text: str) -> None:
+    cell = safe_cell(text)
+
+    assert cell in (text, f"'{text}")
+    if evaluated_by_a_spreadsheet(cell):
+        assert cell.startswith("+") and cell[1:].isdigit()
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.from_regex(r"\+[1-9][0-9]{6,14}", fullmatch=True))
+def test_e164_numbers_are_unchanged(number: str) -> None:
+    assert safe_cell(number) == number
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(), min_size=1, max_size=5))
+def test_cells_survive_a_csv_round_trip(values: list[str]) -> None:
+    cells = [safe_cell(value) for value in values]
+    buffer = io.StringIO()
+    csv.writer(buffer).writerow(cells)
+
+    assert next(csv.reader(io.StringIO(buffer.getvalue(), newline=""))) == cells
