@@ -137,6 +137,10 @@ class Jurisdiction(models.Model):
         return self._add(self.due_date(received), self.extension, self.extension_unit)
 
 
+#: The furthest ahead anyone asks what is due (ten years): a bound for user input, far inside date arithmetic.
+MAX_DUE_WITHIN_DAYS = 3650
+
+
 class RequestQuerySet(models.QuerySet):
     def for_account(self, account: Account | None) -> RequestQuerySet:
         """The account's requests; every request when ``account`` is None (staff)."""

@@ -493,7 +493,15 @@ def month_bounds(today: date) -> tuple[date, date]:
     return today.replace(day=1), today.replace(day=calendar.monthrange(today.year, today.month)[1])
 
 
+#: The days an export may cover: its window runs to the midnight after its last day, and converting the
+#: window to UTC must stay within the calendar's range.
+EARLIEST_EXPORT_DAY = date.min + timedelta(days=1)
+LATEST_EXPORT_DAY = date.max - timedelta(days=1)
+
+
 def _one_year_after(day: date) -> date:
+    if day.year >= date.max.year:
+        return date.max
     try:
         return day.replace(year=day.year + 1)
     except ValueError:  # 29 February
@@ -515,6 +523,11 @@ def history_export_range(
     default_start, default_end = month_bounds(today or timezone.localdate())
     start = start or default_start
     end = end or default_end
+    for name, day in (("start", start), ("end", end)):
+        if not EARLIEST_EXPORT_DAY <= day <= LATEST_EXPORT_DAY:
+            raise ValidationError(
+                {name: f"Give a day from {EARLIEST_EXPORT_DAY.isoformat()} to {LATEST_EXPORT_DAY.isoformat()}."}
+            )
     if start > end:
         raise ValidationError({"start": f"The start ({start}) is after the end ({end})."})
     if end > _one_year_after(start):

@@ -4,7 +4,7 @@ import django_filters
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from dsar.models import Jurisdiction, Request
+from dsar.models import MAX_DUE_WITHIN_DAYS, Jurisdiction, Request
 
 
 class RequestFilter(django_filters.FilterSet):
@@ -16,7 +16,10 @@ class RequestFilter(django_filters.FilterSet):
     assignee = django_filters.CharFilter(field_name="assignee__username")
     overdue = django_filters.BooleanFilter(method="filter_overdue", label="Open and past the deadline.")
     due_within = django_filters.NumberFilter(
-        method="filter_due_within", min_value=0, label="Open and due within this many days."
+        method="filter_due_within",
+        min_value=0,
+        max_value=MAX_DUE_WITHIN_DAYS,
+        label=f"Open and due within this many days (0 to {MAX_DUE_WITHIN_DAYS}).",
     )
 
     class Meta:

@@ -7,7 +7,7 @@ from django.core.mail import send_mail
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from dsar.models import Request
+from dsar.models import MAX_DUE_WITHIN_DAYS, Request
 
 
 class Command(BaseCommand):
@@ -24,8 +24,8 @@ class Command(BaseCommand):
         parser.add_argument("--email", action="store_true", help="Email the digest to PRIVACY_TEAM_EMAILS.")
 
     def handle(self, *args: Any, within: int, email: bool, **options: Any) -> None:
-        if within < 0:
-            raise CommandError("--within: give a number of days, 0 or more.")
+        if not 0 <= within <= MAX_DUE_WITHIN_DAYS:
+            raise CommandError(f"--within: give a number of days from 0 to {MAX_DUE_WITHIN_DAYS}.")
         today = timezone.localdate()
         related = ("account", "jurisdiction", "assignee")
         overdue = list(Request.objects.overdue(today).select_related(*related))

@@ -41,7 +41,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, account: str, kind: str, start: date | None, end: date | None, email: str, now: bool, **options: Any) -> None:
         email = email or next(iter(settings.PRIVACY_TEAM_EMAILS), "")
         found = Account.objects.filter(name=account).first() or (
-            Account.objects.filter(pk=int(account)).first() if account.isdigit() else None
+            Account.objects.filter(pk=int(account)).first() if account.isdigit() and len(account) < 19 else None
         )
         if found is None:
             raise CommandError(f"account: no account named {account!r}.")
