@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "axes",
     "csp",
+    "pgtrigger",
     "residency",
     "dsar",
     "recordings",
@@ -223,6 +224,16 @@ for _name, _rate in API_THROTTLE_RATES.items():
 # Counters for throttling. The default lives in each process's memory; with several server processes
 # use a shared cache (e.g. CACHE_URL=dbcache://cache_table after `manage.py createcachetable`).
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+
+# History and audit tables are append-only on PostgreSQL (residency/append_only.py): the triggers are
+# registered in code for the generated history models, so `migrate` installs them instead of migrations.
+PGTRIGGER_INSTALL_ON_MIGRATE = True
+# History pages show past versions but never restore one: a purged ticket or an erased person stays gone.
+SIMPLE_HISTORY_REVERT_DISABLED = True
+PGTRIGGER_MIGRATIONS = False
+# The key of the audit chain's hashes (residency/audit.py); by default derived from SECRET_KEY. Set it to
+# keep the chain verifiable across a SECRET_KEY rotation.
+AUDIT_CHAIN_KEY = env.str("AUDIT_CHAIN_KEY", default="")
 
 # One JSON shape for every API error: {"type": …, "errors": [{"code", "detail", "attr"}]}, where
 # `attr` names the offending field.

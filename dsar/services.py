@@ -28,6 +28,7 @@ from dsar.models import (
 )
 from dsar.scan import ScanResult, scan_for_subject
 from dsar.sources import DataSource, ErasureStep, Retention, Subject, registered_sources
+from residency.audit import Action, Record, audit_append, audit_redact
 from residency.history import actor_name, write_history
 from residency.models import Account
 
@@ -340,6 +341,16 @@ def _mark_verified(request: Request, *, method: str, message: str, actor: User) 
         verification_method=method,
     )
     _event(request, RequestEvent.Kind.VERIFIED, message, actor=actor)
+    audit_append(
+        Record(
+            action=Action.IDENTITY_VERIFIED,
+            object_type="dsar.request",
+            object_id=request.pk,
+            account_id=request.account_id,
+            actor=_actor_name(actor),
+            data={"method": method, "note": message},
+        )
+    )
 
 
 # --- deadlines -----------------------------------------------------------------------------------
@@ -691,6 +702,16 @@ def request_execute_erasure(
         with transaction.atomic():
             counts = {category: int(count) for category, count in source.erase(subject, step).items() if count}
             ErasureProgress.objects.create(request=request, source=source.key, step=int(step), counts=counts)
+            audit_append(
+                Record(
+                    action=Action.ERASURE_STEP,
+                    object_type="dsar.request",
+                    object_id=request.pk,
+                    account_id=request.account_id,
+                    actor=_actor_name(actor),
+                    data={"step": int(step), "source": source.key, "counts": counts},
+                )
+            )
             _event(
                 request,
                 RequestEvent.Kind.STEP_DONE,
@@ -702,6 +723,10 @@ def request_execute_erasure(
         outcome.ran.append((int(step), source.key, counts))
         if progress:
             progress(int(step), source.key, counts)
+    if pending:
+        # The audit chain outlives every erasure; the subject's identifiers in its entries (a verification
+        # note naming them) are nulled, and the chain still verifies (residency/audit.py).
+        audit_redact(account_id=subject.account_id, needles=_audit_needles(subject), request_id=request.pk)
     with transaction.atomic():
         first_finish = Request.objects.filter(pk=request.pk, executed_at__isnull=True).update(
             executed_at=timezone.now()
@@ -712,6 +737,13 @@ def request_execute_erasure(
             _event(request, RequestEvent.Kind.EXECUTED, "Erasure executed in every source.", actor=actor)
     outcome.scan = request_verify_erasure(request=request, actor=actor)
     return outcome
+
+
+def _audit_needles(subject: Subject) -> list[str]:
+    """The identifiers an erasure removes from audit entries: email, phone and the full name (a short name
+    would match inside ordinary words)."""
+    name = subject.name.strip()
+    return [value for value in (subject.email.strip(), subject.phone.strip(), name if len(name) >= 3 else "") if value]
 
 
 def _declared_locations(subject: Subject) -> dict[str, str]:

@@ -34,6 +34,7 @@ from recordings.models import (
     Ticket,
 )
 from recordings.provider import DeletionOutcome, RecordingProvider, get_provider
+from residency.audit import Action, Record, audit_append, audit_append_many
 from residency.csv_safety import safe_cell
 from residency.history import actor_name, write_history
 from residency.models import Account
@@ -101,6 +102,16 @@ def legal_hold_place(
     )
     hold.full_clean()
     hold.save()
+    audit_append(
+        Record(
+            action=Action.HOLD_PLACED,
+            object_type="recordings.legalhold",
+            object_id=hold.pk,
+            account_id=account.pk,
+            actor=hold.placed_by_name,
+            data={"scope": hold.scope, "ticket": hold.ticket_id, "person": hold.person_id, "reason": hold.reason},
+        )
+    )
     return hold
 
 
@@ -112,6 +123,17 @@ def legal_hold_release(*, hold_id: int, user: Any = None, now: datetime | None =
     if not LegalHold.objects.filter(pk=hold_id, released_at__isnull=True).update(released_at=now, released_by_name=name):
         return False
     write_history(LegalHold.objects.filter(pk=hold_id), history_type="~", user_id=_user_id(user), username=name)
+    hold = LegalHold.objects.get(pk=hold_id)
+    audit_append(
+        Record(
+            action=Action.HOLD_RELEASED,
+            object_type="recordings.legalhold",
+            object_id=hold_id,
+            account_id=hold.account_id,
+            actor=name,
+            data={"scope": hold.scope, "ticket": hold.ticket_id, "person": hold.person_id, "placed_at": hold.placed_at},
+        )
+    )
     return True
 
 
@@ -172,8 +194,10 @@ def _delete_claimed_recordings(
         return []
     claimed = list(Recording.objects.filter(deletion_claim=token).select_related("line", "ticket").order_by("pk"))
 
+    infos = {recording.pk: audit_for(recording) for recording in claimed}
+
     def per_object(recording: Recording) -> dict[str, Any]:
-        info = audit_for(recording)
+        info = infos[recording.pk]
         return {
             "history_username": info.username[:150],
             "history_user_id": info.user_id,
@@ -183,6 +207,27 @@ def _delete_claimed_recordings(
         }
 
     write_history(claimed, history_type="-", when=now, per_object=per_object)
+    audit_append_many(
+        (
+            Record(
+                action=Action.RECORDING_DELETED,
+                object_type="recordings.recording",
+                object_id=recording.pk,
+                account_id=recording.account_id,
+                actor=infos[recording.pk].username,
+                data={
+                    "provider_sid": recording.provider_sid,
+                    "kind": recording.kind,
+                    "ticket": recording.ticket_id,
+                    "line": recording.line_id,
+                    "reason": infos[recording.pk].reason,
+                    "detail": infos[recording.pk].detail,
+                },
+            )
+            for recording in claimed
+        ),
+        at=now,
+    )
     ProviderDeletion.objects.bulk_create(
         [
             ProviderDeletion(

@@ -32,6 +32,7 @@ from recordings.models import (
     TextMessage,
     Ticket,
 )
+from residency.append_only import sanctioned_write
 from residency.history import write_history
 
 REDACTED = "[redacted]"
@@ -180,7 +181,9 @@ class RecordingsSource:
         if step == ErasureStep.RECORDS:
             return self._erase_records(subject)
         if step == ErasureStep.HISTORY:
-            return self._erase_history(subject)
+            # History is append-only (residency/append_only.py) except for an erasure's scrubbing.
+            with sanctioned_write():
+                return self._erase_history(subject)
         return {}
 
     def _erase_tickets(self, subject: Subject) -> dict[str, int]:

@@ -19,6 +19,7 @@ from residency.engine import account_residency_report
 from residency.models import (
     Account,
     ApiKey,
+    AuditEntry,
     CatalogLoad,
     DataCategory,
     HostingOffer,
@@ -37,6 +38,15 @@ class HistoryAdmin(SimpleHistoryAdmin):
     """Every model's admin shows its history with who made each change and from where."""
 
     history_list_display = ["origin", "actor"]
+
+    def history_form_view(
+        self, request: HttpRequest, object_id: str, version_id: str, extra_context: dict | None = None
+    ) -> HttpResponse:
+        # SIMPLE_HISTORY_REVERT_DISABLED only hides the button: a posted form would still restore the
+        # version (a purged ticket, an erased person). History is shown, never written back.
+        if request.method == "POST":
+            raise PermissionDenied
+        return super().history_form_view(request, object_id, version_id, extra_context)
 
 
 @admin.register(Region)
@@ -305,7 +315,36 @@ class ApiKeyAdmin(HistoryAdmin):
     @admin.action(description="Revoke selected API keys", permissions=["manage_api_keys"])
     def revoke(self, request: HttpRequest, queryset: QuerySet) -> None:
         for key in queryset.select_related("account"):
-            if api_key_revoke(key=key):
+            if api_key_revoke(key=key, user=request.user):
                 self.message_user(request, f"Revoked {key}.", messages.SUCCESS)
             else:
                 self.message_user(request, f"{key} was already revoked.", messages.INFO)
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(admin.ModelAdmin):
+    """The audit chain, read-only: entries are appended by the product and verified by ``verify_audit_log``."""
+
+    list_display = ["seq", "at", "action", "actor", "origin", "account_id", "object_type", "object_id", "redacted"]
+    list_filter = ["action", "origin", "at"]
+    search_fields = ["=object_id", "=account_id", "actor"]
+    date_hierarchy = "at"
+    fields = [
+        "seq", "at", "action", "actor", "origin", "account_id", "object_type", "object_id", "data", "redactions",
+        "prev_hash", "hash",
+    ]
+    readonly_fields = fields
+    show_full_result_count = False
+
+    @admin.display(description="redacted", boolean=True)
+    def redacted(self, entry: AuditEntry) -> bool:
+        return bool(entry.redactions)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

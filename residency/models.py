@@ -305,3 +305,53 @@ class ApiKey(models.Model):
 
     def is_expired(self, now: datetime | None = None) -> bool:
         return self.expires_at is not None and self.expires_at <= (now or timezone.now())
+
+
+class AuditEntry(models.Model):
+    """One link of the audit chain of destructive operations (see :mod:`residency.audit`).
+
+    Written only by :func:`residency.audit.audit_append` and its batch form; never edited, except that an
+    erasure may null a field holding the subject's personal data (``redactions`` says which request did),
+    which the chain survives because it is built over the fields' digests.
+    """
+
+    class Action(models.TextChoices):
+        RECORDING_DELETED = "recording_deleted", "Recording deleted"
+        ERASURE_STEP = "erasure_step", "Erasure step"
+        HOLD_PLACED = "hold_placed", "Legal hold placed"
+        HOLD_RELEASED = "hold_released", "Legal hold released"
+        IDENTITY_VERIFIED = "identity_verified", "Identity verified"
+        API_KEY_CREATED = "api_key_created", "API key created"
+        API_KEY_REVOKED = "api_key_revoked", "API key revoked"
+        AUDIT_REDACTED = "audit_redacted", "Personal data redacted from audit entries"
+
+    seq = models.PositiveBigIntegerField(unique=True, editable=False)
+    at = models.DateTimeField(editable=False)
+    action = models.CharField(max_length=24, choices=Action.choices, editable=False)
+    actor = models.CharField(max_length=150, blank=True, editable=False)
+    origin = models.CharField(max_length=16, blank=True, editable=False)
+    # A plain id, not a foreign key: the entry must outlive anything it names and never cascade.
+    account_id = models.BigIntegerField(null=True, blank=True, editable=False)
+    object_type = models.CharField(max_length=50, editable=False)
+    object_id = models.CharField(max_length=64, editable=False)
+    data = models.JSONField(default=dict, editable=False)
+    digests = models.JSONField(default=dict, editable=False)
+    redactions = models.JSONField(default=dict, editable=False)
+    prev_hash = models.CharField(max_length=64, editable=False)
+    hash = models.CharField(max_length=64, editable=False)
+
+    class Meta:
+        ordering = ["seq"]
+        verbose_name = "audit entry"
+        verbose_name_plural = "audit log (hash chain)"
+        indexes = [models.Index(fields=["account_id", "seq"]), models.Index(fields=["object_type", "object_id"])]
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.get_action_display()} {self.object_type} {self.object_id}"
+
+
+class AuditChainHead(models.Model):
+    """The chain's last sequence number and hash: one row, locked by every append so appends never fork."""
+
+    seq = models.PositiveBigIntegerField(default=0)
+    hash = models.CharField(max_length=64, default="")

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from residency.audit import Action, Record, audit_append
+from residency.history import actor_name
 from residency.models import Account, ApiKey, Integration, Product, Region
 from residency.roles import DEFAULT_SCOPES, SCOPES
 
@@ -81,11 +84,21 @@ def api_key_create(
         scopes=chosen,
         expires_at=expires_at,
     )
+    audit_append(
+        Record(
+            action=Action.API_KEY_CREATED,
+            object_type="residency.apikey",
+            object_id=key.pk,
+            account_id=account.pk,
+            actor=actor_name(created_by),
+            data={"prefix": prefix, "name": key.name, "scopes": chosen, "expires_at": expires_at},
+        )
+    )
     return key, raw
 
 
 @transaction.atomic
-def api_key_revoke(*, key: ApiKey) -> bool:
+def api_key_revoke(*, key: ApiKey, user: Any = None) -> bool:
     """Revoke ``key``; returns False when it was already revoked (nothing changes then)."""
     locked = ApiKey.objects.select_for_update().get(pk=key.pk)
     if locked.revoked_at is not None:
@@ -94,4 +107,14 @@ def api_key_revoke(*, key: ApiKey) -> bool:
     locked._change_reason = "revoked"
     locked.save(update_fields=["revoked_at"])
     key.revoked_at = locked.revoked_at
+    audit_append(
+        Record(
+            action=Action.API_KEY_REVOKED,
+            object_type="residency.apikey",
+            object_id=key.pk,
+            account_id=locked.account_id,
+            actor=actor_name(user),
+            data={"prefix": locked.prefix, "name": locked.name},
+        )
+    )
     return True

@@ -324,7 +324,8 @@ def _seed(count: int) -> None:
 def test_the_purge_query_count_does_not_grow_with_the_rows(rows: int, django_assert_max_num_queries: Any) -> None:
     _seed(rows)
     # One batch holds everything in both sizes: the count must be the same for 5 rows and for 60.
-    with django_assert_max_num_queries(25):
+    # The audit chain adds a fixed handful per batch (lock the head, insert the entries, move the head).
+    with django_assert_max_num_queries(35):
         result = services.recordings_purge(now=NOW, batch_size=1000)
     assert result.recordings_deleted > 0
     assert not Recording.objects.due_for_purge(NOW).exists()

@@ -1,0 +1,56 @@
+"""History and audit tables are append-only in PostgreSQL itself (django-pgtrigger protect triggers).
+
+Rows of the audit chain and of every django-simple-history table can be inserted, never updated or
+deleted — by the product, an administrator's SQL session or anything else — except inside
+:func:`sanctioned_write`, the one path an erasure takes to scrub the subject's personal data out of them.
+A history row may still lose its link to a deleted login (``history_user`` set to NULL): the username is
+kept as text beside it. On SQLite nothing is installed; the audit chain's verification still catches
+changes to the audit table there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pgtrigger
+from django.apps import apps
+from django.db import models
+from simple_history.models import HistoricalChanges
+
+UPDATE_TRIGGER = "append_only_update"
+DELETE_TRIGGER = "append_only_delete"
+
+
+def protected_models() -> list[type[models.Model]]:
+    """The audit chain's entries and every history table."""
+    from residency.models import AuditEntry
+
+    return [AuditEntry] + [
+        model for model in apps.get_models() if issubclass(model, HistoricalChanges) and not model._meta.proxy
+    ]
+
+
+def register_append_only_triggers() -> None:
+    """Register the protect triggers (installed by ``migrate``: PGTRIGGER_INSTALL_ON_MIGRATE)."""
+    for model in protected_models():
+        # A history row may lose its link to a deleted login; many-to-many history tables have no such link.
+        linked_to_login = any(field.name == "history_user" for field in model._meta.fields)
+        pgtrigger.register(
+            pgtrigger.Protect(
+                name=UPDATE_TRIGGER,
+                operation=pgtrigger.Update,
+                condition=pgtrigger.AnyChange(exclude=["history_user"]) if linked_to_login else None,
+            ),
+            pgtrigger.Protect(name=DELETE_TRIGGER, operation=pgtrigger.Delete),
+        )(model)
+
+
+@contextmanager
+def sanctioned_write(*models_: type[models.Model]) -> Iterator[None]:
+    """Let the block update or delete rows of ``models_`` (default: every protected table). Only an
+    erasure's scrubbing of the subject's personal data goes through here."""
+    targets = models_ or tuple(protected_models())
+    uris = [f"{model._meta.label}:{name}" for model in targets for name in (UPDATE_TRIGGER, DELETE_TRIGGER)]
+    with pgtrigger.ignore(*uris):
+        yield
