@@ -48,7 +48,7 @@ class EventOutput(serializers.ModelSerializer):
 
 class RequestOutput(serializers.ModelSerializer):
     jurisdiction = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    assignee = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    assignee = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     days_left = serializers.SerializerMethodField()
     overdue = serializers.SerializerMethodField()
 

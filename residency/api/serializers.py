@@ -41,7 +41,7 @@ class HostingOfferSerializer(serializers.ModelSerializer):
     product = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     data_category = serializers.SlugRelatedField(source="category", slug_field="slug", read_only=True)
     regions = codes()
-    fallback_region = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    fallback_region = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
 
     class Meta:
         model = HostingOffer
@@ -62,7 +62,7 @@ class TransientRouteSerializer(serializers.ModelSerializer):
 class RetentionRuleSerializer(serializers.ModelSerializer):
     products = codes("slug")
     storage_regions = codes()
-    kept_in = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    kept_in = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
 
     class Meta:
         model = RetentionRule
