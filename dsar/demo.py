@@ -73,7 +73,7 @@ def _demo_request(person: Person, *, type: str, law: str, received_at: dt.dateti
     if verified:
         # No staff login exists yet when `make run` loads demo data, so the verification is attributed to
         # "demo data" instead of going through the staff-only service.
-        services._mark_verified(
+        services.mark_verified(
             request, method="manual", message=f"Identity verified manually: {DEMO_NOTE}", actor=None
         )
     if then == "execute":

@@ -21,15 +21,15 @@ from django.urls import reverse
 from django.utils import timezone
 
 from dsar.models import Export, ExportDownload, Request, RequestEvent
-from dsar.services import (
-    User,
-    _event,
-    _record_history,
-    _require_open,
-    _require_verified,
-    request_subject,
-)
 from dsar.sources import registered_sources
+from dsar.workflow import (
+    User,
+    add_event,
+    record_history,
+    request_subject,
+    require_open,
+    require_verified,
+)
 from residency.csv_safety import safe_cell
 
 SIGNING_SALT = "dsar.export-link"
@@ -55,12 +55,12 @@ def export_create(*, request: Request, actor: User = None) -> Export:
 
     if request.type not in (Request.Type.PORTABILITY, Request.Type.ACCESS):
         raise ValidationError({"type": "Only portability and access requests produce an export."})
-    _require_verified(request)
-    _require_open(request)
+    require_verified(request)
+    require_open(request)
     if request.person is None:
         raise ValidationError({"person": "The person has been erased; there is nothing to export."})
     export = Export.objects.create(request=request)
-    _event(request, RequestEvent.Kind.EXPORT, f"Export {export.pk} queued.", actor=actor)
+    add_event(request, RequestEvent.Kind.EXPORT, f"Export {export.pk} queued.", actor=actor)
     transaction.on_commit(lambda: build_export.enqueue(export_id=export.pk))
     return export
 
@@ -102,7 +102,7 @@ def export_build(*, export_id: int) -> Export:
     subject = request_subject(request)
     if subject is None:
         Export.objects.filter(pk=export.pk).update(status=Export.Status.FAILED, error="The person has been erased.")
-        _record_history(export, reason="nothing to export")
+        record_history(export, reason="nothing to export")
         return export
     rows: dict[str, list[dict[str, Any]]] = {}
     for source in registered_sources():
@@ -125,9 +125,9 @@ def export_build(*, export_id: int) -> Export:
         if not changed:
             export.refresh_from_db()
             return export
-        _record_history(export, reason="archive built")
+        record_history(export, reason="archive built")
         link = export_link(export)
-        _event(
+        add_event(
             request,
             RequestEvent.Kind.EXPORT,
             f"Export {export.pk} ready ({len(content)} bytes); link emailed, valid until {expires_at:%Y-%m-%d %H:%M} UTC.",
@@ -175,7 +175,7 @@ def export_download(*, token: str) -> tuple[Export, bytes]:
     with storage.open(export.file_name, "rb") as handle:
         content = handle.read()
     ExportDownload.objects.create(export=export)
-    _event(export.request, RequestEvent.Kind.EXPORT, f"Export {export.pk} downloaded through its link.")
+    add_event(export.request, RequestEvent.Kind.EXPORT, f"Export {export.pk} downloaded through its link.")
     return export, content
 
 

@@ -10,8 +10,8 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from dsar.models import Request
-from dsar.services import _require_verified, request_subject
 from dsar.sources import catalog_category, registered_sources
+from dsar.workflow import request_subject, require_verified
 from residency.engine import account_residency_report
 from residency.models import DataCategory
 
@@ -21,7 +21,7 @@ def request_access_report(*, request: Request) -> dict[str, Any]:
 
     Reads only: the sources' exports, the catalog's category names (one query) and the residency engine.
     """
-    _require_verified(request)
+    require_verified(request)
     subject = request_subject(request)
     if subject is None:
         raise ValidationError({"person": "The person has been erased; there is no data left to report."})

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.django import TestCase as HypothesisTestCase
 from rest_framework.test import APIClient
 
-from dsar import services as dsar_services
+from dsar.intake import person_for_intake
 from dsar.models import Jurisdiction, add_months, e164_validator
 from recordings.services import history_export_range
 from residency.models import Account
@@ -121,7 +121,7 @@ class IntakeProperties(HypothesisTestCase):
     def test_any_typed_email_or_phone_is_accepted_or_refused_naming_the_field(self, email: str, phone: str) -> None:
         account = AccountFactory()
         try:
-            person = dsar_services._person_for_intake(account=account, email=email, phone=phone, name="")
+            person = person_for_intake(account=account, email=email, phone=phone, name="")
         except ValidationError as error:
             assert set(error.message_dict) <= {"email", "phone"}
             return

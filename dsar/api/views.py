@@ -23,7 +23,11 @@ from dsar.exports import LinkRefused, export_download
 from dsar.models import Request
 from dsar.report import request_access_report
 from residency.api.permissions import Access, account_scope, check_access
-from residency.api.throttling import ApiKeyRateThrottle, IntakeRateThrottle, UserRateThrottle
+from residency.api.throttling import (
+    ApiKeyRateThrottle,
+    IntakeRateThrottle,
+    UserRateThrottle,
+)
 
 
 def visible_requests(request: ApiRequest) -> QuerySet[Request]:

@@ -1,0 +1,293 @@
+"""Erasure: preview, the three ordered steps across every data source, the verification scan and the
+certificate."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from dsar.models import (
+    ErasureProgress,
+    Request,
+    RequestEvent,
+)
+from dsar.scan import ScanResult, scan_for_subject
+from dsar.sources import DataSource, ErasureStep, Retention, Subject, registered_sources
+from dsar.workflow import (
+    User,
+    actor_label,
+    add_event,
+    record_history,
+    request_subject,
+    require_verified,
+    transition,
+)
+from residency.audit import Action, Record, audit_append, audit_redact
+
+# --- erasure -------------------------------------------------------------------------------------
+
+
+@dataclass
+class SourcePreview:
+    key: str
+    label: str
+    counts: dict[str, int]
+    retained: list[dict[str, Any]]
+    blockers: list[str]
+
+
+@dataclass
+class ErasurePreview:
+    sources: list[SourcePreview] = field(default_factory=list)
+
+    @property
+    def blockers(self) -> list[str]:
+        return [blocker for source in self.sources for blocker in source.blockers]
+
+    @property
+    def totals(self) -> dict[str, int]:
+        totals: dict[str, int] = {}
+        for source in self.sources:
+            for category, count in source.counts.items():
+                totals[category] = totals.get(category, 0) + count
+        return totals
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "sources": [asdict(source) for source in self.sources],
+            "totals": self.totals,
+            "blockers": self.blockers,
+        }
+
+
+def _retention_dict(source: DataSource, retention: Retention) -> dict[str, Any]:
+    return {
+        "source": source.key,
+        "data_category": retention.data_category,
+        "description": retention.description,
+        "reason": retention.reason,
+        "count": retention.count,
+    }
+
+
+def erasure_preview(*, subject: Subject) -> ErasurePreview:
+    """What each source would erase (counts by category), what it keeps and why, and what blocks it now."""
+    preview = ErasurePreview()
+    for source in registered_sources():
+        preview.sources.append(
+            SourcePreview(
+                key=source.key,
+                label=source.label,
+                counts=dict(source.locate(subject)),
+                retained=[_retention_dict(source, retention) for retention in source.retained(subject)],
+                blockers=list(source.blockers(subject)),
+            )
+        )
+    return preview
+
+
+def _erasure_subject(request: Request) -> Subject:
+    subject = request_subject(request)
+    if subject is None:
+        raise ValidationError({"person": "The request has no person and no stored subject to erase."})
+    return subject
+
+
+@transaction.atomic
+def request_erasure_preview(*, request: Request, actor: User = None) -> ErasurePreview:
+    if request.type != Request.Type.ERASURE:
+        raise ValidationError({"type": "Only an erasure request has an erasure preview."})
+    preview = erasure_preview(subject=_erasure_subject(request))
+    totals = ", ".join(f"{category} {count}" for category, count in sorted(preview.totals.items())) or "nothing found"
+    add_event(
+        request,
+        RequestEvent.Kind.PREVIEWED,
+        f"Erasure previewed: {totals}; {len(preview.blockers)} blocker(s).",
+        actor=actor,
+    )
+    return preview
+
+
+@dataclass
+class ErasureOutcome:
+    blocked: list[str] = field(default_factory=list)
+    ran: list[tuple[int, str, dict[str, int]]] = field(default_factory=list)  # (step, source, counts) run now
+    skipped: int = 0  # steps already finished by an earlier run
+    scan: ScanResult | None = None
+
+    @property
+    def erased(self) -> int:
+        return sum(sum(counts.values()) for _, _, counts in self.ran)
+
+
+Progress = Callable[[int, str, dict[str, int]], None]
+
+
+def request_execute_erasure(
+    *, request: Request, actor: User = None, progress: Progress | None = None
+) -> ErasureOutcome:
+    """Erase the person's data, source by source, in the three steps of :mod:`dsar.sources`.
+
+    Each (source, step) commits with its progress row, so a run killed anywhere resumes where it stopped,
+    and a finished erasure run again changes nothing. A source that reports a blocker (the person is on a
+    call) stops it before anything is erased, and the request waits with that reason. Ends with the
+    verification scan and the certificate.
+    """
+    if request.type != Request.Type.ERASURE:
+        raise ValidationError({"type": "Only an erasure request can be executed as an erasure."})
+    require_verified(request)
+    if request.status not in (Request.Status.IN_PROGRESS, Request.Status.WAITING):
+        raise ValidationError({"status": f"The request is {request.get_status_display().lower()}."})
+    with transaction.atomic():
+        if not request.subject:
+            # The snapshot outlives the Person row, which step 2 deletes; sources and the scan use it.
+            subject = _erasure_subject(request)
+            Request.objects.filter(pk=request.pk, subject__isnull=True).update(subject=asdict(subject))
+            request.refresh_from_db()
+        subject = Subject(**request.subject)
+    sources = registered_sources()
+    outcome = ErasureOutcome()
+    done = set(ErasureProgress.objects.filter(request=request).values_list("source", "step"))
+    pending = [(step, source) for step in ErasureStep for source in sources if (source.key, int(step)) not in done]
+    outcome.skipped = len(ErasureStep) * len(sources) - len(pending)
+    if pending:
+        blockers = [blocker for source in sources for blocker in source.blockers(subject)]
+        if blockers:
+            with transaction.atomic():
+                reason = "; ".join(blockers)
+                transition(
+                    request,
+                    allowed=(Request.Status.IN_PROGRESS, Request.Status.WAITING),
+                    actor=actor,
+                    status=Request.Status.WAITING,
+                    status_reason=reason,
+                )
+                add_event(request, RequestEvent.Kind.BLOCKED, f"Erasure refused: {reason}", actor=actor)
+            outcome.blocked = blockers
+            return outcome
+    if request.status == Request.Status.WAITING:
+        with transaction.atomic():
+            transition(
+                request,
+                allowed=(Request.Status.WAITING,),
+                actor=actor,
+                status=Request.Status.IN_PROGRESS,
+                status_reason="",
+            )
+            add_event(request, RequestEvent.Kind.EXECUTED, "Nothing blocks the erasure any more; it resumes.", actor=actor)
+    for step, source in pending:
+        with transaction.atomic():
+            counts = {category: int(count) for category, count in source.erase(subject, step).items() if count}
+            ErasureProgress.objects.create(request=request, source=source.key, step=int(step), counts=counts)
+            audit_append(
+                Record(
+                    action=Action.ERASURE_STEP,
+                    object_type="dsar.request",
+                    object_id=request.pk,
+                    account_id=request.account_id,
+                    actor=actor_label(actor),
+                    data={"step": int(step), "source": source.key, "counts": counts},
+                )
+            )
+            add_event(
+                request,
+                RequestEvent.Kind.STEP_DONE,
+                f"Step {int(step)} ({step.name.lower()}), {source.label}: "
+                + (", ".join(f"{c} {n}" for c, n in sorted(counts.items())) or "nothing to erase")
+                + ".",
+                actor=actor,
+            )
+        outcome.ran.append((int(step), source.key, counts))
+        if progress:
+            progress(int(step), source.key, counts)
+    if pending:
+        # The audit chain outlives every erasure; the subject's identifiers in its entries (a verification
+        # note naming them) are nulled, and the chain still verifies (residency/audit.py).
+        audit_redact(account_id=subject.account_id, needles=_audit_needles(subject), request_id=request.pk)
+    with transaction.atomic():
+        first_finish = Request.objects.filter(pk=request.pk, executed_at__isnull=True).update(
+            executed_at=timezone.now()
+        )
+        request.refresh_from_db()
+        if first_finish:
+            record_history(request, actor=actor, reason="erasure executed")
+            add_event(request, RequestEvent.Kind.EXECUTED, "Erasure executed in every source.", actor=actor)
+    outcome.scan = request_verify_erasure(request=request, actor=actor)
+    return outcome
+
+
+def _audit_needles(subject: Subject) -> list[str]:
+    """The identifiers an erasure removes from audit entries: email, phone and the full name (a short name
+    would match inside ordinary words)."""
+    name = subject.name.strip()
+    return [value for value in (subject.email.strip(), subject.phone.strip(), name if len(name) >= 3 else "") if value]
+
+
+def _declared_locations(subject: Subject) -> dict[str, str]:
+    declared: dict[str, str] = {}
+    for source in registered_sources():
+        for retention in source.retained(subject):
+            for location in getattr(retention, "locations", ()):
+                declared[location] = retention.reason
+    return declared
+
+
+@transaction.atomic
+def request_verify_erasure(*, request: Request, actor: User = None) -> ScanResult:
+    """Scan every text column of every table for the person's email, phone and name; store the result and
+    refresh the certificate. Zero undeclared hits is the goal."""
+    if request.type != Request.Type.ERASURE or request.executed_at is None:
+        raise ValidationError({"status": "Only an executed erasure can be verified."})
+    if not request.subject:
+        raise ValidationError(
+            {"status": "The request is closed; its identifiers are gone, so it cannot be scanned again."}
+        )
+    subject = Subject(**request.subject)
+    result = scan_for_subject(subject, declared=_declared_locations(subject))
+    now = timezone.now()
+    scan = {"at": now.isoformat(), **result.as_dict()}
+    Request.objects.filter(pk=request.pk).update(scan=scan, certificate=_certificate(request, subject, scan, actor))
+    record_history(request, actor=actor, reason="verification scan")
+    add_event(
+        request,
+        RequestEvent.Kind.SCANNED,
+        f"Verification scan of {result.tables} tables, {result.columns} text columns: "
+        f"{result.undeclared} undeclared hit(s), {result.declared} declared retention hit(s).",
+        actor=actor,
+    )
+    return result
+
+
+def _certificate(request: Request, subject: Subject, scan: dict[str, Any], actor: User) -> dict[str, Any]:
+    """What was erased, how much, when and by whom; no name, email or phone (nor the person's id in hits)."""
+    steps = [
+        {"step": row.step, "source": row.source, "counts": row.counts, "finished_at": row.finished_at.isoformat()}
+        for row in ErasureProgress.objects.filter(request=request)
+    ]
+    totals: dict[str, int] = {}
+    for row in steps:
+        for category, count in row["counts"].items():
+            totals[category] = totals.get(category, 0) + count
+    retained = [
+        _retention_dict(source, retention) for source in registered_sources() for retention in source.retained(subject)
+    ]
+    return {
+        "request": request.pk,
+        "account": request.account_id,
+        "jurisdiction": request.jurisdiction.code,
+        "received_at": request.received_at.isoformat(),
+        "executed_at": request.executed_at.isoformat() if request.executed_at else None,
+        "executed_by": sorted(
+            set(request.events.filter(kind=RequestEvent.Kind.STEP_DONE).values_list("actor", flat=True))
+        ),
+        "certified_by": actor_label(actor),
+        "steps": steps,
+        "totals": totals,
+        "retained": retained,
+        "scan": {key: scan[key] for key in ("at", "tables", "columns", "undeclared", "declared")},
+    }

@@ -1,0 +1,112 @@
+"""Intake: opening a request for a person, who is found by email or phone or created."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+from django.utils import timezone
+
+from dsar.identity import request_send_code
+from dsar.models import (
+    Jurisdiction,
+    Person,
+    Request,
+    RequestEvent,
+    e164_validator,
+)
+from dsar.workflow import User, add_event
+from residency.models import Account
+
+# --- intake --------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def request_create(
+    *,
+    account: Account,
+    type: str,
+    jurisdiction: str | Jurisdiction,
+    email: str = "",
+    phone: str = "",
+    name: str = "",
+    received_at: dt.datetime | None = None,
+    channel: str = Request.Channel.API,
+    person: Person | None = None,
+    send_code: bool = True,
+    actor: User = None,
+) -> Request:
+    """Open a request for the person with this email or phone in the account (created if unknown).
+
+    The deadline runs from receipt. When the person has an email on record, a one-time code is sent to it
+    at once so they can prove who they are (unless ``send_code`` is False: staff will verify manually).
+    """
+    now = timezone.now()
+    received_at = received_at or now
+    if type not in Request.Type.values:
+        raise ValidationError({"type": f"Unknown request type {type!r}; use one of {', '.join(Request.Type.values)}."})
+    if not isinstance(jurisdiction, Jurisdiction):
+        found = Jurisdiction.objects.filter(code=jurisdiction).first()
+        if found is None:
+            codes = ", ".join(Jurisdiction.objects.values_list("code", flat=True))
+            raise ValidationError({"jurisdiction": f"Unknown jurisdiction {jurisdiction!r}; use one of {codes}."})
+        jurisdiction = found
+    if timezone.is_naive(received_at):
+        raise ValidationError({"received_at": "Give a time zone (e.g. 2026-01-31T09:00:00Z)."})
+    if received_at > now:
+        raise ValidationError({"received_at": "The request cannot be received in the future."})
+    if channel not in Request.Channel.values:
+        raise ValidationError({"channel": f"Unknown channel {channel!r}."})
+    if person is None:
+        person = person_for_intake(account=account, email=email, phone=phone, name=name)
+    elif person.account_id != account.pk:
+        raise ValidationError({"person": "The person belongs to another account."})
+    received_on = timezone.localdate(received_at)
+    due = jurisdiction.due_date(received_on)
+    request = Request.objects.create(
+        account=account,
+        person=person,
+        type=type,
+        jurisdiction=jurisdiction,
+        channel=channel,
+        received_at=received_at,
+        due_at=due,
+        first_due_at=due,
+    )
+    add_event(
+        request,
+        RequestEvent.Kind.RECEIVED,
+        f"{request.get_type_display()} request received by {request.get_channel_display().lower()} under {jurisdiction.name}; due {due.isoformat()}.",
+        actor=actor,
+    )
+    if send_code and person.email:
+        try:
+            request_send_code(request=request, actor=actor)
+        except ValidationError as refused:
+            # The request stands (its deadline runs from receipt); the code waits until the cap allows it.
+            add_event(request, RequestEvent.Kind.CODE_HELD, f"No code sent: {' '.join(refused.messages)}", actor=actor)
+    return request
+
+
+def person_for_intake(*, account: Account, email: str, phone: str, name: str) -> Person:
+    email, phone, name = email.strip(), phone.strip(), name.strip()
+    if not email and not phone:
+        raise ValidationError({"email": "Give the person's email or phone."})
+    if email:
+        try:
+            models.EmailField().clean(email, None)
+        except ValidationError as exc:
+            raise ValidationError({"email": exc.messages}) from exc
+    if phone:
+        try:
+            e164_validator(phone)
+        except ValidationError as exc:
+            raise ValidationError({"phone": exc.messages}) from exc
+    person = (
+        Person.objects.matching(account=account, email=email).first()
+        or Person.objects.matching(account=account, phone=phone).first()
+    )
+    if person is None:
+        person = Person.objects.create(account=account, email=email, phone=phone, name=name)
+    return person

@@ -1,0 +1,70 @@
+"""Rectification: correcting the person's data from the request, and sending it to them."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from dsar.models import (
+    Request,
+    RequestEvent,
+)
+from dsar.workflow import User, add_event, email_person, require_open, require_verified
+
+# --- rectification -------------------------------------------------------------------------------
+
+RECTIFIABLE_FIELDS = ("kind", "name", "email", "phone", "external_id")
+
+
+@transaction.atomic
+def person_rectify(*, request: Request, changes: dict[str, str], actor: User = None) -> list[str]:
+    """Correct the person's data under a rectification request; returns the fields that changed.
+
+    The person's history row carries the request in its change reason; the timeline names the fields but
+    not the values (it must stay free of personal data).
+    """
+    if request.type != Request.Type.RECTIFICATION:
+        raise ValidationError({"type": "Only a rectification request corrects a person's data."})
+    require_verified(request)
+    require_open(request)
+    person = request.person
+    if person is None:
+        raise ValidationError({"person": "The request has no person."})
+    unknown = set(changes) - set(RECTIFIABLE_FIELDS)
+    if unknown:
+        raise ValidationError({sorted(unknown)[0]: "This field cannot be corrected here."})
+    changed = [name for name in RECTIFIABLE_FIELDS if name in changes and getattr(person, name) != changes[name]]
+    if not changed:
+        return []
+    for name in changed:
+        setattr(person, name, (changes[name] or "").strip())
+    person.full_clean()
+    if actor is not None and actor.is_authenticated:
+        person._history_user = actor  # type: ignore[attr-defined]
+    person._change_reason = f"rectification, request {request.pk}"  # type: ignore[attr-defined]
+    person.save()
+    add_event(request, RequestEvent.Kind.RECTIFIED, f"Corrected: {', '.join(changed)}.", actor=actor)
+    return changed
+
+
+@transaction.atomic
+def person_send_data(*, request: Request, actor: User = None) -> None:
+    """Email the person the data held on them (after a rectification: the corrected data)."""
+    require_verified(request)
+    person = request.person
+    lines = (
+        [
+            f"{label}: {getattr(person, name) or '-'}"
+            for name, label in (
+                ("name", "Name"),
+                ("email", "Email"),
+                ("phone", "Phone"),
+                ("external_id", "Id in the support product"),
+            )
+        ]
+        if person
+        else []
+    )
+    if not email_person(person, f"Your request {request.pk}: the data we hold about you", "\n".join(lines)):
+        raise ValidationError({"email": "The person has no email on record."})
+    add_event(request, RequestEvent.Kind.DATA_SENT, "The person's data was emailed to the address on record.", actor=actor)

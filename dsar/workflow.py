@@ -1,0 +1,99 @@
+"""What every step of a request's workflow shares: who acted, the timeline, guarded status changes,
+the checks every operation makes first, and the request's subject."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.db import models, transaction
+
+from dsar.models import (
+    Person,
+    Request,
+    RequestEvent,
+)
+from dsar.sources import Subject
+from residency.history import actor_name, write_history
+
+User = AbstractBaseUser | AnonymousUser | None
+SYSTEM = "system"
+
+
+# --- small helpers -------------------------------------------------------------------------------
+
+
+def actor_label(actor: User) -> str:
+    """Who did it, for the timeline: the login, else the API key or context actor, else 'system'."""
+    return actor_name(actor) or SYSTEM
+
+
+def is_staff(actor: User) -> bool:
+    return bool(actor is not None and actor.is_authenticated and getattr(actor, "is_staff", False))
+
+
+def add_event(request: Request, kind: str, message: str, *, actor: User = None) -> RequestEvent:
+    return RequestEvent.objects.create(request=request, kind=kind, message=message, actor=actor_label(actor))
+
+
+def record_history(instance: models.Model, *, actor: User = None, reason: str = "") -> None:
+    """A history row for a change written with a conditional ``update()`` (which skips simple-history's signals)."""
+    instance.refresh_from_db()
+    user = actor if actor is not None and actor.is_authenticated else None
+    write_history([instance], history_type="~", user_id=user.pk if user else None, username=actor_name(user), reason=reason)
+
+
+def transition(
+    request: Request, *, allowed: tuple[str, ...], actor: User = None, reason: str = "", **changes: Any
+) -> None:
+    """Move a request on only if it is still in one of ``allowed`` statuses: a conditional update, so two
+    staff members (or a retried job) acting at once cannot both succeed."""
+    changed = Request.objects.filter(pk=request.pk, status__in=allowed).update(**changes)
+    if not changed:
+        request.refresh_from_db(fields=["status"])
+        raise ValidationError(
+            {
+                "status": f"The request is {request.get_status_display().lower()}; this needs it to be "
+                + " or ".join(Request.Status(s).label.lower() for s in allowed)
+                + "."
+            }
+        )
+    record_history(request, actor=actor, reason=reason)
+
+
+def require_open(request: Request) -> None:
+    if request.status in Request.CLOSED:
+        raise ValidationError({"status": f"The request is {request.get_status_display().lower()}."})
+
+
+def require_verified(request: Request) -> None:
+    """Nothing is executed for a requester whose identity is not verified (GDPR Art. 12(6))."""
+    if not request.is_verified:
+        raise ValidationError({"status": "The requester's identity is not verified yet."})
+
+
+def email_person(person: Person | None, subject: str, body: str) -> bool:
+    """Email the person at their address on record once the transaction commits; False when there is none."""
+    if person is None or not person.email:
+        return False
+    address = person.email
+    transaction.on_commit(lambda: send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [address]))
+    return True
+
+
+def subject_of(person: Person) -> Subject:
+    return Subject(
+        person_id=person.pk, account_id=person.account_id, name=person.name, email=person.email, phone=person.phone
+    )
+
+
+def request_subject(request: Request) -> Subject | None:
+    """The request's subject: the snapshot taken when an erasure started, else the person as they are now."""
+    if request.subject:
+        return Subject(**request.subject)
+    if request.person is not None:
+        return subject_of(request.person)
+    return None
