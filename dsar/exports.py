@@ -19,6 +19,7 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django_tasks import task
 
 from dsar.models import Export, ExportDownload, Request, RequestEvent
 from dsar.sources import registered_sources
@@ -31,6 +32,7 @@ from dsar.workflow import (
     require_verified,
 )
 from residency.csv_safety import safe_cell
+from residency.history import Origin, history_context
 
 SIGNING_SALT = "dsar.export-link"
 
@@ -51,8 +53,6 @@ def export_storage() -> FileSystemStorage:
 @transaction.atomic
 def export_create(*, request: Request, actor: User = None) -> Export:
     """Queue the building of a portability archive; the worker builds it and emails the link."""
-    from dsar.tasks import build_export
-
     if request.type not in (Request.Type.PORTABILITY, Request.Type.ACCESS):
         raise ValidationError({"type": "Only portability and access requests produce an export."})
     require_verified(request)
@@ -189,3 +189,10 @@ def exports_delete_files(*, person_id: int) -> int:
         export.file_name, export.status = "", Export.Status.DELETED
         export.save(update_fields=["file_name", "status"])
     return len(exports)
+
+
+@task()
+def build_export(export_id: int) -> None:
+    """Background task: build a portability archive and email its link (see :func:`export_build`)."""
+    with history_context(origin=Origin.TASK, actor="dsar export worker"):
+        export_build(export_id=export_id)

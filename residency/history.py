@@ -112,6 +112,11 @@ def fill_audit_fields(sender: type, history_instance: Any, history_user: Any = N
 # stamped with the same origin and actor as the others.
 
 
+def user_id_of(user: Any) -> int | None:
+    """The login's id, for history and audit rows; ``None`` for anonymous callers (API keys) and the system."""
+    return user.pk if user is not None and getattr(user, "is_authenticated", False) else None
+
+
 def actor_name(user: Any) -> str:
     """The name history and audit entries keep for ``user`` (a login, or ``None`` for the context's actor)."""
     if user is not None and getattr(user, "is_authenticated", False):

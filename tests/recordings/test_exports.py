@@ -62,7 +62,7 @@ def test_it_queues_an_export_of_the_current_month_by_default() -> None:
     assert (body["start"], body["end"], body["status"]) == ("2026-11-01", "2026-11-30", "queued")
     export = HistoryExport.objects.get(pk=body["id"])
     assert export.account == account
-    assert DBTaskResult.objects.filter(task_path="recordings.tasks.run_history_export").count() == 1
+    assert DBTaskResult.objects.filter(task_path="recordings.history_exports.run_history_export").count() == 1
 
 
 def test_the_status_can_be_read_back() -> None:

@@ -1,0 +1,260 @@
+"""Exports of call and monitoring history: CSV for a date range, written in the background, delivered by
+a signed, expiring link."""
+
+from __future__ import annotations
+
+import calendar
+import csv
+import uuid
+from collections.abc import Iterator
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core import signing
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import send_mail
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from django_tasks import task
+
+from recordings.models import (
+    Call,
+    HistoryExport,
+    MonitoringEntry,
+)
+from residency.csv_safety import safe_cell
+from residency.history import Origin, actor_name, history_context, write_history
+from residency.models import Account
+
+# --------------------------------------------------------------------------------------------------
+# Exports of call and monitoring history
+
+EXPORT_SIGNING_SALT = "recordings.history-export"
+
+
+def month_bounds(today: date) -> tuple[date, date]:
+    """The first and last day of ``today``'s month."""
+    return today.replace(day=1), today.replace(day=calendar.monthrange(today.year, today.month)[1])
+
+
+#: The days an export may cover: its window runs to the midnight after its last day, and converting the
+#: window to UTC must stay within the calendar's range.
+EARLIEST_EXPORT_DAY = date.min + timedelta(days=1)
+LATEST_EXPORT_DAY = date.max - timedelta(days=1)
+
+
+def _one_year_after(day: date) -> date:
+    if day.year >= date.max.year:
+        return date.max
+    try:
+        return day.replace(year=day.year + 1)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + 1, day=28)
+
+
+def history_export_range(
+    *, account: Account, kind: str, start: date | None, end: date | None, today: date | None = None
+) -> tuple[date, date]:
+    """The export's (start, end), the current month by default; raises naming the field, or
+    ``PermissionDenied`` for monitoring history below the Professional plan."""
+    if kind not in HistoryExport.Kind.values:
+        raise ValidationError({"kind": f"Choose one of {', '.join(HistoryExport.Kind.values)}."})
+    if kind == HistoryExport.Kind.MONITORING_HISTORY and not account.has_plan_at_least(Account.Plan.PROFESSIONAL):
+        raise PermissionDenied(
+            f"Monitoring-history exports are available on the Professional and Enterprise plans only; "
+            f"account {account.name} is on the {account.get_plan_display()} plan."
+        )
+    default_start, default_end = month_bounds(today or timezone.localdate())
+    start = start or default_start
+    end = end or default_end
+    for name, day in (("start", start), ("end", end)):
+        if not EARLIEST_EXPORT_DAY <= day <= LATEST_EXPORT_DAY:
+            raise ValidationError(
+                {name: f"Give a day from {EARLIEST_EXPORT_DAY.isoformat()} to {LATEST_EXPORT_DAY.isoformat()}."}
+            )
+    if start > end:
+        raise ValidationError({"start": f"The start ({start}) is after the end ({end})."})
+    if end > _one_year_after(start):
+        raise ValidationError({"end": "The range may span at most one year; export longer periods in parts."})
+    return start, end
+
+
+@transaction.atomic
+def history_export_request(
+    *,
+    account: Account,
+    kind: str,
+    start: date | None = None,
+    end: date | None = None,
+    user: Any = None,
+    email: str = "",
+    today: date | None = None,
+) -> HistoryExport:
+    """Queue a CSV export of the account's call or monitoring history; the link is emailed when it is ready.
+
+    Monitoring history is for Professional and Enterprise plans (the guide: "Professional and above").
+    The range defaults to the current month; it may not start after it ends nor span more than a year.
+    """
+    start, end = history_export_range(account=account, kind=kind, start=start, end=end, today=today)
+    email = (email or getattr(user, "email", "") or "").strip()
+    if not email:
+        raise ValidationError({"email": "Give the address the download link is sent to."})
+    export = HistoryExport(
+        account=account,
+        kind=kind,
+        start=start,
+        end=end,
+        requested_by=user if user is not None and user.is_authenticated else None,
+        requested_by_name=actor_name(user),
+        email=email,
+    )
+    export.full_clean()
+    export.save()
+    # The database task backend stores the task in this same transaction: no export is queued without its task.
+    run_history_export.enqueue(export_id=export.pk)
+    return export
+
+
+CALL_HISTORY_HEADER = [
+    "call_id", "line", "line_number", "direction", "from_number", "to_number", "started", "ended",
+    "duration_seconds", "ticket_id", "end_user", "agent", "ivr_external", "transferred_external",
+]
+MONITORING_HISTORY_HEADER = ["entry_id", "call_id", "line", "supervisor", "mode", "caller_number", "started", "ended"]
+
+
+def _export_window(export: HistoryExport) -> tuple[datetime, datetime]:
+    zone = timezone.get_current_timezone()
+    start = datetime.combine(export.start, time.min, tzinfo=zone)
+    end = datetime.combine(export.end + timedelta(days=1), time.min, tzinfo=zone)
+    return start, end
+
+
+def history_export_rows(export: HistoryExport, *, chunk_size: int = 2000) -> Iterator[list[str]]:
+    """The CSV rows (header first) of an export, read in chunks so memory stays flat however many rows."""
+    start, end = _export_window(export)
+    if export.kind == HistoryExport.Kind.CALL_HISTORY:
+        yield CALL_HISTORY_HEADER
+        calls = (
+            Call.objects.for_account(export.account)
+            .started_between(start, end)
+            .select_related("line", "end_user", "agent")
+            .order_by("started", "pk")
+        )
+        for call in calls.iterator(chunk_size=chunk_size):
+            yield [
+                safe_cell(v)
+                for v in (
+                    call.pk, call.line.name, call.line.number, call.direction, call.from_number, call.to_number,
+                    call.started, call.ended, call.duration_seconds, call.ticket_id,
+                    call.end_user.name if call.end_user else "", call.agent.name if call.agent else "",
+                    call.ivr_external, call.transferred_external,
+                )
+            ]
+    else:
+        yield MONITORING_HISTORY_HEADER
+        entries = (
+            MonitoringEntry.objects.filter(account=export.account, started__gte=start, started__lt=end)
+            .select_related("call__line", "supervisor")
+            .order_by("started", "pk")
+        )
+        for entry in entries.iterator(chunk_size=chunk_size):
+            yield [
+                safe_cell(v)
+                for v in (
+                    entry.pk, entry.call_id, entry.call.line.name, entry.supervisor.name if entry.supervisor else "",
+                    entry.mode, entry.caller_number, entry.started, entry.ended,
+                )
+            ]
+
+
+def export_path(export: HistoryExport) -> Path:
+    return Path(settings.RECORDINGS_EXPORT_DIR) / export.file_name
+
+
+def export_download_token(export: HistoryExport) -> str:
+    return signing.dumps({"export": export.pk}, salt=EXPORT_SIGNING_SALT)
+
+
+def export_from_token(token: str) -> HistoryExport:
+    """The finished export a download link names; ``signing.BadSignature`` (or ``SignatureExpired``) otherwise."""
+    payload = signing.loads(
+        token, salt=EXPORT_SIGNING_SALT, max_age=timedelta(days=settings.RECORDINGS_EXPORT_LINK_DAYS)
+    )
+    return HistoryExport.objects.get(pk=payload["export"], status=HistoryExport.Status.DONE)
+
+
+def export_download_url(export: HistoryExport) -> str:
+    return settings.SITE_URL + reverse("recordings-export-download", kwargs={"token": export_download_token(export)})
+
+
+def history_export_run(*, export_id: int) -> HistoryExport:
+    """Write the export's CSV, then email the signed link. Safe to run twice: only a queued export is run.
+
+    Not one transaction: the file is streamed row by row; the status changes are each a guarded update.
+    """
+    now = timezone.now()
+    if not HistoryExport.objects.filter(pk=export_id, status=HistoryExport.Status.QUEUED).update(
+        status=HistoryExport.Status.RUNNING
+    ):
+        return HistoryExport.objects.get(pk=export_id)
+    export = HistoryExport.objects.select_related("account").get(pk=export_id)
+    export.file_name = f"{export.kind}-{export.account_id}-{export.start:%Y%m%d}-{export.end:%Y%m%d}-{uuid.uuid4().hex}.csv"
+    path = export_path(export)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    rows = -1  # the header is not a row
+    try:
+        with path.open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            for row in history_export_rows(export):
+                writer.writerow(row)
+                rows += 1
+    except Exception as exc:
+        path.unlink(missing_ok=True)
+        HistoryExport.objects.filter(pk=export.pk).update(
+            status=HistoryExport.Status.FAILED, error=str(exc)[:2000], finished_at=timezone.now()
+        )
+        write_history(HistoryExport.objects.filter(pk=export.pk), history_type="~")
+        raise
+    with transaction.atomic():
+        HistoryExport.objects.filter(pk=export.pk).update(
+            status=HistoryExport.Status.DONE, row_count=rows, file_name=export.file_name, finished_at=timezone.now()
+        )
+        write_history(HistoryExport.objects.filter(pk=export.pk), history_type="~")
+    export.refresh_from_db()
+    days = settings.RECORDINGS_EXPORT_LINK_DAYS
+    send_mail(
+        subject=f"Your {export.get_kind_display().lower()} export is ready",
+        message=(
+            f"The {export.get_kind_display().lower()} of {export.account.name} from {export.start} to {export.end} "
+            f"({rows} rows) is ready.\n\nDownload it within {days} days (the link expires on "
+            f"{(now + timedelta(days=days)):%Y-%m-%d}):\n{export_download_url(export)}\n"
+        ),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        recipient_list=[export.email],
+    )
+    return export
+
+
+@transaction.atomic
+def history_exports_expire(*, now: datetime) -> int:
+    """Remove the files of exports whose link has expired (they hold call data); returns how many."""
+    cutoff = now - timedelta(days=settings.RECORDINGS_EXPORT_LINK_DAYS)
+    expired = list(HistoryExport.objects.filter(status=HistoryExport.Status.DONE, finished_at__lt=cutoff))
+    for export in expired:
+        export_path(export).unlink(missing_ok=True)
+    changed = HistoryExport.objects.filter(pk__in=[e.pk for e in expired], status=HistoryExport.Status.DONE).update(
+        status=HistoryExport.Status.EXPIRED, file_name=""
+    )
+    write_history(HistoryExport.objects.filter(pk__in=[e.pk for e in expired]), history_type="~")
+    return changed
+
+
+
+@task()
+def run_history_export(*, export_id: int) -> int:
+    """Background task: write one queued history export and email its link; returns the number of rows."""
+    with history_context(origin=Origin.TASK, actor="history export"):
+        return history_export_run(export_id=export_id).row_count
