@@ -227,7 +227,7 @@ CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
 
 # History and audit tables are append-only on PostgreSQL (residency/append_only.py): the triggers are
 # registered in code for the generated history models, so `migrate` installs them instead of migrations.
-PGTRIGGER_INSTALL_ON_MIGRATE = True
+PGTRIGGER_INSTALL_ON_MIGRATE = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
 # History pages show past versions but never restore one: a purged ticket or an erased person stays gone.
 SIMPLE_HISTORY_REVERT_DISABLED = True
 PGTRIGGER_MIGRATIONS = False

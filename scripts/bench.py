@@ -24,6 +24,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 os.environ["DEBUG"] = "false"
 os.environ.setdefault("SECRET_KEY", "bench-only-" + "x" * 50)
 os.environ.setdefault("TELEPHONY_PROVIDER_BACKEND", "local")
+os.environ.setdefault("SITE_URL", "http://127.0.0.1:8000")
 
 import django  # noqa: E402
 
