@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 import schemathesis
 from django.contrib.auth import get_user_model
-from django.core.cache import cache
 from django.core import signals
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
@@ -58,7 +57,6 @@ def world(settings: Any, tmp_path: Any) -> dict[str, Any]:
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
     settings.RECORDINGS_EXPORT_DIR = tmp_path / "exports"
     settings.DSAR_EXPORT_ROOT = tmp_path / "dsar-exports"
-    cache.clear()
     account = AccountFactory(products=["freshdesk", "freshdesk-contact-center"])
     person = PersonFactory(account=account)
     dsar_services.request_create(account=account, person=person, type="erasure", jurisdiction="gdpr")

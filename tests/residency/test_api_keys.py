@@ -7,7 +7,6 @@ from datetime import timezone as dt_timezone
 from typing import Any
 
 import pytest
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from rest_framework.test import APIClient
 
@@ -26,11 +25,6 @@ NOW = datetime(2026, 11, 20, 9, 30, tzinfo=dt_timezone.utc)
 @pytest.fixture(autouse=True)
 def frozen(time_machine: Any) -> None:
     time_machine.move_to(NOW, tick=False)
-
-
-@pytest.fixture(autouse=True)
-def fresh_counters() -> None:
-    cache.clear()
 
 
 def key_client(raw: str) -> APIClient:
