@@ -101,6 +101,13 @@ class PersonAdmin(HistoryAdmin):
         # A person is removed by an erasure request, which also cleans every other store and the history.
         return False
 
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        # Once a person exists, their identifiers change only through a rectification request, which
+        # records why; an erasure later looks for every earlier value in the history.
+        if obj is None:
+            return list(self.readonly_fields)
+        return [*services.RECTIFIABLE_FIELDS, *self.readonly_fields]
+
     def has_start_request_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("dsar.add_request")
 

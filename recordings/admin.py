@@ -110,7 +110,12 @@ class TicketAdmin(HistoryAdmin):
         permissions=["soft_delete"],
     )
     def soft_delete(self, request: HttpRequest, queryset: QuerySet) -> None:
-        done = sum(services.ticket_soft_delete(ticket_id=pk, user=request.user) for pk in queryset.values_list("pk", flat=True))
+        done = 0
+        for pk in queryset.values_list("pk", flat=True):
+            try:
+                done += services.ticket_soft_delete(ticket_id=pk, user=request.user)
+            except services.TicketHeld as held:
+                self.message_user(request, str(held), messages.ERROR)
         self.message_user(request, f"{done} ticket(s) deleted; they can be restored for 7 days.", messages.SUCCESS)
 
     @admin.action(description="Restore selected deleted tickets", permissions=["soft_delete"])
@@ -119,8 +124,23 @@ class TicketAdmin(HistoryAdmin):
         self.message_user(request, f"{done} ticket(s) restored.", messages.SUCCESS)
 
 
+class TelephonyHistoryAdmin(HistoryAdmin):
+    """Call, monitoring and text history and analytics come from the telephony product and hold people's
+    numbers: they are read here, never added, edited or deleted. Their only way out is the services that
+    apply legal holds and the erasure rules (deletion of a person, the purge)."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 @admin.register(Call)
-class CallAdmin(HistoryAdmin):
+class CallAdmin(TelephonyHistoryAdmin):
     list_display = ["id", "account", "line", "direction", "from_number", "to_number", "started", "ended", "duration_seconds"]
     list_filter = ["direction", "ivr_external", "transferred_external", "account"]
     search_fields = ["from_number", "to_number", "=id"]
@@ -216,14 +236,14 @@ class RecordingAdmin(HistoryAdmin):
 
 
 @admin.register(MonitoringEntry)
-class MonitoringEntryAdmin(HistoryAdmin):
+class MonitoringEntryAdmin(TelephonyHistoryAdmin):
     list_display = ["id", "account", "call", "supervisor", "mode", "caller_number", "started", "ended"]
     list_filter = ["mode", "account"]
     raw_id_fields = ["call", "supervisor"]
 
 
 @admin.register(TextMessage)
-class TextMessageAdmin(HistoryAdmin):
+class TextMessageAdmin(TelephonyHistoryAdmin):
     list_display = ["id", "account", "line", "direction", "from_number", "to_number", "sent_at"]
     list_filter = ["direction", "account"]
     search_fields = ["from_number", "to_number"]
@@ -231,7 +251,7 @@ class TextMessageAdmin(HistoryAdmin):
 
 
 @admin.register(AnalyticsRow)
-class AnalyticsRowAdmin(HistoryAdmin):
+class AnalyticsRowAdmin(TelephonyHistoryAdmin):
     list_display = ["id", "account", "call", "person", "phone_number", "started", "ivr_external", "transferred_external"]
     list_filter = ["ivr_external", "transferred_external", "account"]
     raw_id_fields = ["call", "person"]

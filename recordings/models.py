@@ -397,6 +397,15 @@ class LegalHoldQuerySet(models.QuerySet):
     def for_account(self, account: Account) -> LegalHoldQuerySet:
         return self.filter(account=account)
 
+    def covering_ticket(self, ticket: Ticket) -> LegalHoldQuerySet:
+        """Holds on the ticket's account, the ticket itself, or its requester."""
+        q = Q(scope=LegalHold.Scope.ACCOUNT, account_id=ticket.account_id) | Q(
+            scope=LegalHold.Scope.TICKET, ticket_id=ticket.pk
+        )
+        if ticket.requester_id:
+            q |= Q(scope=LegalHold.Scope.PERSON, person_id=ticket.requester_id)
+        return self.filter(q)
+
     def covering_recording(self, recording: Recording) -> LegalHoldQuerySet:
         """Holds on the recording's account, its ticket, the ticket's requester, or the call's caller or agent."""
         people = {recording.call.end_user_id, recording.call.agent_id}

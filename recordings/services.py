@@ -48,4 +48,4 @@ from recordings.purge import (  # noqa: F401 (re-exported)
     recordings_purge_batch,
     tickets_purge_batch,
 )
-from recordings.tickets import ticket_restore, ticket_soft_delete  # noqa: F401 (re-exported)
+from recordings.tickets import TicketHeld, ticket_restore, ticket_soft_delete  # noqa: F401 (re-exported)

@@ -265,6 +265,10 @@ class ApiKeyAdmin(HistoryAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return self.has_manage_api_keys_permission(request)
 
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # A key is revoked (audited, kept as the record of who could call the API), never deleted.
+        return False
+
     def has_manage_api_keys_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("residency.manage_api_keys")
 
