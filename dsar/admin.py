@@ -431,6 +431,8 @@ class RequestAdmin(HistoryAdmin):
             text = "will erase " + "; ".join(parts)
             if kept:
                 text += " — keeps " + "; ".join(kept)
+            if preview.outlives:
+                text += " — outlives the erasure: " + " ".join(copy["statement"] for copy in preview.outlives)
             if preview.blockers:
                 text += " — BLOCKED: " + "; ".join(preview.blockers)
             return text

@@ -3,6 +3,7 @@ certificate."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -28,6 +29,8 @@ from dsar.workflow import (
     transition,
 )
 from residency.audit import Action, Record, audit_append, audit_redact
+from residency.engine import account_residency_report
+from residency.models import Account
 
 # --- erasure -------------------------------------------------------------------------------------
 
@@ -44,6 +47,8 @@ class SourcePreview:
 @dataclass
 class ErasurePreview:
     sources: list[SourcePreview] = field(default_factory=list)
+    #: Copies of the account's data the erasure cannot reach (backups, log copies): see outliving_copies().
+    outlives: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def blockers(self) -> list[str]:
@@ -62,6 +67,7 @@ class ErasurePreview:
             "sources": [asdict(source) for source in self.sources],
             "totals": self.totals,
             "blockers": self.blockers,
+            "outlives": self.outlives,
         }
 
 
@@ -91,6 +97,32 @@ def erasure_preview(*, subject: Subject) -> ErasurePreview:
     return preview
 
 
+def outliving_copies(*, account: Account, erased_on: dt.date) -> list[dict[str, Any]]:
+    """The copies of the account's data that an erasure cannot reach, from the residency engine: backups in
+    each region they are kept in (until they rotate: the catalog states no period), and each copy of the
+    logs with its region, how many days it lasts and the last day it can hold data erased on ``erased_on``.
+
+    Each item says it in a sentence for the person (``statement``) and names the products concerned.
+    """
+    products: dict[tuple[str, str | None, int | None], set[str]] = {}
+    for entry in account_residency_report(account=account).entries:
+        for kind, hops in (("backup", entry.backups), ("log", entry.logs)):
+            for hop in hops:
+                products.setdefault((kind, hop.region, hop.days), set()).add(entry.product_name)
+    copies = []
+    for (kind, region, days), names in sorted(products.items(), key=lambda item: (item[0][0], str(item[0][1]), item[0][2] or 0)):
+        until = (erased_on + dt.timedelta(days=days)).isoformat() if days else None
+        where = region or "a region the source does not state"
+        if kind == "backup":
+            statement = f"Backups in {where}" + (f" for {days} days, until {until}." if days else ", until they rotate.")
+        else:
+            statement = f"Logs in {where}" + (f" for {days} days, until {until}." if days else "; the source states no period.")
+        copies.append(
+            {"kind": kind, "region": region, "days": days, "until": until, "products": sorted(names), "statement": statement}
+        )
+    return copies
+
+
 def _erasure_subject(request: Request) -> Subject:
     subject = request_subject(request)
     if subject is None:
@@ -103,6 +135,7 @@ def request_erasure_preview(*, request: Request, actor: User = None) -> ErasureP
     if request.type != Request.Type.ERASURE:
         raise ValidationError({"type": "Only an erasure request has an erasure preview."})
     preview = erasure_preview(subject=_erasure_subject(request))
+    preview.outlives = outliving_copies(account=request.account, erased_on=timezone.localdate())
     totals = ", ".join(f"{category} {count}" for category, count in sorted(preview.totals.items())) or "nothing found"
     add_event(
         request,
@@ -289,5 +322,9 @@ def _certificate(request: Request, subject: Subject, scan: dict[str, Any], actor
         "steps": steps,
         "totals": totals,
         "retained": retained,
+        "outlives": outliving_copies(
+            account=request.account,
+            erased_on=timezone.localdate(request.executed_at) if request.executed_at else timezone.localdate(),
+        ),
         "scan": {key: scan[key] for key in ("at", "tables", "columns", "undeclared", "declared")},
     }

@@ -100,10 +100,20 @@ class RequestCreatedOutput(serializers.ModelSerializer):
         fields = ["id", "status", "due_at"]
 
 
+class OutlivingCopyOutput(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=[("backup", "backup"), ("log", "log")])
+    region = serializers.CharField(allow_null=True)
+    days = serializers.IntegerField(allow_null=True, help_text="null: the source states no period.")
+    until = serializers.DateField(allow_null=True, help_text="The last day the copy can hold the erased data.")
+    products = serializers.ListField(child=serializers.CharField())
+    statement = serializers.CharField()
+
+
 class ErasurePreviewOutput(serializers.Serializer):
     sources = serializers.ListField(child=serializers.DictField())
     totals = serializers.DictField(child=serializers.IntegerField())
     blockers = serializers.ListField(child=serializers.CharField())
+    outlives = OutlivingCopyOutput(many=True, help_text="Copies the erasure cannot reach: backups and logs.")
 
 
 class ExecuteOutput(serializers.Serializer):
