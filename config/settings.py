@@ -177,6 +177,11 @@ if not SITE_URL:
 DSAR_CODE_TTL_MINUTES = env.int("DSAR_CODE_TTL_MINUTES", default=30)
 DSAR_CODE_MAX_ATTEMPTS = env.int("DSAR_CODE_MAX_ATTEMPTS", default=5)
 DSAR_EXPORT_TTL_DAYS = env.int("DSAR_EXPORT_TTL_DAYS", default=7)
+# An erasure whose verification scan is clean completes by itself and emails the person ("auto"), or
+# waits for a staff member to complete it ("manual").
+DSAR_ERASURE_FINALIZATION = env.str("DSAR_ERASURE_FINALIZATION", default="auto")
+if DSAR_ERASURE_FINALIZATION not in ("auto", "manual"):
+    raise ImproperlyConfigured(f"DSAR_ERASURE_FINALIZATION: {DSAR_ERASURE_FINALIZATION!r} is not one of auto, manual.")
 # Identity codes emailed at most this many times an hour per request, and per address across requests.
 DSAR_CODES_PER_REQUEST_PER_HOUR = env.int("DSAR_CODES_PER_REQUEST_PER_HOUR", default=3)
 DSAR_CODES_PER_ADDRESS_PER_HOUR = env.int("DSAR_CODES_PER_ADDRESS_PER_HOUR", default=5)

@@ -8,10 +8,13 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
+from dsar.lifecycle import request_complete
 from dsar.models import (
     ErasureProgress,
     Request,
@@ -174,6 +177,9 @@ def request_execute_erasure(
     if request.type != Request.Type.ERASURE:
         raise ValidationError({"type": "Only an erasure request can be executed as an erasure."})
     require_verified(request)
+    if request.status == Request.Status.COMPLETED and request.executed_at is not None:
+        # Finished and closed: running it again changes nothing, and says every step was already done.
+        return ErasureOutcome(skipped=len(ErasureStep) * len(registered_sources()))
     if request.status not in (Request.Status.IN_PROGRESS, Request.Status.WAITING):
         raise ValidationError({"status": f"The request is {request.get_status_display().lower()}."})
     with transaction.atomic():
@@ -293,7 +299,69 @@ def request_verify_erasure(*, request: Request, actor: User = None) -> ScanResul
         f"{result.undeclared} undeclared hit(s), {result.declared} declared retention hit(s).",
         actor=actor,
     )
+    _settle_after_scan(request, subject=subject, result=result, actor=actor)
     return result
+
+
+def _settle_after_scan(request: Request, *, subject: Subject, result: ScanResult, actor: User) -> None:
+    """After a verification scan: undeclared hits put the request in ``waiting`` with where they are (never
+    what they are); a clean scan sends a waiting request back to work and, unless
+    ``DSAR_ERASURE_FINALIZATION`` is ``manual``, completes it and tells the person."""
+    request.refresh_from_db()
+    if result.undeclared:
+        places = sorted({f"{hit.table}.{hit.column} ({hit.identifier})" for hit in result.hits if not hit.declared})
+        reason = (
+            f"The verification scan found {result.undeclared} undeclared hit(s) in {', '.join(places)}: "
+            "redact them or declare them retained, then scan again."
+        )
+        if request.status != Request.Status.WAITING or request.status_reason != reason:
+            transition(
+                request,
+                allowed=(Request.Status.IN_PROGRESS, Request.Status.WAITING),
+                actor=actor,
+                status=Request.Status.WAITING,
+                status_reason=reason,
+            )
+            add_event(request, RequestEvent.Kind.BLOCKED, reason, actor=actor)
+        return
+    if request.status == Request.Status.WAITING:
+        transition(
+            request, allowed=(Request.Status.WAITING,), actor=actor, status=Request.Status.IN_PROGRESS, status_reason=""
+        )
+    if settings.DSAR_ERASURE_FINALIZATION == "manual":
+        return
+    request.refresh_from_db()
+    certificate = request.certificate or {}
+    request_complete(request=request, actor=actor)
+    if subject.email:
+        _email_completion(request, address=subject.email, certificate=certificate)
+        add_event(
+            request, RequestEvent.Kind.DATA_SENT, "The person was told by email that the erasure is complete.", actor=actor
+        )
+
+
+def _email_completion(request: Request, *, address: str, certificate: dict[str, Any]) -> None:
+    """Tell the person their erasure is done: what was erased, what is kept and why, and which copies outlive
+    it, where and until when. Sent once the transaction commits."""
+    erased = ", ".join(f"{count} {category}" for category, count in sorted(certificate.get("totals", {}).items()))
+    kept = [f"- {item['description']} ({item['reason']})" for item in certificate.get("retained", [])]
+    outlives = [f"- {item['statement']}" for item in certificate.get("outlives", [])]
+    body = "\n".join(
+        [
+            f"Your erasure request {request.pk} is complete.",
+            "",
+            f"Erased: {erased or 'nothing was found'}.",
+            "",
+            "Kept, and why:",
+            *(kept or ["- nothing"]),
+            "",
+            "Copies we cannot reach, which are deleted as they expire:",
+            *(outlives or ["- none"]),
+        ]
+    )
+    transaction.on_commit(
+        lambda: send_mail(f"Your request {request.pk}: your data has been erased", body, settings.DEFAULT_FROM_EMAIL, [address])
+    )
 
 
 def _certificate(request: Request, subject: Subject, scan: dict[str, Any], actor: User) -> dict[str, Any]:

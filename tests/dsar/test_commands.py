@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 from io import StringIO
+from typing import Any
 
 import pytest
 import time_machine
@@ -92,7 +93,8 @@ def test_dsar_execute_fails_for_an_unverified_or_unknown_request() -> None:
         run("dsar_execute", "999999")
 
 
-def test_dsar_verify_erasure_exits_non_zero_on_a_leftover() -> None:
+def test_dsar_verify_erasure_exits_non_zero_on_a_leftover(settings: Any) -> None:
+    settings.DSAR_ERASURE_FINALIZATION = "manual"  # kept open, so it can be scanned again
     person = PersonFactory(email="still.here@example.org")
     request = make_request(person)
     services.request_execute(request=request)

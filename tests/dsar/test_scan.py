@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -14,7 +16,8 @@ from tests.dsar.factories import FakeSource, PersonFactory, UseSources, make_req
 pytestmark = pytest.mark.django_db
 
 
-def test_the_scan_finds_a_planted_leftover_and_names_where_it_is() -> None:
+def test_the_scan_finds_a_planted_leftover_and_names_where_it_is(settings: Any) -> None:
+    settings.DSAR_ERASURE_FINALIZATION = "manual"  # kept open, so it can be scanned again
     person = PersonFactory(email="leftover@example.org")
     request = make_request(person)
     services.request_execute(request=request)
