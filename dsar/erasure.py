@@ -263,8 +263,8 @@ def request_execute_erasure(
 def _audit_needles(subject: Subject) -> list[str]:
     """The identifiers an erasure removes from audit entries: email, phone and the full name (a short name
     would match inside ordinary words)."""
-    name = subject.name.strip()
-    return [value for value in (subject.email.strip(), subject.phone.strip(), name if len(name) >= 3 else "") if value]
+    names = [name for name in subject.identifiers("name") if len(name) >= 3]
+    return [*subject.identifiers("email"), *subject.identifiers("phone"), *names]
 
 
 def _declared_locations(subject: Subject) -> dict[str, str]:

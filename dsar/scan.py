@@ -60,14 +60,13 @@ class ScanResult:
 
 def _needles(subject: Subject) -> dict[str, list[str]]:
     """What to search for, by identifier; JSON columns hold non-ASCII text escaped, so that form is searched too."""
-    values = {"email": subject.email.strip(), "phone": subject.phone.strip(), "name": subject.name.strip()}
-    if len(values["name"]) < MIN_NAME_LENGTH:
-        values["name"] = ""
     needles: dict[str, list[str]] = {}
-    for identifier, value in values.items():
-        if value:
+    for identifier in ("email", "phone", "name"):
+        for value in subject.identifiers(identifier):
+            if identifier == "name" and len(value) < MIN_NAME_LENGTH:
+                continue
             escaped = json.dumps(value)[1:-1]
-            needles[identifier] = [value] if escaped == value else [value, escaped]
+            needles.setdefault(identifier, []).extend([value] if escaped == value else [value, escaped])
     return needles
 
 

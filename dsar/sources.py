@@ -39,6 +39,23 @@ class Subject:
     name: str = ""
     email: str = ""
     phone: str = ""
+    #: Values the person had before (rectified names, emails, phones, from their history): an erasure
+    #: must find those too.
+    former_names: tuple[str, ...] = ()
+    former_emails: tuple[str, ...] = ()
+    former_phones: tuple[str, ...] = ()
+
+    def identifiers(self, kind: str) -> list[str]:
+        """Every value of ``kind`` (``name``, ``email`` or ``phone``) the person has had, current first, without
+        blanks or repeats; emails compared in lower case."""
+        values = [getattr(self, kind), *getattr(self, f"former_{kind}s")]
+        seen: dict[str, str] = {}
+        for value in values:
+            value = (value or "").strip()
+            key = value.lower() if kind == "email" else value
+            if value and key not in seen:
+                seen[key] = value
+        return list(seen.values())
 
 
 @dataclass(frozen=True)

@@ -85,8 +85,22 @@ def email_person(person: Person | None, subject: str, body: str) -> bool:
 
 
 def subject_of(person: Person) -> Subject:
+    """The person's identifiers now, and every earlier value their history holds (e.g. before a rectification)."""
+    earlier = Person.history.filter(id=person.pk).values_list("name", "email", "phone").distinct()
+    names, emails, phones = (set(values) for values in zip(*earlier)) if earlier else (set(), set(), set())
+
+    def former(values: set[str], current: str) -> tuple[str, ...]:
+        return tuple(sorted(value for value in values if value and value != current))
+
     return Subject(
-        person_id=person.pk, account_id=person.account_id, name=person.name, email=person.email, phone=person.phone
+        person_id=person.pk,
+        account_id=person.account_id,
+        name=person.name,
+        email=person.email,
+        phone=person.phone,
+        former_names=former(names, person.name),
+        former_emails=former({value.lower() for value in emails}, person.email.lower()),
+        former_phones=former(phones, person.phone),
     )
 
 

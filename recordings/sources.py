@@ -43,7 +43,9 @@ ERASURE_ACTOR = "data subject erasure"
 
 def _needles(subject: Subject) -> list[str]:
     """What identifies the person in free text: email, phone, full name, and each part of the name."""
-    values = [subject.email.strip(), subject.phone.strip()]
+    # Earlier emails, phones and full names too (a rectified address still in an old ticket is theirs).
+    values = [*subject.identifiers("email"), *subject.identifiers("phone")]
+    values += [former for former in subject.former_names if len(former) >= MIN_NAME_LENGTH]
     name = subject.name.strip()
     if len(name) >= MIN_NAME_LENGTH:
         values.append(name)
