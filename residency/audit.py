@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -28,10 +29,12 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q, TextField
+from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
+from residency.append_only import sanctioned_write
 from residency.history import current_actor, current_origin
 from residency.models import AuditChainHead, AuditEntry
 
@@ -158,16 +161,32 @@ def _texts(value: Any) -> Iterator[str]:
             yield from _texts(item)
 
 
+def _ascii_anchor(needle: str) -> str:
+    """The needle's longest run of printable ASCII other than quote and backslash, or "" when shorter than 3."""
+    run = max(re.findall(r"[ !#-\[\]-~]+", needle), key=len, default="")
+    return run if len(run.strip()) >= 3 else ""
+
+
 def audit_redact(*, account_id: int, needles: Iterable[str], request_id: int, reason: str = "erasure") -> int:
     """Null every field of the account's entries whose text contains one of ``needles`` (case-insensitive);
     returns how many entries changed. The digests stay, so the chain still verifies; each entry records
     which request redacted which field, and one appended entry lists them all."""
-    needles = [needle.lower() for needle in needles if needle and needle.strip()]
+    needles = [needle.strip().lower() for needle in needles if needle and needle.strip()]
     if not needles:
         return 0
     now = timezone.now()
     changed: list[AuditEntry] = []
+    # The database narrows the account's entries (a purge leaves one per recording) to those whose JSON text
+    # holds a needle's longest run of printable ASCII: SQLite keeps other letters escaped and folds case
+    # only for ASCII, so that run is the part both databases compare alike. Python then decides field by
+    # field; a needle with no usable run narrows nothing.
+    anchors = [_ascii_anchor(needle) for needle in needles]
+    mentions = Q()
+    for anchor in anchors:
+        mentions |= Q(data_text__icontains=anchor)
     candidates = AuditEntry.objects.filter(account_id=account_id).exclude(action=Action.AUDIT_REDACTED)
+    if all(anchors):
+        candidates = candidates.annotate(data_text=Cast("data", TextField())).filter(mentions)
     for entry in candidates.iterator(chunk_size=500):
         fields = [
             name
@@ -182,8 +201,6 @@ def audit_redact(*, account_id: int, needles: Iterable[str], request_id: int, re
         changed.append(entry)
     if not changed:
         return 0
-    from residency.append_only import sanctioned_write
-
     with transaction.atomic(), sanctioned_write(AuditEntry):
         AuditEntry.objects.bulk_update(changed, ["data", "redactions"], batch_size=500)
         audit_append(

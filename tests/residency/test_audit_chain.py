@@ -18,7 +18,7 @@ from rest_framework.test import APIClient
 from recordings import services as recording_services
 from recordings.models import Ticket
 from residency.append_only import sanctioned_write
-from residency.audit import Action, Record, audit_append, audit_append_many, digest
+from residency.audit import Action, Record, audit_append, audit_append_many, audit_redact, digest
 from residency.models import AuditChainHead, AuditEntry
 from residency.services import api_key_create, api_key_revoke
 from tests.dsar.factories import make_request
@@ -310,3 +310,18 @@ def test_history_pages_never_revert_a_purged_ticket(settings: Any) -> None:
 
     assert shown.status_code == 200 and response.status_code == 403
     assert not Ticket.objects.filter(pk=ticket.pk).exists()
+
+
+def test_redaction_finds_names_with_letters_outside_ascii_and_leaves_other_entries_alone() -> None:
+    account = AccountFactory()
+    audit_append(Record(action=Action.IDENTITY_VERIFIED, object_type="test", object_id=1, account_id=account.pk, data={"note": "ÅSA Öberg showed her passport"}))
+    audit_append(Record(action=Action.IDENTITY_VERIFIED, object_type="test", object_id=2, account_id=account.pk, data={"note": "Checked in the product"}))
+
+    changed = audit_redact(account_id=account.pk, needles=["Åsa Öberg"], request_id=7)
+
+    assert changed == 1
+    assert list(AuditEntry.objects.filter(object_type="test").order_by("seq").values_list("data", flat=True)) == [
+        {"note": None},
+        {"note": "Checked in the product"},
+    ]
+    assert "1 redacted by erasure (request 7: 1)" in verify()
