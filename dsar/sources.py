@@ -20,6 +20,7 @@ gone by step 3.
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
@@ -28,6 +29,25 @@ class ErasureStep(enum.IntEnum):
     TICKETS = 1
     RECORDS = 2
     HISTORY = 3
+
+
+def normal_phone(value: str) -> str:
+    """A phone number in E.164: separators dropped, a ``00`` international prefix written ``+``."""
+    digits = re.sub(r"[^\d+]", "", value or "")
+    if digits.startswith("00"):
+        digits = "+" + digits[2:]
+    return digits if len(digits.lstrip("+")) >= 6 else ""
+
+
+def normal_email(value: str) -> str:
+    return (value or "").strip().lower()
+
+
+def normal_name(value: str) -> str:
+    return " ".join((value or "").split())
+
+
+NORMAL = {"email": normal_email, "phone": normal_phone, "name": normal_name}
 
 
 @dataclass(frozen=True)
@@ -39,23 +59,17 @@ class Subject:
     name: str = ""
     email: str = ""
     phone: str = ""
-    #: Values the person had before (rectified names, emails, phones, from their history): an erasure
-    #: must find those too.
+    #: Values the person had before (rectified names, emails, phones, from their history) and those the
+    #: request was received with: an erasure must find those too.
     former_names: tuple[str, ...] = ()
     former_emails: tuple[str, ...] = ()
     former_phones: tuple[str, ...] = ()
 
     def identifiers(self, kind: str) -> list[str]:
-        """Every value of ``kind`` (``name``, ``email`` or ``phone``) the person has had, current first, without
-        blanks or repeats; emails compared in lower case."""
-        values = [getattr(self, kind), *getattr(self, f"former_{kind}s")]
-        seen: dict[str, str] = {}
-        for value in values:
-            value = (value or "").strip()
-            key = value.lower() if kind == "email" else value
-            if value and key not in seen:
-                seen[key] = value
-        return list(seen.values())
+        """Every value of ``kind`` (``name``, ``email`` or ``phone``) the person has had, current first,
+        normalised (emails in lower case, phones in E.164, names single-spaced), without blanks or repeats."""
+        values = (NORMAL[kind](value) for value in [getattr(self, kind), *getattr(self, f"former_{kind}s")])
+        return list(dict.fromkeys(value for value in values if value))
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ The audit log of deleted recordings *is* the recordings' history: each deletion 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -155,11 +156,12 @@ class CallQuerySet(models.QuerySet):
         """Calls started in ``[start, end)``."""
         return self.filter(started__gte=start, started__lt=end)
 
-    def involving(self, *, person_id: int, phone: str) -> CallQuerySet:
-        """Calls the person took part in: as end user or agent, or from or to their number."""
+    def involving(self, *, person_id: int, phones: Iterable[str] = ()) -> CallQuerySet:
+        """Calls the person took part in: as end user or agent, or from or to one of their numbers."""
+        phones = [phone for phone in phones if phone]
         q = Q(end_user_id=person_id) | Q(agent_id=person_id)
-        if phone:
-            q |= Q(from_number=phone) | Q(to_number=phone)
+        if phones:
+            q |= Q(from_number__in=phones) | Q(to_number__in=phones)
         return self.filter(q)
 
 
@@ -250,10 +252,10 @@ class RecordingQuerySet(models.QuerySet):
     def not_held(self) -> RecordingQuerySet:
         return self.exclude(_recording_hold_q())
 
-    def of_person(self, *, person_id: int, phone: str) -> RecordingQuerySet:
+    def of_person(self, *, person_id: int, phones: Iterable[str] = ()) -> RecordingQuerySet:
         """Recordings of calls the person took part in, and on tickets they requested."""
         return self.filter(
-            Q(call__in=Call.objects.involving(person_id=person_id, phone=phone).values("pk"))
+            Q(call__in=Call.objects.involving(person_id=person_id, phones=phones).values("pk"))
             | Q(ticket__requester_id=person_id)
         )
 

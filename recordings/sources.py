@@ -1,12 +1,16 @@
 """The telephony guide's erasure rules, as the ``recordings`` data source dsar drives.
 
-1. TICKETS: the person's name, email and phone are redacted from the subject and description of the
-   account's tickets (theirs, and any other that names them), and the recordings on their tickets are deleted.
-2. RECORDS: their phone number leaves the call, monitoring and text history (their rows are unlinked
-   from them), their recordings and voicemails are deleted (here and at the provider) and so are their
-   analytics rows, except rows of calls an IVR option routed to an external number or that were
-   transferred to an external number: those keep the number, linked to no one.
+1. TICKETS: the person's identifiers are redacted from the subject and description of the account's
+   tickets: in their own tickets their names too, in any other ticket only their full name, email and phone
+   (see :mod:`dsar.matching`); the recordings on their tickets are deleted.
+2. RECORDS: their phone numbers leave the call, monitoring and text history (their rows are unlinked
+   from them), a text that mentions them has it redacted, their recordings and voicemails are deleted
+   (here and at the provider) and so are their analytics rows, except rows of calls an IVR option routed
+   to an external number or that were transferred to an external number: those keep the number, linked
+   to no one.
 3. HISTORY: the same identifiers are scrubbed from this app's history tables.
+
+"Their" means every identifier the person has had: current, rectified and received with the request.
 
 Every step only touches rows that still hold the person's data, so running it again changes nothing
 and returns zero counts. Held data is never deleted: a hold covering the person blocks the erasure.
@@ -14,12 +18,12 @@ and returns zero counts. Held data is never deleted: a hold covering the person 
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from django.db import models, transaction
 from django.db.models import Q
 
+from dsar.matching import Matcher
 from dsar.sources import ErasureStep, Retention, Subject
 from recordings import services
 from recordings.models import (
@@ -35,40 +39,11 @@ from recordings.models import (
 from residency.append_only import sanctioned_write
 from residency.history import write_history
 
-REDACTED = "[redacted]"
-# Names shorter than this match inside ordinary words, as dsar's verification scan also assumes.
-MIN_NAME_LENGTH = 3
 ERASURE_ACTOR = "data subject erasure"
 
 
-def _needles(subject: Subject) -> list[str]:
-    """What identifies the person in free text: email, phone, full name, and each part of the name."""
-    # Earlier emails, phones and full names too (a rectified address still in an old ticket is theirs).
-    values = [*subject.identifiers("email"), *subject.identifiers("phone")]
-    values += [former for former in subject.former_names if len(former) >= MIN_NAME_LENGTH]
-    name = subject.name.strip()
-    if len(name) >= MIN_NAME_LENGTH:
-        values.append(name)
-        # "Reach Jane at …" names the person too; parts are matched as whole words only (see _redact).
-        values.extend(part for part in name.split() if len(part) >= MIN_NAME_LENGTH and part != name)
-    return [value for value in values if value]
-
-
-def _redact(text: str, needles: list[str]) -> str:
-    for needle in needles:  # longest identifiers first: the full name before its parts
-        pattern = re.escape(needle)
-        if needle[:1].isalnum() and needle[-1:].isalnum():
-            pattern = rf"\b{pattern}\b"
-        text = re.sub(pattern, REDACTED, text, flags=re.IGNORECASE)
-    return text
-
-
-def _mentions(needles: list[str], *fields: str) -> Q:
-    q = Q(pk__in=[])
-    for needle in needles:
-        for name in fields:
-            q |= Q(**{f"{name}__icontains": needle})
-    return q
+def _phones(subject: Subject) -> list[str]:
+    return subject.identifiers("phone")
 
 
 def _external_call_q(prefix: str = "") -> Q:
@@ -84,35 +59,35 @@ class RecordingsSource:
     # Reads ---------------------------------------------------------------------------------------
 
     def _calls(self, subject: Subject) -> Any:
-        return Call.objects.filter(account_id=subject.account_id).involving(person_id=subject.person_id, phone=subject.phone)
+        return Call.objects.filter(account_id=subject.account_id).involving(person_id=subject.person_id, phones=_phones(subject))
 
     def _recordings(self, subject: Subject) -> Any:
         return Recording.objects.filter(account_id=subject.account_id).of_person(
-            person_id=subject.person_id, phone=subject.phone
+            person_id=subject.person_id, phones=_phones(subject)
         )
 
     def _monitoring(self, subject: Subject) -> Any:
-        q = Q(supervisor_id=subject.person_id)
-        if subject.phone:
-            q |= Q(caller_number=subject.phone)
+        q = Q(supervisor_id=subject.person_id) | Q(caller_number__in=_phones(subject))
         return MonitoringEntry.objects.filter(Q(account_id=subject.account_id) & q)
 
+    def _linked_texts_q(self, subject: Subject) -> Q:
+        phones = _phones(subject)
+        return Q(person_id=subject.person_id) | Q(from_number__in=phones) | Q(to_number__in=phones)
+
     def _texts(self, subject: Subject) -> Any:
-        q = Q(person_id=subject.person_id)
-        if subject.phone:
-            q |= Q(from_number=subject.phone) | Q(to_number=subject.phone)
-        return TextMessage.objects.filter(Q(account_id=subject.account_id) & q)
+        """Texts to, from or about the person (a body that names them)."""
+        return TextMessage.objects.filter(account_id=subject.account_id).filter(
+            self._linked_texts_q(subject) | Matcher(subject).q("body")
+        )
 
     def _analytics(self, subject: Subject) -> Any:
-        q = Q(person_id=subject.person_id)
-        if subject.phone:
-            q |= Q(phone_number=subject.phone)
+        q = Q(person_id=subject.person_id) | Q(phone_number__in=_phones(subject))
         return AnalyticsRow.objects.filter(Q(account_id=subject.account_id) & q)
 
     def _tickets(self, subject: Subject) -> Any:
-        needles = _needles(subject)
+        """The person's tickets, and any other ticket of the account that names them."""
         return Ticket.objects.filter(account_id=subject.account_id).filter(
-            Q(requester_id=subject.person_id) | _mentions(needles, "subject", "description")
+            Q(requester_id=subject.person_id) | Matcher(subject).q("subject", "description")
         )
 
     def locate(self, subject: Subject) -> dict[str, int]:
@@ -143,9 +118,9 @@ class RecordingsSource:
         }
 
     def retained(self, subject: Subject) -> list[Retention]:
-        kept = AnalyticsRow.objects.filter(account_id=subject.account_id, phone_number=subject.phone).filter(
+        kept = AnalyticsRow.objects.filter(account_id=subject.account_id, phone_number__in=_phones(subject)).filter(
             _external_call_q()
-        ) if subject.phone else AnalyticsRow.objects.none()
+        )
         return [
             Retention(
                 data_category="call-analytics",
@@ -189,18 +164,18 @@ class RecordingsSource:
         return {}
 
     def _erase_tickets(self, subject: Subject) -> dict[str, int]:
-        needles = _needles(subject)
+        theirs, anyone = Matcher(subject, linked=True), Matcher(subject)
         changed: list[Ticket] = []
-        if needles:
-            for ticket in self._tickets(subject).filter(_mentions(needles, "subject", "description")):
-                subject_text = _redact(ticket.subject, needles)[:300]
-                description = _redact(ticket.description, needles)
-                # icontains also finds "Janet" for "Jane": only rows whose text really changed count.
-                if (subject_text, description) != (ticket.subject, ticket.description):
-                    ticket.subject, ticket.description = subject_text, description
-                    changed.append(ticket)
-            Ticket.objects.bulk_update(changed, ["subject", "description"], batch_size=500)
-            write_history(changed, history_type="~", username=ERASURE_ACTOR, reason="erasure: personal data redacted")
+        for ticket in self._tickets(subject).filter(theirs.q("subject", "description")):
+            matcher = theirs if ticket.requester_id == subject.person_id else anyone
+            subject_text = matcher.redact(ticket.subject)[:300]
+            description = matcher.redact(ticket.description)
+            # The database's pattern is wider than redaction: only rows whose text really changed count.
+            if (subject_text, description) != (ticket.subject, ticket.description):
+                ticket.subject, ticket.description = subject_text, description
+                changed.append(ticket)
+        Ticket.objects.bulk_update(changed, ["subject", "description"], batch_size=500)
+        write_history(changed, history_type="~", username=ERASURE_ACTOR, reason="erasure: personal data redacted")
         deleted = services.recordings_delete_for_erasure(
             recordings=Recording.objects.filter(account_id=subject.account_id, ticket__requester_id=subject.person_id),
             username=ERASURE_ACTOR,
@@ -209,7 +184,6 @@ class RecordingsSource:
         return {"ticket": len(changed), "call-recording": len(deleted)}
 
     def _erase_records(self, subject: Subject) -> dict[str, int]:
-        phone = subject.phone
         pid = subject.person_id
         # Recordings first: finding them needs the calls still linked to the person.
         deleted = services.recordings_delete_for_erasure(
@@ -217,18 +191,12 @@ class RecordingsSource:
             username=ERASURE_ACTOR,
             detail=f"Erasure of person {pid}: their call recording or voicemail",
         )
-        calls = self._unlink(
-            Call, Q(account_id=subject.account_id), {"end_user_id": pid, "agent_id": pid}, {"from_number": phone, "to_number": phone}
-        )
-        monitoring = self._unlink(
-            MonitoringEntry, Q(account_id=subject.account_id), {"supervisor_id": pid}, {"caller_number": phone}
-        )
+        scope = Q(account_id=subject.account_id)
+        calls = self._unlink(Call, scope, subject, ["end_user_id", "agent_id"], ["from_number", "to_number"])
+        monitoring = self._unlink(MonitoringEntry, scope, subject, ["supervisor_id"], ["caller_number"])
+        # A text to or from the person loses its body; any other text that names them has it redacted.
         texts = self._unlink(
-            TextMessage,
-            Q(account_id=subject.account_id),
-            {"person_id": pid},
-            {"from_number": phone, "to_number": phone},
-            clear_also=("body",),
+            TextMessage, scope, subject, ["person_id"], ["from_number", "to_number"], clear=("body",), redact=("body",)
         )
         analytics = self._analytics(subject)
         # The guide's exception: numbers of calls routed or transferred to an external number stay, unlinked.
@@ -250,84 +218,87 @@ class RecordingsSource:
             "call-analytics": len(doomed) + len(kept),
         }
 
+    def _scrub(
+        self,
+        rows: Any,
+        subject: Subject,
+        person_fields: list[str],
+        number_fields: list[str],
+        clear: tuple[str, ...] = (),
+        redact: tuple[str, ...] = (),
+    ) -> list[models.Model]:
+        """Null the person's links, blank their numbers, clear ``clear`` of rows linked to them and redact their
+        identifiers from ``redact`` (their names too in rows linked to them), on the rows of ``rows`` that may
+        hold them; returns the rows that changed (unsaved)."""
+        phones = set(_phones(subject))
+        theirs, anyone = Matcher(subject, linked=True), Matcher(subject)
+        match = anyone.q(*redact)
+        for name in person_fields:
+            match |= Q(**{name: subject.person_id})
+        for name in number_fields:
+            match |= Q(**{f"{name}__in": phones})
+        changed = []
+        for row in rows.filter(match):
+            fields = person_fields + number_fields + list(clear) + list(redact)
+            before = [getattr(row, name) for name in fields]
+            linked = False
+            for name in person_fields:
+                if getattr(row, name) == subject.person_id:
+                    setattr(row, name, None)
+                    linked = True
+            for name in number_fields:
+                if getattr(row, name) in phones:
+                    setattr(row, name, "")
+                    linked = True
+            for name in clear if linked else ():
+                setattr(row, name, "")
+            for name in redact:
+                setattr(row, name, (theirs if linked else anyone).redact(getattr(row, name)))
+            if [getattr(row, name) for name in fields] != before:
+                changed.append(row)
+        return changed
+
     def _unlink(
         self,
         model: type[models.Model],
         scope: Q,
-        person_fields: dict[str, int],
-        number_fields: dict[str, str],
-        clear_also: tuple[str, ...] = (),
+        subject: Subject,
+        person_fields: list[str],
+        number_fields: list[str],
+        clear: tuple[str, ...] = (),
+        redact: tuple[str, ...] = (),
     ) -> int:
-        """Clear the person's links and number from ``model``'s rows; returns how many rows changed."""
-        match = Q(pk__in=[])
-        for name, value in person_fields.items():
-            match |= Q(**{name: value})
-        for name, value in number_fields.items():
-            if value:
-                match |= Q(**{name: value})
-        rows = list(model.objects.filter(scope & match))
-        for row in rows:
-            person_match = any(getattr(row, name) == value for name, value in person_fields.items())
-            for name, value in person_fields.items():
-                if getattr(row, name) == value:
-                    setattr(row, name, None)
-            for name, value in number_fields.items():
-                if value and getattr(row, name) == value:
-                    setattr(row, name, "")
-                    person_match = True
-            if person_match:
-                for name in clear_also:
-                    setattr(row, name, "")
-        fields = [name.removesuffix("_id") for name in person_fields] + list(number_fields) + list(clear_also)
-        model.objects.bulk_update(rows, fields, batch_size=500)
+        """Take the person out of ``model``'s rows (see :meth:`_scrub`), with history; returns how many changed."""
+        rows = self._scrub(model.objects.filter(scope), subject, person_fields, number_fields, clear, redact)
+        fields = [name.removesuffix("_id") for name in person_fields] + number_fields + list(clear) + list(redact)
+        model.objects.bulk_update(rows, list(dict.fromkeys(fields)), batch_size=500)
         write_history(rows, history_type="~", username=ERASURE_ACTOR, reason="erasure: unlinked from the person")
         return len(rows)
 
     def _erase_history(self, subject: Subject) -> dict[str, int]:
-        needles = _needles(subject)
-        pid = subject.person_id
-        phone = subject.phone
         counts: dict[str, int] = {}
-        scrubs: list[tuple[type[models.Model], list[str], list[str], list[str]]] = [
-            # (model, person id fields to null, number fields to blank, free-text fields to redact)
-            (Ticket, ["requester_id"], [], ["subject", "description"]),
-            (Call, ["end_user_id", "agent_id"], ["from_number", "to_number"], []),
-            (MonitoringEntry, ["supervisor_id"], ["caller_number"], []),
-            (TextMessage, ["person_id"], ["from_number", "to_number"], ["body"]),
-            (AnalyticsRow, ["person_id"], [], []),
-            (LegalHold, ["person_id"], [], []),
-            (PhoneLine, [], [], ["name"]),
+        scrubs: list[tuple[type[models.Model], list[str], list[str], tuple[str, ...], tuple[str, ...]]] = [
+            # (model, person id fields to null, number fields to blank, fields cleared where linked, fields redacted)
+            (Ticket, ["requester_id"], [], (), ("subject", "description")),
+            (Call, ["end_user_id", "agent_id"], ["from_number", "to_number"], (), ()),
+            (MonitoringEntry, ["supervisor_id"], ["caller_number"], (), ()),
+            (TextMessage, ["person_id"], ["from_number", "to_number"], ("body",), ("body",)),
+            (AnalyticsRow, ["person_id"], [], (), ()),
+            (LegalHold, ["person_id"], [], (), ()),
+            (PhoneLine, [], [], (), ("name",)),
         ]
-        for model, id_fields, number_fields, text_fields in scrubs:
+        for model, id_fields, number_fields, clear, redact in scrubs:
             history = model.history.model.objects.filter(account_id=subject.account_id)
-            match = Q(pk__in=[])
-            for name in id_fields:
-                match |= Q(**{name: pid})
-            if phone:
-                for name in number_fields:
-                    match |= Q(**{name: phone})
-            match |= _mentions(needles, *text_fields)
-            rows = []
-            for row in history.filter(match):
-                before = [getattr(row, name) for name in id_fields + number_fields + text_fields]
-                for name in id_fields:
-                    if getattr(row, name) == pid:
-                        setattr(row, name, None)
-                for name in number_fields:
-                    if phone and getattr(row, name) == phone:
-                        setattr(row, name, "")
-                for name in text_fields:
-                    setattr(row, name, _redact(getattr(row, name), needles))
-                if [getattr(row, name) for name in id_fields + number_fields + text_fields] != before:
-                    rows.append(row)
+            rows = self._scrub(history, subject, id_fields, number_fields, clear, redact)
             if rows:
-                model.history.model.objects.bulk_update(rows, id_fields + number_fields + text_fields, batch_size=500)
+                fields = id_fields + number_fields + list(dict.fromkeys(clear + redact))
+                model.history.model.objects.bulk_update(rows, fields, batch_size=500)
             counts[model._meta.model_name] = len(rows)
         # Analytics history of the kept external-call rows keeps the number (declared in retained()); the
         # history of deleted analytics rows loses it.
         deleted_analytics = AnalyticsRow.history.model.objects.filter(
-            account_id=subject.account_id, phone_number=phone
-        ).exclude(_external_call_q()) if phone else AnalyticsRow.history.model.objects.none()
+            account_id=subject.account_id, phone_number__in=_phones(subject)
+        ).exclude(_external_call_q())
         counts["analyticsrow"] = counts.get("analyticsrow", 0) + deleted_analytics.update(phone_number="")
         return {f"history:{name}": count for name, count in counts.items() if count}
 

@@ -6,9 +6,15 @@ import pytest
 
 from dsar import services
 from dsar.models import Request
-from recordings.models import Ticket
+from recordings.models import AnalyticsRow, Call, Ticket
 from tests.dsar.factories import make_request, staff
-from tests.recordings.factories import PersonFactory, TicketFactory
+from tests.recordings.factories import (
+    AnalyticsRowFactory,
+    CallFactory,
+    PersonFactory,
+    TextMessageFactory,
+    TicketFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -44,3 +50,41 @@ def test_a_leftover_of_the_former_address_is_found_by_the_scan(settings: object)
 
     assert result.undeclared == 1
     assert [(hit.table, hit.identifier) for hit in result.hits if not hit.declared] == [("residency_account", "email")]
+
+
+def test_erasing_bill_hansen_leaves_erik_hansen_and_the_word_bill_alone() -> None:
+    bill = PersonFactory(name="Bill Hansen", email="bill@example.net", phone="+46701234567")
+    erik = PersonFactory(account=bill.account, name="Erik Hansen", email="erik@example.net", phone="+46701110000")
+    own = TicketFactory(account=bill.account, requester=bill, subject="Hansen: invoice", description="Hi Bill, call +46 70 123 45 67.")
+    others = TicketFactory(
+        account=bill.account, requester=erik, subject="Wrong Bill amount", description="Erik Hansen in finance; cc bill@example.net"
+    )
+    text = TextMessageFactory(account=bill.account, line__account=bill.account, person=erik, body="Bill Hansen said hi")
+
+    services.request_execute(request=make_request(bill), actor=staff())
+
+    own.refresh_from_db()
+    others.refresh_from_db()
+    text.refresh_from_db()
+    assert (own.subject, own.description) == ("[redacted]: invoice", "Hi [redacted], call [redacted].")
+    assert (others.subject, others.description) == ("Wrong Bill amount", "Erik Hansen in finance; cc [redacted]")
+    assert text.body == "[redacted] said hi"
+    erik.refresh_from_db()
+    assert (erik.name, erik.email) == ("Erik Hansen", "erik@example.net")
+
+
+def test_calls_texts_and_analytics_from_a_former_phone_are_erased() -> None:
+    person = PersonFactory(name="Ulla Berg", phone="+46705550100")
+    old_call = CallFactory(account=person.account, line__account=person.account, end_user=None, from_number="+46705550100")
+    rectification = make_request(person, type=Request.Type.RECTIFICATION)
+    services.person_rectify(request=rectification, changes={"phone": "+46705550199"}, actor=staff())
+    old_text = TextMessageFactory(account=person.account, line__account=person.account, person=None, from_number="+46705550100")
+    old_analytics = AnalyticsRowFactory(call=old_call, person=None, phone_number="+46705550100")
+
+    services.request_execute(request=make_request(person), actor=staff())
+
+    old_call.refresh_from_db()
+    old_text.refresh_from_db()
+    assert (old_call.from_number, old_text.from_number, old_text.body) == ("", "", "")
+    assert not AnalyticsRow.objects.filter(pk=old_analytics.pk).exists()
+    assert not Call.history.filter(from_number="+46705550100").exists()
