@@ -182,6 +182,11 @@ DSAR_EXPORT_TTL_DAYS = env.int("DSAR_EXPORT_TTL_DAYS", default=7)
 DSAR_ERASURE_FINALIZATION = env.str("DSAR_ERASURE_FINALIZATION", default="auto")
 if DSAR_ERASURE_FINALIZATION not in ("auto", "manual"):
     raise ImproperlyConfigured(f"DSAR_ERASURE_FINALIZATION: {DSAR_ERASURE_FINALIZATION!r} is not one of auto, manual.")
+# Requester identity data (what a request was received with, staff notes, people intake created with no
+# other record) is removed this many days after the request closes, by `forget_requesters`.
+DSAR_IDENTITY_RETENTION_DAYS = env.int("DSAR_IDENTITY_RETENTION_DAYS", default=730)
+if DSAR_IDENTITY_RETENTION_DAYS < 1:
+    raise ImproperlyConfigured(f"DSAR_IDENTITY_RETENTION_DAYS: {DSAR_IDENTITY_RETENTION_DAYS} must be at least 1.")
 # Identity codes emailed at most this many times an hour per request, and per address across requests.
 DSAR_CODES_PER_REQUEST_PER_HOUR = env.int("DSAR_CODES_PER_REQUEST_PER_HOUR", default=3)
 DSAR_CODES_PER_ADDRESS_PER_HOUR = env.int("DSAR_CODES_PER_ADDRESS_PER_HOUR", default=5)

@@ -7,6 +7,8 @@ class DsarConfig(AppConfig):
 
     def ready(self) -> None:
         from dsar.person_source import PersonSource
+        from dsar.request_source import RequestRecordsSource
         from dsar.sources import register
 
+        register(RequestRecordsSource())
         register(PersonSource())

@@ -16,6 +16,7 @@ from dsar.models import (
     RequestEvent,
     e164_validator,
 )
+from dsar.sources import normal_email, normal_name, normal_phone
 from dsar.workflow import User, add_event
 from residency.models import Account
 
@@ -64,6 +65,7 @@ def request_create(
         raise ValidationError({"person": "The person belongs to another account."})
     received_on = timezone.localdate(received_at)
     due = jurisdiction.due_date(received_on)
+    typed = {"name": normal_name(name), "email": normal_email(email), "phone": normal_phone(phone)}
     request = Request.objects.create(
         account=account,
         person=person,
@@ -73,6 +75,7 @@ def request_create(
         received_at=received_at,
         due_at=due,
         first_due_at=due,
+        received_with={key: value for key, value in typed.items() if value} or None,
     )
     add_event(
         request,
@@ -90,7 +93,8 @@ def request_create(
 
 
 def person_for_intake(*, account: Account, email: str, phone: str, name: str) -> Person:
-    email, phone, name = email.strip(), phone.strip(), name.strip()
+    # Written as people write them ("+46 70-555 01 23", "0046…"), kept in E.164 and lower case.
+    email, phone, name = normal_email(email), normal_phone(phone) or phone.strip(), normal_name(name)
     if not email and not phone:
         raise ValidationError({"email": "Give the person's email or phone."})
     if email:

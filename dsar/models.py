@@ -218,12 +218,15 @@ class Request(models.Model):
     # The identifiers an erasure needs after the Person row is gone (sources, verification scan).
     # Personal data: kept out of history, and cleared when the request is completed.
     subject = models.JSONField(null=True, blank=True, editable=False)
+    #: The name, email and phone the requester typed, as received (normalised): identifiers an erasure also
+    #: looks for, and proof of who asked, removed by ``forget_requesters`` after the retention period.
+    received_with = models.JSONField(null=True, blank=True, editable=False)
     certificate = models.JSONField(
         null=True, blank=True, editable=False, help_text="Proof of erasure, without personal data."
     )
     scan = models.JSONField(null=True, blank=True, editable=False, help_text="The last verification scan's result.")
     created_at = models.DateTimeField(default=timezone.now)
-    history = AuditedHistory(excluded_fields=["subject"])
+    history = AuditedHistory(excluded_fields=["subject", "received_with"])
 
     objects = RequestQuerySet.as_manager()
 

@@ -84,10 +84,13 @@ def email_person(person: Person | None, subject: str, body: str) -> bool:
     return True
 
 
-def subject_of(person: Person) -> Subject:
-    """The person's identifiers now, and every earlier value their history holds (e.g. before a rectification)."""
-    earlier = Person.history.filter(id=person.pk).values_list("name", "email", "phone").distinct()
-    names, emails, phones = (set(values) for values in zip(*earlier)) if earlier else (set(), set(), set())
+def subject_of(person: Person, *, received_with: dict[str, str] | None = None) -> Subject:
+    """The person's identifiers now, every earlier value their history holds (e.g. before a rectification),
+    and those a request was ``received_with``."""
+    earlier = list(Person.history.filter(id=person.pk).values_list("name", "email", "phone").distinct())
+    received = received_with or {}
+    earlier.append((received.get("name", ""), received.get("email", ""), received.get("phone", "")))
+    names, emails, phones = (set(values) for values in zip(*earlier))
 
     def former(values: set[str], current: str) -> tuple[str, ...]:
         return tuple(sorted(value for value in values if value and value != current))
@@ -109,5 +112,5 @@ def request_subject(request: Request) -> Subject | None:
     if request.subject:
         return Subject(**request.subject)
     if request.person is not None:
-        return subject_of(request.person)
+        return subject_of(request.person, received_with=request.received_with)
     return None

@@ -4,6 +4,7 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from dsar.models import Jurisdiction, Request, RequestEvent, e164_validator
+from dsar.sources import normal_phone
 from residency.models import Account
 
 
@@ -12,7 +13,11 @@ class RequestCreateInput(serializers.Serializer):
     jurisdiction = serializers.SlugRelatedField(slug_field="code", queryset=Jurisdiction.objects.all())
     email = serializers.EmailField(required=False, allow_blank=True, default="")
     phone = serializers.CharField(
-        required=False, allow_blank=True, default="", max_length=16, validators=[e164_validator]
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=32,
+        help_text="E.164; spaces, dashes and a 00 prefix are accepted and removed (+46 70-123 45 67).",
     )
     name = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
     received_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
@@ -24,6 +29,13 @@ class RequestCreateInput(serializers.Serializer):
         default=None,
         help_text="Staff only: the account the request is for. An API key's requests go to its own account.",
     )
+
+
+    def validate_phone(self, value: str) -> str:
+        phone = normal_phone(value) or value.strip()
+        if phone:
+            e164_validator(phone)
+        return phone
 
 
 class RequestVerifyInput(serializers.Serializer):

@@ -19,12 +19,12 @@ def dsar_settings(settings: Any, tmp_path: Path) -> None:
 
 @pytest.fixture(autouse=True)
 def use_sources(request: pytest.FixtureRequest) -> Iterator[Callable[..., None]]:
-    """dsar's tests run against dsar's own person source only, plus the fakes a test registers;
+    """dsar's tests run against dsar's own sources only (people, request records), plus the fakes a test registers;
     other apps' sources are theirs to test. The registry is restored afterwards."""
     saved = dict(sources._registry)
     if "every_source" not in request.keywords:
         sources._registry.clear()
-        sources._registry["dsar.person"] = saved["dsar.person"]
+        sources._registry.update({key: source for key, source in saved.items() if key.startswith("dsar.")})
 
     def use(*extra: Any) -> None:
         for source in extra:

@@ -159,6 +159,6 @@ def test_an_execution_stopped_by_an_error_in_the_console_resumes_when_run_again(
     use_sources(FakeSource("recordings", fail_on=2))
     request = make_request()
     assert "execute again to resume" in act(console, "execute", request)[0]
-    assert ErasureProgress.objects.filter(request=request).count() == 2  # step 1 of both sources
-    assert "(2 already done); scan: 0 undeclared" in act(console, "execute", request)[0]
-    assert ErasureProgress.objects.filter(request=request).count() == 6
+    assert ErasureProgress.objects.filter(request=request).count() == 3  # step 1 of the three sources
+    assert "(3 already done); scan: 0 undeclared" in act(console, "execute", request)[0]
+    assert ErasureProgress.objects.filter(request=request).count() == 9

@@ -188,7 +188,7 @@ def test_preview_then_execute_an_erasure(staff_client: APIClient, use_sources: U
     response = staff_client.post(f"{URL}{request.pk}/execute/")
     assert response.status_code == 200, response.json()
     body = response.json()
-    assert body["steps_run"] == 6 and body["scan"]["undeclared"] == 0
+    assert body["steps_run"] == 9 and body["scan"]["undeclared"] == 0
     assert staff_client.post(f"{URL}{request.pk}/execute/").json()["steps_run"] == 0
 
 

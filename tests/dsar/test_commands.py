@@ -67,11 +67,11 @@ def test_dsar_execute_erases_with_progress_and_a_summary(use_sources: UseSources
     use_sources(FakeSource("recordings"))
     request = make_request()
     output = run("dsar_execute", str(request.pk))
-    assert "[1/6] step 1 · recordings: ticket 2" in output
-    assert "[6/6] step 3 · dsar.person" in output
-    assert f"Request {request.pk}: 8 record(s) erased in 6 step(s), 0 already done; scan: 0 undeclared hit(s)" in output
+    assert "[1/9] step 1 · recordings: ticket 2" in output
+    assert "[9/9] step 3 · dsar.person" in output
+    assert f"Request {request.pk}: 8 record(s) erased in 9 step(s), 0 already done; scan: 0 undeclared hit(s)" in output
     second = run("dsar_execute", str(request.pk))
-    assert "0 record(s) erased in 0 step(s), 6 already done" in second
+    assert "0 record(s) erased in 0 step(s), 9 already done" in second
     request.refresh_from_db()
     assert request.history.first().history_origin == "command"
 
@@ -117,5 +117,5 @@ def test_dsar_execute_stopped_by_an_error_resumes_when_run_again(use_sources: Us
     request = make_request()
     with pytest.raises(CommandError, match="run the command again to resume"):
         run("dsar_execute", str(request.pk))
-    assert ErasureProgress.objects.filter(request=request).count() == 4
-    assert "erased in 2 step(s), 4 already done" in run("dsar_execute", str(request.pk))
+    assert ErasureProgress.objects.filter(request=request).count() == 6
+    assert "erased in 3 step(s), 6 already done" in run("dsar_execute", str(request.pk))

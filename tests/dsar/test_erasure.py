@@ -43,12 +43,15 @@ def test_erasure_runs_every_source_step_by_step_and_deletes_the_person_last(use_
     assert progress_of(request) == [
         (1, "recordings"),
         (1, "helpdesk"),
+        (1, "dsar.requests"),
         (1, "dsar.person"),
         (2, "recordings"),
         (2, "helpdesk"),
+        (2, "dsar.requests"),
         (2, "dsar.person"),
         (3, "recordings"),
         (3, "helpdesk"),
+        (3, "dsar.requests"),
         (3, "dsar.person"),
     ]
     assert not Person.objects.filter(pk=person_id).exists()
@@ -67,14 +70,14 @@ def test_an_erasure_interrupted_between_steps_resumes_where_it_stopped(use_sourc
     request = make_request()
     with pytest.raises(RuntimeError):
         services.request_execute(request=request)
-    assert progress_of(request) == [(1, "recordings"), (1, "helpdesk"), (1, "dsar.person")]
+    assert progress_of(request) == [(1, "recordings"), (1, "helpdesk"), (1, "dsar.requests"), (1, "dsar.person")]
     assert Person.objects.filter(pk=request.person_id).exists()
     request.refresh_from_db()
     log.clear()
     outcome = services.request_execute(request=request)
     assert log == [("recordings", 2), ("helpdesk", 2), ("recordings", 3), ("helpdesk", 3)]
-    assert outcome.skipped == 3
-    assert [row[0] for row in progress_of(request)] == [1, 1, 1, 2, 2, 2, 3, 3, 3]
+    assert outcome.skipped == 4
+    assert [row[0] for row in progress_of(request)] == [1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3]
     request.refresh_from_db()
     assert request.executed_at is not None and request.scan["undeclared"] == 0
 
@@ -89,7 +92,7 @@ def test_running_a_finished_erasure_again_changes_nothing(use_sources: UseSource
     history_rows = Person.history.count()
     log.clear()
     outcome = services.request_execute(request=request)
-    assert outcome.ran == [] and outcome.skipped == 6
+    assert outcome.ran == [] and outcome.skipped == 9
     assert log == []
     assert progress_of(request) == progress
     assert Person.history.count() == history_rows

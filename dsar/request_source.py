@@ -1,0 +1,118 @@
+"""The product's own stores as a data source: request timelines and staff notes (and their history), the
+reasons staff typed on requests, and the console's change log (Django's ``LogEntry``, whose ``object_repr``
+is an object's ``str()``, such as "call 44 +46701234567 → …").
+
+In the person's own requests their names count too (a verification note "Called Bill, he confirmed");
+everywhere else only their full name, email and phone do (see :mod:`dsar.matching`). What the request was
+received with stays, declared, until ``forget_requesters`` removes it after the retention period.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib.admin.models import LogEntry
+from django.db import models, transaction
+
+from dsar.matching import Matcher
+from dsar.models import Request, RequestEvent
+from dsar.sources import ErasureStep, Retention, Subject
+from residency.append_only import sanctioned_write
+
+
+def _redact_rows(
+    rows: Any, fields: tuple[str, ...], theirs: Matcher, anyone: Matcher, is_theirs: Any
+) -> list[models.Model]:
+    """Redact ``fields`` of ``rows`` that may mention the subject; returns the rows that changed (unsaved)."""
+    changed = []
+    for row in rows.filter(theirs.q(*fields)):
+        matcher = theirs if is_theirs(row) else anyone
+        before = [getattr(row, name) for name in fields]
+        for name in fields:
+            setattr(row, name, matcher.redact(getattr(row, name)))
+        if [getattr(row, name) for name in fields] != before:
+            changed.append(row)
+    return changed
+
+
+class RequestRecordsSource:
+    key = "dsar.requests"
+    label = "Request timelines, staff notes and the console's change log"
+    catalog_categories: dict[str, str] = {}
+
+    def _their_requests(self, subject: Subject) -> set[int]:
+        """Every request that has ever been about the person (their history keeps the link after erasure)."""
+        return set(Request.history.filter(person_id=subject.person_id).values_list("id", flat=True))
+
+    def _changes(self, subject: Subject, *, history: bool) -> dict[str, tuple[type[models.Model], list[models.Model], tuple[str, ...]]]:
+        theirs, anyone = Matcher(subject, linked=True), Matcher(subject)
+        if not anyone:
+            return {}
+        requests = self._their_requests(subject)
+        event_model = RequestEvent.history.model if history else RequestEvent
+        request_model = Request.history.model if history else Request
+        events = event_model.objects.filter(request_id__in=Request.objects.filter(account_id=subject.account_id).values("pk"))
+        changes = {
+            "request-events": (
+                event_model,
+                _redact_rows(events, ("message",), theirs, anyone, lambda row: row.request_id in requests),
+                ("message",),
+            ),
+            "request-notes": (
+                request_model,
+                _redact_rows(
+                    request_model.objects.filter(account_id=subject.account_id),
+                    ("status_reason", "extension_reason"),
+                    theirs,
+                    anyone,
+                    lambda row: row.id in requests,
+                ),
+                ("status_reason", "extension_reason"),
+            ),
+        }
+        if not history:
+            # The change log names no account: only identifiers that single the person out are looked for.
+            changes["admin-log"] = (
+                LogEntry,
+                _redact_rows(LogEntry.objects.all(), ("object_repr", "change_message"), anyone, anyone, lambda row: False),
+                ("object_repr", "change_message"),
+            )
+        return changes
+
+    def locate(self, subject: Subject) -> dict[str, int]:
+        counts = {key: len(rows) for key, (_, rows, _) in self._changes(subject, history=False).items()}
+        return {key: count for key, count in counts.items() if count}
+
+    def export(self, subject: Subject) -> dict[str, list[dict[str, Any]]]:
+        return {}  # the timeline is about the request, not the person's own data
+
+    @transaction.atomic
+    def erase(self, subject: Subject, step: ErasureStep) -> dict[str, int]:
+        if step == ErasureStep.TICKETS:
+            return {}
+        history = step == ErasureStep.HISTORY
+        counts = {}
+        with sanctioned_write(RequestEvent.history.model, Request.history.model) if history else transaction.atomic():
+            for key, (model, rows, fields) in self._changes(subject, history=history).items():
+                model.objects.bulk_update(rows, list(fields), batch_size=500)
+                if rows:
+                    counts[f"history:{key}" if history else key] = len(rows)
+        return counts
+
+    def retained(self, subject: Subject) -> list[Retention]:
+        days = settings.DSAR_IDENTITY_RETENTION_DAYS
+        received = Request.objects.filter(pk__in=self._their_requests(subject), received_with__isnull=False).count()
+        return [
+            Retention(
+                data_category="request",
+                description="The name, email and phone each of the person's requests was received with.",
+                reason=f"Proof of who asked and what was answered (GDPR Art. 5(2)); removed {days} days after "
+                "the request is closed.",
+                count=received,
+                locations=("dsar_request.received_with",),
+            )
+        ]
+
+    def blockers(self, subject: Subject) -> list[str]:
+        return []
