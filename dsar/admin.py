@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -269,6 +270,8 @@ class RequestAdmin(HistoryAdmin):
         ]
         if obj.type == Request.Type.RECTIFICATION:
             links.append(("Correct the person's data", reverse("admin:dsar_request_rectify", args=[obj.pk])))
+        if obj.type == Request.Type.ERASURE and obj.scan and obj.scan.get("undeclared") and obj.subject:
+            links.append(("Resolve the scan's hits", reverse("admin:dsar_request_scan_hits", args=[obj.pk])))
         return format_html_join(" · ", '<a href="{}">{}</a>', ((url, label) for label, url in links))
 
     @admin.display(description="Certificate")
@@ -297,6 +300,7 @@ class RequestAdmin(HistoryAdmin):
             path("", view(changelist), name="dsar_request_changelist"),
             path("<int:pk>/report/", view(self.report_view), name="dsar_request_report"),
             path("<int:pk>/rectify/", view(self.rectify_view), name="dsar_request_rectify"),
+            path("<int:pk>/scan-hits/", view(self.scan_hits_view), name="dsar_request_scan_hits"),
             *super().get_urls(),
         ]
 
@@ -385,6 +389,46 @@ class RequestAdmin(HistoryAdmin):
             "original": obj,
         }
         return TemplateResponse(request, "dsar/admin/rectify.html", context)
+
+    def scan_hits_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        """The undeclared hits of an erasure's last scan, each to redact in place or declare retained."""
+        obj = get_object_or_404(Request, pk=pk)
+        if not (self.has_view_permission(request, obj) and self.has_execute_erasure_permission(request)):
+            raise PermissionDenied
+        form = forms.Form()
+        if request.method == "POST":
+            table, column = request.POST.get("table", ""), request.POST.get("column", "")
+            try:
+                if request.POST.get("action") == "declare":
+                    days = request.POST.get("retention_days", "")
+                    if not days.isdigit():
+                        raise ValidationError({"retention_days": "Give how many days it is kept, as a whole number."})
+                    result = services.erasure_hit_declare(
+                        request=obj,
+                        table=table,
+                        column=column,
+                        reason=request.POST.get("reason", ""),
+                        retention_days=int(days),
+                        actor=request.user,
+                    )
+                else:
+                    result = services.erasure_hit_redact(request=obj, table=table, column=column, actor=request.user)
+            except ValidationError as exc:
+                form.add_error(None, _errors(exc))
+            else:
+                self.message_user(request, f"Scanned again: {result.undeclared} undeclared hit(s) left.")
+                return HttpResponseRedirect(reverse("admin:dsar_request_scan_hits", args=[pk]))
+        obj.refresh_from_db()
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Scan hits · {obj}",
+            "hits": [hit for hit in (obj.scan or {}).get("hits", []) if not hit["declared"]] if obj.subject else [],
+            "auto": settings.DSAR_ERASURE_FINALIZATION == "auto",
+            "form": form,
+            "opts": self.model._meta,
+            "original": obj,
+        }
+        return TemplateResponse(request, "dsar/admin/scan_hits.html", context)
 
     # --- actions: each calls the same service as the API and the commands, and reports per request ---
 

@@ -267,12 +267,15 @@ def _audit_needles(subject: Subject) -> list[str]:
     return [*subject.identifiers("email"), *subject.identifiers("phone"), *names]
 
 
-def _declared_locations(subject: Subject) -> dict[str, str]:
+def _declared_locations(request: Request, subject: Subject) -> dict[str, str]:
+    """Where data is kept on purpose: what the sources declare, and what staff declared for this request."""
     declared: dict[str, str] = {}
     for source in registered_sources():
         for retention in source.retained(subject):
             for location in getattr(retention, "locations", ()):
                 declared[location] = retention.reason
+    for declaration in request.declarations:
+        declared[declaration["location"]] = f"{declaration['reason']} (declared by {declaration['by']})"
     return declared
 
 
@@ -287,7 +290,7 @@ def request_verify_erasure(*, request: Request, actor: User = None) -> ScanResul
             {"status": "The request is closed; its identifiers are gone, so it cannot be scanned again."}
         )
     subject = Subject(**request.subject)
-    result = scan_for_subject(subject, declared=_declared_locations(subject))
+    result = scan_for_subject(subject, declared=_declared_locations(request, subject))
     now = timezone.now()
     scan = {"at": now.isoformat(), **result.as_dict()}
     Request.objects.filter(pk=request.pk).update(scan=scan, certificate=_certificate(request, subject, scan, actor))
@@ -376,6 +379,16 @@ def _certificate(request: Request, subject: Subject, scan: dict[str, Any], actor
             totals[category] = totals.get(category, 0) + count
     retained = [
         _retention_dict(source, retention) for source in registered_sources() for retention in source.retained(subject)
+    ]
+    retained += [
+        {
+            "source": "declared",
+            "data_category": declaration["identifier"],
+            "description": f"What the verification scan found in {declaration['location']}, kept until {declaration['until']}.",
+            "reason": declaration["reason"],
+            "count": declaration.get("rows", 0),
+        }
+        for declaration in request.declarations
     ]
     return {
         "request": request.pk,

@@ -112,5 +112,5 @@ def person_for_intake(*, account: Account, email: str, phone: str, name: str) ->
         or Person.objects.matching(account=account, phone=phone).first()
     )
     if person is None:
-        person = Person.objects.create(account=account, email=email, phone=phone, name=name)
+        person = Person.objects.create(account=account, email=email, phone=phone, name=name, created_by_intake=True)
     return person

@@ -61,6 +61,9 @@ class Person(models.Model):
     )
     external_id = models.CharField(max_length=100, blank=True, help_text="The person's id in the support product.")
     created_at = models.DateTimeField(default=timezone.now)
+    created_by_intake = models.BooleanField(
+        default=False, editable=False, help_text="Created when a request came in from someone not yet known."
+    )
     objected_to_marketing_at = models.DateTimeField(null=True, blank=True)
     objection_request = models.ForeignKey(
         "dsar.Request",
@@ -225,6 +228,12 @@ class Request(models.Model):
         null=True, blank=True, editable=False, help_text="Proof of erasure, without personal data."
     )
     scan = models.JSONField(null=True, blank=True, editable=False, help_text="The last verification scan's result.")
+    declarations = models.JSONField(
+        default=list,
+        blank=True,
+        editable=False,
+        help_text="Scan hits staff declared retained: where, why, for how long, by whom and when.",
+    )
     created_at = models.DateTimeField(default=timezone.now)
     history = AuditedHistory(excluded_fields=["subject", "received_with"])
 

@@ -81,7 +81,7 @@ def _text_columns(model: type[models.Model]) -> list[tuple[str, str, bool]]:
     return columns
 
 
-def _has_account_column(model: type[models.Model]) -> bool:
+def has_account_column(model: type[models.Model]) -> bool:
     try:
         field = model._meta.get_field("account")
     except FieldDoesNotExist:
@@ -127,7 +127,7 @@ def scan_for_subject(subject: Subject, *, declared: dict[str, str] | None = None
         if not aggregates:
             continue
         rows = model._base_manager.all()
-        if _has_account_column(model):
+        if has_account_column(model):
             # Another account's records are another controller's: the same address there is not a leftover.
             rows = rows.filter(account_id=subject.account_id)
         counts = rows.annotate(**annotations).aggregate(**aggregates)

@@ -20,6 +20,7 @@ from dsar.erasure import (  # noqa: F401 (re-exported)
     request_verify_erasure,
 )
 from dsar.exports import export_create
+from dsar.resolution import erasure_hit_declare, erasure_hit_redact  # noqa: F401 (re-exported)
 from dsar.identity import (  # noqa: F401 (re-exported)
     mark_verified,
     request_send_code,

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import calendar
 import csv
+import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -251,6 +252,30 @@ def history_exports_expire(*, now: datetime) -> int:
     write_history(HistoryExport.objects.filter(pk__in=[e.pk for e in expired]), history_type="~")
     return changed
 
+
+def history_exports_redact(*, account_id: int, redact: Callable[[str], str]) -> int:
+    """Rewrite the account's export files already written, every cell through ``redact`` (an erasure's:
+    the person's number leaves files already sent as links); returns how many files changed. Each file is
+    streamed to a sibling and swapped in whole, so a download never reads half a file."""
+    changed = 0
+    for export in HistoryExport.objects.filter(account_id=account_id, status=HistoryExport.Status.DONE).exclude(file_name=""):
+        path = export_path(export)
+        if not path.exists():
+            continue
+        redacted_path = path.with_suffix(".redacting")
+        differs = False
+        with path.open(newline="", encoding="utf-8") as source, redacted_path.open("w", newline="", encoding="utf-8") as target:
+            writer = csv.writer(target)
+            for row in csv.reader(source):
+                cells = [redact(cell) for cell in row]
+                differs = differs or cells != row
+                writer.writerow(cells)
+        if differs:
+            os.replace(redacted_path, path)
+            changed += 1
+        else:
+            redacted_path.unlink()
+    return changed
 
 
 @task()

@@ -26,6 +26,7 @@ from django.db.models import Q
 from dsar.matching import Matcher
 from dsar.sources import ErasureStep, Retention, Subject
 from recordings import services
+from recordings.history_exports import history_exports_redact
 from recordings.models import (
     AnalyticsRow,
     Call,
@@ -198,6 +199,8 @@ class RecordingsSource:
         texts = self._unlink(
             TextMessage, scope, subject, ["person_id"], ["from_number", "to_number"], clear=("body",), redact=("body",)
         )
+        # Call-history CSVs already written hold their number too: rewritten, as their links may still be used.
+        files = history_exports_redact(account_id=subject.account_id, redact=Matcher(subject).redact)
         analytics = self._analytics(subject)
         # The guide's exception: numbers of calls routed or transferred to an external number stay, unlinked.
         kept = list(analytics.filter(_external_call_q(), person_id=pid))
@@ -216,6 +219,7 @@ class RecordingsSource:
             "monitoring-history": monitoring,
             "text-history": texts,
             "call-analytics": len(doomed) + len(kept),
+            "history-export-files": files,
         }
 
     def _scrub(

@@ -174,8 +174,6 @@ def audit_redact(*, account_id: int, needles: Iterable[str], request_id: int, re
     needles = [needle.strip().lower() for needle in needles if needle and needle.strip()]
     if not needles:
         return 0
-    now = timezone.now()
-    changed: list[AuditEntry] = []
     # The database narrows the account's entries (a purge leaves one per recording) to those whose JSON text
     # holds a needle's longest run of printable ASCII: SQLite keeps other letters escaped and folds case
     # only for ASCII, so that run is the part both databases compare alike. Python then decides field by
@@ -187,20 +185,40 @@ def audit_redact(*, account_id: int, needles: Iterable[str], request_id: int, re
     candidates = AuditEntry.objects.filter(account_id=account_id).exclude(action=Action.AUDIT_REDACTED)
     if all(anchors):
         candidates = candidates.annotate(data_text=Cast("data", TextField())).filter(mentions)
+    found = []
     for entry in candidates.iterator(chunk_size=500):
         fields = [
             name
             for name, value in entry.data.items()
             if value is not None and any(needle in text.lower() for text in _texts(value) for needle in needles)
         ]
-        if not fields:
-            continue
+        if fields:
+            found.append((entry, fields))
+    return _null_fields(found, account_id=account_id, request_id=request_id, reason=reason)
+
+
+def audit_forget(*, object_type: str, object_id: int, fields: Iterable[str], account_id: int, reason: str) -> int:
+    """Null ``fields`` of the entries about one object (a request's staff notes, after their retention
+    period); returns how many entries changed, recorded as :func:`audit_redact` records its own."""
+    fields = list(fields)
+    entries = AuditEntry.objects.filter(object_type=object_type, object_id=str(object_id)).exclude(
+        action=Action.AUDIT_REDACTED
+    )
+    found = [(entry, [name for name in fields if entry.data.get(name) is not None]) for entry in entries]
+    return _null_fields([(entry, names) for entry, names in found if names], account_id=account_id, request_id=object_id, reason=reason)
+
+
+def _null_fields(found: list[tuple[AuditEntry, list[str]]], *, account_id: int, request_id: int, reason: str) -> int:
+    """Null the given fields of each entry, note which request did it and why, and chain one entry listing them.
+    The digests stay, so the chain still verifies."""
+    if not found:
+        return 0
+    now = timezone.now()
+    for entry, fields in found:
         for name in fields:
             entry.data[name] = None
             entry.redactions[name] = {"request": request_id, "at": now.isoformat(), "reason": reason}
-        changed.append(entry)
-    if not changed:
-        return 0
+    changed = [entry for entry, _ in found]
     with transaction.atomic(), sanctioned_write(AuditEntry):
         AuditEntry.objects.bulk_update(changed, ["data", "redactions"], batch_size=500)
         audit_append(

@@ -324,6 +324,8 @@ class AuditEntry(models.Model):
         API_KEY_CREATED = "api_key_created", "API key created"
         API_KEY_REVOKED = "api_key_revoked", "API key revoked"
         AUDIT_REDACTED = "audit_redacted", "Personal data redacted from audit entries"
+        ERASURE_HIT_REDACTED = "erasure_hit_redacted", "Erasure scan hit redacted"
+        ERASURE_HIT_DECLARED = "erasure_hit_declared", "Erasure scan hit declared retained"
 
     seq = models.PositiveBigIntegerField(unique=True, editable=False)
     at = models.DateTimeField(editable=False)

@@ -22,6 +22,8 @@ SCHEDULE: list[tuple[int, list[str]]] = [
     (3600, ["purge_recordings", "--verbosity", "0"]),
     # Deletions at the telephony provider, retried with backoff while it is down (cron: every minute).
     (60, ["process_provider_deletions", "--verbosity", "0"]),
+    # Requester identity data of requests closed over DSAR_IDENTITY_RETENTION_DAYS ago (cron: daily).
+    (86400, ["forget_requesters", "--verbosity", "0"]),
 ]
 
 

@@ -135,3 +135,32 @@ class ExecuteOutput(serializers.Serializer):
     steps_already_done = serializers.IntegerField()
     erased = serializers.IntegerField()
     scan = serializers.DictField(allow_null=True)
+
+
+class ScanHitResolveInput(serializers.Serializer):
+    table = serializers.CharField(max_length=100, help_text="Where the last scan found the hit, as it names it.")
+    column = serializers.CharField(max_length=100)
+    action = serializers.ChoiceField(
+        choices=[("redact", "redact"), ("declare", "declare")],
+        help_text="redact: replace the person's identifiers there; declare: keep them, with a reason and a period.",
+    )
+    reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=500)
+    retention_days = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=1, max_value=3650)
+
+
+class ScanHitOutput(serializers.Serializer):
+    table = serializers.CharField()
+    column = serializers.CharField()
+    identifier = serializers.CharField(help_text="Which identifier matched (email, phone or name), never its value.")
+    count = serializers.IntegerField()
+    declared = serializers.BooleanField()
+    reason = serializers.CharField()
+
+
+class ScanOutput(serializers.Serializer):
+    status = serializers.CharField(help_text="The request's status after the new scan.")
+    tables = serializers.IntegerField()
+    columns = serializers.IntegerField()
+    undeclared = serializers.IntegerField()
+    declared = serializers.IntegerField()
+    hits = ScanHitOutput(many=True)

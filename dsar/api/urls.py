@@ -23,6 +23,7 @@ urlpatterns = [
         transaction.non_atomic_requests(views.RequestExecute.as_view()),
         name="dsar-request-execute",
     ),
+    path("requests/<int:pk>/scan-hits/", views.RequestScanHits.as_view(), name="dsar-request-scan-hits"),
     path("requests/<int:pk>/report/", views.RequestReport.as_view(), name="dsar-request-report"),
     path("exports/<str:token>/", views.export_download_view, name="dsar-export-download"),
 ]

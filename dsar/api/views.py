@@ -179,6 +179,47 @@ class RequestExecute(OutsideRequestTransaction, RequestObjectView):
         return Response(body, status=status.HTTP_409_CONFLICT if body["blockers"] else status.HTTP_200_OK)
 
 
+class RequestScanHits(RequestObjectView):
+    """Resolve a hit of the erasure's last verification scan: redact it in place or declare it retained (with
+    a reason and a period); the scan runs again, and a clean one completes the request unless finalization
+    is manual."""
+
+    access = {
+        "GET": Access("dsar.view_request", "requests:read"),
+        "POST": Access("dsar.execute_erasure", "requests:execute"),
+    }
+
+    def _body(self, target: Request) -> dict[str, Any]:
+        target.refresh_from_db()
+        scan = target.scan or {"tables": 0, "columns": 0, "undeclared": 0, "declared": 0, "hits": []}
+        return {"status": target.status, **{key: scan[key] for key in ("tables", "columns", "undeclared", "declared", "hits")}}
+
+    @extend_schema(responses={200: s.ScanOutput})
+    def get(self, request: ApiRequest, pk: int) -> Response:
+        return Response(self._body(self.get_request_object(pk)))
+
+    @extend_schema(request=s.ScanHitResolveInput, responses={200: s.ScanOutput})
+    def post(self, request: ApiRequest, pk: int) -> Response:
+        target = self.get_request_object(pk)
+        data = s.ScanHitResolveInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        if values["action"] == "declare":
+            if values["retention_days"] is None:
+                raise ValidationError({"retention_days": "Give how many days it is kept, from 1 to 3650."})
+            services.erasure_hit_declare(
+                request=target,
+                table=values["table"],
+                column=values["column"],
+                reason=values["reason"],
+                retention_days=values["retention_days"],
+                actor=request.user,
+            )
+        else:
+            services.erasure_hit_redact(request=target, table=values["table"], column=values["column"], actor=request.user)
+        return Response(self._body(target))
+
+
 class RequestReport(RequestObjectView):
     """The access report: the person's records by data category, where each is stored and why."""
 

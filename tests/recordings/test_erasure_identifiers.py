@@ -6,6 +6,8 @@ import pytest
 
 from dsar import services
 from dsar.models import Request
+from recordings import services as services_recordings
+from recordings.history_exports import export_path as history_export_path
 from recordings.models import AnalyticsRow, Call, Ticket
 from tests.dsar.factories import make_request, staff
 from tests.recordings.factories import (
@@ -88,3 +90,18 @@ def test_calls_texts_and_analytics_from_a_former_phone_are_erased() -> None:
     assert (old_call.from_number, old_text.from_number, old_text.body) == ("", "", "")
     assert not AnalyticsRow.objects.filter(pk=old_analytics.pk).exists()
     assert not Call.history.filter(from_number="+46705550100").exists()
+
+
+def test_call_history_files_already_written_lose_the_persons_number(export_dir: object) -> None:
+    person = PersonFactory(name="Ulla Berg", phone="+46705550100")
+    CallFactory(account=person.account, line__account=person.account, end_user=person)
+    CallFactory(account=person.account, line__account=person.account, end_user=None, from_number="+46705550222")
+    export = services_recordings.history_export_request(account=person.account, kind="call_history", email="ops@example.com")
+    export = services_recordings.history_export_run(export_id=export.pk)
+    before = history_export_path(export).read_text()
+
+    services.request_execute(request=make_request(person), actor=staff())
+
+    after = history_export_path(export).read_text()
+    assert "+46705550100" in before and "+46705550100" not in after
+    assert "+46705550222" in after and after.count("\n") == before.count("\n")
