@@ -346,6 +346,7 @@ class RequestAdmin(HistoryAdmin):
         context = {
             **self.admin_site.each_context(request),
             "title": f"Access report · {obj}",
+            "crumb": "Access report",
             "report": report,
             "opts": self.model._meta,
             "original": obj,
@@ -384,6 +385,7 @@ class RequestAdmin(HistoryAdmin):
         context = {
             **self.admin_site.each_context(request),
             "title": f"Correct the person's data · {obj}",
+            "crumb": "Correct the person's data",
             "form": form,
             "opts": self.model._meta,
             "original": obj,
@@ -422,6 +424,7 @@ class RequestAdmin(HistoryAdmin):
         context = {
             **self.admin_site.each_context(request),
             "title": f"Scan hits · {obj}",
+            "crumb": "Scan hits",
             "hits": [hit for hit in (obj.scan or {}).get("hits", []) if not hit["declared"]] if obj.subject else [],
             "auto": settings.DSAR_ERASURE_FINALIZATION == "auto",
             "form": form,

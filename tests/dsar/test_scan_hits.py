@@ -128,6 +128,7 @@ def test_the_console_page_resolves_hits_and_an_auditor_may_only_look() -> None:
     done = officer.post(url, {"table": "residency_account", "column": "name", "action": "redact"}, follow=True)
 
     assert page.status_code == 200 and b"residency_account" in page.content and b"ulla@example.net" not in page.content
+    assert "</a> › Scan hits" in page.content.decode()
     assert refused.status_code == 403
     assert b"0 undeclared hit(s) left" in done.content
     request.refresh_from_db()
