@@ -21,7 +21,7 @@ from dsar.models import (
     RequestEvent,
 )
 from dsar.scan import ScanResult, scan_for_subject
-from dsar.sources import DataSource, ErasureStep, Retention, Subject, registered_sources
+from dsar.sources import DataSource, ErasureStep, Retention, Subject, catalog_category, registered_sources
 from dsar.workflow import (
     User,
     actor_label,
@@ -100,15 +100,20 @@ def erasure_preview(*, subject: Subject) -> ErasurePreview:
     return preview
 
 
-def outliving_copies(*, account: Account, erased_on: dt.date) -> list[dict[str, Any]]:
+def outliving_copies(
+    *, account: Account, erased_on: dt.date, kept: list[tuple[DataSource, Retention]] = ()
+) -> list[dict[str, Any]]:
     """The copies of the account's data that an erasure cannot reach, from the residency engine: backups in
     each region they are kept in (until they rotate: the catalog states no period), and each copy of the
-    logs with its region, how many days it lasts and the last day it can hold data erased on ``erased_on``.
+    logs with its region, how many days it lasts and the last day it can hold data erased on ``erased_on``;
+    then what sources keep on purpose (``kept``, e.g. analytics numbers kept unlinked), in the regions
+    the account stores that category.
 
     Each item says it in a sentence for the person (``statement``) and names the products concerned.
     """
     products: dict[tuple[str, str | None, int | None], set[str]] = {}
-    for entry in account_residency_report(account=account).entries:
+    entries = account_residency_report(account=account).entries
+    for entry in entries:
         for kind, hops in (("backup", entry.backups), ("log", entry.logs)):
             for hop in hops:
                 products.setdefault((kind, hop.region, hop.days), set()).add(entry.product_name)
@@ -123,7 +128,28 @@ def outliving_copies(*, account: Account, erased_on: dt.date) -> list[dict[str, 
         copies.append(
             {"kind": kind, "region": region, "days": days, "until": until, "products": sorted(names), "statement": statement}
         )
+    for source, retention in kept:
+        category = catalog_category(source, retention.data_category)
+        stored = [entry for entry in entries if entry.data_category == category]
+        if not retention.count or not stored:
+            continue  # nothing kept, or not data the account's products hold (the request's own proof)
+        regions = sorted({entry.stored_in or "a region the source does not state" for entry in stored})
+        copies.append(
+            {
+                "kind": "kept",
+                "region": ", ".join(regions),
+                "days": None,
+                "until": None,
+                "products": sorted({entry.product_name for entry in stored}),
+                "statement": f"{retention.description} They stay in {' and '.join(regions)}, as long as the account "
+                f"keeps them ({retention.reason.rstrip('.')}; no period is stated).",
+            }
+        )
     return copies
+
+
+def _kept(subject: Subject) -> list[tuple[DataSource, Retention]]:
+    return [(source, retention) for source in registered_sources() for retention in source.retained(subject)]
 
 
 def _erasure_subject(request: Request) -> Subject:
@@ -138,7 +164,9 @@ def request_erasure_preview(*, request: Request, actor: User = None) -> ErasureP
     if request.type != Request.Type.ERASURE:
         raise ValidationError({"type": "Only an erasure request has an erasure preview."})
     preview = erasure_preview(subject=_erasure_subject(request))
-    preview.outlives = outliving_copies(account=request.account, erased_on=timezone.localdate())
+    preview.outlives = outliving_copies(
+        account=request.account, erased_on=timezone.localdate(), kept=_kept(_erasure_subject(request))
+    )
     totals = ", ".join(f"{category} {count}" for category, count in sorted(preview.totals.items())) or "nothing found"
     add_event(
         request,
@@ -406,6 +434,7 @@ def _certificate(request: Request, subject: Subject, scan: dict[str, Any], actor
         "outlives": outliving_copies(
             account=request.account,
             erased_on=timezone.localdate(request.executed_at) if request.executed_at else timezone.localdate(),
+            kept=_kept(subject),
         ),
         "scan": {key: scan[key] for key in ("at", "tables", "columns", "undeclared", "declared")},
     }

@@ -59,3 +59,28 @@ def test_the_certificate_says_what_outlives_the_erasure_without_personal_data() 
         ("log", "EEA", 30),
     }
     assert "Vera Lind" not in str(request.certificate)
+
+
+@pytest.mark.every_source
+def test_analytics_numbers_kept_unlinked_are_said_with_their_region(django_capture_on_commit_callbacks: Any) -> None:
+    from django.core import mail
+
+    from tests.recordings.factories import AnalyticsRowFactory, CallFactory
+
+    account = AccountFactory(home_region=region("EEA"), products=["freshdesk"])
+    person = PersonFactory(account=account, email="kept@example.net", phone="+46705550150")
+    call = CallFactory(account=account, line__account=account, end_user=person, transferred_external=True)
+    AnalyticsRowFactory(call=call)
+    request = make_request(person)
+
+    preview = services.request_erasure_preview(request=request, actor=staff()).as_dict()["outlives"]
+    with django_capture_on_commit_callbacks(execute=True):
+        services.request_execute(request=request, actor=staff())
+
+    kept = [copy for copy in preview if copy["kind"] == "kept"]
+    assert [(copy["region"], copy["products"]) for copy in kept] == [("EEA", ["Freshdesk"])]
+    assert kept[0]["statement"].startswith("Phone numbers in the analytics of calls routed to an external number")
+    assert "They stay in EEA, as long as the account keeps them" in kept[0]["statement"]
+    request.refresh_from_db()
+    assert [copy["kind"] for copy in request.certificate["outlives"]].count("kept") == 1
+    assert "They stay in EEA" in mail.outbox[-1].body
