@@ -20,7 +20,6 @@ from dsar.erasure import (  # noqa: F401 (re-exported)
     request_verify_erasure,
 )
 from dsar.exports import export_create
-from dsar.resolution import erasure_hit_declare, erasure_hit_redact  # noqa: F401 (re-exported)
 from dsar.identity import (  # noqa: F401 (re-exported)
     mark_verified,
     request_send_code,
@@ -38,6 +37,7 @@ from dsar.models import Request, RequestEvent
 from dsar.objection import person_object
 from dsar.rectification import RECTIFIABLE_FIELDS, person_rectify, person_send_data  # noqa: F401
 from dsar.report import request_access_report
+from dsar.resolution import erasure_hit_declare, erasure_hit_redact  # noqa: F401 (re-exported)
 from dsar.workflow import (  # noqa: F401
     SYSTEM,
     User,
