@@ -4,13 +4,15 @@ manual deletion and deletion for a data subject's erasure."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import models, transaction
+from django.db.models import F, Max, Min, Value
+from django.db.models.functions import Substr
 from django.utils import timezone
 
 from recordings.holds import hold_message, holds_covering_recording
@@ -20,7 +22,7 @@ from recordings.models import (
     Recording,
 )
 from residency.audit import Action, Record, audit_append_many
-from residency.history import actor_name, user_id_of, write_history
+from residency.history import actor_name, insert_select, user_id_of, write_history_from
 from residency.models import Account
 
 
@@ -32,82 +34,121 @@ class RecordingHeld(PermissionDenied):
 # Deleting recordings: one core every path goes through
 
 
+#: What the chained audit entry of a deletion says of each recording, in this order.
+RECORDING_COLUMNS = ("id", "provider_sid", "kind", "ticket", "line", "reason")
+
+
 @dataclass(frozen=True)
 class AuditInfo:
-    """Who deleted a recording and why, as its audit entry (the ``-`` history row) records it."""
+    """Who deleted recordings and why, as each one's history row (the recordings audit log) records it.
 
-    reason: str
-    detail: str
-    username: str
-    user_id: int | None = None
+    ``detail``, ``username`` and ``user_id`` are constants, or expressions over the recording's row (its
+    line's name, its ticket's deleter) when one statement deletes recordings for different reasons; ``reason``
+    too. ``actor`` and ``summary`` name the operation in the chained audit entry.
+    """
+
+    reason: Any
+    detail: Any
+    username: Any
+    user_id: Any = None
+    actor: str = ""
+    summary: str = ""
+
+
+@dataclass
+class Deleted:
+    """What one deletion removed: the recordings' ids, and how many for each deletion reason."""
+
+    ids: list[int] = field(default_factory=list)
+    by_reason: Counter[str] = field(default_factory=Counter)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
+def _expression(value: Any, output_field: models.Field) -> Any:
+    return value if hasattr(value, "resolve_expression") else Value(value, output_field=output_field)
 
 
 def delete_claimed_recordings(
-    candidates: Any, *, audit_for: Callable[[Recording], AuditInfo], now: datetime
-) -> list[Recording]:
-    """Claim, audit, enqueue at the provider and delete the recordings of ``candidates``.
+    candidates: Any, *, audit: AuditInfo, now: datetime, within: tuple[int, int | None] | None = None
+) -> Deleted:
+    """Claim, audit, enqueue at the provider and delete the recordings of ``candidates``, set-based.
 
-    The claim is a conditional update: a row another run already claimed (or deleted) is not matched, so
-    a recording is deleted, audited and sent to the provider exactly once even when two runs overlap.
-    Runs inside the caller's transaction; the number of queries does not depend on how many rows.
+    The claim is a conditional update: a row another run already claimed (or deleted) is not matched, so a
+    recording is deleted, audited and sent to the provider exactly once even when two runs overlap. Its
+    history row (the audit log, with reason, detail and who) and its provider-deletion row are each written
+    by one ``INSERT … SELECT``; one chained audit entry per account lists the recordings. Runs inside the
+    caller's transaction; the number of queries does not depend on how many rows. ``within`` (exclusive
+    lower, inclusive upper primary key, or None) is where the candidates lie, when the caller knows it.
     """
     token = uuid.uuid4()
-    if not candidates.filter(deletion_claim__isnull=True).update(deletion_claim=token):
-        return []
-    claimed = list(Recording.objects.filter(deletion_claim=token).select_related("line", "ticket").order_by("pk"))
-
-    infos = {recording.pk: audit_for(recording) for recording in claimed}
-
-    def per_object(recording: Recording) -> dict[str, Any]:
-        info = infos[recording.pk]
-        return {
-            "history_username": info.username[:150],
-            "history_user_id": info.user_id,
-            "deletion_reason": info.reason,
-            "deletion_detail": info.detail[:300],
-            "history_change_reason": info.detail[:100],
-        }
-
-    write_history(claimed, history_type="-", when=now, per_object=per_object)
+    candidates = candidates.filter(deletion_claim__isnull=True)
+    if within is None:
+        bounds = candidates.aggregate(low=Min("pk"), high=Max("pk"))
+        if bounds["low"] is None:
+            return Deleted()
+        within = (bounds["low"] - 1, bounds["high"])
+    if not candidates.update(deletion_claim=token):
+        return Deleted()
+    # The claimed rows lie within the candidates' key range: read them by that range, no index on the token.
+    claimed = Recording.objects.filter(pk__gt=within[0], deletion_claim=token)
+    if within[1] is not None:
+        claimed = claimed.filter(pk__lte=within[1])
+    reason = _expression(audit.reason, models.CharField())
+    rows = list(
+        claimed.annotate(_reason=reason)
+        .order_by("pk")
+        .values_list("pk", "account_id", "provider_sid", "kind", "ticket_id", "line_id", "_reason")
+    )
+    history = Recording.history.model
+    write_history_from(
+        claimed,
+        history_type="-",
+        when=now,
+        user_id=_expression(audit.user_id, history._meta.get_field("history_user")),
+        username=Substr(_expression(audit.username, models.CharField()), 1, 150),
+        reason=Substr(_expression(audit.detail, models.CharField()), 1, 100),
+        extra={"deletion_reason": reason, "deletion_detail": Substr(_expression(audit.detail, models.CharField()), 1, 300)},
+    )
+    insert_select(
+        ProviderDeletion,
+        {
+            "account_id": F("account_id"),
+            "provider_sid": F("provider_sid"),
+            "recording_id": F("pk"),
+            "created_at": Value(now, output_field=models.DateTimeField()),
+            "next_attempt_at": Value(now, output_field=models.DateTimeField()),
+            "attempts": Value(0, output_field=models.IntegerField()),
+            "last_error": Value("", output_field=models.TextField()),
+        },
+        claimed,
+    )
+    by_account: dict[int, list[tuple[Any, ...]]] = {}
+    for row in rows:
+        by_account.setdefault(row[1], []).append(row)
     audit_append_many(
         (
             Record(
                 action=Action.RECORDING_DELETED,
                 object_type="recordings.recording",
-                object_id=recording.pk,
-                account_id=recording.account_id,
-                actor=infos[recording.pk].username,
+                object_id=str(group[0][0]) if len(group) == 1 else f"{len(group)} recordings",
+                account_id=account_id,
+                actor=audit.actor or (audit.username if isinstance(audit.username, str) else ""),
                 data={
-                    "provider_sid": recording.provider_sid,
-                    "kind": recording.kind,
-                    "ticket": recording.ticket_id,
-                    "line": recording.line_id,
-                    "reason": infos[recording.pk].reason,
-                    "detail": infos[recording.pk].detail,
+                    "summary": audit.summary or (audit.detail if isinstance(audit.detail, str) else ""),
+                    "columns": list(RECORDING_COLUMNS),
+                    "recordings": [[pk, sid, kind, ticket, line, why] for pk, _, sid, kind, ticket, line, why in group],
                 },
             )
-            for recording in claimed
+            for account_id, group in by_account.items()
         ),
         at=now,
     )
-    ProviderDeletion.objects.bulk_create(
-        [
-            ProviderDeletion(
-                account_id=recording.account_id,
-                provider_sid=recording.provider_sid,
-                recording_id=recording.pk,
-                created_at=now,
-                next_attempt_at=now,
-            )
-            for recording in claimed
-        ],
-        batch_size=500,
-    )
-    # The history rows are written above in one insert; Model.delete() would send one post_delete signal,
-    # hence one more history insert, per row. Nothing references a recording, so a plain DELETE is enough.
-    doomed = Recording.objects.filter(deletion_claim=token)
-    doomed._raw_delete(doomed.db)
-    return claimed
+    # The history rows are written above; Model.delete() would send one post_delete signal, hence one more
+    # history insert, per row. Nothing references a recording, so a plain DELETE is enough.
+    claimed._raw_delete(claimed.db)
+    return Deleted(ids=[row[0] for row in rows], by_reason=Counter(row[6] for row in rows))
 
 
 @transaction.atomic
@@ -137,7 +178,7 @@ def recording_delete(*, recording_id: int, user: Any = None, account: Account | 
     )
     # Re-checking the holds inside the claim closes the window where a hold is placed meanwhile.
     deleted = delete_claimed_recordings(
-        Recording.objects.filter(pk=recording.pk).not_held(), audit_for=lambda _r: info, now=timezone.now()
+        Recording.objects.filter(pk=recording.pk).not_held(), audit=info, now=timezone.now()
     )
     if not deleted:
         raise Recording.DoesNotExist(f"Recording {recording_id} was deleted meanwhile.")
@@ -146,7 +187,7 @@ def recording_delete(*, recording_id: int, user: Any = None, account: Account | 
 
 
 @transaction.atomic
-def recordings_delete_for_erasure(*, recordings: Any, username: str, detail: str) -> list[Recording]:
+def recordings_delete_for_erasure(*, recordings: Any, username: str, detail: str) -> Deleted:
     """Delete recordings as part of a data subject's erasure (holds respected), audited and sent to the provider."""
     info = AuditInfo(reason=DeletionReason.ERASURE, detail=detail, username=username)
-    return delete_claimed_recordings(recordings.not_held(), audit_for=lambda _r: info, now=timezone.now())
+    return delete_claimed_recordings(recordings.not_held(), audit=info, now=timezone.now())

@@ -221,30 +221,33 @@ def _recording_hold_q() -> Q:
     )
 
 
+def _past_window_q(now: datetime) -> Q:
+    """Older than the line's auto-delete window. One OR branch per preset keeps the query portable (no date
+    arithmetic in SQL) and lets each branch use the (line, created_at) index."""
+    q = Q(pk__in=[])
+    for days in AUTO_DELETE_PRESETS:
+        q |= Q(line__auto_delete_days=days, created_at__lte=now - timedelta(days=days))
+    return q
+
+
 class RecordingQuerySet(models.QuerySet):
     def for_account(self, account: Account) -> RecordingQuerySet:
         return self.filter(account=account)
 
     def past_auto_delete_window(self, now: datetime) -> RecordingQuerySet:
-        """Recordings older than their line's auto-delete window (lines set to never: none).
-
-        One OR branch per preset keeps the query portable (no date arithmetic in SQL) and indexable.
-        """
-        q = Q()
-        for days in AUTO_DELETE_PRESETS:
-            q |= Q(line__auto_delete_days=days, created_at__lte=now - timedelta(days=days))
-        return self.filter(q)
+        """Recordings older than their line's auto-delete window (lines set to never: none)."""
+        return self.filter(_past_window_q(now))
 
     def of_purged_tickets(self, now: datetime) -> RecordingQuerySet:
         """Recordings on tickets soft-deleted at least 7 days before ``now``."""
         return self.filter(ticket__deleted_at__lte=now - TICKET_PURGE_AFTER)
 
     def due_for_purge(self, now: datetime) -> RecordingQuerySet:
-        """Everything the purge deletes at ``now``, held or not (combine with ``not_held``/``held``)."""
-        return self.filter(
-            Q(pk__in=self.model.objects.past_auto_delete_window(now).values("pk"))
-            | Q(pk__in=self.model.objects.of_purged_tickets(now).values("pk"))
-        )
+        """Everything the purge deletes at ``now``, held or not (combine with ``not_held``/``held``).
+
+        One condition on the row and its line and ticket, no subquery over the table: read in primary-key
+        order from where the last batch stopped, each batch costs the same however large the table."""
+        return self.filter(_past_window_q(now) | Q(ticket__deleted_at__lte=now - TICKET_PURGE_AFTER))
 
     def held(self) -> RecordingQuerySet:
         return self.filter(_recording_hold_q())
@@ -284,7 +287,10 @@ class Recording(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-pk"]
-        indexes = [models.Index(fields=["created_at"])]
+        indexes = [
+            models.Index(fields=["created_at"]),
+            models.Index(fields=["line", "created_at"]),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.provider_sid}"

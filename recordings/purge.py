@@ -3,6 +3,7 @@ their recordings, in committed batches."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -10,9 +11,10 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Case, CharField, Exists, F, IntegerField, OuterRef, Q, Value, When
+from django.db.models.functions import Cast, Coalesce, Concat, NullIf, TruncDate
 
-from recordings.deletion import AuditInfo, delete_claimed_recordings
+from recordings.deletion import AuditInfo, Deleted, delete_claimed_recordings
 from recordings.models import (
     TICKET_PURGE_AFTER,
     Call,
@@ -24,29 +26,44 @@ from recordings.models import (
 from residency.history import write_history
 
 
-def _purge_audit(now: datetime) -> Callable[[Recording], AuditInfo]:
-    """The audit entry of a purged recording: its ticket's deletion if the ticket is due, else its line's window."""
-
-    def audit_for(recording: Recording) -> AuditInfo:
-        ticket = recording.ticket
-        if ticket is not None and ticket.deleted_at is not None and ticket.deleted_at <= now - TICKET_PURGE_AFTER:
-            return AuditInfo(
-                reason=DeletionReason.TICKET_DELETED,
-                detail=(
-                    f"Ticket #{ticket.pk} deleted by {ticket.deleted_by_name or 'unknown'} on "
-                    f"{ticket.deleted_at:%Y-%m-%d}; permanently deleted 7 days later"
+def _purge_audit(now: datetime) -> AuditInfo:
+    """Each purged recording's audit-log row, as SQL over its row: its ticket's deletion if the ticket is due
+    (who deleted it, and when), else its line's auto-delete window."""
+    ticket_due = Q(ticket__deleted_at__lte=now - TICKET_PURGE_AFTER)
+    deleter = NullIf(F("ticket__deleted_by_name"), Value(""))
+    ticket_id = Cast("ticket_id", CharField())
+    deleted_on = Cast(TruncDate("ticket__deleted_at", tzinfo=dt.timezone.utc), CharField())
+    window = Concat(Cast("line__auto_delete_days", CharField()), Value(" days"))
+    text = CharField()
+    return AuditInfo(
+        reason=Case(
+            When(ticket_due, then=Value(DeletionReason.TICKET_DELETED.value)),
+            default=Value(DeletionReason.AUTO_DELETE.value),
+            output_field=text,
+        ),
+        detail=Case(
+            When(
+                ticket_due,
+                then=Concat(
+                    Value("Ticket #"), ticket_id, Value(" deleted by "), Coalesce(deleter, Value("unknown")),
+                    Value(" on "), deleted_on, Value("; permanently deleted 7 days later"), output_field=text,
                 ),
-                username=ticket.deleted_by_name or f"deletion of ticket #{ticket.pk}",
-                user_id=ticket.deleted_by_id,
-            )
-        line = recording.line
-        return AuditInfo(
-            reason=DeletionReason.AUTO_DELETE,
-            detail=f"Auto-delete of line {line.name} ({line.number}) after {line.auto_delete_label}",
-            username=f"auto-delete of line {line.name}",
-        )
-
-    return audit_for
+            ),
+            default=Concat(
+                Value("Auto-delete of line "), F("line__name"), Value(" ("), F("line__number"), Value(") after "), window,
+                output_field=text,
+            ),
+            output_field=text,
+        ),
+        username=Case(
+            When(ticket_due, then=Coalesce(deleter, Concat(Value("deletion of ticket #"), ticket_id), output_field=text)),
+            default=Concat(Value("auto-delete of line "), F("line__name"), output_field=text),
+            output_field=text,
+        ),
+        user_id=Case(When(ticket_due, then=F("ticket__deleted_by_id")), default=None, output_field=IntegerField()),
+        actor="purge",
+        summary="Recordings past their line's auto-delete window, or on tickets soft-deleted 7 or more days before.",
+    )
 
 
 @dataclass
@@ -73,10 +90,20 @@ class PurgeResult:
 
 
 @transaction.atomic
-def recordings_purge_batch(*, ids: list[int], now: datetime) -> list[Recording]:
-    """Delete the recordings among ``ids`` that are still due and not held, each with its audit entry."""
+def recordings_purge_batch(*, ids: list[int], now: datetime) -> Deleted:
+    """Delete the recordings among ``ids`` that are still due and not held, each with its audit-log row."""
     candidates = Recording.objects.filter(pk__in=ids).due_for_purge(now).not_held()
-    return delete_claimed_recordings(candidates, audit_for=_purge_audit(now), now=now)
+    return delete_claimed_recordings(candidates, audit=_purge_audit(now), now=now)
+
+
+@transaction.atomic
+def recordings_purge_range(*, after: int, upto: int | None, now: datetime) -> Deleted:
+    """Delete the recordings with ``after < pk <= upto`` (no upper bound when ``upto`` is None) that are due and
+    not held, each with its audit-log row."""
+    candidates = Recording.objects.filter(pk__gt=after).due_for_purge(now).not_held()
+    if upto is not None:
+        candidates = candidates.filter(pk__lte=upto)
+    return delete_claimed_recordings(candidates, audit=_purge_audit(now), now=now, within=(after, upto))
 
 
 def _tickets_ready_for_purge(now: datetime) -> Any:
@@ -135,21 +162,22 @@ def recordings_purge(
             Exists(Recording.objects.filter(ticket_id=OuterRef("pk")).held())
         ).count()
     else:
-        audit_for = _purge_audit(now)
         last_pk = 0
         while True:
-            ids = list(due.not_held().filter(pk__gt=last_pk).order_by("pk").values_list("pk", flat=True)[:batch_size])
-            if not ids:
+            # A batch is a primary-key range holding ``batch_size`` due rows: found by one indexed read, claimed
+            # by range, with no list of ids sent back and forth.
+            pending = due.not_held().filter(pk__gt=last_pk).order_by("pk").values_list("pk", flat=True)
+            upper = pending[batch_size - 1 : batch_size].first()
+            deleted = recordings_purge_range(after=last_pk, upto=upper, now=now)
+            result.recordings_with_ticket += deleted.by_reason[DeletionReason.TICKET_DELETED]
+            result.recordings_auto_delete += deleted.by_reason[DeletionReason.AUTO_DELETE]
+            if deleted.ids:
+                result.batches += 1
+                if on_batch:
+                    on_batch(len(deleted))
+            if upper is None:
                 break
-            last_pk = ids[-1]
-            for recording in recordings_purge_batch(ids=ids, now=now):
-                if audit_for(recording).reason == DeletionReason.TICKET_DELETED:
-                    result.recordings_with_ticket += 1
-                else:
-                    result.recordings_auto_delete += 1
-            result.batches += 1
-            if on_batch:
-                on_batch(len(ids))
+            last_pk = upper
         last_pk = 0
         while True:
             ids = list(

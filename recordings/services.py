@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from recordings.deletion import (  # noqa: F401 (re-exported)
     AuditInfo,
+    Deleted,
     RecordingHeld,
     delete_claimed_recordings,
     recording_delete,

@@ -123,7 +123,9 @@ def _append_locked(records: list[Record], *, at: datetime, origin: str, default_
     entries = []
     for record in records:
         seq += 1
-        data = json.loads(_canonical(record.data))
+        # Each field in canonical JSON once: its digest, and the value stored (exactly what was hashed).
+        texts = {name: _canonical(value) for name, value in record.data.items()}
+        data = {name: json.loads(text) for name, text in texts.items()}
         entry = AuditEntry(
             seq=seq,
             at=at,
@@ -134,7 +136,7 @@ def _append_locked(records: list[Record], *, at: datetime, origin: str, default_
             object_type=record.object_type,
             object_id=str(record.object_id),
             data=data,
-            digests={name: digest(value) for name, value in data.items()},
+            digests={name: hashlib.sha256(text.encode()).hexdigest() for name, text in texts.items()},
             redactions={},
             prev_hash=prev,
         )

@@ -16,7 +16,8 @@ from datetime import datetime
 from functools import partial
 from typing import Any
 
-from django.db import models
+from django.db import connections, models
+from django.db.models import F, Value
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
@@ -164,3 +165,60 @@ def write_history(
         rows.append(history_model(**attrs))
     history_model.objects.bulk_create(rows, batch_size=500)
     return len(rows)
+
+
+def insert_select(model: type[models.Model], values: dict[str, Any], rows: models.QuerySet) -> int:
+    """``INSERT INTO model (columns) SELECT expressions FROM rows`` in one statement; returns how many rows.
+
+    ``values`` maps each target field name to an expression over ``rows`` (``F("name")``, ``Value(…)``,
+    ``Concat(…)``…). The SELECT is compiled by Django for the database in use, so the statement is portable
+    (SQLite, PostgreSQL); nothing is loaded into Python, whatever the number of rows.
+    """
+    names = list(values)
+    aliases = {f"_insert_{index}": expression for index, expression in enumerate(values.values())}
+    select = rows.order_by().annotate(**aliases).values_list(*aliases)
+    sql, params = select.query.sql_with_params()
+    connection = connections[rows.db]
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(model._meta.get_field(name).column) for name in names)
+    with connection.cursor() as cursor:
+        cursor.execute(f"INSERT INTO {quote(model._meta.db_table)} ({columns}) {sql}", params)
+        return cursor.rowcount
+
+
+def write_history_from(
+    rows: models.QuerySet,
+    *,
+    history_type: str,
+    when: datetime | None = None,
+    user_id: Any = None,
+    username: Any = None,
+    reason: Any = "",
+    extra: dict[str, Any] | None = None,
+) -> int:
+    """Like :func:`write_history`, set-based: one ``INSERT … SELECT`` of a history row for each row of ``rows``.
+
+    ``user_id``, ``username``, ``reason`` and the values of ``extra`` are constants or expressions over the
+    rows (a ticket's deleter, a line's name), so each row can carry its own actor and reason."""
+    history_model = rows.model.history.model
+    origin = current_origin()
+
+    def expression(value: Any, field_name: str) -> Any:
+        if hasattr(value, "resolve_expression"):
+            return value
+        return Value(value, output_field=history_model._meta.get_field(field_name))
+
+    values: dict[str, Any] = {field.attname: F(field.attname) for field in history_model.tracked_fields}
+    values.update(
+        {
+            "history_type": expression(history_type, "history_type"),
+            "history_date": expression(when or timezone.now(), "history_date"),
+            "history_user_id": expression(user_id, "history_user"),
+            "history_change_reason": expression(reason, "history_change_reason"),
+            "history_origin": expression(origin, "history_origin"),
+            "history_username": expression(current_actor() if username is None else username, "history_username"),
+        }
+    )
+    for name, value in (extra or {}).items():
+        values[name] = expression(value, name)
+    return insert_select(history_model, values, rows)

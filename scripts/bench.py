@@ -14,6 +14,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -199,7 +200,163 @@ def history_export_memory() -> None:
         print(f"  {rows - 1:>6} rows  peak {peak / 1e6:6.2f} MB  {peak / base:6.2f}×  ({count // 4000}× the rows)")
 
 
+# --- at scale: seeded databases, each run on a fresh copy ------------------------------------------
+
+SIZES = {"small": (10_000, 100_000), "full": (100_000, 1_000_000)}[os.environ.get("BENCH_SIZE", "full")]
+IS_POSTGRES = os.environ["DATABASE_URL"].startswith("postgres")
+
+
+def _switch(name: str) -> None:
+    """Point Django's connection at database ``name`` (a file on SQLite, a database on PostgreSQL)."""
+    from django.db import connections
+
+    connections.close_all()
+    connections["default"].settings_dict["NAME"] = name
+
+
+def _pg_admin(sql: str) -> None:
+    import psycopg
+
+    params = connection.get_connection_params()
+    params["dbname"] = "postgres"
+    with psycopg.connect(**params, autocommit=True) as admin:
+        admin.execute(sql)
+
+
+def seeded(label: str, fill: Callable[[], None]) -> str:
+    """A database named after ``label``, migrated and filled once by ``fill``."""
+    if IS_POSTGRES:
+        _pg_admin(f'DROP DATABASE IF EXISTS "{label}"')
+        _pg_admin(f'CREATE DATABASE "{label}"')
+        name = label
+    else:
+        name = str(TMP / f"{label}.sqlite3")
+    _switch(name)
+    call_command("migrate", verbosity=0)
+    call_command("load_catalog", verbosity=0)
+    fill()
+    _switch(name)
+    return name
+
+
+def fresh_copy(name: str) -> None:
+    """Make a copy of the seeded database ``name`` the current one, so every run starts from the same data."""
+    import shutil
+
+    if IS_POSTGRES:
+        _switch("postgres")
+        _pg_admin('DROP DATABASE IF EXISTS "bench_run"')
+        _pg_admin(f'CREATE DATABASE "bench_run" TEMPLATE "{name}"')
+        _switch("bench_run")
+    else:
+        _switch("")  # close before copying the file under the connection
+        shutil.copyfile(name, TMP / "run.sqlite3")
+        _switch(str(TMP / "run.sqlite3"))
+
+
+def run_measured(action: Callable[[], object]) -> tuple[float, int, float, object]:
+    """Seconds, queries, peak RSS growth (MB) and result of ``action``, run in a forked child so that its
+    memory peak is its own."""
+    import multiprocessing
+    import resource
+
+    def child(pipe: Any) -> None:
+        connection.close()
+        start_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        with CaptureQueriesContext(connection) as queries:
+            started = time.perf_counter()
+            result = action()
+            seconds = time.perf_counter() - started
+        peak = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - start_rss) / 1024
+        pipe.send((seconds, len(queries.captured_queries), peak, result))
+
+    connection.close()
+    parent, child_end = multiprocessing.Pipe()
+    process = multiprocessing.get_context("fork").Process(target=child, args=(child_end,))
+    process.start()
+    outcome = parent.recv()
+    process.join()
+    return outcome
+
+
+def compare(label: str, name: str, rows: int, product: Callable[[], object], baseline: Callable[[], object], repeat: int = 3) -> None:
+    """Median time of ``product`` and ``baseline`` over ``repeat`` fresh copies each, and their ratio."""
+    results = {}
+    for which, action in (("baseline", baseline), ("product", product)):
+        runs = []
+        for _ in range(repeat):
+            fresh_copy(name)
+            runs.append(run_measured(action))
+        seconds = statistics.median(run[0] for run in runs)
+        results[which] = seconds
+        queries, peak, result = runs[-1][1], max(run[2] for run in runs), runs[-1][3]
+        print(
+            f"  {label + ' ' + which:<40} {rows:>9,} rows {seconds:8.2f} s {rows / seconds:>10,.0f} rows/s "
+            f"{peak:7.1f} MB {queries:6d} queries  {result}"
+        )
+    print(f"  {label}: product / baseline = {results['product'] / results['baseline']:.2f}×")
+    return results["product"]
+
+
+@bench
+def purge_at_scale() -> None:
+    """The purge against the same deletion written by hand in SQL (history rows, provider rows, delete), at
+    two sizes: goal ≤ 3× the baseline, and time(large) ≤ 11 × time(small)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from recordings.models import AUTO_DELETE_PRESETS, TICKET_PURGE_AFTER, Recording
+    from recordings.purge import recordings_purge
+    from recordings.volume import seed_volume
+
+    now = timezone.now()
+    history = Recording.history.model
+    tracked = [field.column for field in history.tracked_fields]
+
+    def raw_purge() -> str:
+        quote = connection.ops.quote_name
+        due = " OR ".join(["(l.auto_delete_days = %s AND r.created_at <= %s)"] * len(AUTO_DELETE_PRESETS))
+        due_params: list[Any] = []
+        for days in AUTO_DELETE_PRESETS:
+            due_params += [days, now - timedelta(days=days)]
+        where = f"FROM recordings_recording r JOIN recordings_phoneline l ON l.id = r.line_id LEFT JOIN recordings_ticket t ON t.id = r.ticket_id WHERE ({due} OR t.deleted_at <= %s)"
+        due_params.append(now - TICKET_PURGE_AFTER)
+        columns = ", ".join(quote(column) for column in tracked)
+        selected = ", ".join(f"r.{quote(column)}" for column in tracked)
+        from django.db import transaction
+
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {history._meta.db_table} ({columns}, history_date, history_type, history_origin, history_username, deletion_reason, deletion_detail, history_change_reason) "
+                f"SELECT {selected}, %s, '-', 'command', 'purge', 'auto_delete', 'auto-delete', 'auto-delete' {where}",
+                [now, *due_params],
+            )
+            cursor.execute(
+                "INSERT INTO recordings_providerdeletion (account_id, provider_sid, recording_id, created_at, next_attempt_at, attempts, last_error) "
+                f"SELECT r.account_id, r.provider_sid, r.id, %s, %s, 0, '' {where}",
+                [now, now, *due_params],
+            )
+            cursor.execute(f"DELETE FROM recordings_recording WHERE id IN (SELECT r.id {where})", due_params)
+            return f"{cursor.rowcount:,} deleted"
+
+    def product_purge() -> str:
+        result = recordings_purge(now=now, batch_size=5000)
+        return f"{result.recordings_deleted:,} deleted"
+
+    print("Purge of expired recordings (baseline: the same rows deleted by hand in SQL, three statements)")
+    times = {}
+    for size in SIZES:
+        name = seeded(f"purge_{size}", lambda: seed_volume(account_name="Volume Telco", calls=size, recordings=size, people=max(1, size // 20)))
+        times[size] = compare(f"{size:,} recordings", name, size, product_purge, raw_purge)
+    small, large = SIZES
+    print(f"  time({large:,}) / time({small:,}) = {times[large] / times[small]:.1f} (goal ≤ {1.1 * large / small:.0f})")
+
+
 def main() -> int:
+    only = os.environ.get("BENCH_ONLY", "")
+    if only:
+        BENCHES[:] = [function for function in BENCHES if function.__name__ in only.split(",")]
     call_command("migrate", verbosity=0)
     call_command("load_catalog", verbosity=0)
     for function in BENCHES:

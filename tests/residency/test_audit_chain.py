@@ -78,20 +78,25 @@ def test_a_recording_deleted_through_the_api_is_chained_naming_the_key() -> None
     entry = AuditEntry.objects.get(action=Action.RECORDING_DELETED)
     assert (entry.actor, entry.origin) == (key.label, "api")
     assert entry.object_id == str(recording.pk) and entry.account_id == ticket.account_id
-    assert entry.data["ticket"] == ticket.pk and entry.data["reason"] == "manual"
+    [listed] = [dict(zip(entry.data["columns"], row)) for row in entry.data["recordings"]]
+    assert (listed["id"], listed["ticket"], listed["reason"]) == (recording.pk, ticket.pk, "manual")
 
 
-def test_the_purge_chains_one_entry_per_recording_with_the_lines_auto_delete_as_actor() -> None:
+def test_the_purge_chains_one_entry_per_batch_and_account_listing_every_recording() -> None:
     line = PhoneLineFactory(auto_delete_days=7, name="Sales")
-    for _ in range(3):
-        RecordingFactory(call=CallFactory(line=line), created_at=NOW - timedelta(days=8))
+    other = PhoneLineFactory(auto_delete_days=7, name="Support")
+    held_back = [RecordingFactory(call=CallFactory(line=line), created_at=NOW - timedelta(days=8)) for _ in range(3)]
+    elsewhere = RecordingFactory(call=CallFactory(line=other), created_at=NOW - timedelta(days=8))
 
     recording_services.recordings_purge(now=NOW)
 
-    entries = AuditEntry.objects.filter(action=Action.RECORDING_DELETED)
-    assert entries.count() == 3
-    assert {entry.actor for entry in entries} == {"auto-delete of line Sales"}
-    assert "3 entries verified" in verify()
+    entries = AuditEntry.objects.filter(action=Action.RECORDING_DELETED).order_by("seq")
+    assert [(entry.account_id, entry.actor) for entry in entries] == [(line.account_id, "purge"), (other.account_id, "purge")]
+    assert entries[0].data["columns"] == ["id", "provider_sid", "kind", "ticket", "line", "reason"]
+    listed = [[row[0] for row in entry.data["recordings"]] for entry in entries]
+    assert listed == [[r.pk for r in held_back], [elsewhere.pk]]
+    assert {row[5] for entry in entries for row in entry.data["recordings"]} == {"auto_delete"}
+    assert "2 entries verified" in verify()
 
 
 def test_holds_placed_and_released_are_chained() -> None:
