@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+import logging
+from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
@@ -14,6 +17,14 @@ from rest_framework.request import Request
 from residency.models import ApiKey
 
 LAST_USED_PRECISION = timedelta(minutes=1)
+logger = logging.getLogger(__name__)
+
+
+def _record_use(key_id: int, now: datetime) -> None:
+    try:
+        ApiKey.objects.filter(pk=key_id).update(last_used_at=now)
+    except DatabaseError:
+        logger.warning("API key %s: its last use was not recorded (database busy).", key_id)
 
 
 class ApiKeyAuthentication(authentication.BaseAuthentication):
@@ -36,9 +47,10 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         now = timezone.now()
         if key.is_expired(now):
             raise exceptions.AuthenticationFailed(f"This API key expired on {key.expires_at:%Y-%m-%d %H:%M} UTC.")
-        # A write on every call would put a lock on the key's row in the hot path; a minute's precision will do.
+        # Bookkeeping, not the request's work: written after the request's transaction (a minute's precision
+        # will do), on its own and tolerant of a busy database, so it never holds or waits for a lock meanwhile.
         if key.last_used_at is None or now - key.last_used_at > LAST_USED_PRECISION:
-            ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
+            transaction.on_commit(partial(_record_use, key.pk, now))
         # Lets the history rows written during this request name the key as their actor.
         request._request.api_key = key
         return AnonymousUser(), key

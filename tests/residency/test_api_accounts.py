@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from rest_framework.test import APIClient
 
@@ -119,16 +121,39 @@ def test_a_revoked_or_wrong_key_is_refused() -> None:
     assert APIClient().get("/api/v1/accounts/").status_code == 401
 
 
-def test_keys_are_stored_hashed_and_record_their_last_use() -> None:
+def test_keys_are_stored_hashed_and_record_their_last_use_after_the_request(
+    django_capture_on_commit_callbacks: Any,
+) -> None:
     account = AccountFactory()
     raw = api_key_for(account)
     key = ApiKey.objects.get(account=account)
 
-    key_client(raw).get("/api/v1/regions/")
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        key_client(raw).get("/api/v1/regions/")
+        key.refresh_from_db()
+        assert key.last_used_at is None  # not inside the request's transaction
 
     key.refresh_from_db()
     assert raw not in {key.digest, key.prefix} and key.digest == ApiKey.digest_of(raw)
-    assert key.last_used_at is not None
+    assert len(callbacks) == 1 and key.last_used_at is not None
+
+
+def test_a_busy_database_loses_the_last_use_not_the_request(
+    django_capture_on_commit_callbacks: Any, monkeypatch: Any
+) -> None:
+    from django.db import OperationalError
+    from django.db.models import QuerySet
+
+    raw = api_key_for(AccountFactory())
+
+    def locked(*args: Any, **kwargs: Any) -> int:
+        raise OperationalError("database is locked")
+
+    monkeypatch.setattr(QuerySet, "update", locked)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = key_client(raw).get("/api/v1/regions/")
+
+    assert response.status_code == 200
 
 
 def test_catalog_endpoints_list_the_hosting_table_by_slug() -> None:
