@@ -36,7 +36,7 @@ from recordings.models import (
     TextMessage,
     Ticket,
 )
-from residency.admin import HistoryAdmin
+from residency.admin import HistoryAdmin, LargeTableAdmin
 from residency.csv_safety import safe_cell
 
 
@@ -88,9 +88,10 @@ class DeletedFilter(admin.SimpleListFilter):
 
 
 @admin.register(Ticket)
-class TicketAdmin(HistoryAdmin):
+class TicketAdmin(LargeTableAdmin, HistoryAdmin):
     list_display = ["id", "subject", "account", "requester", "status", "created_at", "deleted_at", "deleted_by_name"]
-    list_filter = [DeletedFilter, "status", "account"]
+    list_filter = [DeletedFilter, "status", ("created_at", admin.DateFieldListFilter), "account"]
+    list_select_related = ["account", "requester"]
     search_fields = ["subject", "=id"]
     readonly_fields = ["deleted_at", "deleted_by_name"]
     exclude = ["deleted_by"]
@@ -124,7 +125,7 @@ class TicketAdmin(HistoryAdmin):
         self.message_user(request, f"{done} ticket(s) restored.", messages.SUCCESS)
 
 
-class TelephonyHistoryAdmin(HistoryAdmin):
+class TelephonyHistoryAdmin(LargeTableAdmin, HistoryAdmin):
     """Call, monitoring and text history and analytics come from the telephony product and hold people's
     numbers: they are read here, never added, edited or deleted. Their only way out is the services that
     apply legal holds and the erasure rules (deletion of a person, the purge)."""
@@ -142,16 +143,17 @@ class TelephonyHistoryAdmin(HistoryAdmin):
 @admin.register(Call)
 class CallAdmin(TelephonyHistoryAdmin):
     list_display = ["id", "account", "line", "direction", "from_number", "to_number", "started", "ended", "duration_seconds"]
-    list_filter = ["direction", "ivr_external", "transferred_external", "account"]
+    list_filter = ["direction", "ivr_external", "transferred_external", ("started", admin.DateFieldListFilter), "account"]
+    list_select_related = ["account", "line"]
     search_fields = ["from_number", "to_number", "=id"]
     raw_id_fields = ["ticket", "end_user", "agent", "line"]
-    date_hierarchy = "started"
 
 
 @admin.register(Recording)
-class RecordingAdmin(HistoryAdmin):
+class RecordingAdmin(LargeTableAdmin, HistoryAdmin):
     list_display = ["id", "provider_sid", "kind", "account", "line", "ticket", "duration_seconds", "created_at"]
-    list_filter = ["kind", "account", "line"]
+    list_filter = ["kind", ("created_at", admin.DateFieldListFilter), "account", "line"]
+    list_select_related = ["account", "line", "ticket"]
     search_fields = ["provider_sid", "=ticket__id", "=id"]
     raw_id_fields = ["call", "ticket", "line"]
     actions = ["delete_permanently"]
@@ -238,14 +240,16 @@ class RecordingAdmin(HistoryAdmin):
 @admin.register(MonitoringEntry)
 class MonitoringEntryAdmin(TelephonyHistoryAdmin):
     list_display = ["id", "account", "call", "supervisor", "mode", "caller_number", "started", "ended"]
-    list_filter = ["mode", "account"]
+    list_filter = ["mode", ("started", admin.DateFieldListFilter), "account"]
+    list_select_related = ["account", "call", "supervisor"]
     raw_id_fields = ["call", "supervisor"]
 
 
 @admin.register(TextMessage)
 class TextMessageAdmin(TelephonyHistoryAdmin):
     list_display = ["id", "account", "line", "direction", "from_number", "to_number", "sent_at"]
-    list_filter = ["direction", "account"]
+    list_filter = ["direction", ("sent_at", admin.DateFieldListFilter), "account"]
+    list_select_related = ["account", "line"]
     search_fields = ["from_number", "to_number"]
     raw_id_fields = ["line", "person"]
 
@@ -253,7 +257,8 @@ class TextMessageAdmin(TelephonyHistoryAdmin):
 @admin.register(AnalyticsRow)
 class AnalyticsRowAdmin(TelephonyHistoryAdmin):
     list_display = ["id", "account", "call", "person", "phone_number", "started", "ivr_external", "transferred_external"]
-    list_filter = ["ivr_external", "transferred_external", "account"]
+    list_filter = ["ivr_external", "transferred_external", ("started", admin.DateFieldListFilter), "account"]
+    list_select_related = ["account", "call", "person"]
     raw_id_fields = ["call", "person"]
 
 
@@ -356,13 +361,12 @@ def audit_csv_rows(queryset: QuerySet) -> Iterator[list[str]]:
 
 
 @admin.register(RecordingDeletion)
-class RecordingDeletionAdmin(admin.ModelAdmin):
+class RecordingDeletionAdmin(LargeTableAdmin):
     """The audit log of deleted recordings (read-only)."""
 
     list_display = ["history_date", "who", "history_origin", "recording", "kind", "ticket_number", "deletion_reason", "deletion_detail"]
-    list_filter = ["deletion_reason", "history_origin", "kind", "account", "history_date"]
+    list_filter = ["deletion_reason", "history_origin", "kind", ("history_date", admin.DateFieldListFilter), "account"]
     search_fields = ["history_username", "provider_sid", "deletion_detail", "=ticket__id", "=id"]
-    date_hierarchy = "history_date"
     actions = ["export_csv"]
     list_select_related = False
 

@@ -133,7 +133,7 @@ class Ticket(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-pk"]
-        indexes = [models.Index(fields=["deleted_at"])]
+        indexes = [models.Index(fields=["deleted_at"]), models.Index(fields=["created_at", "id"], name="ticket_newest")]
         constraints = [
             models.CheckConstraint(
                 condition=Q(deleted_at__isnull=True, deleted_by_name="") | Q(deleted_at__isnull=False),
@@ -191,7 +191,8 @@ class Call(models.Model):
 
     class Meta:
         ordering = ["-started", "-pk"]
-        indexes = [models.Index(fields=["account", "started"])]
+        # The second serves the newest-first lists (console, API) of the whole table, read backwards.
+        indexes = [models.Index(fields=["account", "started"]), models.Index(fields=["started", "id"], name="call_newest")]
         constraints = [
             models.CheckConstraint(condition=Q(ended__isnull=True) | Q(ended__gte=models.F("started")), name="call_ends_after_start"),
         ]
@@ -288,7 +289,7 @@ class Recording(models.Model):
     class Meta:
         ordering = ["-created_at", "-pk"]
         indexes = [
-            models.Index(fields=["created_at"]),
+            models.Index(fields=["created_at", "id"], name="recording_newest"),
             models.Index(fields=["line", "created_at"]),
         ]
 
@@ -345,7 +346,7 @@ class MonitoringEntry(models.Model):
     class Meta:
         ordering = ["-started", "-pk"]
         verbose_name_plural = "monitoring history"
-        indexes = [models.Index(fields=["account", "started"])]
+        indexes = [models.Index(fields=["account", "started"]), models.Index(fields=["started", "id"], name="monitoring_newest")]
 
     def __str__(self) -> str:
         return f"{self.get_mode_display()} on call {self.call_id}"
@@ -371,6 +372,7 @@ class TextMessage(models.Model):
     class Meta:
         ordering = ["-sent_at", "-pk"]
         verbose_name_plural = "text history"
+        indexes = [models.Index(fields=["account", "sent_at"]), models.Index(fields=["sent_at", "id"], name="text_newest")]
 
     def __str__(self) -> str:
         return f"text {self.pk} {self.from_number} → {self.to_number}"
@@ -393,6 +395,7 @@ class AnalyticsRow(models.Model):
     class Meta:
         ordering = ["-started", "-pk"]
         verbose_name = "analytics row"
+        indexes = [models.Index(fields=["account", "started"]), models.Index(fields=["started", "id"], name="analytics_newest")]
 
     def __str__(self) -> str:
         return f"analytics {self.pk}"
