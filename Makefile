@@ -49,8 +49,13 @@ test-sqlite: install-test .env
 test-postgres: install-test .env
 	scripts/with-postgres.sh $(BIN)/pytest -n 2
 
+## Benchmarks on SQLite; BENCH_POSTGRES=1 on a throwaway PostgreSQL; BENCH_SIZE=small for a quick run.
 bench: install-test
+ifeq ($(BENCH_POSTGRES),1)
+	scripts/with-postgres.sh sh -c 'BENCH_DATABASE_URL=$$DATABASE_URL $(BIN)/python scripts/bench.py'
+else
 	$(BIN)/python scripts/bench.py
+endif
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

@@ -16,7 +16,7 @@ from django.conf import settings
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import connections, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django_tasks import task
@@ -26,7 +26,7 @@ from recordings.models import (
     HistoryExport,
     MonitoringEntry,
 )
-from residency.csv_safety import safe_cell
+from residency.csv_safety import cell_converters
 from residency.history import Origin, actor_name, history_context, write_history
 from residency.models import Account
 
@@ -133,42 +133,46 @@ def _export_window(export: HistoryExport) -> tuple[datetime, datetime]:
     return start, end
 
 
-def history_export_rows(export: HistoryExport, *, chunk_size: int = 2000) -> Iterator[list[str]]:
-    """The CSV rows (header first) of an export, read in chunks so memory stays flat however many rows."""
+#: The columns of each export: (lookup, kind of cell), in the order of its header.
+CALL_HISTORY_COLUMNS = [
+    ("pk", "int"), ("line__name", "text"), ("line__number", "text"), ("direction", "text"), ("from_number", "text"),
+    ("to_number", "text"), ("started", "datetime"), ("ended", "datetime"), ("duration_seconds", "int"),
+    ("ticket_id", "int"), ("end_user__name", "text"), ("agent__name", "text"), ("ivr_external", "bool"),
+    ("transferred_external", "bool"),
+]
+MONITORING_HISTORY_COLUMNS = [
+    ("pk", "int"), ("call_id", "int"), ("call__line__name", "text"), ("supervisor__name", "text"), ("mode", "text"),
+    ("caller_number", "text"), ("started", "datetime"), ("ended", "datetime"),
+]
+
+
+def history_export_rows(export: HistoryExport, *, chunk_size: int = 5000) -> Iterator[list[str]]:
+    """The CSV rows (header first) of an export; see :func:`history_export_chunks`."""
+    for chunk in history_export_chunks(export, chunk_size=chunk_size):
+        yield from chunk
+
+
+def history_export_chunks(export: HistoryExport, *, chunk_size: int = 5000) -> Iterator[list[list[str]]]:
+    """The CSV rows of an export in chunks (the header alone first), read from the database driver (a
+    server-side cursor on PostgreSQL): no model instances, each cell converted by its column's kind and made
+    safe for spreadsheets, so time follows the driver's and memory stays flat however many rows."""
     start, end = _export_window(export)
     if export.kind == HistoryExport.Kind.CALL_HISTORY:
-        yield CALL_HISTORY_HEADER
-        calls = (
-            Call.objects.for_account(export.account)
-            .started_between(start, end)
-            .select_related("line", "end_user", "agent")
-            .order_by("started", "pk")
-        )
-        for call in calls.iterator(chunk_size=chunk_size):
-            yield [
-                safe_cell(v)
-                for v in (
-                    call.pk, call.line.name, call.line.number, call.direction, call.from_number, call.to_number,
-                    call.started, call.ended, call.duration_seconds, call.ticket_id,
-                    call.end_user.name if call.end_user else "", call.agent.name if call.agent else "",
-                    call.ivr_external, call.transferred_external,
-                )
-            ]
+        yield [CALL_HISTORY_HEADER]
+        columns = CALL_HISTORY_COLUMNS
+        rows = Call.objects.for_account(export.account).started_between(start, end)
     else:
-        yield MONITORING_HISTORY_HEADER
-        entries = (
-            MonitoringEntry.objects.filter(account=export.account, started__gte=start, started__lt=end)
-            .select_related("call__line", "supervisor")
-            .order_by("started", "pk")
-        )
-        for entry in entries.iterator(chunk_size=chunk_size):
-            yield [
-                safe_cell(v)
-                for v in (
-                    entry.pk, entry.call_id, entry.call.line.name, entry.supervisor.name if entry.supervisor else "",
-                    entry.mode, entry.caller_number, entry.started, entry.ended,
-                )
-            ]
+        yield [MONITORING_HISTORY_HEADER]
+        columns = MONITORING_HISTORY_COLUMNS
+        rows = MonitoringEntry.objects.filter(account=export.account, started__gte=start, started__lt=end)
+    select = rows.order_by("started", "pk").values_list(*(lookup for lookup, _ in columns))
+    sql, params = select.query.sql_with_params()
+    connection = connections[select.db]
+    converters = cell_converters((kind for _, kind in columns), connection.vendor)
+    with connection.chunked_cursor() as cursor:
+        cursor.execute(sql, params)
+        while chunk := cursor.fetchmany(chunk_size):
+            yield [[convert(value) for convert, value in zip(converters, row)] for row in chunk]
 
 
 def export_path(export: HistoryExport) -> Path:
@@ -209,9 +213,9 @@ def history_export_run(*, export_id: int) -> HistoryExport:
     try:
         with path.open("w", newline="", encoding="utf-8") as handle:
             writer = csv.writer(handle)
-            for row in history_export_rows(export):
-                writer.writerow(row)
-                rows += 1
+            for chunk in history_export_chunks(export):
+                writer.writerows(chunk)
+                rows += len(chunk)
     except Exception as exc:
         path.unlink(missing_ok=True)
         HistoryExport.objects.filter(pk=export.pk).update(

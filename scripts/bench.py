@@ -298,6 +298,21 @@ def compare(label: str, name: str, rows: int, product: Callable[[], object], bas
     return results["product"]
 
 
+_VOLUMES: dict[int, str] = {}
+
+
+def volume(size: int) -> str:
+    """A database seeded once per run with ``size`` calls and recordings (``seed_volume``), shared by benches."""
+    from recordings.volume import seed_volume
+
+    if size not in _VOLUMES:
+        _VOLUMES[size] = seeded(
+            f"volume_{size}",
+            lambda: seed_volume(account_name="Volume Telco", calls=size, recordings=size, people=max(1, size // 20)),
+        )
+    return _VOLUMES[size]
+
+
 @bench
 def purge_at_scale() -> None:
     """The purge against the same deletion written by hand in SQL (history rows, provider rows, delete), at
@@ -308,7 +323,6 @@ def purge_at_scale() -> None:
 
     from recordings.models import AUTO_DELETE_PRESETS, TICKET_PURGE_AFTER, Recording
     from recordings.purge import recordings_purge
-    from recordings.volume import seed_volume
 
     now = timezone.now()
     history = Recording.history.model
@@ -347,10 +361,59 @@ def purge_at_scale() -> None:
     print("Purge of expired recordings (baseline: the same rows deleted by hand in SQL, three statements)")
     times = {}
     for size in SIZES:
-        name = seeded(f"purge_{size}", lambda: seed_volume(account_name="Volume Telco", calls=size, recordings=size, people=max(1, size // 20)))
-        times[size] = compare(f"{size:,} recordings", name, size, product_purge, raw_purge)
+        times[size] = compare(f"{size:,} recordings", volume(size), size, product_purge, raw_purge)
     small, large = SIZES
     print(f"  time({large:,}) / time({small:,}) = {times[large] / times[small]:.1f} (goal ≤ {1.1 * large / small:.0f})")
+
+
+@bench
+def history_export_at_scale() -> None:
+    """The call-history CSV of a year of calls against csv.writer over the database driver with the same
+    columns and joins: goal ≤ 1.5× the baseline, peak memory ≤ 150 MB whatever the size."""
+    import csv
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from recordings.history_exports import history_export_chunks
+    from recordings.models import HistoryExport
+    from residency.models import Account
+
+    target = TMP / "export.csv"
+
+    def product() -> str:
+        account = Account.objects.get(name="Volume Telco")
+        today = timezone.localdate()
+        export = HistoryExport(account=account, kind="call_history", start=today - timedelta(days=366), end=today)
+        with target.open("w", newline="") as handle:
+            writer = csv.writer(handle)
+            rows = 0
+            for chunk in history_export_chunks(export):
+                writer.writerows(chunk)
+                rows += len(chunk)
+        return f"{rows - 1:,} rows written"
+
+    def baseline() -> str:
+        sql = (
+            "SELECT c.id, l.name, l.number, c.direction, c.from_number, c.to_number, c.started, c.ended, "
+            "c.duration_seconds, c.ticket_id, u.name, a.name, c.ivr_external, c.transferred_external "
+            "FROM recordings_call c JOIN recordings_phoneline l ON l.id = c.line_id "
+            "LEFT JOIN dsar_person u ON u.id = c.end_user_id LEFT JOIN dsar_person a ON a.id = c.agent_id "
+            "JOIN residency_account acc ON acc.id = c.account_id WHERE acc.name = %s ORDER BY c.started, c.id"
+        )
+        with target.open("w", newline="") as handle, connection.cursor() as cursor:
+            writer = csv.writer(handle)
+            writer.writerow(["call"] * 14)
+            cursor.execute(sql, ["Volume Telco"])
+            rows = 0
+            while chunk := cursor.fetchmany(5000):
+                writer.writerows(chunk)
+                rows += len(chunk)
+        return f"{rows:,} rows written"
+
+    print("Call-history CSV (baseline: csv.writer over the database driver, same columns and joins)")
+    for size in SIZES:
+        compare(f"{size:,} calls", volume(size), size, product, baseline)
 
 
 def main() -> int:

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from residency.csv_safety import FORMULA_STARTS, safe_cell
+from residency.csv_safety import FORMULA_STARTS, cell_converters, safe_cell
 
 
 @pytest.mark.parametrize(
@@ -62,3 +62,21 @@ def test_cells_survive_a_csv_round_trip(values: list[str]) -> None:
     csv.writer(buffer).writerow(cells)
 
     assert next(csv.reader(io.StringIO(buffer.getvalue(), newline=""))) == cells
+
+
+@given(st.one_of(st.none(), st.text()))
+@settings(max_examples=500, deadline=None)
+def test_the_quick_text_cell_says_what_safe_cell_says(value: str | None) -> None:
+    text_cell = cell_converters(["text"], "sqlite")[0]
+
+    assert text_cell(value) == safe_cell(value)
+
+
+@pytest.mark.parametrize("vendor", ["sqlite", "postgresql"])
+def test_driver_values_become_the_cells_model_values_would(vendor: str) -> None:
+    naive_utc = dt.datetime(2026, 3, 1, 9, 0, 5, 120000)
+    value = naive_utc if vendor == "sqlite" else naive_utc.replace(tzinfo=dt.timezone.utc)
+    int_cell, bool_cell, datetime_cell = cell_converters(["int", "bool", "datetime"], vendor)
+
+    assert datetime_cell(value) == safe_cell(naive_utc.replace(tzinfo=dt.timezone.utc)) == "2026-03-01T09:00:05.120000+00:00"
+    assert (int_cell(None), int_cell(-5), bool_cell(1), bool_cell(0), datetime_cell(None)) == ("", "-5", "yes", "no", "")
