@@ -164,11 +164,15 @@ def recordings_purge(
     else:
         last_pk = 0
         while True:
-            # A batch is a primary-key range holding ``batch_size`` due rows: found by one indexed read, claimed
-            # by range, with no list of ids sent back and forth.
-            pending = due.not_held().filter(pk__gt=last_pk).order_by("pk").values_list("pk", flat=True)
-            upper = pending[batch_size - 1 : batch_size].first()
-            deleted = recordings_purge_range(after=last_pk, upto=upper, now=now)
+            # A batch is the range of ``batch_size`` primary keys from the next due row: both ends found by
+            # cheap indexed reads (the first stops at the first due row), claimed by range, with no list of
+            # ids sent back and forth.
+            first = due.not_held().filter(pk__gt=last_pk).order_by("pk").values_list("pk", flat=True).first()
+            if first is None:
+                break
+            rows = Recording.objects.filter(pk__gte=first).order_by("pk").values_list("pk", flat=True)
+            upper = rows[batch_size - 1 : batch_size].first()
+            deleted = recordings_purge_range(after=first - 1, upto=upper, now=now)
             result.recordings_with_ticket += deleted.by_reason[DeletionReason.TICKET_DELETED]
             result.recordings_auto_delete += deleted.by_reason[DeletionReason.AUTO_DELETE]
             if deleted.ids:
