@@ -329,6 +329,9 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
         "RecordingKindEnum": "recordings.models.Recording.Kind",
         "HistoryExportKindEnum": "recordings.models.HistoryExport.Kind",
         "HistoryExportStatusEnum": "recordings.models.HistoryExport.Status",
+        "TicketStatusEnum": "recordings.models.Ticket.Status",
+        "DirectionEnum": "recordings.models.Call.Direction",  # texts have the same two
+        "MonitoringModeEnum": "recordings.models.MonitoringEntry.Mode",
     }
 )
 

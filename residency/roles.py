@@ -101,6 +101,7 @@ SCOPES: dict[str, str] = {
     "requests:manage": "Extend deadlines.",
     "requests:report": "Read access reports (personal data).",
     "requests:execute": "Preview and execute requests, erasure included.",
+    "history:read": "Read call, monitoring and text history (people's numbers).",
     "recordings:read": "Read recordings.",
     "recordings:delete": "Delete recordings permanently.",
     "tickets:read": "Read telephony tickets.",

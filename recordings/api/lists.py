@@ -1,0 +1,167 @@
+"""Lists an integration can page through, however large: calls, recordings, tickets, monitoring and texts of
+the caller's account, newest first, filtered by time (``since``, ``until``), line and person, with cursor
+pagination (a page deep in a million rows costs what the first does: no COUNT, no OFFSET)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import django_filters
+from django.db.models import Q, QuerySet
+from rest_framework import generics, serializers
+from rest_framework.pagination import CursorPagination
+
+from recordings.models import Call, MonitoringEntry, Recording, TextMessage, Ticket
+from residency.api.permissions import Access, account_scope
+
+
+def newest_first(field: str) -> type[CursorPagination]:
+    """Cursor pagination over ``field`` then id, newest first (served by the (field, id) indexes)."""
+    return type(
+        f"NewestFirstBy{field.title().replace('_', '')}",
+        (CursorPagination,),
+        {"ordering": (f"-{field}", "-id"), "page_size": 100, "page_size_query_param": "page_size", "max_page_size": 1000},
+    )
+
+
+class TimeLinePersonFilter(django_filters.FilterSet):
+    """``since`` and ``until`` (ISO 8601, inclusive, exclusive) on the list's time, ``line`` and ``person`` ids."""
+
+    time_field = ""
+    person_lookups: tuple[str, ...] = ()
+    line_lookup = "line_id"
+
+    since = django_filters.IsoDateTimeFilter(method="filter_since", help_text="From this time (ISO 8601), inclusive.")
+    until = django_filters.IsoDateTimeFilter(method="filter_until", help_text="Before this time (ISO 8601).")
+    line = django_filters.NumberFilter(method="filter_line", help_text="A phone line's id.")
+    person = django_filters.NumberFilter(method="filter_person", help_text="A person's id (end user, agent…).")
+
+    def filter_since(self, queryset: QuerySet, name: str, value: Any) -> QuerySet:
+        return queryset.filter(**{f"{self.time_field}__gte": value})
+
+    def filter_until(self, queryset: QuerySet, name: str, value: Any) -> QuerySet:
+        return queryset.filter(**{f"{self.time_field}__lt": value})
+
+    def filter_line(self, queryset: QuerySet, name: str, value: int) -> QuerySet:
+        return queryset.filter(**{self.line_lookup: value})
+
+    def filter_person(self, queryset: QuerySet, name: str, value: int) -> QuerySet:
+        match = Q()
+        for lookup in self.person_lookups:
+            match |= Q(**{lookup: value})
+        return queryset.filter(match)
+
+
+def _filter(model: type, time_field: str, person_lookups: tuple[str, ...], line_lookup: str = "line_id") -> type:
+    meta = type("Meta", (), {"model": model, "fields": []})
+    return type(
+        f"{model.__name__}ListFilter",
+        (TimeLinePersonFilter,),
+        {"Meta": meta, "time_field": time_field, "person_lookups": person_lookups, "line_lookup": line_lookup},
+    )
+
+
+class CallListOutput(serializers.ModelSerializer):
+    class Meta:
+        model = Call
+        fields = [
+            "id", "account", "line", "ticket", "end_user", "agent", "direction", "from_number", "to_number",
+            "started", "ended", "duration_seconds", "ivr_external", "transferred_external",
+        ]
+
+
+class RecordingListOutput(serializers.ModelSerializer):
+    class Meta:
+        model = Recording
+        fields = ["id", "account", "line", "call", "ticket", "kind", "provider_sid", "duration_seconds", "created_at"]
+
+
+class TicketListOutput(serializers.ModelSerializer):
+    class Meta:
+        model = Ticket
+        fields = ["id", "account", "requester", "subject", "status", "created_at", "deleted_at", "deleted_by_name"]
+
+
+class MonitoringListOutput(serializers.ModelSerializer):
+    class Meta:
+        model = MonitoringEntry
+        fields = ["id", "account", "call", "supervisor", "caller_number", "mode", "started", "ended"]
+
+
+class TextListOutput(serializers.ModelSerializer):
+    class Meta:
+        model = TextMessage
+        fields = ["id", "account", "line", "person", "direction", "from_number", "to_number", "body", "sent_at"]
+
+
+class AccountListApi(generics.ListAPIView):
+    """A list of the caller's account (staff: every account, or ``?account=ID``)."""
+
+    model: type = Call
+
+    def get_queryset(self) -> QuerySet:
+        rows = self.model.objects.all()
+        account = account_scope(self.request)
+        if account is not None:
+            return rows.filter(account=account)
+        wanted = self.request.query_params.get("account", "")
+        if wanted:
+            if not wanted.isdigit():
+                raise serializers.ValidationError({"account": "Give an account's id."})
+            rows = rows.filter(account_id=int(wanted))
+        return rows
+
+
+class CallListApi(AccountListApi):
+    """Calls, newest first; ``person`` matches the end user or the agent."""
+
+    model = Call
+    access = {"GET": Access("recordings.view_call", "history:read")}
+    serializer_class = CallListOutput
+    pagination_class = newest_first("started")
+    filterset_class = _filter(Call, "started", ("end_user_id", "agent_id"))
+
+
+class RecordingListApi(AccountListApi):
+    """Recordings and voicemails, newest first; ``person`` matches the call's end user or agent, or the ticket's
+    requester."""
+
+    model = Recording
+    access = {"GET": Access("recordings.view_recording", "recordings:read")}
+    serializer_class = RecordingListOutput
+    pagination_class = newest_first("created_at")
+    filterset_class = _filter(Recording, "created_at", ("call__end_user_id", "call__agent_id", "ticket__requester_id"))
+
+
+class TicketListApi(AccountListApi):
+    """Telephony tickets, newest first, soft-deleted ones included (``deleted_at`` says so); ``line`` matches
+    tickets with a call on that line."""
+
+    model = Ticket
+    access = {"GET": Access("recordings.view_ticket", "tickets:read")}
+    serializer_class = TicketListOutput
+    pagination_class = newest_first("created_at")
+    filterset_class = _filter(Ticket, "created_at", ("requester_id",), line_lookup="calls__line_id")
+
+    def get_queryset(self) -> QuerySet:
+        return super().get_queryset().distinct() if "line" in self.request.query_params else super().get_queryset()
+
+
+class MonitoringListApi(AccountListApi):
+    """Monitoring history, newest first; ``person`` is the supervisor, ``line`` the monitored call's line."""
+
+    model = MonitoringEntry
+    access = {"GET": Access("recordings.view_monitoringentry", "history:read")}
+    serializer_class = MonitoringListOutput
+    pagination_class = newest_first("started")
+    filterset_class = _filter(MonitoringEntry, "started", ("supervisor_id",), line_lookup="call__line_id")
+
+
+class TextListApi(AccountListApi):
+    """Text history, newest first; ``person`` is the texting person."""
+
+    model = TextMessage
+    access = {"GET": Access("recordings.view_textmessage", "history:read")}
+    serializer_class = TextListOutput
+    pagination_class = newest_first("sent_at")
+    filterset_class = _filter(TextMessage, "sent_at", ("person_id",))
