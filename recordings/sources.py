@@ -21,7 +21,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import models, transaction
-from django.db.models import Q
+from django.db.models import Case, F, Q, Value, When
 
 from dsar.matching import Matcher
 from dsar.sources import ErasureStep, Retention, Subject
@@ -38,7 +38,7 @@ from recordings.models import (
     Ticket,
 )
 from residency.append_only import sanctioned_write
-from residency.history import write_history
+from residency.history import write_history, write_history_from
 
 ERASURE_ACTOR = "data subject erasure"
 
@@ -203,61 +203,56 @@ class RecordingsSource:
         files = history_exports_redact(account_id=subject.account_id, redact=Matcher(subject).redact)
         analytics = self._analytics(subject)
         # The guide's exception: numbers of calls routed or transferred to an external number stay, unlinked.
-        kept = list(analytics.filter(_external_call_q(), person_id=pid))
-        for row in kept:
-            row.person_id = None
-        AnalyticsRow.objects.bulk_update(kept, ["person"], batch_size=500)
-        write_history(kept, history_type="~", username=ERASURE_ACTOR, reason="erasure: unlinked, number kept")
-        doomed = list(analytics.exclude(_external_call_q()))
-        write_history(doomed, history_type="-", username=ERASURE_ACTOR, reason="erasure")
+        kept = analytics.filter(_external_call_q(), person_id=pid)
+        unlinked = {"person_id": Value(None, output_field=models.BigIntegerField())}
+        kept_count = write_history_from(
+            kept, history_type="~", username=ERASURE_ACTOR, reason="erasure: unlinked, number kept", extra=unlinked
+        )
+        kept.update(person=None)
+        doomed = analytics.exclude(_external_call_q())
+        doomed_count = write_history_from(doomed, history_type="-", username=ERASURE_ACTOR, reason="erasure")
         # History is written above in one insert; delete() would add one more row per object via signals.
-        gone = AnalyticsRow.objects.filter(pk__in=[row.pk for row in doomed])
-        gone._raw_delete(gone.db)
+        doomed._raw_delete(doomed.db)
         return {
             "call-recording": len(deleted),
             "call-data": calls,
             "monitoring-history": monitoring,
             "text-history": texts,
-            "call-analytics": len(doomed) + len(kept),
+            "call-analytics": doomed_count + kept_count,
             "history-export-files": files,
         }
 
-    def _scrub(
-        self,
-        rows: Any,
-        subject: Subject,
-        person_fields: list[str],
-        number_fields: list[str],
-        clear: tuple[str, ...] = (),
-        redact: tuple[str, ...] = (),
-    ) -> list[models.Model]:
-        """Null the person's links, blank their numbers, clear ``clear`` of rows linked to them and redact their
-        identifiers from ``redact`` (their names too in rows linked to them), on the rows of ``rows`` that may
-        hold them; returns the rows that changed (unsaved)."""
-        phones = set(_phones(subject))
-        theirs, anyone = Matcher(subject, linked=True), Matcher(subject)
-        match = anyone.q(*redact)
+    def _unlinking(
+        self, subject: Subject, person_fields: list[str], number_fields: list[str], clear: tuple[str, ...]
+    ) -> tuple[Q, dict[str, Any]]:
+        """Which rows hold the person (one of ``person_fields`` is them, one of ``number_fields`` one of their
+        numbers) and, as SQL over such a row, its values once they are taken out: their links null, their
+        numbers blank, ``clear`` emptied."""
+        phones = _phones(subject)
+        match = Q(pk__in=[])
         for name in person_fields:
             match |= Q(**{name: subject.person_id})
         for name in number_fields:
             match |= Q(**{f"{name}__in": phones})
+        changes: dict[str, Any] = {
+            name: Case(When(**{name: subject.person_id}, then=Value(None)), default=F(name), output_field=models.BigIntegerField())
+            for name in person_fields
+        }
+        for name in number_fields:
+            changes[name] = Case(When(**{f"{name}__in": phones}, then=Value("")), default=F(name), output_field=models.CharField())
+        for name in clear:
+            changes[name] = Value("", output_field=models.TextField())
+        return match, changes
+
+    def _redact_mentions(self, rows: Any, subject: Subject, fields: tuple[str, ...], *, linked: bool = False) -> list[Any]:
+        """Rows of ``rows`` whose ``fields`` name the person, redacted (unsaved): the few texts that mention
+        them, read by the database's pattern and redacted in Python."""
+        matcher = Matcher(subject, linked=linked)
         changed = []
-        for row in rows.filter(match):
-            fields = person_fields + number_fields + list(clear) + list(redact)
+        for row in rows.filter(matcher.q(*fields)):
             before = [getattr(row, name) for name in fields]
-            linked = False
-            for name in person_fields:
-                if getattr(row, name) == subject.person_id:
-                    setattr(row, name, None)
-                    linked = True
-            for name in number_fields:
-                if getattr(row, name) in phones:
-                    setattr(row, name, "")
-                    linked = True
-            for name in clear if linked else ():
-                setattr(row, name, "")
-            for name in redact:
-                setattr(row, name, (theirs if linked else anyone).redact(getattr(row, name)))
+            for name in fields:
+                setattr(row, name, matcher.redact(getattr(row, name)))
             if [getattr(row, name) for name in fields] != before:
                 changed.append(row)
         return changed
@@ -272,12 +267,21 @@ class RecordingsSource:
         clear: tuple[str, ...] = (),
         redact: tuple[str, ...] = (),
     ) -> int:
-        """Take the person out of ``model``'s rows (see :meth:`_scrub`), with history; returns how many changed."""
-        rows = self._scrub(model.objects.filter(scope), subject, person_fields, number_fields, clear, redact)
-        fields = [name.removesuffix("_id") for name in person_fields] + number_fields + list(clear) + list(redact)
-        model.objects.bulk_update(rows, list(dict.fromkeys(fields)), batch_size=500)
-        write_history(rows, history_type="~", username=ERASURE_ACTOR, reason="erasure: unlinked from the person")
-        return len(rows)
+        """Take the person out of ``model``'s rows, with history: set-based for the rows linked to them (one
+        ``INSERT … SELECT`` of history, one ``UPDATE``, whatever their number), then ``redact`` in the rows
+        that only mention them. Returns how many rows changed."""
+        match, changes = self._unlinking(subject, person_fields, number_fields, clear)
+        linked = model.objects.filter(scope & match)
+        count = write_history_from(
+            linked, history_type="~", username=ERASURE_ACTOR, reason="erasure: unlinked from the person", extra=changes
+        )
+        linked.update(**changes)
+        if redact:
+            mentioning = self._redact_mentions(model.objects.filter(scope), subject, redact)
+            model.objects.bulk_update(mentioning, list(redact), batch_size=500)
+            write_history(mentioning, history_type="~", username=ERASURE_ACTOR, reason="erasure: personal data redacted")
+            count += len(mentioning)
+        return count
 
     def _erase_history(self, subject: Subject) -> dict[str, int]:
         counts: dict[str, int] = {}
@@ -292,12 +296,24 @@ class RecordingsSource:
             (PhoneLine, [], [], (), ("name",)),
         ]
         for model, id_fields, number_fields, clear, redact in scrubs:
-            history = model.history.model.objects.filter(account_id=subject.account_id)
-            rows = self._scrub(history, subject, id_fields, number_fields, clear, redact)
-            if rows:
-                fields = id_fields + number_fields + list(dict.fromkeys(clear + redact))
-                model.history.model.objects.bulk_update(rows, fields, batch_size=500)
-            counts[model._meta.model_name] = len(rows)
+            history_model = model.history.model
+            history = history_model.objects.filter(account_id=subject.account_id)
+            changed = 0
+            match, changes = self._unlinking(subject, id_fields, number_fields, clear)
+            if redact and clear:
+                # Linked rows are emptied below: only the others are read for mentions.
+                rows = self._redact_mentions(history.exclude(match), subject, redact)
+            elif redact:
+                # Old versions of the person's own rows lose their names too; any other, their full identifiers.
+                own = history.filter(**{id_fields[0]: subject.person_id}) if id_fields else history.none()
+                rows = self._redact_mentions(own, subject, redact, linked=True)
+                rows += self._redact_mentions(history.exclude(pk__in=own.values("pk")), subject, redact)
+            if redact:
+                history_model.objects.bulk_update(rows, list(redact), batch_size=500)
+                changed += len(rows)
+            if changes:
+                changed += history.filter(match).update(**changes)
+            counts[model._meta.model_name] = changed
         # Analytics history of the kept external-call rows keeps the number (declared in retained()); the
         # history of deleted analytics rows loses it.
         deleted_analytics = AnalyticsRow.history.model.objects.filter(

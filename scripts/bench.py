@@ -235,6 +235,10 @@ def seeded(label: str, fill: Callable[[], None]) -> str:
     call_command("migrate", verbosity=0)
     call_command("load_catalog", verbosity=0)
     fill()
+    if IS_POSTGRES:
+        # Statistics, as autovacuum would have them by the time such a table is purged in production.
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
     _switch(name)
     return name
 
