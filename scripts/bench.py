@@ -26,6 +26,8 @@ os.environ["DEBUG"] = "false"
 os.environ.setdefault("SECRET_KEY", "bench-only-" + "x" * 50)
 os.environ.setdefault("TELEPHONY_PROVIDER_BACKEND", "local")
 os.environ.setdefault("SITE_URL", "http://127.0.0.1:8000")
+os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1")
+os.environ.setdefault("EMAIL_URL", "dummymail://")  # the emails an erasure sends are not the benchmark's output
 
 import django  # noqa: E402
 
@@ -245,17 +247,22 @@ def seeded(label: str, fill: Callable[[], None]) -> str:
 
 def fresh_copy(name: str) -> None:
     """Make a copy of the seeded database ``name`` the current one, so every run starts from the same data."""
-    import shutil
-
     if IS_POSTGRES:
         _switch("postgres")
         _pg_admin('DROP DATABASE IF EXISTS "bench_run"')
         _pg_admin(f'CREATE DATABASE "bench_run" TEMPLATE "{name}"')
         _switch("bench_run")
     else:
-        _switch("")  # close before copying the file under the connection
-        shutil.copyfile(name, TMP / "run.sqlite3")
-        _switch(str(TMP / "run.sqlite3"))
+        import sqlite3
+
+        _switch("")  # close before copying the database under the connection
+        target = TMP / "run.sqlite3"
+        for leftover in (target, Path(f"{target}-wal"), Path(f"{target}-shm")):
+            leftover.unlink(missing_ok=True)
+        # SQLite's backup API: a consistent copy whatever is still in the source's write-ahead log.
+        with sqlite3.connect(name) as source, sqlite3.connect(target) as copy:
+            source.backup(copy)
+        _switch(str(target))
 
 
 def run_measured(action: Callable[[], object]) -> tuple[float, int, float, object]:
@@ -265,14 +272,19 @@ def run_measured(action: Callable[[], object]) -> tuple[float, int, float, objec
     import resource
 
     def child(pipe: Any) -> None:
-        connection.close()
-        start_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        with CaptureQueriesContext(connection) as queries:
-            started = time.perf_counter()
-            result = action()
-            seconds = time.perf_counter() - started
-        peak = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - start_rss) / 1024
-        pipe.send((seconds, len(queries.captured_queries), peak, result))
+        try:
+            connection.close()
+            start_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+            with CaptureQueriesContext(connection) as queries:
+                started = time.perf_counter()
+                result = action()
+                seconds = time.perf_counter() - started
+            peak = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - start_rss) / 1024
+            pipe.send((seconds, len(queries.captured_queries), peak, result))
+        except BaseException as error:  # the parent must not wait for ever on a child that failed
+            import traceback
+
+            pipe.send(RuntimeError(f"{error!r}\n{traceback.format_exc()}"))
 
     connection.close()
     parent, child_end = multiprocessing.Pipe()
@@ -280,6 +292,8 @@ def run_measured(action: Callable[[], object]) -> tuple[float, int, float, objec
     process.start()
     outcome = parent.recv()
     process.join()
+    if isinstance(outcome, Exception):
+        raise outcome
     return outcome
 
 
@@ -418,6 +432,107 @@ def history_export_at_scale() -> None:
     print("Call-history CSV (baseline: csv.writer over the database driver, same columns and joins)")
     for size in SIZES:
         compare(f"{size:,} calls", volume(size), size, product, baseline)
+
+
+@bench
+def erasure_at_scale() -> None:
+    """An erasure of a person with 2,000 and with 20,000 calls, recordings and analytics rows: the same queries
+    (asserted in the tests), and goal: time(20,000) ≤ 5 × time(2,000)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from dsar.models import Person, Request
+    from dsar.services import request_create, request_execute, request_verify_manually
+    from recordings.models import AnalyticsRow, Call, PhoneLine, Recording
+    from residency.models import Account, Region
+
+    def fill(rows: int) -> Callable[[], None]:
+        def create() -> None:
+            account = Account.objects.create(name="Erasure bench", home_region=Region.objects.get(code="EEA"))
+            person = Person.objects.create(account=account, name="Vera Volume", email="vera@example.net", phone="+46705550900")
+            line = PhoneLine.objects.create(account=account, number="+46100000900", name="Support", auto_delete_days=None)
+            started = timezone.now() - timedelta(days=3)
+            calls = Call.objects.bulk_create(
+                Call(account=account, line=line, end_user=person, direction="inbound", from_number=person.phone,
+                     to_number=line.number, started=started, ended=started + timedelta(minutes=1), duration_seconds=60)
+                for _ in range(rows)
+            )
+            Recording.objects.bulk_create(
+                Recording(account=account, line=line, call=call, provider_sid=f"REerase{call.pk:020d}", created_at=started)
+                for call in calls
+            )
+            AnalyticsRow.objects.bulk_create(
+                AnalyticsRow(account=account, call=call, person=person, phone_number=person.phone, started=started)
+                for call in calls
+            )
+
+        return create
+
+    def erase() -> str:
+        from django.contrib.auth import get_user_model
+
+        person = Person.objects.get(email="vera@example.net")
+        staff = get_user_model().objects.create(username="bench-dpo", is_staff=True, is_superuser=True)
+        request = request_create(account=person.account, person=person, type="erasure", jurisdiction="gdpr", send_code=False)
+        request_verify_manually(request=request, note="bench", actor=staff)
+        request_execute(request=Request.objects.get(pk=request.pk), actor=staff)
+        return Request.objects.get(pk=request.pk).status
+
+    print("Erasure of one person (baseline: the same person with 2,000 rows of each kind)")
+    times = {}
+    for rows in (2_000, 20_000):
+        name = seeded(f"erasure_{rows}", fill(rows))
+        runs = []
+        for _ in range(3):
+            fresh_copy(name)
+            runs.append(run_measured(erase))
+        times[rows] = statistics.median(run[0] for run in runs)
+        print(f"  {rows:>6,} rows each  {times[rows]:7.2f} s  {runs[-1][1]:4d} queries  peak {max(r[2] for r in runs):6.1f} MB  {runs[-1][3]}")
+    print(f"  time(20,000) / time(2,000) = {times[20_000] / times[2_000]:.1f} (goal ≤ 5)")
+
+
+@bench
+def api_pages_at_scale() -> None:
+    """The calls list of the API: a page deep in the table against the first page (cursor pagination): goal
+    ≤ 2× the first page."""
+    from rest_framework.pagination import Cursor, CursorPagination
+    from rest_framework.test import APIClient
+
+    from recordings.models import Call
+    from residency.models import Account
+    from residency.services import api_key_create
+
+    large = SIZES[-1]
+    name = volume(large)
+
+    def page(deep: bool) -> Callable[[], str]:
+        def fetch() -> str:
+            account = Account.objects.get(name="Volume Telco")
+            _, raw = api_key_create(account=account, name="bench", scopes=["history:read"])
+            client = APIClient()
+            client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+            url = "/api/v1/calls/?page_size=100"
+            if deep:
+                # The position of the call 99% down the list, as the cursor a client would hold there.
+                started = Call.objects.order_by("-started", "-id").values_list("started", flat=True)[int(large * 0.99)]
+                paginator = CursorPagination()
+                paginator.base_url = "https://127.0.0.1/api/v1/calls/?page_size=100"
+                url = paginator.encode_cursor(Cursor(offset=0, reverse=False, position=started.isoformat()))
+            times = []
+            for _ in range(7):
+                started_at = time.perf_counter()
+                response = client.get(url, HTTP_HOST="127.0.0.1", secure=True)
+                times.append(time.perf_counter() - started_at)
+                assert response.status_code == 200, response.content[:200]
+            return f"{statistics.median(times) * 1000:.1f} ms median of 7"
+
+        return fetch
+
+    print(f"API list of calls, {large:,} rows (baseline: the first page)")
+    for label, deep in (("first page", False), ("page 99% deep", True)):
+        fresh_copy(name)
+        print(f"  {label:<16} {run_measured(page(deep))[3]}")
 
 
 def main() -> int:
