@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db import models, transaction
+from django.db import connections, models, transaction
 from django.db.models import F, Max, Min, Value
 from django.db.models.functions import Substr
 from django.utils import timezone
@@ -70,6 +70,22 @@ def _expression(value: Any, output_field: models.Field) -> Any:
     return value if hasattr(value, "resolve_expression") else Value(value, output_field=output_field)
 
 
+def _claim(unclaimed: Any, token: uuid.UUID) -> int:
+    """Mark ``unclaimed`` rows with ``token``; returns how many. Where the database can (PostgreSQL), the rows
+    are locked with ``FOR UPDATE SKIP LOCKED`` first: rows another worker is claiming at that moment are left
+    to it, with no waiting and no deadlock between workers whose batches overlap."""
+    connection = connections[unclaimed.db]
+    if not connection.features.has_select_for_update_skip_locked:
+        return unclaimed.update(deletion_claim=token)
+    locking = unclaimed.order_by("pk").select_for_update(skip_locked=True, of=("self",)).values("pk")
+    sql, params = locking.query.sql_with_params()
+    table, column = Recording._meta.db_table, Recording._meta.get_field("deletion_claim").column
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {quote(table)} SET {quote(column)} = %s WHERE {quote('id')} IN ({sql})", [token, *params])
+        return cursor.rowcount
+
+
 def delete_claimed_recordings(
     candidates: Any, *, audit: AuditInfo, now: datetime, within: tuple[int, int | None] | None = None
 ) -> Deleted:
@@ -89,7 +105,7 @@ def delete_claimed_recordings(
         if bounds["low"] is None:
             return Deleted()
         within = (bounds["low"] - 1, bounds["high"])
-    if not candidates.update(deletion_claim=token):
+    if not _claim(candidates, token):
         return Deleted()
     # The claimed rows lie within the candidates' key range: read them by that range, no index on the token.
     claimed = Recording.objects.filter(pk__gt=within[0], deletion_claim=token)

@@ -5,7 +5,6 @@ writes mixed. Bounded in count and time; the server is stopped whatever happens.
 from __future__ import annotations
 
 import json
-import os
 import socket
 import subprocess
 import sys
@@ -19,9 +18,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.conf import settings
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.processes import ROOT, own_database
+
 CLIENTS = 8
 REQUESTS_PER_CLIENT = 25
 CREATE_KEY = """
@@ -39,44 +38,10 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-def _database_url(tmp_path: Path) -> Iterator[str]:
-    """A database of the test's own, on the engine the suite runs on."""
-    current = settings.DATABASES["default"]
-    if current["ENGINE"] != "django.db.backends.postgresql":
-        yield f"sqlite:///{tmp_path / 'load.sqlite3'}"
-        return
-    import psycopg
-
-    params = {"host": current["HOST"], "port": current["PORT"], "user": current["USER"], "dbname": "postgres"}
-    name = f"load_{os.getpid()}"
-    with psycopg.connect(**params, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"postgres://{current['USER']}@{current['HOST']}:{current['PORT']}/{name}"
-    finally:
-        with psycopg.connect(**params, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[tuple[str, str]]:
-    for url in _database_url(tmp_path):
-        env = {
-            **os.environ,
-            "DATABASE_URL": url,
-            "DEBUG": "true",
-            "SECRET_KEY": "load-test-" + "x" * 50,
-            "ALLOWED_HOSTS": "127.0.0.1",
-            "SITE_URL": "http://127.0.0.1",
-            "TELEPHONY_PROVIDER_BACKEND": "local",
-            "API_THROTTLE_KEY_RATE": "100000/minute",
-            "API_THROTTLE_INTAKE_RATE": "100000/hour",
-            "DJANGO_SETTINGS_MODULE": "config.settings",
-        }
+    for env in own_database(tmp_path, API_THROTTLE_KEY_RATE="100000/minute", API_THROTTLE_INTAKE_RATE="100000/hour"):
         manage = [sys.executable, str(ROOT / "manage.py")]
-        subprocess.run([*manage, "migrate", "--no-input", "-v", "0"], env=env, check=True, cwd=ROOT, timeout=300)
-        subprocess.run([*manage, "load_catalog", "-v", "0"], env=env, check=True, cwd=ROOT, timeout=120)
         raw = subprocess.run(
             [*manage, "shell", "-v", "0", "-c", CREATE_KEY], env=env, check=True, cwd=ROOT, timeout=60,
             capture_output=True, text=True,

@@ -1,0 +1,53 @@
+"""A database of a test's own, for tests that run the product in separate processes (a server, workers)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+from django.conf import settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _database_url(tmp_path: Path) -> Iterator[str]:
+    """A database of the test's own, on the engine the suite runs on; dropped afterwards."""
+    current = settings.DATABASES["default"]
+    if current["ENGINE"] != "django.db.backends.postgresql":
+        yield f"sqlite:///{tmp_path / 'own.sqlite3'}"
+        return
+    import psycopg
+
+    params = {"host": current["HOST"], "port": current["PORT"], "user": current["USER"], "dbname": "postgres"}
+    name = f"own_{os.getpid()}"
+    with psycopg.connect(**params, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"postgres://{current['USER']}@{current['HOST']}:{current['PORT']}/{name}"
+    finally:
+        with psycopg.connect(**params, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def own_database(tmp_path: Path, **settings_env: str) -> Iterator[dict[str, str]]:
+    """The environment of processes working on a migrated database of their own, with the catalog loaded."""
+    for url in _database_url(tmp_path):
+        env = {
+            **os.environ,
+            "DATABASE_URL": url,
+            "DEBUG": "true",
+            "SECRET_KEY": "own-database-" + "x" * 50,
+            "ALLOWED_HOSTS": "127.0.0.1",
+            "SITE_URL": "http://127.0.0.1",
+            "TELEPHONY_PROVIDER_BACKEND": "local",
+            "DJANGO_SETTINGS_MODULE": "config.settings",
+            **settings_env,
+        }
+        manage = [sys.executable, str(ROOT / "manage.py")]
+        subprocess.run([*manage, "migrate", "--no-input", "-v", "0"], env=env, check=True, cwd=ROOT, timeout=300)
+        subprocess.run([*manage, "load_catalog", "-v", "0"], env=env, check=True, cwd=ROOT, timeout=120)
+        yield env
