@@ -22,6 +22,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from functools import cache
+from typing import Any
 
 from django.db.models import Q
 
@@ -183,3 +184,22 @@ class Matcher:
         for name in fields:
             condition |= Q(**{f"{name}__regex": self.db_pattern})
         return condition
+
+
+def redact_rows(
+    rows: Any, fields: Iterable[str], matcher: Matcher, *, theirs: Matcher | None = None, is_theirs: Any = None
+) -> list[Any]:
+    """The rows of ``rows`` whose ``fields`` name the subject, redacted (unsaved): read by the database's
+    pattern, redacted in Python with ``matcher``, or ``theirs`` for rows ``is_theirs(row)`` says are linked
+    to the person. Only rows whose text really changed are returned."""
+    fields = list(fields)
+    wide = theirs or matcher
+    changed = []
+    for row in rows.filter(wide.q(*fields)):
+        use = theirs if theirs is not None and is_theirs(row) else matcher
+        before = [getattr(row, name) for name in fields]
+        for name in fields:
+            setattr(row, name, use.redact(getattr(row, name)))
+        if [getattr(row, name) for name in fields] != before:
+            changed.append(row)
+    return changed

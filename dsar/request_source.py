@@ -16,25 +16,10 @@ from django.conf import settings
 from django.contrib.admin.models import LogEntry
 from django.db import models, transaction
 
-from dsar.matching import Matcher
+from dsar.matching import Matcher, redact_rows
 from dsar.models import Request, RequestEvent
 from dsar.sources import ErasureStep, Retention, Subject
 from residency.append_only import sanctioned_write
-
-
-def _redact_rows(
-    rows: Any, fields: tuple[str, ...], theirs: Matcher, anyone: Matcher, is_theirs: Any
-) -> list[models.Model]:
-    """Redact ``fields`` of ``rows`` that may mention the subject; returns the rows that changed (unsaved)."""
-    changed = []
-    for row in rows.filter(theirs.q(*fields)):
-        matcher = theirs if is_theirs(row) else anyone
-        before = [getattr(row, name) for name in fields]
-        for name in fields:
-            setattr(row, name, matcher.redact(getattr(row, name)))
-        if [getattr(row, name) for name in fields] != before:
-            changed.append(row)
-    return changed
 
 
 class RequestRecordsSource:
@@ -57,17 +42,17 @@ class RequestRecordsSource:
         changes = {
             "request-events": (
                 event_model,
-                _redact_rows(events, ("message",), theirs, anyone, lambda row: row.request_id in requests),
+                redact_rows(events, ("message",), anyone, theirs=theirs, is_theirs=lambda row: row.request_id in requests),
                 ("message",),
             ),
             "request-notes": (
                 request_model,
-                _redact_rows(
+                redact_rows(
                     request_model.objects.filter(account_id=subject.account_id),
                     ("status_reason", "extension_reason"),
-                    theirs,
                     anyone,
-                    lambda row: row.id in requests,
+                    theirs=theirs,
+                    is_theirs=lambda row: row.id in requests,
                 ),
                 ("status_reason", "extension_reason"),
             ),
@@ -76,7 +61,7 @@ class RequestRecordsSource:
             # The change log names no account: only identifiers that single the person out are looked for.
             changes["admin-log"] = (
                 LogEntry,
-                _redact_rows(LogEntry.objects.all(), ("object_repr", "change_message"), anyone, anyone, lambda row: False),
+                redact_rows(LogEntry.objects.all(), ("object_repr", "change_message"), anyone),
                 ("object_repr", "change_message"),
             )
         return changes

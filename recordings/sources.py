@@ -23,7 +23,7 @@ from typing import Any
 from django.db import models, transaction
 from django.db.models import Case, F, Q, Value, When
 
-from dsar.matching import Matcher
+from dsar.matching import Matcher, redact_rows
 from dsar.sources import ErasureStep, Retention, Subject
 from recordings import services
 from recordings.history_exports import history_exports_redact
@@ -244,19 +244,6 @@ class RecordingsSource:
             changes[name] = Value("", output_field=models.TextField())
         return match, changes
 
-    def _redact_mentions(self, rows: Any, subject: Subject, fields: tuple[str, ...], *, linked: bool = False) -> list[Any]:
-        """Rows of ``rows`` whose ``fields`` name the person, redacted (unsaved): the few texts that mention
-        them, read by the database's pattern and redacted in Python."""
-        matcher = Matcher(subject, linked=linked)
-        changed = []
-        for row in rows.filter(matcher.q(*fields)):
-            before = [getattr(row, name) for name in fields]
-            for name in fields:
-                setattr(row, name, matcher.redact(getattr(row, name)))
-            if [getattr(row, name) for name in fields] != before:
-                changed.append(row)
-        return changed
-
     def _unlink(
         self,
         model: type[models.Model],
@@ -277,7 +264,7 @@ class RecordingsSource:
         )
         linked.update(**changes)
         if redact:
-            mentioning = self._redact_mentions(model.objects.filter(scope), subject, redact)
+            mentioning = redact_rows(model.objects.filter(scope), redact, Matcher(subject))
             model.objects.bulk_update(mentioning, list(redact), batch_size=500)
             write_history(mentioning, history_type="~", username=ERASURE_ACTOR, reason="erasure: personal data redacted")
             count += len(mentioning)
@@ -302,12 +289,12 @@ class RecordingsSource:
             match, changes = self._unlinking(subject, id_fields, number_fields, clear)
             if redact and clear:
                 # Linked rows are emptied below: only the others are read for mentions.
-                rows = self._redact_mentions(history.exclude(match), subject, redact)
+                rows = redact_rows(history.exclude(match), redact, Matcher(subject))
             elif redact:
                 # Old versions of the person's own rows lose their names too; any other, their full identifiers.
                 own = history.filter(**{id_fields[0]: subject.person_id}) if id_fields else history.none()
-                rows = self._redact_mentions(own, subject, redact, linked=True)
-                rows += self._redact_mentions(history.exclude(pk__in=own.values("pk")), subject, redact)
+                rows = redact_rows(own, redact, Matcher(subject, linked=True))
+                rows += redact_rows(history.exclude(pk__in=own.values("pk")), redact, Matcher(subject))
             if redact:
                 history_model.objects.bulk_update(rows, list(redact), batch_size=500)
                 changed += len(rows)
