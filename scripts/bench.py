@@ -535,6 +535,87 @@ def api_pages_at_scale() -> None:
         print(f"  {label:<16} {run_measured(page(deep))[3]}")
 
 
+@bench
+def api_throughput() -> None:
+    """Requests per second under gunicorn (2 workers × 4 threads) with 4 concurrent clients for 5 s: the calls
+    list (a page of 100 of the large table) against a trivial endpoint (the regions) on the same server:
+    goal ≥ 0.5× the trivial endpoint's rate."""
+    import socket
+    import subprocess
+    import threading
+    import urllib.request
+
+    from residency.models import Account
+    from residency.services import api_key_create
+
+    name = volume(SIZES[-1])
+    fresh_copy(name)
+    _, raw = api_key_create(account=Account.objects.get(name="Volume Telco"), name="bench", scopes=["history:read", "residency:read"])
+    settings_dict = dict(connection.settings_dict)
+    connection.close()
+    if IS_POSTGRES:
+        url = f"postgres://{settings_dict['USER']}@{settings_dict['HOST']}:{settings_dict['PORT']}/{settings_dict['NAME']}"
+    else:
+        url = f"sqlite:///{settings_dict['NAME']}"
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "DATABASE_URL": url, "DEBUG": "true", "API_THROTTLE_KEY_RATE": "1000000/minute"}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "config.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "2", "--threads", "4",
+         "--log-level", "warning"],
+        env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    headers = {"Authorization": f"Bearer {raw}"}
+
+    def get(path: str) -> int:
+        request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", headers=headers)
+        with urllib.request.urlopen(request, timeout=30) as response:
+            response.read()
+            return response.status
+
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                get("/api/v1/regions/")
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+
+        def rate(path: str, clients: int = 4, seconds: float = 5.0) -> float:
+            counts = [0] * clients
+            errors = [0] * clients
+            stop = time.monotonic() + seconds
+
+            def client(index: int) -> None:
+                while time.monotonic() < stop:
+                    try:
+                        counts[index] += get(path) == 200
+                    except OSError:
+                        errors[index] += 1
+
+            threads = [threading.Thread(target=client, args=(index,)) for index in range(clients)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            if sum(errors):
+                print(f"  {path}: {sum(errors)} failed requests")
+            return sum(counts) / seconds
+
+        print(f"API throughput under gunicorn, {SIZES[-1]:,} calls (baseline: a trivial endpoint, same server)")
+        trivial = rate("/api/v1/regions/")
+        calls = rate("/api/v1/calls/?page_size=100")
+        print(f"  regions (trivial)        {trivial:8.1f} requests/s    base")
+        print(f"  calls, page of 100       {calls:8.1f} requests/s  {calls / trivial:6.2f}× (goal ≥ 0.5×)")
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
 def main() -> int:
     only = os.environ.get("BENCH_ONLY", "")
     if only:
