@@ -129,3 +129,15 @@ def test_staff_see_every_account_or_one() -> None:
     assert {row["id"] for row in every_page(staff, "/api/v1/calls/")} >= {first.pk, second.pk}
     assert [row["id"] for row in every_page(staff, f"/api/v1/calls/?account={first.account_id}")] == [first.pk]
     assert staff.get("/api/v1/calls/?account=x").status_code == 400
+
+
+def test_list_rows_are_what_drfs_fields_would_write(settings: Any) -> None:
+    from recordings.api.lists import CallListOutput
+
+    settings.TIME_ZONE = "Europe/Stockholm"
+    call = CallFactory(started=NOW.replace(microsecond=123), ended=None)
+
+    class Plain(CallListOutput):
+        to_representation = CallListOutput.__mro__[2].to_representation  # DRF's own
+
+    assert CallListOutput(call).data == Plain(call).data
