@@ -163,10 +163,9 @@ def _erasure_subject(request: Request) -> Subject:
 def request_erasure_preview(*, request: Request, actor: User = None) -> ErasurePreview:
     if request.type != Request.Type.ERASURE:
         raise ValidationError({"type": "Only an erasure request has an erasure preview."})
-    preview = erasure_preview(subject=_erasure_subject(request))
-    preview.outlives = outliving_copies(
-        account=request.account, erased_on=timezone.localdate(), kept=_kept(_erasure_subject(request))
-    )
+    subject = _erasure_subject(request)
+    preview = erasure_preview(subject=subject)
+    preview.outlives = outliving_copies(account=request.account, erased_on=timezone.localdate(), kept=_kept(subject))
     totals = ", ".join(f"{category} {count}" for category, count in sorted(preview.totals.items())) or "nothing found"
     add_event(
         request,
@@ -361,7 +360,6 @@ def _settle_after_scan(request: Request, *, subject: Subject, result: ScanResult
         )
     if settings.DSAR_ERASURE_FINALIZATION == "manual":
         return
-    request.refresh_from_db()
     certificate = request.certificate or {}
     request_complete(request=request, actor=actor)
     if subject.email:
@@ -405,9 +403,8 @@ def _certificate(request: Request, subject: Subject, scan: dict[str, Any], actor
     for row in steps:
         for category, count in row["counts"].items():
             totals[category] = totals.get(category, 0) + count
-    retained = [
-        _retention_dict(source, retention) for source in registered_sources() for retention in source.retained(subject)
-    ]
+    kept = _kept(subject)
+    retained = [_retention_dict(source, retention) for source, retention in kept]
     retained += [
         {
             "source": "declared",
@@ -434,7 +431,7 @@ def _certificate(request: Request, subject: Subject, scan: dict[str, Any], actor
         "outlives": outliving_copies(
             account=request.account,
             erased_on=timezone.localdate(request.executed_at) if request.executed_at else timezone.localdate(),
-            kept=_kept(subject),
+            kept=kept,
         ),
         "scan": {key: scan[key] for key in ("at", "tables", "columns", "undeclared", "declared")},
     }

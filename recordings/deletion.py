@@ -112,6 +112,7 @@ def delete_claimed_recordings(
     if within[1] is not None:
         claimed = claimed.filter(pk__lte=within[1])
     reason = _expression(audit.reason, models.CharField())
+    detail = _expression(audit.detail, models.CharField())
     rows = list(
         claimed.annotate(_reason=reason)
         .order_by("pk")
@@ -124,8 +125,8 @@ def delete_claimed_recordings(
         when=now,
         user_id=_expression(audit.user_id, history._meta.get_field("history_user")),
         username=Substr(_expression(audit.username, models.CharField()), 1, 150),
-        reason=Substr(_expression(audit.detail, models.CharField()), 1, 100),
-        extra={"deletion_reason": reason, "deletion_detail": Substr(_expression(audit.detail, models.CharField()), 1, 300)},
+        reason=Substr(detail, 1, 100),
+        extra={"deletion_reason": reason, "deletion_detail": Substr(detail, 1, 300)},
     )
     insert_select(
         ProviderDeletion,
