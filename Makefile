@@ -38,16 +38,17 @@ run: install
 	@echo "Console: http://$(HOST):$(PORT)/admin/   API docs: http://$(HOST):$(PORT)/api/docs/"
 	$(BIN)/python scripts/serve.py --host $(HOST) --port $(PORT)
 
-## The whole suite: on SQLite, then on PostgreSQL (a throwaway server on 127.0.0.1).
+## The whole suite: on SQLite, then on PostgreSQL (throwaway PostgreSQL and Redis servers on 127.0.0.1;
+## Redis carries the task queue's integration test).
 test: install-test .env
-	$(BIN)/pytest -n 2
-	scripts/with-postgres.sh $(BIN)/pytest -n 2
+	scripts/with-redis.sh $(BIN)/pytest -n 2
+	scripts/with-postgres.sh scripts/with-redis.sh $(BIN)/pytest -n 2
 
 test-sqlite: install-test .env
-	$(BIN)/pytest -n 2
+	scripts/with-redis.sh $(BIN)/pytest -n 2
 
 test-postgres: install-test .env
-	scripts/with-postgres.sh $(BIN)/pytest -n 2
+	scripts/with-postgres.sh scripts/with-redis.sh $(BIN)/pytest -n 2
 
 ## Benchmarks on SQLite; BENCH_POSTGRES=1 on a throwaway PostgreSQL; BENCH_SIZE=small for a quick run.
 bench: install-test

@@ -204,11 +204,34 @@ DSAR_CODES_PER_REQUEST_PER_HOUR = env.int("DSAR_CODES_PER_REQUEST_PER_HOUR", def
 DSAR_CODES_PER_ADDRESS_PER_HOUR = env.int("DSAR_CODES_PER_ADDRESS_PER_HOUR", default=5)
 DSAR_EXPORT_ROOT = env.path("DSAR_EXPORT_ROOT", default=BASE_DIR / "var" / "dsar-exports")
 
-TASKS = {
-    "default": {
-        "BACKEND": env.str("TASKS_BACKEND", default="django_tasks_db.DatabaseBackend"),
-    }
-}
+# The periodic jobs `manage.py run_schedules` runs, as (seconds between runs, command and its arguments);
+# cron or systemd timers can run the same commands instead (README, "Running in production").
+SCHEDULES: list[tuple[int, list[str]]] = [
+    # Recordings past their line's auto-delete window, and tickets soft-deleted 7+ days ago.
+    (3600, ["purge_recordings", "--verbosity", "0"]),
+    # Deletions at the telephony provider, retried with backoff while it is down.
+    (60, ["process_provider_deletions", "--verbosity", "0"]),
+    # The digest of requests overdue or due soon, emailed to PRIVACY_TEAM_EMAILS.
+    (86400, ["dsar_due", "--email", "--verbosity", "0"]),
+    # Requester identity data of requests closed over DSAR_IDENTITY_RETENTION_DAYS ago.
+    (86400, ["forget_requesters", "--verbosity", "0"]),
+]
+
+# Background tasks (exports, archives, provider deletions) go through Django's Tasks API to one of two
+# queues: `database` (the default: tasks are rows in this database, run by `manage.py db_worker`) or `rq`
+# (Redis at REDIS_URL, run by `manage.py rqworker --job-class django_tasks_rq.Job default`), for
+# deployments whose task volume outgrows the database.
+TASKS_BACKEND = env.str("TASKS_BACKEND", default="database")
+if TASKS_BACKEND == "database":
+    TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+elif TASKS_BACKEND == "rq":
+    if not env.str("REDIS_URL", default=""):
+        raise ImproperlyConfigured("REDIS_URL: TASKS_BACKEND=rq needs the Redis server's URL (redis://host:port/db).")
+    INSTALLED_APPS += ["django_rq", "django_tasks_rq"]
+    RQ_QUEUES = {"default": {"URL": env.str("REDIS_URL"), "DEFAULT_TIMEOUT": 3600}}
+    TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
+else:
+    raise ImproperlyConfigured(f"TASKS_BACKEND: {TASKS_BACKEND!r} is not one of database, rq.")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

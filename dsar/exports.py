@@ -33,6 +33,7 @@ from dsar.workflow import (
 )
 from residency.csv_safety import safe_cell
 from residency.history import Origin, history_context
+from residency.queueing import enqueue_when_committed
 
 SIGNING_SALT = "dsar.export-link"
 
@@ -61,7 +62,7 @@ def export_create(*, request: Request, actor: User = None) -> Export:
         raise ValidationError({"person": "The person has been erased; there is nothing to export."})
     export = Export.objects.create(request=request)
     add_event(request, RequestEvent.Kind.EXPORT, f"Export {export.pk} queued.", actor=actor)
-    transaction.on_commit(lambda: build_export.enqueue(export_id=export.pk))
+    enqueue_when_committed(build_export, export_id=export.pk)
     return export
 
 

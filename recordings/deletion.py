@@ -12,6 +12,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.db import connections, models, transaction
 from django.db.models import F, Max, Min, Value
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Substr
 from django.utils import timezone
 
@@ -70,20 +71,32 @@ def _expression(value: Any, output_field: models.Field) -> Any:
     return value if hasattr(value, "resolve_expression") else Value(value, output_field=output_field)
 
 
-def _claim(unclaimed: Any, token: uuid.UUID) -> int:
-    """Mark ``unclaimed`` rows with ``token``; returns how many. Where the database can (PostgreSQL), the rows
-    are locked with ``FOR UPDATE SKIP LOCKED`` first: rows another worker is claiming at that moment are left
-    to it, with no waiting and no deadlock between workers whose batches overlap."""
-    connection = connections[unclaimed.db]
-    if not connection.features.has_select_for_update_skip_locked:
-        return unclaimed.update(deletion_claim=token)
-    locking = unclaimed.order_by("pk").select_for_update(skip_locked=True, of=("self",)).values("pk")
-    sql, params = locking.query.sql_with_params()
-    table, column = Recording._meta.db_table, Recording._meta.get_field("deletion_claim").column
-    quote = connection.ops.quote_name
-    with connection.cursor() as cursor:
-        cursor.execute(f"UPDATE {quote(table)} SET {quote(column)} = %s WHERE {quote('id')} IN ({sql})", [token, *params])
-        return cursor.rowcount
+def _claim(candidates: Any, within: tuple[int, int | None] | None) -> Any:
+    """Claim ``candidates`` for this transaction; returns the claimed rows as a queryset, or None if none.
+
+    Where the database can (PostgreSQL), the rows are locked with ``SELECT … FOR UPDATE SKIP LOCKED``: the
+    lock holds until this transaction commits, having deleted them, and a worker whose batch overlaps skips
+    them without waiting (nor deadlocking), so no row is rewritten to claim it. Elsewhere (SQLite, which
+    lets one writer in at a time) a conditional update marks the unclaimed rows with a token of this run.
+    """
+    connection = connections[candidates.db]
+    if connection.features.has_select_for_update_skip_locked:
+        locking = candidates.order_by("pk").select_for_update(skip_locked=True, of=("self",))
+        ids = list(locking.values_list("pk", flat=True))
+        # One array parameter, whatever the number of rows (a list would be one parameter per row).
+        return Recording.objects.filter(pk__in=RawSQL("SELECT unnest(%s::bigint[])", [ids])) if ids else None
+    candidates = candidates.filter(deletion_claim__isnull=True)
+    if within is None:
+        bounds = candidates.aggregate(low=Min("pk"), high=Max("pk"))
+        if bounds["low"] is None:
+            return None
+        within = (bounds["low"] - 1, bounds["high"])
+    token = uuid.uuid4()
+    if not candidates.update(deletion_claim=token):
+        return None
+    # The claimed rows lie within the candidates' key range: read them by that range, no index on the token.
+    claimed = Recording.objects.filter(pk__gt=within[0], deletion_claim=token)
+    return claimed.filter(pk__lte=within[1]) if within[1] is not None else claimed
 
 
 def delete_claimed_recordings(
@@ -91,26 +104,16 @@ def delete_claimed_recordings(
 ) -> Deleted:
     """Claim, audit, enqueue at the provider and delete the recordings of ``candidates``, set-based.
 
-    The claim is a conditional update: a row another run already claimed (or deleted) is not matched, so a
-    recording is deleted, audited and sent to the provider exactly once even when two runs overlap. Its
-    history row (the audit log, with reason, detail and who) and its provider-deletion row are each written
-    by one ``INSERT … SELECT``; one chained audit entry per account lists the recordings. Runs inside the
-    caller's transaction; the number of queries does not depend on how many rows. ``within`` (exclusive
-    lower, inclusive upper primary key, or None) is where the candidates lie, when the caller knows it.
+    The claim (see ``_claim``) leaves out rows another run has claimed (or deleted), so a recording is
+    deleted, audited and sent to the provider exactly once even when two runs overlap. Its history row (the
+    audit log, with reason, detail and who) and its provider-deletion row are each written by one
+    ``INSERT … SELECT``; one chained audit entry per account lists the recordings. Runs inside the caller's
+    transaction; the number of queries does not depend on how many rows. ``within`` (exclusive lower,
+    inclusive upper primary key, or None) is where the candidates lie, when the caller knows it.
     """
-    token = uuid.uuid4()
-    candidates = candidates.filter(deletion_claim__isnull=True)
-    if within is None:
-        bounds = candidates.aggregate(low=Min("pk"), high=Max("pk"))
-        if bounds["low"] is None:
-            return Deleted()
-        within = (bounds["low"] - 1, bounds["high"])
-    if not _claim(candidates, token):
+    claimed = _claim(candidates, within)
+    if claimed is None:
         return Deleted()
-    # The claimed rows lie within the candidates' key range: read them by that range, no index on the token.
-    claimed = Recording.objects.filter(pk__gt=within[0], deletion_claim=token)
-    if within[1] is not None:
-        claimed = claimed.filter(pk__lte=within[1])
     reason = _expression(audit.reason, models.CharField())
     detail = _expression(audit.detail, models.CharField())
     rows = list(

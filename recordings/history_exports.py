@@ -29,6 +29,7 @@ from recordings.models import (
 from residency.csv_safety import cell_converters
 from residency.history import Origin, actor_name, history_context, write_history
 from residency.models import Account
+from residency.queueing import enqueue_when_committed
 
 # --------------------------------------------------------------------------------------------------
 # Exports of call and monitoring history
@@ -114,8 +115,7 @@ def history_export_request(
     )
     export.full_clean()
     export.save()
-    # The database task backend stores the task in this same transaction: no export is queued without its task.
-    run_history_export.enqueue(export_id=export.pk)
+    enqueue_when_committed(run_history_export, export_id=export.pk)
     return export
 
 
