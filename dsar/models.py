@@ -241,7 +241,12 @@ class Request(models.Model):
 
     class Meta:
         ordering = ["due_at", "pk"]
-        indexes = [models.Index(fields=["status", "due_at"])]
+        indexes = [
+            models.Index(fields=["status", "due_at"]),
+            # The API's pages (cursor on deadline then id), for staff and for one account's key.
+            models.Index(fields=["due_at", "id"], name="dsar_request_due_id"),
+            models.Index(fields=["account", "due_at", "id"], name="dsar_request_account_due_id"),
+        ]
         # The dangerous operations, each its own permission (see residency/roles.py).
         permissions = [
             ("verify_identity", "Can verify a requester's identity"),

@@ -9,7 +9,9 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
+from django.db import models
 from django.db.models import QuerySet
+from django.db.models.functions import Cast, Coalesce
 from django.http import (
     HttpRequest,
     HttpResponse,
@@ -37,7 +39,7 @@ from recordings.models import (
     Ticket,
 )
 from residency.admin import HistoryAdmin, LargeTableAdmin
-from residency.csv_safety import safe_cell
+from residency.csv_safety import row_converter
 
 
 @admin.register(PhoneLine)
@@ -347,17 +349,23 @@ class _Echo:
         return value
 
 
+#: The audit log CSV's columns: (lookup, kind of cell), in the order of its header.
+AUDIT_CSV_COLUMNS = [
+    ("history_date", "datetime"), ("history_username", "text"), ("history_origin", "text"), ("id", "int"),
+    ("provider_sid", "text"), ("kind", "text"), ("ticket_id", "int"), ("line_id", "int"), ("account_label", "text"),
+    ("deletion_reason", "text"), ("deletion_detail", "text"),
+]
+
+
 def audit_csv_rows(queryset: QuerySet) -> Iterator[list[str]]:
+    """The audit log's CSV rows (header first), read as plain values in chunks: no model instances, memory flat."""
     yield AUDIT_CSV_HEADER
-    for entry in queryset.select_related("account").iterator(chunk_size=2000):
-        yield [
-            safe_cell(v)
-            for v in (
-                entry.history_date, entry.history_username, entry.history_origin, entry.id, entry.provider_sid, entry.kind,
-                entry.ticket_id, entry.line_id, entry.account.name if entry.account else entry.account_id,
-                entry.deletion_reason, entry.deletion_detail,
-            )
-        ]
+    convert = row_converter(kind for _, kind in AUDIT_CSV_COLUMNS)
+    rows = queryset.annotate(
+        account_label=Coalesce("account__name", Cast("account_id", models.CharField()))
+    ).values_list(*(lookup for lookup, _ in AUDIT_CSV_COLUMNS))
+    for row in rows.iterator(chunk_size=2000):
+        yield convert(row)
 
 
 @admin.register(RecordingDeletion)

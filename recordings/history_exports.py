@@ -26,7 +26,7 @@ from recordings.models import (
     HistoryExport,
     MonitoringEntry,
 )
-from residency.csv_safety import cell_converters
+from residency.csv_safety import row_converter
 from residency.history import Origin, actor_name, history_context, write_history
 from residency.models import Account
 from residency.queueing import enqueue_when_committed
@@ -168,11 +168,11 @@ def history_export_chunks(export: HistoryExport, *, chunk_size: int = 5000) -> I
     select = rows.order_by("started", "pk").values_list(*(lookup for lookup, _ in columns))
     sql, params = select.query.sql_with_params()
     connection = connections[select.db]
-    converters = cell_converters((kind for _, kind in columns), connection.vendor)
+    convert = row_converter(kind for _, kind in columns)
     with connection.chunked_cursor() as cursor:
         cursor.execute(sql, params)
         while chunk := cursor.fetchmany(chunk_size):
-            yield [[convert(value) for convert, value in zip(converters, row)] for row in chunk]
+            yield [convert(row) for row in chunk]
 
 
 def export_path(export: HistoryExport) -> Path:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 FORMULA_STARTS = ("=", "+", "-", "@")
@@ -42,30 +42,36 @@ def safe_cell(value: Any) -> str:
     return text
 
 
-def _datetime_cell(vendor: str) -> Callable[[Any], str]:
-    if vendor == "sqlite":
-        # Django's SQLite driver hands back naive datetimes holding UTC (USE_TZ): say so, as an aware one would.
-        return lambda value: "" if value is None else f"{value.isoformat()}+00:00"
-    return lambda value: "" if value is None else value.isoformat()
+def row_converter(kinds: Iterable[str]) -> Callable[[Sequence[Any]], list[Any]]:
+    """A function turning a row of plain values (read by ``values_list`` or straight from the database
+    driver: no model instances) into the cells :func:`safe_cell` would give, for ``csv.writer``; ``kinds``
+    name each column's kind (``int``, ``text``, ``bool`` or ``datetime``). A naive datetime is taken as UTC,
+    as Django's SQLite driver hands them back (``USE_TZ``), and says so.
 
+    Built for millions of rows: numbers and ``None`` pass through (``csv.writer`` writes them as ``safe_cell``
+    would), and a text cell is looked at once, rewritten only when its first character is risky.
+    """
+    kinds = list(kinds)
+    unknown = set(kinds) - {"int", "text", "bool", "datetime"}
+    if unknown:
+        raise ValueError(f"Unknown column kinds: {sorted(unknown)}")
+    texts = [index for index, kind in enumerate(kinds) if kind == "text"]
+    bools = [index for index, kind in enumerate(kinds) if kind == "bool"]
+    datetimes = [index for index, kind in enumerate(kinds) if kind == "datetime"]
+    risky = "=+-@"
 
-def _text_cell(value: Any) -> str:
-    """:func:`safe_cell` for text read from the database, quick for the usual cell (no risky first character)."""
-    if value is None:
-        return ""
-    if value and (value[0] in "=+-@" or value[0].isspace()):
-        return safe_cell(value)
-    return value
+    def convert(row: Sequence[Any]) -> list[Any]:
+        cells = list(row)
+        for index in texts:
+            value = cells[index]
+            if value and (value[0] in risky or value[0].isspace()):
+                cells[index] = safe_cell(value)
+        for index in bools:
+            cells[index] = "yes" if cells[index] else "no"
+        for index in datetimes:
+            value = cells[index]
+            if value is not None:
+                cells[index] = value.isoformat() if value.tzinfo else value.isoformat() + "+00:00"
+        return cells
 
-
-def cell_converters(kinds: Iterable[str], vendor: str) -> list[Callable[[Any], str]]:
-    """One converter per column, for rows read straight from the database driver (no model instances), giving
-    the cell :func:`safe_cell` would: ``kinds`` are ``int``, ``text``, ``bool`` or ``datetime``; ``vendor``
-    is the connection's (``sqlite``, ``postgresql``)."""
-    by_kind: dict[str, Callable[[Any], str]] = {
-        "int": lambda value: "" if value is None else str(value),
-        "bool": lambda value: "yes" if value else "no",
-        "text": _text_cell,
-        "datetime": _datetime_cell(vendor),
-    }
-    return [by_kind[kind] for kind in kinds]
+    return convert

@@ -80,7 +80,7 @@ def _client(base: str, key: str, number: int) -> Counter[int]:
             body = {"type": "access", "jurisdiction": "gdpr", "email": f"load{number}.{index}@example.net"}
             request = urllib.request.Request(f"{base}/api/v1/dsar/requests/", data=json.dumps(body).encode(), headers=headers)
         else:
-            request = urllib.request.Request(f"{base}/api/v1/dsar/requests/?limit=20", headers=headers)
+            request = urllib.request.Request(f"{base}/api/v1/dsar/requests/?page_size=20", headers=headers)
         try:
             with urllib.request.urlopen(request, timeout=30) as response:
                 statuses[response.status] += 1

@@ -22,6 +22,7 @@ from dsar.api.filters import RequestFilter
 from dsar.exports import LinkRefused, export_download
 from dsar.models import Request
 from dsar.report import request_access_report
+from residency.api.pagination import cursor_pagination
 from residency.api.permissions import Access, account_scope, check_access
 from residency.api.throttling import (
     ApiKeyRateThrottle,
@@ -58,7 +59,8 @@ class RequestObjectView(APIView):
 
 
 class RequestListCreate(generics.ListAPIView):
-    """Requests, soonest deadline first; filter by type, status, jurisdiction, assignee, overdue, due_within."""
+    """Requests, soonest deadline first, a page at a time (cursor); filter by type, status, jurisdiction,
+    assignee, overdue, due_within."""
 
     access = {
         "GET": Access("dsar.view_request", "requests:read"),
@@ -67,6 +69,7 @@ class RequestListCreate(generics.ListAPIView):
     throttle_classes = [ApiKeyRateThrottle, UserRateThrottle, IntakeRateThrottle]
     serializer_class = s.RequestOutput
     filterset_class = RequestFilter
+    pagination_class = cursor_pagination("due_at", "id")
 
     def get_queryset(self) -> QuerySet[Request]:
         return visible_requests(self.request)

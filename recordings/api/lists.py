@@ -14,16 +14,13 @@ from rest_framework import generics, serializers
 from rest_framework.pagination import CursorPagination
 
 from recordings.models import Call, MonitoringEntry, Recording, TextMessage, Ticket
+from residency.api.pagination import cursor_pagination
 from residency.api.permissions import Access, account_scope
 
 
 def newest_first(field: str) -> type[CursorPagination]:
     """Cursor pagination over ``field`` then id, newest first (served by the (field, id) indexes)."""
-    return type(
-        f"NewestFirstBy{field.title().replace('_', '')}",
-        (CursorPagination,),
-        {"ordering": (f"-{field}", "-id"), "page_size": 100, "page_size_query_param": "page_size", "max_page_size": 1000},
-    )
+    return cursor_pagination(f"-{field}", "-id")
 
 
 class TimeLinePersonFilter(django_filters.FilterSet):

@@ -229,6 +229,28 @@ def test_listing_requests_runs_the_same_queries_for_many_requests(staff_client: 
     assert len(many) == len(few)
 
 
+def test_paging_through_requests_gives_each_once_soonest_deadline_first_without_counting(
+    staff_client: APIClient,
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    made = [
+        make_request(received_at=dt.datetime(2026, 1, 1 + index % 9, tzinfo=UTC), verified=False) for index in range(23)
+    ]
+    rows, url = [], f"{URL}?page_size=5"
+    with CaptureQueriesContext(connection) as queries:
+        while url:
+            body = staff_client.get(url).json()
+            assert "count" not in body
+            rows += body["results"]
+            url = body["next"]
+
+    expected = sorted(made, key=lambda request: (request.due_at, request.pk))
+    assert [row["id"] for row in rows] == [request.pk for request in expected]
+    assert not any("COUNT(" in query["sql"].upper() for query in queries.captured_queries)
+
+
 def test_the_schema_documents_the_dsar_endpoints(staff_client: APIClient) -> None:
     paths = staff_client.get("/api/schema/", {"format": "json"}).json()["paths"]
     for path in ("/requests/", "/requests/{id}/verify/", "/requests/{id}/execute/", "/requests/{id}/report/"):

@@ -105,6 +105,8 @@ def test_the_csv_export_action_exports_the_selected_entries(log: dict[str, Any])
 
     rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
     assert [row["provider_sid"] for row in rows] == [log["manual"].provider_sid]
+    assert rows[0]["deleted_at"] == entry.history_date.isoformat()
+    assert rows[0]["account"] == entry.account.name and rows[0]["recording_id"] == str(entry.id)
     assert "no-store" in response["Cache-Control"]
 
 

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from residency.csv_safety import FORMULA_STARTS, cell_converters, safe_cell
+from residency.csv_safety import FORMULA_STARTS, row_converter, safe_cell
 
 
 @pytest.mark.parametrize(
@@ -64,19 +64,34 @@ def test_cells_survive_a_csv_round_trip(values: list[str]) -> None:
     assert next(csv.reader(io.StringIO(buffer.getvalue(), newline=""))) == cells
 
 
+def csv_line(cells: list) -> str:  # type: ignore[type-arg]
+    buffer = io.StringIO()
+    csv.writer(buffer).writerow(cells)
+    return buffer.getvalue()
+
+
 @given(st.one_of(st.none(), st.text()))
 @settings(max_examples=500, deadline=None)
-def test_the_quick_text_cell_says_what_safe_cell_says(value: str | None) -> None:
-    text_cell = cell_converters(["text"], "sqlite")[0]
+def test_the_quick_text_cell_writes_what_safe_cell_writes(value: str | None) -> None:
+    convert = row_converter(["text"])
 
-    assert text_cell(value) == safe_cell(value)
+    assert csv_line(convert((value,))) == csv_line([safe_cell(value)])
 
 
-@pytest.mark.parametrize("vendor", ["sqlite", "postgresql"])
-def test_driver_values_become_the_cells_model_values_would(vendor: str) -> None:
+@pytest.mark.parametrize("aware", [False, True], ids=["naive UTC as SQLite gives", "aware"])
+def test_driver_values_become_the_cells_model_values_would(aware: bool) -> None:
     naive_utc = dt.datetime(2026, 3, 1, 9, 0, 5, 120000)
-    value = naive_utc if vendor == "sqlite" else naive_utc.replace(tzinfo=dt.timezone.utc)
-    int_cell, bool_cell, datetime_cell = cell_converters(["int", "bool", "datetime"], vendor)
+    value = naive_utc.replace(tzinfo=dt.timezone.utc) if aware else naive_utc
+    convert = row_converter(["int", "int", "bool", "bool", "datetime", "datetime", "text"])
 
-    assert datetime_cell(value) == safe_cell(naive_utc.replace(tzinfo=dt.timezone.utc)) == "2026-03-01T09:00:05.120000+00:00"
-    assert (int_cell(None), int_cell(-5), bool_cell(1), bool_cell(0), datetime_cell(None)) == ("", "-5", "yes", "no", "")
+    cells = convert((None, -5, 1, 0, value, None, "=1+1"))
+
+    assert csv_line(cells) == "" + ",-5,yes,no,2026-03-01T09:00:05.120000+00:00,,'=1+1\r\n"
+    assert csv_line(cells) == csv_line(
+        [safe_cell(v) for v in (None, -5, True, False, naive_utc.replace(tzinfo=dt.timezone.utc), None, "=1+1")]
+    )
+
+
+def test_an_unknown_column_kind_is_refused() -> None:
+    with pytest.raises(ValueError, match="decimal"):
+        row_converter(["int", "decimal"])
