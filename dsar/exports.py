@@ -7,13 +7,17 @@ import csv
 import datetime as dt
 import io
 import json
+import shutil
+import tempfile
 import zipfile
-from typing import Any
+from collections.abc import Iterable
+from contextlib import ExitStack
+from typing import IO, Any, BinaryIO
 
 from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
-from django.core.files.base import ContentFile
+from django.core.files.base import File
 from django.core.files.storage import FileSystemStorage
 from django.core.mail import send_mail
 from django.db import transaction
@@ -66,24 +70,43 @@ def export_create(*, request: Request, actor: User = None) -> Export:
     return export
 
 
-def build_archive(rows_by_category: dict[str, list[dict[str, Any]]], *, meta: dict[str, Any]) -> bytes:
-    """A ZIP holding ``data.json`` (everything) and ``<category>.csv`` per category (columns: every key seen)."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr(
-            "data.json", json.dumps({**meta, "categories": rows_by_category}, indent=2, default=str, ensure_ascii=False)
-        )
-        for category, rows in sorted(rows_by_category.items()):
-            columns: list[str] = []
-            for row in rows:
-                columns.extend(key for key in row if key not in columns)
-            text = io.StringIO()
-            writer = csv.DictWriter(text, fieldnames=columns, extrasaction="ignore")
-            writer.writeheader()
-            for row in rows:
-                writer.writerow({key: _cell(value) for key, value in row.items()})
-            archive.writestr(f"{category}.csv", text.getvalue())
-    return buffer.getvalue()
+def write_archive(
+    target: BinaryIO, rows_by_category: dict[str, Iterable[Iterable[dict[str, Any]]]], *, meta: dict[str, Any]
+) -> dict[str, int]:
+    """Write to ``target`` a ZIP holding ``data.json`` (everything) and ``<category>.csv`` per category with
+    rows (columns: every key seen, in order); returns the number of rows by category.
+
+    Each category's rows come from one or more iterables (a source's rows, read in chunks) and are read once:
+    written to ``data.json`` as they come, and to a temporary file holding the CSV's body, which goes into
+    the ZIP after it with its header (known only once every row is seen). Memory stays flat however many rows.
+    """
+    counts: dict[str, int] = {}
+    bodies: dict[str, tuple[Any, list[str]]] = {}
+    with ExitStack() as stack, zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        with archive.open("data.json", "w") as raw, io.TextIOWrapper(raw, encoding="utf-8") as data:
+            data.write(json.dumps({**meta, "categories": {}}, ensure_ascii=False, default=str)[:-2])  # open the categories
+            for category in sorted(rows_by_category):
+                body = stack.enter_context(tempfile.TemporaryFile("w+", encoding="utf-8", newline=""))
+                writer, columns, count = csv.writer(body), [], 0
+                for row in (row for rows in rows_by_category[category] for row in rows):
+                    columns.extend(key for key in row if key not in columns)
+                    # Rows before a new column end short: a CSV reader fills their missing cells with nothing.
+                    writer.writerow([_cell(row.get(key)) for key in columns])
+                    if not count:  # the category's first row opens its list
+                        data.write((", " if counts else "") + json.dumps(category) + ": [")
+                    data.write(("," if count else "") + "\n  " + json.dumps(row, ensure_ascii=False, default=str))
+                    count += 1
+                if count:  # a category the person has nothing in gets no empty file
+                    data.write("\n]")
+                    counts[category] = count
+                    bodies[category] = (body, columns)
+            data.write("}}\n")
+        for category, (body, columns) in bodies.items():
+            with archive.open(f"{category}.csv", "w") as raw, io.TextIOWrapper(raw, encoding="utf-8", newline="") as out:
+                csv.writer(out).writerow(columns)
+                body.seek(0)
+                shutil.copyfileobj(body, out)
+    return counts
 
 
 def _cell(value: Any) -> str:
@@ -105,14 +128,16 @@ def export_build(*, export_id: int) -> Export:
         Export.objects.filter(pk=export.pk).update(status=Export.Status.FAILED, error="The person has been erased.")
         record_history(export, reason="nothing to export")
         return export
-    rows: dict[str, list[dict[str, Any]]] = {}
+    rows: dict[str, list[Iterable[dict[str, Any]]]] = {}
     for source in registered_sources():
         for category, category_rows in source.export(subject).items():
-            if category_rows:  # a category the person has nothing in gets no empty file
-                rows.setdefault(category, []).extend(category_rows)
+            rows.setdefault(category, []).append(category_rows)
     now = timezone.now()
-    content = build_archive(rows, meta={"request": request.pk, "generated_at": now.isoformat()})
-    name = export_storage().save(f"request-{request.pk}/export-{export.pk}.zip", ContentFile(content))
+    with tempfile.TemporaryFile() as archive:
+        counts = write_archive(archive, rows, meta={"request": request.pk, "generated_at": now.isoformat()})
+        size = archive.tell()
+        archive.seek(0)
+        name = export_storage().save(f"request-{request.pk}/export-{export.pk}.zip", File(archive))
     expires_at = now + dt.timedelta(days=settings.DSAR_EXPORT_TTL_DAYS)
     with transaction.atomic():
         changed = Export.objects.filter(pk=export.pk, status=Export.Status.PENDING).update(
@@ -120,8 +145,8 @@ def export_build(*, export_id: int) -> Export:
             ready_at=now,
             expires_at=expires_at,
             file_name=name,
-            size=len(content),
-            counts={category: len(category_rows) for category, category_rows in rows.items()},
+            size=size,
+            counts=counts,
         )
         if not changed:
             export.refresh_from_db()
@@ -131,7 +156,7 @@ def export_build(*, export_id: int) -> Export:
         add_event(
             request,
             RequestEvent.Kind.EXPORT,
-            f"Export {export.pk} ready ({len(content)} bytes); link emailed, valid until {expires_at:%Y-%m-%d %H:%M} UTC.",
+            f"Export {export.pk} ready ({size} bytes); link emailed, valid until {expires_at:%Y-%m-%d %H:%M} UTC.",
         )
         person = request.person
         if person is not None and person.email:
@@ -156,7 +181,7 @@ def export_link(export: Export) -> str:
 
 
 @transaction.atomic
-def export_download(*, token: str) -> tuple[Export, bytes]:
+def export_download(*, token: str) -> tuple[Export, IO[bytes]]:
     """The archive behind a link, with the download recorded; refuses tampered and expired links."""
     max_age = dt.timedelta(days=settings.DSAR_EXPORT_TTL_DAYS)
     try:
@@ -173,11 +198,9 @@ def export_download(*, token: str) -> tuple[Export, bytes]:
     storage = export_storage()
     if not storage.exists(export.file_name):
         raise LinkRefused("This export is no longer available.", status=410)
-    with storage.open(export.file_name, "rb") as handle:
-        content = handle.read()
     ExportDownload.objects.create(export=export)
     add_event(export.request, RequestEvent.Kind.EXPORT, f"Export {export.pk} downloaded through its link.")
-    return export, content
+    return export, storage.open(export.file_name, "rb")
 
 
 def exports_delete_files(*, person_id: int) -> int:

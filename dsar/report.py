@@ -29,7 +29,8 @@ def request_access_report(*, request: Request) -> dict[str, Any]:
     by_source: dict[str, dict[str, int]] = {}
     in_catalog: dict[str, str] = {}
     for source in registered_sources():
-        for category, rows in source.export(subject).items():
+        for category, export_rows in source.export(subject).items():
+            rows = list(export_rows)
             if not rows:
                 continue
             records.setdefault(category, []).extend(rows)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import enum
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
@@ -95,8 +96,9 @@ class DataSource(Protocol):
     def locate(self, subject: Subject) -> dict[str, int]:
         """Counts of the subject's records by data category slug (categories with none may be left out)."""
 
-    def export(self, subject: Subject) -> dict[str, list[dict[str, Any]]]:
-        """The subject's records by data category slug, as JSON-serialisable rows."""
+    def export(self, subject: Subject) -> dict[str, Iterable[dict[str, Any]]]:
+        """The subject's records by data category slug, as JSON-serialisable rows: a list, or an iterable read
+        once and lazily (``QuerySet.values().iterator()``), so that a large export is never all in memory."""
 
     def erase(self, subject: Subject, step: ErasureStep) -> dict[str, int]:
         """Erase what belongs to ``step``; returns counts by data category. Idempotent."""

@@ -71,32 +71,43 @@ def _expression(value: Any, output_field: models.Field) -> Any:
     return value if hasattr(value, "resolve_expression") else Value(value, output_field=output_field)
 
 
-def _claim(candidates: Any, within: tuple[int, int | None] | None) -> Any:
-    """Claim ``candidates`` for this transaction; returns the claimed rows as a queryset, or None if none.
+#: What is read of each claimed recording: its id, account, and what its audit entry lists.
+_CLAIMED_COLUMNS = ("pk", "account_id", "provider_sid", "kind", "ticket_id", "line_id", "_reason")
 
-    Where the database can (PostgreSQL), the rows are locked with ``SELECT … FOR UPDATE SKIP LOCKED``: the
-    lock holds until this transaction commits, having deleted them, and a worker whose batch overlaps skips
-    them without waiting (nor deadlocking), so no row is rewritten to claim it. Elsewhere (SQLite, which
-    lets one writer in at a time) a conditional update marks the unclaimed rows with a token of this run.
+
+def _claim(candidates: Any, within: tuple[int, int | None] | None, reason: Any) -> tuple[Any, list[tuple[Any, ...]]]:
+    """Claim ``candidates`` for this transaction; returns the claimed rows as a queryset and their
+    ``_CLAIMED_COLUMNS`` (``reason`` giving each its deletion reason), or ``(None, [])`` if none.
+
+    Where the database can (PostgreSQL), the rows are locked and read at once with ``SELECT … FOR UPDATE SKIP
+    LOCKED``: the lock holds until this transaction commits, having deleted them, and a worker whose batch
+    overlaps skips them without waiting (nor deadlocking), so no row is rewritten to claim it. Elsewhere
+    (SQLite, which lets one writer in at a time) a conditional update marks the unclaimed rows with a token
+    of this run, and they are read by it.
     """
     connection = connections[candidates.db]
     if connection.features.has_select_for_update_skip_locked:
-        locking = candidates.order_by("pk").select_for_update(skip_locked=True, of=("self",))
-        ids = list(locking.values_list("pk", flat=True))
+        locking = candidates.annotate(_reason=reason).order_by("pk").select_for_update(skip_locked=True, of=("self",))
+        rows = list(locking.values_list(*_CLAIMED_COLUMNS))
+        if not rows:
+            return None, []
         # One array parameter, whatever the number of rows (a list would be one parameter per row).
-        return Recording.objects.filter(pk__in=RawSQL("SELECT unnest(%s::bigint[])", [ids])) if ids else None
+        ids = RawSQL("SELECT unnest(%s::bigint[])", [[row[0] for row in rows]])
+        return Recording.objects.filter(pk__in=ids), rows
     candidates = candidates.filter(deletion_claim__isnull=True)
     if within is None:
         bounds = candidates.aggregate(low=Min("pk"), high=Max("pk"))
         if bounds["low"] is None:
-            return None
+            return None, []
         within = (bounds["low"] - 1, bounds["high"])
     token = uuid.uuid4()
     if not candidates.update(deletion_claim=token):
-        return None
+        return None, []
     # The claimed rows lie within the candidates' key range: read them by that range, no index on the token.
     claimed = Recording.objects.filter(pk__gt=within[0], deletion_claim=token)
-    return claimed.filter(pk__lte=within[1]) if within[1] is not None else claimed
+    if within[1] is not None:
+        claimed = claimed.filter(pk__lte=within[1])
+    return claimed, list(claimed.annotate(_reason=reason).order_by("pk").values_list(*_CLAIMED_COLUMNS))
 
 
 def delete_claimed_recordings(
@@ -111,16 +122,11 @@ def delete_claimed_recordings(
     transaction; the number of queries does not depend on how many rows. ``within`` (exclusive lower,
     inclusive upper primary key, or None) is where the candidates lie, when the caller knows it.
     """
-    claimed = _claim(candidates, within)
-    if claimed is None:
-        return Deleted()
     reason = _expression(audit.reason, models.CharField())
     detail = _expression(audit.detail, models.CharField())
-    rows = list(
-        claimed.annotate(_reason=reason)
-        .order_by("pk")
-        .values_list("pk", "account_id", "provider_sid", "kind", "ticket_id", "line_id", "_reason")
-    )
+    claimed, rows = _claim(candidates, within, reason)
+    if claimed is None:
+        return Deleted()
     history = Recording.history.model
     write_history_from(
         claimed,

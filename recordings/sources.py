@@ -18,6 +18,7 @@ and returns zero counts. Held data is never deleted: a hold covering the person 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.db import models, transaction
@@ -102,20 +103,23 @@ class RecordingsSource:
         }
         return {category: count for category, count in counts.items() if count}
 
-    def export(self, subject: Subject) -> dict[str, list[dict[str, Any]]]:
+    def export(self, subject: Subject) -> dict[str, Iterable[dict[str, Any]]]:
+        columns = {
+            "ticket": (self._tickets, ("id", "subject", "description", "status", "created_at")),
+            "call-data": (
+                self._calls, ("id", "direction", "from_number", "to_number", "started", "ended", "duration_seconds")
+            ),
+            "call-recording": (
+                self._recordings, ("id", "kind", "provider_sid", "duration_seconds", "created_at", "ticket_id")
+            ),
+            "monitoring-history": (self._monitoring, ("id", "call_id", "mode", "started", "ended")),
+            "text-history": (self._texts, ("id", "direction", "from_number", "to_number", "body", "sent_at")),
+            "call-analytics": (self._analytics, ("id", "phone_number", "started", "wait_seconds", "talk_seconds")),
+        }
+        # Read lazily, in chunks, when the archive is written: a person with a million calls stays in budget.
         return {
-            "ticket": list(self._tickets(subject).values("id", "subject", "description", "status", "created_at")),
-            "call-data": list(
-                self._calls(subject).values(
-                    "id", "direction", "from_number", "to_number", "started", "ended", "duration_seconds"
-                )
-            ),
-            "call-recording": list(
-                self._recordings(subject).values("id", "kind", "provider_sid", "duration_seconds", "created_at", "ticket_id")
-            ),
-            "monitoring-history": list(self._monitoring(subject).values("id", "call_id", "mode", "started", "ended")),
-            "text-history": list(self._texts(subject).values("id", "direction", "from_number", "to_number", "body", "sent_at")),
-            "call-analytics": list(self._analytics(subject).values("id", "phone_number", "started", "wait_seconds", "talk_seconds")),
+            category: rows(subject).values(*fields).iterator(chunk_size=2000)
+            for category, (rows, fields) in columns.items()
         }
 
     def retained(self, subject: Subject) -> list[Retention]:

@@ -28,6 +28,8 @@ os.environ.setdefault("TELEPHONY_PROVIDER_BACKEND", "local")
 os.environ.setdefault("SITE_URL", "http://127.0.0.1:8000")
 os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1")
 os.environ.setdefault("EMAIL_URL", "dummymail://")  # the emails an erasure sends are not the benchmark's output
+os.environ["DSAR_EXPORT_ROOT"] = str(TMP / "dsar-exports")
+os.environ["RECORDINGS_EXPORT_DIR"] = str(TMP / "exports")
 
 import django  # noqa: E402
 
@@ -434,40 +436,47 @@ def history_export_at_scale() -> None:
         compare(f"{size:,} calls", volume(size), size, product, baseline)
 
 
-@bench
-def erasure_at_scale() -> None:
-    """An erasure of a person with 2,000 and with 20,000 calls, recordings and analytics rows: the same queries
-    (asserted in the tests), and goal: time(20,000) ≤ 5 × time(2,000)."""
+def one_person_with(rows: int) -> Callable[[], None]:
+    """Filler of a database where one person (Vera Volume) has ``rows`` calls, recordings and analytics rows."""
     from datetime import timedelta
 
     from django.utils import timezone
 
-    from dsar.models import Person, Request
-    from dsar.services import request_create, request_execute, request_verify_manually
+    from dsar.models import Person
     from recordings.models import AnalyticsRow, Call, PhoneLine, Recording
     from residency.models import Account, Region
 
-    def fill(rows: int) -> Callable[[], None]:
-        def create() -> None:
-            account = Account.objects.create(name="Erasure bench", home_region=Region.objects.get(code="EEA"))
-            person = Person.objects.create(account=account, name="Vera Volume", email="vera@example.net", phone="+46705550900")
-            line = PhoneLine.objects.create(account=account, number="+46100000900", name="Support", auto_delete_days=None)
-            started = timezone.now() - timedelta(days=3)
-            calls = Call.objects.bulk_create(
-                Call(account=account, line=line, end_user=person, direction="inbound", from_number=person.phone,
-                     to_number=line.number, started=started, ended=started + timedelta(minutes=1), duration_seconds=60)
-                for _ in range(rows)
-            )
-            Recording.objects.bulk_create(
-                Recording(account=account, line=line, call=call, provider_sid=f"REerase{call.pk:020d}", created_at=started)
-                for call in calls
-            )
-            AnalyticsRow.objects.bulk_create(
-                AnalyticsRow(account=account, call=call, person=person, phone_number=person.phone, started=started)
-                for call in calls
-            )
+    def create() -> None:
+        account = Account.objects.create(name="Erasure bench", home_region=Region.objects.get(code="EEA"))
+        person = Person.objects.create(account=account, name="Vera Volume", email="vera@example.net", phone="+46705550900")
+        line = PhoneLine.objects.create(account=account, number="+46100000900", name="Support", auto_delete_days=None)
+        started = timezone.now() - timedelta(days=3)
+        calls = Call.objects.bulk_create(
+            Call(account=account, line=line, end_user=person, direction="inbound", from_number=person.phone,
+                 to_number=line.number, started=started, ended=started + timedelta(minutes=1), duration_seconds=60)
+            for _ in range(rows)
+        )
+        Recording.objects.bulk_create(
+            Recording(account=account, line=line, call=call, provider_sid=f"REerase{call.pk:020d}", created_at=started)
+            for call in calls
+        )
+        AnalyticsRow.objects.bulk_create(
+            AnalyticsRow(account=account, call=call, person=person, phone_number=person.phone, started=started)
+            for call in calls
+        )
 
-        return create
+    return create
+
+
+@bench
+def erasure_at_scale() -> None:
+    """An erasure of a person with 2,000 and with 20,000 calls, recordings and analytics rows: the same queries
+    (asserted in the tests), and goal: time(20,000) ≤ 5 × time(2,000)."""
+
+
+    from dsar.models import Person, Request
+    from dsar.services import request_create, request_execute, request_verify_manually
+
 
     def erase() -> str:
         from django.contrib.auth import get_user_model
@@ -482,7 +491,7 @@ def erasure_at_scale() -> None:
     print("Erasure of one person (baseline: the same person with 2,000 rows of each kind)")
     times = {}
     for rows in (2_000, 20_000):
-        name = seeded(f"erasure_{rows}", fill(rows))
+        name = seeded(f"erasure_{rows}", one_person_with(rows))
         runs = []
         for _ in range(3):
             fresh_copy(name)
@@ -490,6 +499,68 @@ def erasure_at_scale() -> None:
         times[rows] = statistics.median(run[0] for run in runs)
         print(f"  {rows:>6,} rows each  {times[rows]:7.2f} s  {runs[-1][1]:4d} queries  peak {max(r[2] for r in runs):6.1f} MB  {runs[-1][3]}")
     print(f"  time(20,000) / time(2,000) = {times[20_000] / times[2_000]:.1f} (goal ≤ 5)")
+
+
+@bench
+def archive_at_scale() -> None:
+    """The portability archive of a person with many calls, recordings and analytics rows, against the same
+    rows written from the database driver as JSON and CSV into a ZIP: goal ≤ 1.5× the baseline, peak memory
+    ≤ 150 MB whatever the size."""
+    import csv
+    import io
+    import json
+    import zipfile
+
+    from django.contrib.auth import get_user_model
+
+    from dsar.exports import export_build, export_create
+    from dsar.models import Person
+    from dsar.services import request_create, request_verify_manually
+
+    def product() -> str:
+        person = Person.objects.get(email="vera@example.net")
+        staff = get_user_model().objects.create(username="bench-dpo", is_staff=True, is_superuser=True)
+        request = request_create(account=person.account, person=person, type="portability", jurisdiction="gdpr", send_code=False)
+        request_verify_manually(request=request, note="bench", actor=staff)
+        export = export_build(export_id=export_create(request=request, actor=staff).pk)
+        return f"{sum(export.counts.values()):,} rows, {export.size / 1e6:.1f} MB archive"
+
+    tables = {
+        "call-data": "SELECT id, direction, from_number, to_number, started, ended, duration_seconds FROM recordings_call "
+                     "WHERE end_user_id = %s OR agent_id = %s",
+        "call-recording": "SELECT r.id, r.kind, r.provider_sid, r.duration_seconds, r.created_at, r.ticket_id "
+                          "FROM recordings_recording r JOIN recordings_call c ON c.id = r.call_id "
+                          "WHERE c.end_user_id = %s OR c.agent_id = %s",
+        "call-analytics": "SELECT id, phone_number, started, wait_seconds, talk_seconds FROM recordings_analyticsrow "
+                          "WHERE person_id = %s OR person_id = %s",
+    }
+
+    def baseline() -> str:
+        person_id = Person.objects.get(email="vera@example.net").pk
+        rows = 0
+        with zipfile.ZipFile(TMP / "baseline.zip", "w", compression=zipfile.ZIP_DEFLATED) as archive:
+            with archive.open("data.json", "w") as raw, io.TextIOWrapper(raw, encoding="utf-8") as data:
+                for sql in tables.values():
+                    with connection.cursor() as cursor:
+                        cursor.execute(sql, [person_id, person_id])
+                        names = [column[0] for column in cursor.description]
+                        while chunk := cursor.fetchmany(2000):
+                            for row in chunk:
+                                data.write(json.dumps(dict(zip(names, row)), default=str) + ",\n")
+                            rows += len(chunk)
+            for category, sql in tables.items():
+                with archive.open(f"{category}.csv", "w") as raw, io.TextIOWrapper(raw, encoding="utf-8", newline="") as out:
+                    writer = csv.writer(out)
+                    with connection.cursor() as cursor:
+                        cursor.execute(sql, [person_id, person_id])
+                        writer.writerow([column[0] for column in cursor.description])
+                        while chunk := cursor.fetchmany(2000):
+                            writer.writerows(chunk)
+        return f"{rows:,} rows"
+
+    rows = SIZES[0]
+    print("Portability archive of one person (baseline: the same rows from the driver as JSON and CSV in a ZIP)")
+    compare(f"{rows:,} rows of each kind", seeded(f"archive_{rows}", one_person_with(rows)), 3 * rows, product, baseline)
 
 
 @bench
@@ -560,7 +631,8 @@ def api_throughput() -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    env = {**os.environ, "DATABASE_URL": url, "DEBUG": "true", "API_THROTTLE_KEY_RATE": "1000000/minute"}
+    # As in production (DEBUG off), but plain HTTP on 127.0.0.1: no redirect to HTTPS.
+    env = {**os.environ, "DATABASE_URL": url, "SECURE_SSL_REDIRECT": "false", "API_THROTTLE_KEY_RATE": "1000000/minute"}
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "config.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "2", "--threads", "4",
          "--log-level", "warning"],
