@@ -66,7 +66,7 @@ CONTENT_SECURITY_POLICY = {
 API_DOCS_PUBLIC = env.bool("API_DOCS_PUBLIC", default=False)
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "config.apps.PrivacyAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

@@ -9,10 +9,6 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from residency.api.permissions import DocsAccess
 
-admin.site.site_header = "Privacy operations"
-admin.site.site_title = "Privacy operations"
-admin.site.index_title = "Back office"
-
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
     path("admin/", admin.site.urls),

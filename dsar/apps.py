@@ -12,3 +12,8 @@ class DsarConfig(AppConfig):
 
         register(RequestRecordsSource())
         register(PersonSource())
+
+        from dsar.dashboard import requests_panel
+        from residency.dashboard import register_panel
+
+        register_panel("requests", 10, requests_panel)

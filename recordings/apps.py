@@ -9,3 +9,8 @@ class RecordingsConfig(AppConfig):
         from recordings.sources import register_source
 
         register_source()
+
+        from recordings.dashboard import recordings_panel
+        from residency.dashboard import register_panel
+
+        register_panel("recordings", 20, recordings_panel)

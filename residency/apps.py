@@ -14,3 +14,7 @@ class ResidencyConfig(AppConfig):
         pre_create_historical_record.connect(fill_audit_fields, dispatch_uid="residency.fill_audit_fields")
         # Every app's models are loaded by now, history models included.
         register_append_only_triggers()
+
+        from residency.home import register_home_panels
+
+        register_home_panels()

@@ -1,0 +1,89 @@
+"""The telephony panel of the console's home page (see residency/dashboard.py)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+
+from django.db.models import Count
+from django.db.models.functions import TruncMonth
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils import timezone
+
+from recordings.models import DeletionReason, HistoryExport, LegalHold, ProviderDeletion, Recording, RecordingDeletion
+from residency.charts import Chart, bar_chart
+from residency.dashboard import Panel, cached, count_figure
+
+MONTHS = 12
+
+
+def deletions_chart(today: dt.date) -> Chart:
+    """Recordings deleted per month by path (by hand, auto-delete, with the ticket, erasure), the last twelve months."""
+    first = today.replace(day=1)
+    months = []
+    for _ in range(MONTHS):
+        months.append(first)
+        first = (first - dt.timedelta(days=1)).replace(day=1)
+    months.reverse()
+    since = dt.datetime.combine(months[0], dt.time.min, tzinfo=timezone.get_current_timezone())
+    counts: dict[tuple[dt.date, str], int] = defaultdict(int)
+    for month, reason, n in (
+        RecordingDeletion.objects.filter(history_date__gte=since)
+        .annotate(month=TruncMonth("history_date"))
+        .values_list("month", "deletion_reason")
+        .annotate(n=Count("pk"))
+        .values_list("month", "deletion_reason", "n")
+        .order_by()
+    ):
+        counts[(month.date() if isinstance(month, dt.datetime) else month, reason)] += n
+    return Chart(
+        title="Recordings deleted per month, by path",
+        labels=[f"{month:%b %y}" for month in months],
+        series={label: [counts[(month, reason)] for month in months] for reason, label in DeletionReason.choices},
+    )
+
+
+def recordings_panel(request: HttpRequest) -> Panel | None:
+    user = request.user
+    if not user.has_perm("recordings.view_recording"):
+        return None
+    now = timezone.now()
+    admin = "admin:recordings_{}_changelist".format
+    failing = ProviderDeletion.objects.filter(done_at__isnull=True, attempts__gt=0)
+    oldest = failing.order_by("created_at").values_list("provider_sid", "created_at", "last_error").first()
+    exports = HistoryExport.objects.filter(
+        status__in=[HistoryExport.Status.QUEUED, HistoryExport.Status.RUNNING, HistoryExport.Status.FAILED]
+    )
+    figures = [
+        count_figure(
+            "Recordings the purge deletes within 7 days",
+            Recording.objects.due_for_purge(now + dt.timedelta(days=7)).not_held(),
+            reverse(admin("recording")),
+        ),
+        count_figure(
+            "Legal holds in force",
+            LegalHold.objects.filter(released_at__isnull=True),
+            f"{reverse(admin('legalhold'))}?active=yes",
+        ),
+        count_figure(
+            "Deletions at the provider failing",
+            failing,
+            f"{reverse(admin('providerdeletion'))}?state=retrying",
+            alert=True,
+            detail=(
+                f"oldest: {oldest[0]} since {timezone.localtime(oldest[1]):%Y-%m-%d %H:%M} ({oldest[2][:80]})"
+                if oldest
+                else ""
+            ),
+        ),
+        count_figure(
+            "History exports queued, running or failed",
+            exports,
+            reverse(admin("historyexport")),
+            detail=f"{exports.filter(status=HistoryExport.Status.FAILED).count()} failed",
+        ),
+    ]
+    today = timezone.localdate()
+    chart = cached(f"dashboard:deletions-chart:{today}", lambda: bar_chart(deletions_chart(today)))
+    return Panel(title="Recordings and telephony", figures=figures, charts=[chart])

@@ -1,0 +1,83 @@
+"""The console's home page: the figures a privacy officer asks for first, each linking to the filtered list.
+
+Each app contributes a panel (registered in its ``AppConfig.ready``), so this module knows none of them and
+the dependencies keep pointing one way. A panel's figures come from indexed, capped queries; what needs a
+scan (monthly charts, the residency of every account) is cached for a few minutes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.cache import cache
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.safestring import SafeString
+
+#: Counts stop here, said as "10,000+": a figure links to its list, it does not walk a million rows.
+COUNT_CAP = 10_000
+#: How long scanned figures (charts, every account's residency) are reused, in seconds.
+SCAN_CACHE_SECONDS = 600
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One number with its label and where to read the rows behind it; ``alert`` when it needs action."""
+
+    label: str
+    value: int
+    url: str = ""
+    alert: bool = False
+    detail: str = ""
+    capped: bool = False
+
+    @property
+    def shown(self) -> str:
+        return f"{self.value:,}+" if self.capped else f"{self.value:,}"
+
+
+@dataclass(frozen=True)
+class Panel:
+    title: str
+    figures: list[Figure] = field(default_factory=list)
+    charts: list[SafeString] = field(default_factory=list)
+    #: Pages to read next: (label, url).
+    links: list[tuple[str, str]] = field(default_factory=list)
+
+
+PanelBuilder = Callable[[HttpRequest], Panel | None]
+_builders: list[tuple[int, str, PanelBuilder]] = []
+
+
+def register_panel(key: str, order: int, build: PanelBuilder) -> None:
+    """Add (or replace) the panel ``key``; panels show in ``order``. ``build`` returns None for a user who
+    may not see it."""
+    _builders[:] = [entry for entry in _builders if entry[1] != key]
+    _builders.append((order, key, build))
+    _builders.sort(key=lambda entry: entry[0])
+
+
+def dashboard_panels(request: HttpRequest) -> list[Panel]:
+    return [panel for _, _, build in _builders if (panel := build(request)) is not None]
+
+
+def capped_count(queryset: QuerySet[Any]) -> tuple[int, bool]:
+    """How many rows ``queryset`` has, counting at most COUNT_CAP (and whether it stopped there)."""
+    count = queryset[: COUNT_CAP + 1].count()
+    return min(count, COUNT_CAP), count > COUNT_CAP
+
+
+def count_figure(label: str, queryset: QuerySet[Any], url: str = "", *, alert: bool = False, detail: str = "") -> Figure:
+    value, capped = capped_count(queryset)
+    return Figure(label=label, value=value, url=url, alert=alert and value > 0, detail=detail, capped=capped)
+
+
+def cached(key: str, compute: Callable[[], Any]) -> Any:
+    """``compute()``, reused for SCAN_CACHE_SECONDS under ``key``."""
+    value = cache.get(key)
+    if value is None:
+        value = compute()
+        cache.set(key, value, SCAN_CACHE_SECONDS)
+    return value

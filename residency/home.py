@@ -1,0 +1,51 @@
+"""The residency panel of the console's home page, and the home page's registry of panels (see dashboard.py)."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+from django.urls import reverse
+
+from residency.dashboard import Figure, Panel, cached, register_panel
+from residency.engine import account_residency_report
+from residency.models import Account
+
+
+def _accounts_out_of_jurisdiction() -> tuple[list[int], list[int]]:
+    """Ids of the accounts with transfers outside their home jurisdiction, and of those with review items."""
+    transfers, reviews = [], []
+    for account in Account.objects.select_related("home_region"):
+        report = account_residency_report(account=account)
+        if report.transfers:
+            transfers.append(account.pk)
+        if report.reviews:
+            reviews.append(account.pk)
+    return transfers, reviews
+
+
+def residency_panel(request: HttpRequest) -> Panel | None:
+    if not request.user.has_perm("residency.view_account"):
+        return None
+    # Every account's report: a scan, reused for a few minutes.
+    transfers, reviews = cached("dashboard:residency", _accounts_out_of_jurisdiction)
+    accounts = reverse("admin:residency_account_changelist")
+    return Panel(
+        title="Where the data is",
+        figures=[
+            Figure(
+                "Accounts with data outside their home jurisdiction",
+                len(transfers),
+                f"{accounts}?id__in={','.join(map(str, transfers))}" if transfers else "",
+            ),
+            Figure(
+                "Accounts with residency items to review",
+                len(reviews),
+                f"{accounts}?id__in={','.join(map(str, reviews))}" if reviews else "",
+                alert=bool(reviews),
+            ),
+        ],
+        links=[("Hosting matrix: products × categories × regions", reverse("admin:residency_hosting_matrix"))],
+    )
+
+
+def register_home_panels() -> None:
+    register_panel("residency", 30, residency_panel)

@@ -1,0 +1,135 @@
+"""The console's home page: figures a privacy officer asks for first, each linking to its filtered list;
+charts drawn on the server; the models grouped the way the team works."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+import pytest
+import time_machine
+from django.contrib.auth.models import Group
+from django.core.cache import cache
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from dsar.models import Request
+from recordings.models import ProviderDeletion
+from residency.charts import Chart, bar_chart
+from residency.roles import AUDITOR
+from tests.dsar.factories import make_request
+from tests.factories import PersonFactory, UserFactory
+from tests.recordings.factories import LegalHoldFactory, PhoneLineFactory, RecordingFactory
+
+pytestmark = pytest.mark.django_db
+UTC = dt.timezone.utc
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache() -> None:
+    cache.clear()
+
+
+def console(user: Any) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def figure(html: str, label: str) -> tuple[str, str]:
+    """The shown value and the link of the figure labelled ``label``."""
+    match = re.search(
+        r'<a href="(?P<url>[^"]*)"><span class="value">(?P<value>[^<]*)</span>\s*<span class="label">' + re.escape(label),
+        html,
+    )
+    assert match, f"no figure {label!r}"
+    return match["value"], match["url"].replace("&amp;", "&")
+
+
+def test_overdue_and_due_soon_requests_are_counted_by_type_and_link_to_their_lists() -> None:
+    with time_machine.travel(dt.datetime(2026, 1, 5, 9, tzinfo=UTC), tick=False):
+        make_request(type=Request.Type.ERASURE)
+        make_request(type=Request.Type.ACCESS)
+    with time_machine.travel(dt.datetime(2026, 3, 1, 9, tzinfo=UTC), tick=False):
+        make_request(type=Request.Type.ACCESS)  # due on 1 April
+        html = console(UserFactory()).get("/admin/").content.decode()
+        due_soon = figure(html, "Due within 7 days")
+
+    assert figure(html, "Overdue") == ("2", "/admin/dsar/request/?deadline=overdue")
+    assert "1 access, 1 erasure" in html
+    assert due_soon == ("0", "/admin/dsar/request/?deadline=week")
+
+
+def test_holds_failing_provider_deletions_and_recordings_soon_purged_are_figures() -> None:
+    line = PhoneLineFactory(auto_delete_days=30)
+    RecordingFactory(call__line=line, created_at=timezone.now() - dt.timedelta(days=25))
+    RecordingFactory(call__line=line, created_at=timezone.now() - dt.timedelta(days=1))
+    LegalHoldFactory()
+    ProviderDeletion.objects.create(
+        account=line.account, provider_sid="RE" + "f" * 32, recording_id=1, attempts=3, last_error="503 from the provider"
+    )
+
+    html = console(UserFactory()).get("/admin/").content.decode()
+
+    assert figure(html, "Recordings the purge deletes within 7 days")[0] == "1"
+    assert figure(html, "Legal holds in force") == ("1", "/admin/recordings/legalhold/?active=yes")
+    assert figure(html, "Deletions at the provider failing") == ("1", "/admin/recordings/providerdeletion/?state=retrying")
+    assert "oldest: RE" + "f" * 32 in html and "503 from the provider" in html
+
+
+def test_the_home_page_makes_the_same_queries_for_many_rows() -> None:
+    line = PhoneLineFactory(auto_delete_days=1)
+    old = timezone.now() - dt.timedelta(days=3)
+    RecordingFactory(call__line=line, created_at=old)
+    make_request(PersonFactory(account=line.account))
+    user = UserFactory()
+    with CaptureQueriesContext(connection) as few:
+        console(user).get("/admin/")
+    for _ in range(8):
+        RecordingFactory(call__line=line, created_at=old)
+        make_request(PersonFactory(account=line.account))
+    cache.clear()
+    with CaptureQueriesContext(connection) as many:
+        html = console(user).get("/admin/").content.decode()
+
+    assert figure(html, "Recordings the purge deletes within 7 days")[0] == "9"
+    assert len(many) == len(few)
+
+
+def test_an_auditor_reads_the_figures_and_a_user_without_roles_sees_none() -> None:
+    auditor = UserFactory(username="auditor", is_superuser=False)
+    auditor.groups.add(Group.objects.get(name=AUDITOR))
+    nobody = UserFactory(username="nobody", is_superuser=False)
+
+    assert "Data subject requests</h2>" in console(auditor).get("/admin/").content.decode()
+    assert 'class="dashboard"' not in console(nobody).get("/admin/").content.decode()
+
+
+def test_models_are_grouped_the_way_the_team_works_requests_first() -> None:
+    html = console(UserFactory()).get("/admin/").content.decode()
+
+    headings = re.findall(r'<caption>\s*<a [^>]*>([^<]+)</a>', html)
+    assert headings[:5] == [
+        "Requests and people", "Recordings and retention", "Telephony history", "Customer accounts", "Hosting catalog"
+    ]
+    assert "Sub-processors" in html and "Data subject requests</a>" in html
+
+
+def test_a_chart_is_an_svg_with_its_title_and_its_figures_as_a_table() -> None:
+    chart = Chart(
+        title="Recordings deleted per month",
+        labels=["Jan 26", "Feb 26"],
+        series={"Deleted by hand": [2, 0], "Line auto-delete window": [5, 7]},
+        beside=("closed", [1, 3]),
+        line=("median days to close", [4.5, None]),
+    )
+
+    html = bar_chart(chart)
+
+    assert '<svg' in html and 'aria-label="Recordings deleted per month"' in html
+    assert html.count("<rect") == 3 + 2  # three non-empty stacked values, two "closed" bars
+    assert re.search(r"<th scope=\"row\">Jan 26</th><td>2</td><td>5</td><td>1</td><td>4.5</td>", html)
+    assert re.search(r"<th scope=\"row\">Feb 26</th><td>0</td><td>7</td><td>3</td><td>–</td>", html)
