@@ -35,6 +35,7 @@ from dsar.models import (
     RequestEvent,
 )
 from dsar.report import request_access_report
+from dsar.summary import request_summary
 from residency.admin import HistoryAdmin
 
 logger = logging.getLogger(__name__)
@@ -211,33 +212,22 @@ class RequestAdmin(HistoryAdmin):
     list_select_related = ["account", "jurisdiction", "assignee"]
     search_fields = ["=id", "person__email", "person__phone", "person__name"]
     date_hierarchy = "received_at"
-    fields = [
-        "account",
-        "person",
-        "type",
-        "jurisdiction",
-        "channel",
-        "status",
-        "status_reason",
-        "assignee",
-        "received_at",
-        "first_due_at",
-        "due_at",
-        "days_left",
-        "extended_at",
-        "extension_reason",
-        "extension_notified_at",
-        "verified_at",
-        "verification_method",
-        "executed_at",
-        "completed_at",
-        "links",
-        "certificate_display",
-        "scan_display",
+    fieldsets = [
+        ("Who and what", {"fields": ["account", "person", "type", "jurisdiction", "channel", "received_at"]}),
+        ("Deadline", {"fields": [
+            "due_at", "days_left", "first_due_at", "extended_at", "extension_reason", "extension_notified_at"
+        ]}),
+        ("Identity", {"fields": ["verified_at", "verification_method"]}),
+        ("Progress", {"fields": ["status", "status_reason", "assignee", "executed_at", "completed_at", "links"]}),
+        ("Proof", {"fields": ["certificate_display", "scan_display"]}),
     ]
-    readonly_fields = [name for name in fields if name != "assignee"]
+    readonly_fields = [name for _, options in fieldsets for name in options["fields"] if name != "assignee"]
     inlines = [EventInline, ErasureProgressInline, ExportInline]
     action_form = RequestActionForm
+    change_form_template = "dsar/admin/request_change_form.html"
+
+    class Media:
+        js = ["dsar/confirm.js"]  # asks before an action that cannot be undone (data-confirm on its form)
     actions = ["verify", "send_code", "extend", "preview_erasure", "execute", "generate_export", "complete", "reject"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -276,7 +266,9 @@ class RequestAdmin(HistoryAdmin):
 
     @admin.display(description="Certificate")
     def certificate_display(self, obj: Request) -> str:
-        return format_html("<pre>{}</pre>", json.dumps(obj.certificate, indent=2)) if obj.certificate else "—"
+        if not obj.certificate:
+            return "—"
+        return render_to_string("dsar/admin/certificate.html", {"certificate": obj.certificate})
 
     @admin.display(description="Verification scan")
     def scan_display(self, obj: Request) -> str:
@@ -296,13 +288,89 @@ class RequestAdmin(HistoryAdmin):
         def changelist(request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
             return self.changelist_view(request, extra_context)
 
+        # The request page runs the same actions from its buttons; the form's own save is atomic in Django.
+        @transaction.non_atomic_requests
+        def change(request: HttpRequest, object_id: str) -> HttpResponse:
+            return self.change_view(request, object_id)
+
         return [
             path("", view(changelist), name="dsar_request_changelist"),
+            path("<path:object_id>/change/", view(change), name="dsar_request_change"),
             path("<int:pk>/report/", view(self.report_view), name="dsar_request_report"),
             path("<int:pk>/rectify/", view(self.rectify_view), name="dsar_request_rectify"),
             path("<int:pk>/scan-hits/", view(self.scan_hits_view), name="dsar_request_scan_hits"),
+            path("<int:pk>/erasure-preview/", view(self.erasure_preview_view), name="dsar_request_erasure_preview"),
             *super().get_urls(),
         ]
+
+    # --- the request page: the request read top to bottom, its actions as buttons ---
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        """The request page; a POST naming ``_request_action`` runs that action (if the user may) on this request."""
+        name = request.POST.get("_request_action") if request.method == "POST" else None
+        if name:
+            obj = self.get_object(request, object_id)
+            actions = self.get_actions(request)
+            if obj is None or name not in actions:
+                raise PermissionDenied
+            # Outside a request transaction (see get_urls): each erasure step commits with its progress.
+            actions[name][0](self, request, Request.objects.filter(pk=obj.pk))
+            return HttpResponseRedirect(reverse("admin:dsar_request_change", args=[obj.pk]))
+        obj = self.get_object(request, object_id)
+        extra = {**(extra_context or {})}
+        if obj is not None:
+            extra["summary"] = request_summary(obj, today=timezone.localdate())
+            extra["buttons"] = self._buttons(request, obj)
+        return super().change_view(request, object_id, form_url, extra)
+
+    def _buttons(self, request: HttpRequest, obj: Request) -> list[dict[str, Any]]:
+        """The actions this user may take on this request in its state, as buttons (a note field when needed)."""
+        allowed = self.get_actions(request)
+        open_ = obj.status not in Request.CLOSED
+        verified = obj.verified_at is not None
+        executed = obj.executed_at is not None
+        wanted = [
+            ("verify", open_ and not verified, "Verification note (how you checked who they are)", ""),
+            ("send_code", open_ and not verified and obj.person_id is not None, "", ""),
+            ("extend", open_ and obj.extended_at is None, "Reason for the extension (the person is told)", ""),
+            ("execute", open_ and verified and not executed and obj.type != Request.Type.ERASURE, "", ""),
+            ("generate_export", open_ and verified and obj.type in (Request.Type.ACCESS, Request.Type.PORTABILITY), "", ""),
+            ("complete", open_ and (executed or obj.type == Request.Type.RECTIFICATION), "",
+             "Complete this request? The person is told it is done."),
+            ("reject", open_, "Reason for rejecting (the person is told)", "Reject this request? This cannot be undone."),
+        ]
+        buttons = []
+        if obj.type == Request.Type.ERASURE and open_ and verified and "preview_erasure" in allowed:
+            buttons.append({
+                "url": reverse("admin:dsar_request_erasure_preview", args=[obj.pk]),
+                "label": "Preview the erasure" if not executed else "Preview the erasure again",
+            })
+        for name, applies, text, confirm in wanted:
+            if applies and name in allowed:
+                buttons.append({"name": name, "label": allowed[name][2], "text": text, "confirm": confirm})
+        return buttons
+
+    def erasure_preview_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        """What the erasure will erase, keep and leave behind, with the button that executes it."""
+        obj = get_object_or_404(Request.objects.select_related("person", "account", "jurisdiction"), pk=pk)
+        if not (self.has_view_permission(request, obj) and self.has_execute_erasure_permission(request)):
+            raise PermissionDenied
+        try:
+            preview = services.request_erasure_preview(request=obj, actor=request.user)
+        except ValidationError as exc:
+            self.message_user(request, _errors(exc), messages.ERROR)
+            return HttpResponseRedirect(reverse("admin:dsar_request_change", args=[pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Erasure preview · {obj}",
+            "crumb": "Erasure preview",
+            "preview": preview,
+            "opts": self.model._meta,
+            "original": obj,
+        }
+        return TemplateResponse(request, "dsar/admin/erasure_preview.html", context)
 
     # --- who may do what (residency/roles.py); each action and page below checks one of these ---
 

@@ -257,6 +257,8 @@ class AccountAdmin(HistoryAdmin):
         if not self.has_view_permission(request, account):
             raise PermissionDenied
         report = account_residency_report(account=account)
+        products = dict(Product.objects.values_list("slug", "name"))
+        categories = dict(DataCategory.objects.values_list("slug", "name"))
         context = {
             **self.admin_site.each_context(request),
             "title": f"Residency of {account.name}",
@@ -264,6 +266,11 @@ class AccountAdmin(HistoryAdmin):
             "original": account,
             "report": report,
             "transfer_count": sum(1 for entry in report.entries if entry.transfer),
+            # The transfers by name, as the catalog and the source say them (the report carries slugs).
+            "transfers": [
+                (products.get(t.product, t.product), categories.get(t.data_category, t.data_category), t.region, t.reason)
+                for t in report.transfers
+            ],
         }
         return TemplateResponse(request, "admin/residency/account/residency.html", context)
 

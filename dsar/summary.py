@@ -1,0 +1,83 @@
+"""A request as its page reads top to bottom: who (no more personal data than needed), what, law, deadline,
+identity, state."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.utils import timezone
+
+from dsar.models import Request
+
+
+@dataclass(frozen=True)
+class RequestSummary:
+    who: str
+    what: str
+    law: str
+    account: str
+    received: dt.datetime
+    due: dt.date
+    days_left: int | None
+    deadline_note: str
+    identity: str
+    verified: bool
+    status: str
+    status_reason: str
+    closed: bool
+
+    @property
+    def countdown(self) -> str:
+        if self.days_left is None:
+            return "closed"
+        if self.days_left < 0:
+            return f"{-self.days_left} day{'s' if self.days_left != -1 else ''} overdue"
+        if self.days_left == 0:
+            return "due today"
+        return f"{self.days_left} day{'s' if self.days_left != 1 else ''} left"
+
+    @property
+    def urgency(self) -> str:
+        if self.days_left is None:
+            return "closed"
+        return "overdue" if self.days_left < 0 else "soon" if self.days_left <= 7 else "ok"
+
+
+def request_summary(request: Request, *, today: dt.date) -> RequestSummary:
+    """The facts at the top of a request's page. The person is named, never their email or phone."""
+    person = request.person
+    law = request.jurisdiction
+    closed = request.status in Request.CLOSED
+    if request.extended_at:
+        note = (
+            f"Extended on {request.extended_at:%Y-%m-%d} from {request.first_due_at:%Y-%m-%d}: "
+            f"{request.extension_reason}"
+            + ("" if request.extension_notified_at else " (the person has not been told by email: tell them)")
+        )
+    else:
+        extended = law.extended_due_date(timezone.localdate(request.received_at))
+        note = (
+            f"May be extended once, to {extended:%Y-%m-%d}, with a reason told to the person."
+            if extended
+            else f"{law.name} allows no extension."
+        )
+    if request.verified_at:
+        identity = f"Verified on {request.verified_at:%Y-%m-%d} ({request.verification_method or 'method not recorded'})"
+    else:
+        identity = "Not verified yet: nothing is disclosed or erased before it is"
+    return RequestSummary(
+        who=(person.name or f"person #{person.pk}") if person else "the person (erased)",
+        what=request.get_type_display(),
+        law=law.name,
+        account=request.account.name,
+        received=request.received_at,
+        due=request.due_at,
+        days_left=None if closed else request.days_left(today),
+        deadline_note=note,
+        identity=identity,
+        verified=request.verified_at is not None,
+        status=request.get_status_display(),
+        status_reason=request.status_reason,
+        closed=closed,
+    )

@@ -1,0 +1,101 @@
+"""The request page reads top to bottom (who, what, law, deadline, identity, state) and offers as buttons the
+actions this user may take on this request in its state; an erasure is previewed, then executed, then its
+certificate read on the same page."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+import time_machine
+from django.contrib.auth.models import Group
+from django.test import Client
+
+from dsar.models import Request
+from residency.roles import AUDITOR, PRIVACY_OFFICER
+from tests.dsar.factories import PersonFactory, make_request
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+UTC = dt.timezone.utc
+
+
+def console(role: str) -> Client:
+    user = UserFactory(username=role.lower().replace(" ", "-"), is_superuser=False)
+    user.groups.add(Group.objects.get(name=role))
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def page(client: Client, request: Request) -> str:
+    response = client.get(f"/admin/dsar/request/{request.pk}/change/")
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_the_summary_says_who_what_law_deadline_and_identity_without_contact_details() -> None:
+    person = PersonFactory(name="Signe Lindqvist", email="signe@example.org", phone="+46705550321")
+    with time_machine.travel(dt.datetime(2026, 3, 2, 9, tzinfo=UTC), tick=False):
+        request = make_request(person, type=Request.Type.ACCESS, verified=False)
+    with time_machine.travel(dt.datetime(2026, 3, 30, 9, tzinfo=UTC), tick=False):
+        html = page(console(PRIVACY_OFFICER), request)
+
+    summary = html[html.index('class="request-summary"') : html.index('class="request-actions"')]
+    assert "Access request under GDPR" in summary and "Signe Lindqvist" in summary
+    assert "2026-04-02" in summary and "3 days left" in summary and "May be extended once, to 2026-06-02" in summary
+    assert "Not verified yet" in summary
+    assert "signe@example.org" not in summary and "+46705550321" not in summary
+
+
+def test_an_officer_gets_the_buttons_of_the_state_and_an_auditor_none() -> None:
+    request = make_request(type=Request.Type.ERASURE, verified=False)
+
+    officer = page(console(PRIVACY_OFFICER), request)
+    auditor = page(console(AUDITOR), request)
+
+    assert 'value="verify"' in officer and 'value="reject"' in officer and "Preview the erasure" not in officer
+    assert 'class="request-actions"' not in auditor and 'value="verify"' not in auditor
+
+
+def test_a_button_runs_its_action_on_this_request_and_comes_back_to_it() -> None:
+    request = make_request(type=Request.Type.ACCESS, verified=False)
+    client = console(PRIVACY_OFFICER)
+
+    response = client.post(
+        f"/admin/dsar/request/{request.pk}/change/", {"_request_action": "verify", "text": "Checked the account owner"}
+    )
+
+    assert response.status_code == 302 and response["Location"] == f"/admin/dsar/request/{request.pk}/change/"
+    request.refresh_from_db()
+    assert request.verified_at is not None and request.verification_method == "manual"
+
+
+def test_an_auditor_posting_a_button_is_refused_and_nothing_changes() -> None:
+    request = make_request(type=Request.Type.ACCESS, verified=False)
+
+    response = console(AUDITOR).post(
+        f"/admin/dsar/request/{request.pk}/change/", {"_request_action": "verify", "text": "no"}
+    )
+
+    assert response.status_code == 403
+    request.refresh_from_db()
+    assert request.verified_at is None
+
+
+def test_an_erasure_is_previewed_executed_and_its_certificate_read_on_the_page(settings: Any) -> None:
+    request = make_request(type=Request.Type.ERASURE)
+    client = console(PRIVACY_OFFICER)
+    assert "Preview the erasure" in page(client, request)
+
+    preview = client.get(f"/admin/dsar/request/{request.pk}/erasure-preview/").content.decode()
+    assert "What each source erases" in preview and "requester: 1" in preview
+    assert 'data-confirm="Execute the erasure?' in preview
+
+    client.post(f"/admin/dsar/request/{request.pk}/change/", {"_request_action": "execute"})
+
+    request.refresh_from_db()
+    assert request.executed_at is not None and request.certificate
+    html = page(client, request)
+    assert "Erased, by data category" in html and "requester" in html and "Verification scan" in html
