@@ -6,7 +6,7 @@ MANAGE := $(BIN)/python manage.py
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-sqlite test-postgres bench install install-test clean
+.PHONY: run test test-sqlite test-postgres bench screenshots install install-test clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,15 +39,18 @@ run: install
 	$(BIN)/python scripts/serve.py --host $(HOST) --port $(PORT)
 
 ## The whole suite: on SQLite, then on PostgreSQL (throwaway PostgreSQL and Redis servers on 127.0.0.1;
-## Redis carries the task queue's integration test).
+## Redis carries the task queue's integration test; the browser tests drive Debian's Chromium).
 test: install-test .env
+	scripts/ensure-chromium.sh
 	scripts/with-redis.sh $(BIN)/pytest -n 2
 	scripts/with-postgres.sh scripts/with-redis.sh $(BIN)/pytest -n 2
 
 test-sqlite: install-test .env
+	scripts/ensure-chromium.sh
 	scripts/with-redis.sh $(BIN)/pytest -n 2
 
 test-postgres: install-test .env
+	scripts/ensure-chromium.sh
 	scripts/with-postgres.sh scripts/with-redis.sh $(BIN)/pytest -n 2
 
 ## Benchmarks on SQLite; BENCH_POSTGRES=1 on a throwaway PostgreSQL; BENCH_SIZE=small for a quick run.
@@ -57,6 +60,11 @@ ifeq ($(BENCH_POSTGRES),1)
 else
 	$(BIN)/python scripts/bench.py
 endif
+
+## The README's screenshots, taken by the browser tests' flows.
+screenshots: install-test .env
+	scripts/ensure-chromium.sh
+	SCREENSHOTS_DIR=docs/screenshots $(BIN)/pytest tests/browser
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

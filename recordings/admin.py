@@ -16,8 +16,10 @@ from django.http import (
     HttpRequest,
     HttpResponse,
     HttpResponseRedirect,
+    JsonResponse,
     StreamingHttpResponse,
 )
+from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
@@ -548,3 +550,32 @@ class HistoryExportAdmin(HistoryAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+    def response_add(self, request: HttpRequest, obj: HistoryExport, post_url_continue: str | None = None) -> HttpResponse:
+        """To the new export's page, where its progress shows until the file is ready."""
+        self.message_user(request, f"Export {obj.pk} queued; its link is emailed to {obj.email} when it is ready.")
+        return HttpResponseRedirect(reverse("admin:recordings_historyexport_change", args=[obj.pk]))
+
+    def get_urls(self) -> list[URLPattern]:
+        status = path("<int:pk>/status/", self.admin_site.admin_view(self.status_view), name="recordings_historyexport_status")
+        return [status, *super().get_urls()]
+
+    def status_view(self, request: HttpRequest, pk: int) -> JsonResponse:
+        """Where the export is, for its page to follow (residency/static/residency/progress.js)."""
+        export = get_object_or_404(HistoryExport, pk=pk)
+        if not self.has_view_permission(request, export):
+            raise PermissionDenied
+        done = export.status in (HistoryExport.Status.DONE, HistoryExport.Status.FAILED, HistoryExport.Status.EXPIRED)
+        text = {
+            HistoryExport.Status.QUEUED: "Queued: waiting for the background worker…",
+            HistoryExport.Status.RUNNING: "Running: writing the rows…",
+            HistoryExport.Status.DONE: f"Done: {export.row_count:,} rows.",
+            HistoryExport.Status.FAILED: f"Failed: {export.error}",
+            HistoryExport.Status.EXPIRED: "Expired: the file has been removed.",
+        }[export.status]
+        link = None
+        if export.status == HistoryExport.Status.DONE and request.user.has_perm("recordings.download_export"):
+            link = {"href": services.export_download_url(export), "label": f"Download the CSV ({export.row_count:,} rows)"}
+        response = JsonResponse({"state": export.status, "text": text, "done": done, "link": link})
+        add_never_cache_headers(response)
+        return response
