@@ -182,7 +182,7 @@ class ErasureProgressInline(admin.TabularInline):
 
 class ExportInline(admin.TabularInline):
     model = Export
-    fields = ["status", "created_at", "ready_at", "expires_at", "size", "counts", "downloads_count"]
+    fields = ["progress", "created_at", "ready_at", "expires_at", "size", "counts", "downloads_count"]
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -193,6 +193,17 @@ class ExportInline(admin.TabularInline):
     @admin.display(description="Downloads")
     def downloads_count(self, export: Export) -> int:
         return export.downloads.count()
+
+    @admin.display(description="Status")
+    def progress(self, export: Export) -> str:
+        """The archive's state, followed on the page while it is being built (residency/progress.js)."""
+        if export.status != Export.Status.PENDING:
+            return export.get_status_display()
+        url = reverse("admin:dsar_request_export_status", args=[export.request_id, export.pk])
+        return format_html(
+            '<span aria-live="polite" data-state="{}" data-status-url="{}">{}…</span>',
+            export.status, url, export.get_status_display(),
+        )
 
 
 @admin.register(Request)
@@ -227,7 +238,8 @@ class RequestAdmin(HistoryAdmin):
     change_form_template = "dsar/admin/request_change_form.html"
 
     class Media:
-        js = ["dsar/confirm.js"]  # asks before an action that cannot be undone (data-confirm on its form)
+        # Asks before an action that cannot be undone (data-confirm on its form); follows archives being built.
+        js = ["dsar/confirm.js", "residency/progress.js"]
     actions = ["verify", "send_code", "extend", "preview_erasure", "execute", "generate_export", "complete", "reject"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -300,6 +312,11 @@ class RequestAdmin(HistoryAdmin):
             path("<int:pk>/rectify/", view(self.rectify_view), name="dsar_request_rectify"),
             path("<int:pk>/scan-hits/", view(self.scan_hits_view), name="dsar_request_scan_hits"),
             path("<int:pk>/erasure-preview/", view(self.erasure_preview_view), name="dsar_request_erasure_preview"),
+            path(
+                "<int:pk>/exports/<int:export_id>/status/",
+                view(self.export_status_view),
+                name="dsar_request_export_status",
+            ),
             *super().get_urls(),
         ]
 
@@ -351,6 +368,23 @@ class RequestAdmin(HistoryAdmin):
             if applies and name in allowed:
                 buttons.append({"name": name, "label": allowed[name][2], "text": text, "confirm": confirm})
         return buttons
+
+    def export_status_view(self, request: HttpRequest, pk: int, export_id: int) -> JsonResponse:
+        """Where a portability archive is, for the request page to follow."""
+        export = get_object_or_404(Export.objects.select_related("request"), pk=export_id, request_id=pk)
+        if not self.has_view_permission(request, export.request):
+            raise PermissionDenied
+        text = {
+            Export.Status.PENDING: "Being built by the background worker…",
+            Export.Status.READY: f"Ready: {export.size:,} bytes; the link was emailed to the person.",
+            Export.Status.FAILED: f"Failed: {export.error}",
+            Export.Status.DELETED: "Deleted by erasure.",
+        }[export.status]
+        response = JsonResponse(
+            {"state": export.status, "text": text, "done": export.status != Export.Status.PENDING, "link": None}
+        )
+        add_never_cache_headers(response)
+        return response
 
     def erasure_preview_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         """What the erasure will erase, keep and leave behind, with the button that executes it."""

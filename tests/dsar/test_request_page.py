@@ -99,3 +99,20 @@ def test_an_erasure_is_previewed_executed_and_its_certificate_read_on_the_page(s
     assert request.executed_at is not None and request.certificate
     html = page(client, request)
     assert "Erased, by data category" in html and "requester" in html and "Verification scan" in html
+
+
+def test_an_archive_being_built_is_followed_on_the_page_until_it_is_ready() -> None:
+    from dsar.models import Export
+
+    request = make_request(type=Request.Type.PORTABILITY)
+    export = Export.objects.create(request=request)
+    client = console(AUDITOR)
+    status_url = f"/admin/dsar/request/{request.pk}/exports/{export.pk}/status/"
+
+    assert f'data-status-url="{status_url}"' in page(client, request)
+    assert client.get(status_url).json() == {
+        "state": "pending", "text": "Being built by the background worker…", "done": False, "link": None
+    }
+    Export.objects.filter(pk=export.pk).update(status=Export.Status.READY, size=2048)
+    assert client.get(status_url).json()["text"] == "Ready: 2,048 bytes; the link was emailed to the person."
+    assert client.get(f"/admin/dsar/request/{request.pk + 1}/exports/{export.pk}/status/").status_code == 404
