@@ -396,15 +396,21 @@ class RequestAdmin(HistoryAdmin):
         except ValidationError as exc:
             self.message_user(request, _errors(exc), messages.ERROR)
             return HttpResponseRedirect(reverse("admin:dsar_request_change", args=[pk]))
+        return self._request_page(request, obj, "Erasure preview", "dsar/admin/erasure_preview.html", preview=preview)
+
+    def _request_page(
+        self, request: HttpRequest, obj: Request, crumb: str, template: str, **context: Any
+    ) -> HttpResponse:
+        """A page about one request, under it in the breadcrumbs (dsar/admin/request_page.html)."""
         context = {
             **self.admin_site.each_context(request),
-            "title": f"Erasure preview · {obj}",
-            "crumb": "Erasure preview",
-            "preview": preview,
+            "title": f"{crumb} · {obj}",
+            "crumb": crumb,
             "opts": self.model._meta,
             "original": obj,
+            **context,
         }
-        return TemplateResponse(request, "dsar/admin/erasure_preview.html", context)
+        return TemplateResponse(request, template, context)
 
     # --- who may do what (residency/roles.py); each action and page below checks one of these ---
 
@@ -445,15 +451,7 @@ class RequestAdmin(HistoryAdmin):
             response["Content-Disposition"] = f'attachment; filename="request-{pk}-access-report.html"'
             add_never_cache_headers(response)
             return response
-        context = {
-            **self.admin_site.each_context(request),
-            "title": f"Access report · {obj}",
-            "crumb": "Access report",
-            "report": report,
-            "opts": self.model._meta,
-            "original": obj,
-        }
-        return TemplateResponse(request, "dsar/admin/access_report.html", context)
+        return self._request_page(request, obj, "Access report", "dsar/admin/access_report.html", report=report)
 
     def rectify_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         obj = get_object_or_404(Request.objects.select_related("person"), pk=pk)
@@ -484,15 +482,7 @@ class RequestAdmin(HistoryAdmin):
                     + ("; data sent to the person." if send else "."),
                 )
                 return HttpResponseRedirect(reverse("admin:dsar_request_change", args=[pk]))
-        context = {
-            **self.admin_site.each_context(request),
-            "title": f"Correct the person's data · {obj}",
-            "crumb": "Correct the person's data",
-            "form": form,
-            "opts": self.model._meta,
-            "original": obj,
-        }
-        return TemplateResponse(request, "dsar/admin/rectify.html", context)
+        return self._request_page(request, obj, "Correct the person's data", "dsar/admin/rectify.html", form=form)
 
     def scan_hits_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         """The undeclared hits of an erasure's last scan, each to redact in place or declare retained."""
@@ -523,17 +513,11 @@ class RequestAdmin(HistoryAdmin):
                 self.message_user(request, f"Scanned again: {result.undeclared} undeclared hit(s) left.")
                 return HttpResponseRedirect(reverse("admin:dsar_request_scan_hits", args=[pk]))
         obj.refresh_from_db()
-        context = {
-            **self.admin_site.each_context(request),
-            "title": f"Scan hits · {obj}",
-            "crumb": "Scan hits",
-            "hits": [hit for hit in (obj.scan or {}).get("hits", []) if not hit["declared"]] if obj.subject else [],
-            "auto": settings.DSAR_ERASURE_FINALIZATION == "auto",
-            "form": form,
-            "opts": self.model._meta,
-            "original": obj,
-        }
-        return TemplateResponse(request, "dsar/admin/scan_hits.html", context)
+        hits = [hit for hit in (obj.scan or {}).get("hits", []) if not hit["declared"]] if obj.subject else []
+        return self._request_page(
+            request, obj, "Scan hits", "dsar/admin/scan_hits.html",
+            hits=hits, auto=settings.DSAR_ERASURE_FINALIZATION == "auto", form=form,
+        )
 
     # --- actions: each calls the same service as the API and the commands, and reports per request ---
 

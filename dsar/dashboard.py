@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from dsar.models import Export, Request
-from residency.charts import Chart, bar_chart
+from residency.charts import Chart, bar_chart, last_months
 from residency.dashboard import Figure, Panel, cached, count_figure
 
 MONTHS = 12
@@ -25,18 +25,9 @@ def _by_type(requests: object) -> str:
     return ", ".join(f"{counts[kind]} {labels[kind].lower()}" for kind in labels if counts[kind])
 
 
-def _months(today: dt.date) -> list[dt.date]:
-    first = today.replace(day=1)
-    months = []
-    for _ in range(MONTHS):
-        months.append(first)
-        first = (first - dt.timedelta(days=1)).replace(day=1)
-    return months[::-1]
-
-
 def requests_chart(today: dt.date) -> Chart:
     """Requests received and closed per month by type, the last twelve months, with the median days to close."""
-    months = _months(today)
+    months = last_months(today, MONTHS)
     since = dt.datetime.combine(months[0], dt.time.min, tzinfo=timezone.get_current_timezone())
     received: dict[tuple[dt.date, str], int] = {}
     for month, kind, n in (

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from recordings.models import DeletionReason, HistoryExport, LegalHold, ProviderDeletion, Recording, RecordingDeletion
-from residency.charts import Chart, bar_chart
+from residency.charts import Chart, bar_chart, last_months
 from residency.dashboard import Panel, cached, count_figure
 
 MONTHS = 12
@@ -20,12 +20,7 @@ MONTHS = 12
 
 def deletions_chart(today: dt.date) -> Chart:
     """Recordings deleted per month by path (by hand, auto-delete, with the ticket, erasure), the last twelve months."""
-    first = today.replace(day=1)
-    months = []
-    for _ in range(MONTHS):
-        months.append(first)
-        first = (first - dt.timedelta(days=1)).replace(day=1)
-    months.reverse()
+    months = last_months(today, MONTHS)
     since = dt.datetime.combine(months[0], dt.time.min, tzinfo=timezone.get_current_timezone())
     counts: dict[tuple[dt.date, str], int] = defaultdict(int)
     for month, reason, n in (

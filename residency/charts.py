@@ -4,6 +4,7 @@ the figures as a table beside it."""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from html import escape
 
@@ -13,6 +14,15 @@ from django.utils.safestring import SafeString, mark_safe
 #: Series colours: distinguishable for the common colour-vision deficiencies (Okabe–Ito), dark enough for
 #: 3:1 against white.
 PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#8B6C00", "#56B4E9"]
+
+
+def last_months(today: dt.date, count: int = 12) -> list[dt.date]:
+    """The first days of the ``count`` months ending with ``today``'s, oldest first."""
+    first = today.replace(day=1)
+    months = [first]
+    while len(months) < count:
+        months.append((months[-1] - dt.timedelta(days=1)).replace(day=1))
+    return months[::-1]
 
 
 @dataclass(frozen=True)

@@ -6,17 +6,8 @@ set -euo pipefail
 
 find_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1; }
 
-PG_BIN=$(find_bin || true)
-if [ -z "$PG_BIN" ]; then
-  if [ "$(id -u)" -ne 0 ]; then
-    echo "PostgreSQL is not installed; run: sudo apt-get install -y postgresql" >&2
-    exit 1
-  fi
-  echo "Installing PostgreSQL (Debian package)…"
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
-  PG_BIN=$(find_bin)
-fi
+"$(dirname "$0")/debian-package.sh" postgresql sh -c 'ls -d /usr/lib/postgresql/*/bin'
+PG_BIN=$(find_bin)
 
 # initdb refuses to run as root: run the server as the `postgres` user the package creates.
 as_pg() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }

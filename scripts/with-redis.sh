@@ -4,15 +4,7 @@
 # data are removed when the command ends, whatever its outcome.
 set -euo pipefail
 
-if ! command -v redis-server >/dev/null; then
-  if [ "$(id -u)" -ne 0 ]; then
-    echo "Redis is not installed; run: sudo apt-get install -y redis-server" >&2
-    exit 1
-  fi
-  echo "Installing Redis (Debian package)…"
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
-fi
+"$(dirname "$0")/debian-package.sh" redis-server command -v redis-server
 
 DIR=$(mktemp -d)
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
