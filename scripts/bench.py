@@ -607,6 +607,38 @@ def api_pages_at_scale() -> None:
 
 
 @bench
+def dashboard_at_scale() -> None:
+    """The console's home page (the dashboard's figures and charts) on the largest database, against the
+    regions list of the same console: goal, a first render under a second."""
+    from django.contrib.auth import get_user_model
+    from django.core.cache import cache
+    from django.test import Client
+
+    name = volume(SIZES[-1])
+
+    def page(path: str) -> Callable[[], str]:
+        def fetch() -> str:
+            user = get_user_model().objects.create(username=f"bench-{time.monotonic_ns()}", is_staff=True, is_superuser=True)
+            client = Client()
+            client.force_login(user)
+            times = []
+            for _ in range(5):
+                cache.clear()  # every render computes its figures and charts afresh
+                started = time.perf_counter()
+                response = client.get(path, HTTP_HOST="127.0.0.1", secure=True)
+                times.append(time.perf_counter() - started)
+                assert response.status_code == 200, response.status_code
+            return f"{statistics.median(times) * 1000:.0f} ms median of 5, uncached"
+
+        return fetch
+
+    print(f"Console home page, {SIZES[-1]:,} calls and recordings (baseline: the regions list)")
+    for label, path in (("regions list", "/admin/residency/region/"), ("home page", "/admin/")):
+        fresh_copy(name)
+        print(f"  {label:<16} {run_measured(page(path))[3]}")
+
+
+@bench
 def api_throughput() -> None:
     """Requests per second under gunicorn (2 workers × 4 threads) with 4 concurrent clients for 5 s: the calls
     list (a page of 100 of the large table) against a trivial endpoint (the regions) on the same server:
