@@ -87,9 +87,11 @@ def write_archive(
             data.write(json.dumps({**meta, "categories": {}}, ensure_ascii=False, default=str)[:-2])  # open the categories
             for category in sorted(rows_by_category):
                 body = stack.enter_context(tempfile.TemporaryFile("w+", encoding="utf-8", newline=""))
-                writer, columns, count = csv.writer(body), [], 0
+                writer, columns, known, count = csv.writer(body), [], set(), 0
                 for row in (row for rows in rows_by_category[category] for row in rows):
-                    columns.extend(key for key in row if key not in columns)
+                    if not known.issuperset(row):
+                        columns.extend(key for key in row if key not in known)
+                        known.update(row)
                     # Rows before a new column end short: a CSV reader fills their missing cells with nothing.
                     writer.writerow([_cell(row.get(key)) for key in columns])
                     if not count:  # the category's first row opens its list

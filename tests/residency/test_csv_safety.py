@@ -103,3 +103,11 @@ def test_driver_values_become_the_cells_model_values_would(aware: bool) -> None:
 def test_an_unknown_column_kind_is_refused() -> None:
     with pytest.raises(ValueError, match="decimal"):
         row_converter(["int", "decimal"])
+
+
+@given(st.one_of(st.text(), st.from_regex(r"[+][0-9\u0663]{0,17}", fullmatch=True)))
+@settings(max_examples=800, deadline=None)
+def test_the_e164_shortcut_agrees_with_the_expression(text: str) -> None:
+    from residency.csv_safety import E164, is_e164
+
+    assert is_e164(text) == bool(E164.fullmatch(text))
