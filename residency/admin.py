@@ -18,6 +18,7 @@ from django.utils.functional import cached_property
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
+from residency.dashboard import COUNT_CAP
 from residency.engine import account_residency_report
 from residency.models import (
     Account,
@@ -57,7 +58,7 @@ class CappedCountPaginator(Paginator):
     ``COUNT`` over ``LIMIT CAP + 1``), never the whole table. Past the cap, an unfiltered list on PostgreSQL
     takes the planner's estimate of the table's size; otherwise it says "more than CAP"."""
 
-    CAP = 10_000
+    CAP = COUNT_CAP
 
     @cached_property
     def count(self) -> int:
