@@ -65,7 +65,7 @@ def dashboard_panels(request: HttpRequest) -> list[Panel]:
 
 def capped_count(queryset: QuerySet[Any]) -> tuple[int, bool]:
     """How many rows ``queryset`` has, counting at most COUNT_CAP (and whether it stopped there)."""
-    count = queryset[: COUNT_CAP + 1].count()
+    count = queryset.order_by()[: COUNT_CAP + 1].count()  # unordered: stop at the cap, sort nothing
     return min(count, COUNT_CAP), count > COUNT_CAP
 
 

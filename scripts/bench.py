@@ -621,14 +621,19 @@ def dashboard_at_scale() -> None:
             user = get_user_model().objects.create(username=f"bench-{time.monotonic_ns()}", is_staff=True, is_superuser=True)
             client = Client()
             client.force_login(user)
-            times = []
+            uncached, cached = [], []
             for _ in range(5):
-                cache.clear()  # every render computes its figures and charts afresh
-                started = time.perf_counter()
-                response = client.get(path, HTTP_HOST="127.0.0.1", secure=True)
-                times.append(time.perf_counter() - started)
-                assert response.status_code == 200, response.status_code
-            return f"{statistics.median(times) * 1000:.0f} ms median of 5, uncached"
+                for times, clear in ((uncached, True), (cached, False)):
+                    if clear:
+                        cache.clear()  # the first render after the scans' cache expired
+                    started = time.perf_counter()
+                    response = client.get(path, HTTP_HOST="127.0.0.1", secure=True)
+                    times.append(time.perf_counter() - started)
+                    assert response.status_code == 200, response.status_code
+            return (
+                f"{statistics.median(uncached) * 1000:.0f} ms first render, "
+                f"{statistics.median(cached) * 1000:.0f} ms with the scans cached (medians of 5)"
+            )
 
         return fetch
 
