@@ -49,7 +49,17 @@ def request_summary(request: Request, *, today: dt.date) -> RequestSummary:
     person = request.person
     law = request.jurisdiction
     closed = request.status in Request.CLOSED
-    if request.extended_at:
+    closed_on = timezone.localdate(request.completed_at) if closed and request.completed_at else None
+    if closed:
+        if closed_on is None:
+            note = f"{request.get_status_display()}."
+        elif closed_on <= request.due_at:
+            note = f"{request.get_status_display()} on {closed_on:%Y-%m-%d}, within the deadline."
+        else:
+            late = (closed_on - request.due_at).days
+            days = f"{late} day{'s' if late != 1 else ''}"
+            note = f"{request.get_status_display()} on {closed_on:%Y-%m-%d}, {days} after the deadline."
+    elif request.extended_at:
         note = (
             f"Extended on {request.extended_at:%Y-%m-%d} from {request.first_due_at:%Y-%m-%d}: "
             f"{request.extension_reason}"

@@ -116,3 +116,17 @@ def test_an_archive_being_built_is_followed_on_the_page_until_it_is_ready() -> N
     Export.objects.filter(pk=export.pk).update(status=Export.Status.READY, size=2048)
     assert client.get(status_url).json()["text"] == "Ready: 2,048 bytes; the link was emailed to the person."
     assert client.get(f"/admin/dsar/request/{request.pk + 1}/exports/{export.pk}/status/").status_code == 404
+
+
+def test_a_closed_request_says_whether_it_was_answered_in_time_instead_of_offering_an_extension() -> None:
+    from dsar import services
+
+    with time_machine.travel(dt.datetime(2026, 1, 5, 9, tzinfo=UTC), tick=False):
+        request = make_request(type=Request.Type.ACCESS)
+    with time_machine.travel(dt.datetime(2026, 2, 9, 9, tzinfo=UTC), tick=False):
+        services.request_reject(request=request, reason="Manifestly unfounded", actor=None)
+        html = page(console(AUDITOR), Request.objects.get(pk=request.pk))
+
+    summary = html[html.index('class="request-summary"') :]
+    assert "Rejected on 2026-02-09, 4 days after the deadline." in summary
+    assert "May be extended" not in summary
