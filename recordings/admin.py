@@ -566,16 +566,17 @@ class HistoryExportAdmin(HistoryAdmin):
         if not self.has_view_permission(request, export):
             raise PermissionDenied
         done = export.status in (HistoryExport.Status.DONE, HistoryExport.Status.FAILED, HistoryExport.Status.EXPIRED)
+        rows = f"{export.row_count:,} row{'s' if export.row_count != 1 else ''}"
         text = {
             HistoryExport.Status.QUEUED: "Queued: waiting for the background worker…",
             HistoryExport.Status.RUNNING: "Running: writing the rows…",
-            HistoryExport.Status.DONE: f"Done: {export.row_count:,} rows.",
+            HistoryExport.Status.DONE: f"Done: {rows}.",
             HistoryExport.Status.FAILED: f"Failed: {export.error}",
             HistoryExport.Status.EXPIRED: "Expired: the file has been removed.",
         }[export.status]
         link = None
         if export.status == HistoryExport.Status.DONE and request.user.has_perm("recordings.download_export"):
-            link = {"href": services.export_download_url(export), "label": f"Download the CSV ({export.row_count:,} rows)"}
+            link = {"href": services.export_download_url(export), "label": f"Download the CSV ({rows})"}
         response = JsonResponse({"state": export.status, "text": text, "done": done, "link": link})
         add_never_cache_headers(response)
         return response
