@@ -7,13 +7,12 @@ import statistics
 from collections import Counter, defaultdict
 
 from django.db.models import Count
-from django.db.models.functions import TruncMonth
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 
 from dsar.models import Export, Request
-from residency.charts import Chart, bar_chart, last_months
+from residency.charts import Chart, bar_chart, last_months, monthly_counts
 from residency.dashboard import Figure, Panel, cached, count_figure
 
 MONTHS = 12
@@ -29,15 +28,7 @@ def requests_chart(today: dt.date) -> Chart:
     """Requests received and closed per month by type, the last twelve months, with the median days to close."""
     months = last_months(today, MONTHS)
     since = dt.datetime.combine(months[0], dt.time.min, tzinfo=timezone.get_current_timezone())
-    received: dict[tuple[dt.date, str], int] = {}
-    for month, kind, n in (
-        Request.objects.filter(received_at__gte=since)
-        .annotate(month=TruncMonth("received_at"))
-        .values_list("month", "type")
-        .annotate(n=Count("pk"))
-        .values_list("month", "type", "n")
-    ):
-        received[(month.date() if isinstance(month, dt.datetime) else month, kind)] = n
+    received = monthly_counts(Request.objects.all(), "received_at", "type", months)
     closed: dict[dt.date, list[float]] = defaultdict(list)
     closed_count: Counter[dt.date] = Counter()
     for received_at, completed_at in Request.objects.filter(completed_at__gte=since).values_list(

@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
 
-from django.db.models import Count
-from django.db.models.functions import TruncMonth
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 
 from recordings.models import DeletionReason, HistoryExport, LegalHold, ProviderDeletion, Recording, RecordingDeletion
-from residency.charts import Chart, bar_chart, last_months
+from residency.charts import Chart, bar_chart, last_months, monthly_counts
 from residency.dashboard import Panel, cached, count_figure
 
 MONTHS = 12
@@ -21,17 +18,7 @@ MONTHS = 12
 def deletions_chart(today: dt.date) -> Chart:
     """Recordings deleted per month by path (by hand, auto-delete, with the ticket, erasure), the last twelve months."""
     months = last_months(today, MONTHS)
-    since = dt.datetime.combine(months[0], dt.time.min, tzinfo=timezone.get_current_timezone())
-    counts: dict[tuple[dt.date, str], int] = defaultdict(int)
-    for month, reason, n in (
-        RecordingDeletion.objects.filter(history_date__gte=since)
-        .annotate(month=TruncMonth("history_date"))
-        .values_list("month", "deletion_reason")
-        .annotate(n=Count("pk"))
-        .values_list("month", "deletion_reason", "n")
-        .order_by()
-    ):
-        counts[(month.date() if isinstance(month, dt.datetime) else month, reason)] += n
+    counts = monthly_counts(RecordingDeletion.objects.all(), "history_date", "deletion_reason", months)
     return Chart(
         title="Recordings deleted per month, by path",
         labels=[f"{month:%b %y}" for month in months],

@@ -5,10 +5,15 @@ the figures as a table beside it."""
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from dataclasses import dataclass
 from html import escape
+from typing import Any
 
+from django.db.models import Count, QuerySet
+from django.db.models.functions import TruncMonth
 from django.template.loader import render_to_string
+from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
 #: Series colours: distinguishable for the common colour-vision deficiencies (Okabe–Ito), dark enough for
@@ -23,6 +28,24 @@ def last_months(today: dt.date, count: int = 12) -> list[dt.date]:
     while len(months) < count:
         months.append((months[-1] - dt.timedelta(days=1)).replace(day=1))
     return months[::-1]
+
+
+def monthly_counts(rows: QuerySet[Any], when: str, by: str, months: list[dt.date]) -> dict[tuple[dt.date, str], int]:
+    """How many of ``rows`` fall in each of ``months`` (first days, oldest first), by the value of ``by``:
+    one grouped query from the first month on (``when`` names the date-time field)."""
+    since = dt.datetime.combine(months[0], dt.time.min, tzinfo=timezone.get_current_timezone())
+    counts: dict[tuple[dt.date, str], int] = defaultdict(int)
+    grouped = (
+        rows.filter(**{f"{when}__gte": since})
+        .annotate(month=TruncMonth(when))
+        .values_list("month", by)
+        .annotate(n=Count("pk"))
+        .values_list("month", by, "n")
+        .order_by()
+    )
+    for month, key, n in grouped:
+        counts[(month.date() if isinstance(month, dt.datetime) else month, key)] += n
+    return counts
 
 
 @dataclass(frozen=True)
