@@ -15,7 +15,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
 from residency.dashboard import COUNT_CAP
@@ -190,8 +190,25 @@ class SubProcessorAdmin(HistoryAdmin):
 
 @admin.register(CatalogLoad)
 class CatalogLoadAdmin(HistoryAdmin):
-    list_display = ["version", "loaded_at", "source", "sha256"]
-    readonly_fields = ["version", "source", "sha256", "changes", "loaded_at"]
+    list_display = ["version", "loaded_at", "source", "accounts_affected"]
+    readonly_fields = ["version", "source", "sha256", "changes", "loaded_at", "impact_display"]
+
+    @admin.display(description="accounts affected")
+    def accounts_affected(self, load: CatalogLoad) -> int:
+        return len(load.impact)
+
+    @admin.display(description="what it changed for each account")
+    def impact_display(self, load: CatalogLoad) -> str:
+        if not load.impact:
+            return "No account's residency report changed."
+        return format_html_join(
+            "",
+            "<p><strong>{}</strong></p><ul>{}</ul>",
+            (
+                (affected["account"], format_html_join("", "<li>{}</li>", ((line,) for line in affected["changes"])))
+                for affected in load.impact
+            ),
+        )
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -196,6 +196,9 @@ class CatalogLoad(models.Model):
     source = models.CharField(max_length=300)
     sha256 = models.CharField(max_length=64)
     changes = models.JSONField(default=dict, help_text="Counts of created, updated and deleted rows by kind.")
+    impact = models.JSONField(
+        default=list, blank=True, help_text="The accounts whose residency report the load changed, and how."
+    )
     loaded_at = models.DateTimeField(default=timezone.now)
     history = AuditedHistory()
 

@@ -18,6 +18,7 @@ from typing import Any
 from django.db import models, transaction
 from django.db.models import ProtectedError
 
+from residency.catalog.impact import AccountImpact, footprints, impact
 from residency.models import (
     CatalogLoad,
     DataCategory,
@@ -65,6 +66,8 @@ class CatalogChanges:
     version: str
     lines: list[str] = field(default_factory=list)
     counts: Counter = field(default_factory=Counter)
+    #: The accounts whose residency report the change moves, and how (see catalog/impact.py).
+    impact: list[AccountImpact] = field(default_factory=list)
 
     def add(self, action: str, kind: str, label: str, detail: str = "") -> None:
         self.counts[f"{kind}.{action}"] += 1
@@ -385,10 +388,16 @@ def catalog_load(*, spec: CatalogSpec, dry_run: bool = False) -> CatalogChanges:
     changes = CatalogChanges(version=spec.version)
     try:
         with transaction.atomic():
+            before = footprints()
             _sync_all(spec, changes)
             if changes.changed:
+                changes.impact = impact(before, footprints())
                 CatalogLoad.objects.create(
-                    version=spec.version, source=spec.path.name, sha256=spec.sha256, changes=dict(changes.counts)
+                    version=spec.version,
+                    source=spec.path.name,
+                    sha256=spec.sha256,
+                    changes=dict(changes.counts),
+                    impact=[{"account": a.account, "account_id": a.account_id, "changes": a.changes} for a in changes.impact],
                 )
             if dry_run:
                 raise _Rollback

@@ -15,7 +15,8 @@ class Command(BaseCommand):
         "routes, backup and log retention, integrations, sub-processors) and makes the database match it: "
         "rows are created, updated or deleted; a second load changes nothing. The whole file is validated "
         "first and loaded in one transaction: any error names the file, entry and field, and writes nothing. "
-        "Without PATH, reads RESIDENCY_CATALOG_PATH."
+        "Without PATH, reads RESIDENCY_CATALOG_PATH. Also says which accounts' residency reports the change "
+        "moves, and how (a category moving region, a new transfer or sub-processor, a log copy added or shortened)."
     )
 
     def add_arguments(self, parser: Any) -> None:
@@ -41,3 +42,12 @@ class Command(BaseCommand):
             return
         summary = ", ".join(f"{count} {name}" for name, count in sorted(changes.counts.items()))
         self.stdout.write(self.style.SUCCESS(f"{prefix} catalog {spec.version}: {len(changes.lines)} changes ({summary})."))
+        verb = "would change" if dry_run else "changed"
+        if not changes.impact:
+            self.stdout.write(f"No account's residency report {verb}.")
+            return
+        self.stdout.write(f"{len(changes.impact)} account(s) whose residency report {verb}:")
+        for affected in changes.impact:
+            self.stdout.write(f"  {affected.account}")
+            for line in affected.changes:
+                self.stdout.write(f"    {line}")

@@ -1,0 +1,113 @@
+"""What a catalog change does to the customers: each account whose residency report changes, and how.
+
+Read before and after the change inside the load's own transaction (a dry run rolls both back), so the
+impact reported is what the residency engine answers, not a guess from the rows that changed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from residency.engine import ResidencyReport, account_residency_report
+from residency.models import Account
+
+
+@dataclass(frozen=True)
+class Footprint:
+    """The parts of an account's report a catalog change can move, keyed for comparison."""
+
+    stored: dict[tuple[str, str], str | None]
+    transient: dict[tuple[str, str], frozenset[tuple[str | None, int | None]]]
+    logs: dict[tuple[str, str], dict[str | None, int | None]]
+    transfers: dict[tuple[str, str, str | None], str]
+    sub_processors: dict[str, str]
+    names: dict[tuple[str, str], str]
+
+
+@dataclass
+class AccountImpact:
+    account_id: int
+    account: str
+    changes: list[str] = field(default_factory=list)
+
+
+def footprint(report: ResidencyReport) -> Footprint:
+    key = lambda entry: (entry.product, entry.data_category)  # noqa: E731
+    return Footprint(
+        stored={key(entry): entry.stored_in for entry in report.entries},
+        transient={key(entry): frozenset((hop.region, hop.minutes) for hop in entry.transient) for entry in report.entries},
+        logs={key(entry): {hop.region: hop.days for hop in entry.logs} for entry in report.entries},
+        transfers={(t.product, t.data_category, t.region): t.reason for t in report.transfers},
+        sub_processors={use.slug: use.name for use in report.sub_processors},
+        names={key(entry): f"{entry.product_name} · {entry.data_category_name}" for entry in report.entries},
+    )
+
+
+def footprints() -> dict[int, tuple[str, Footprint]]:
+    """Every account's footprint, as the catalog in the database now places it."""
+    return {
+        account.pk: (account.name, footprint(account_residency_report(account=account)))
+        for account in Account.objects.select_related("home_region").order_by("name")
+    }
+
+
+def _days(days: int | None) -> str:
+    return "no stated period" if days is None else f"{days} days"
+
+
+def compare(before: Footprint, after: Footprint) -> list[str]:
+    """How the report changed, in words a privacy officer reads (empty when it did not)."""
+    changes: list[str] = []
+    names = {**before.names, **after.names}
+    for entry in sorted(set(before.stored) | set(after.stored)):
+        name = names[entry]
+        if entry not in before.stored:
+            changes.append(f"{name}: new, stored in {after.stored[entry] or 'a region the source does not state'}")
+            continue
+        if entry not in after.stored:
+            changes.append(f"{name}: no longer in the report")
+            continue
+        old_logs, new_logs = dict(before.logs[entry]), dict(after.logs[entry])
+        if before.stored[entry] != after.stored[entry]:
+            changes.append(f"{name}: moves from {before.stored[entry] or 'not stated'} to {after.stored[entry] or 'not stated'}")
+            # Its log copy in the storage region moves with it: said once, by the move.
+            old_home, new_home = before.stored[entry], after.stored[entry]
+            if old_home in old_logs and new_home in new_logs and old_logs[old_home] == new_logs[new_home]:
+                del old_logs[old_home], new_logs[new_home]
+        if before.transient[entry] != after.transient[entry]:
+            hops = ", ".join(f"{region or 'not stated'} for {minutes} min" for region, minutes in sorted(after.transient[entry], key=str))
+            changes.append(f"{name}: passes through {hops or 'nowhere on the way'} now")
+        for region in sorted(set(old_logs) | set(new_logs), key=str):
+            if region not in old_logs:
+                changes.append(f"{name}: log copy added in {region or 'not stated'}, {_days(new_logs[region])}")
+            elif region not in new_logs:
+                changes.append(f"{name}: log copy in {region or 'not stated'} removed")
+            elif old_logs[region] != new_logs[region]:
+                verb = "shortened" if (new_logs[region] or 0) < (old_logs[region] or 0) else "lengthened"
+                changes.append(
+                    f"{name}: log copy in {region or 'not stated'} {verb} from {_days(old_logs[region])} to "
+                    f"{_days(new_logs[region])}"
+                )
+    for product, category, region in sorted(set(after.transfers) - set(before.transfers), key=str):
+        changes.append(
+            f"new transfer: {names.get((product, category), f'{product} · {category}')} to {region or 'a region not stated'}"
+            f" ({after.transfers[(product, category, region)]})"
+        )
+    for product, category, region in sorted(set(before.transfers) - set(after.transfers), key=str):
+        changes.append(
+            f"transfer ends: {names.get((product, category), f'{product} · {category}')} to {region or 'a region not stated'}"
+        )
+    for slug in sorted(set(after.sub_processors) - set(before.sub_processors)):
+        changes.append(f"new sub-processor: {after.sub_processors[slug]}")
+    for slug in sorted(set(before.sub_processors) - set(after.sub_processors)):
+        changes.append(f"sub-processor no longer used: {before.sub_processors[slug]}")
+    return changes
+
+
+def impact(before: dict[int, tuple[str, Footprint]], after: dict[int, tuple[str, Footprint]]) -> list[AccountImpact]:
+    """The accounts whose report differs between ``before`` and ``after``, with how."""
+    affected = []
+    for account_id, (name, old) in before.items():
+        if account_id in after and (changes := compare(old, after[account_id][1])):
+            affected.append(AccountImpact(account_id=account_id, account=name, changes=changes))
+    return affected
