@@ -9,6 +9,7 @@ import urllib.request
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import Site, accessibility_problems, log_in
 
@@ -24,24 +25,25 @@ def test_logging_in_shows_the_dashboard_and_a_figure_leads_to_its_list(page: Any
 
     overdue = page.locator("li.figure", has_text="Overdue")
     assert int(overdue.locator(".value").inner_text().rstrip("+")) > 0
-    assert page.get_by_role("img", name="Requests received (by type) and closed per month").is_visible()
+    expect(page.get_by_role("img", name="Requests received (by type) and closed per month")).to_be_visible()
     assert accessibility_problems(page) == []
     shot(page, site, "dashboard")
 
     overdue.get_by_role("link").click()
     page.wait_for_url(re.compile(r"deadline=overdue"))
     assert page.locator("#result_list tbody tr").count() > 0
-    assert page.locator("#result_list").get_by_text("overdue").first.is_visible()
+    expect(page.locator("#result_list").get_by_text("overdue").first).to_be_visible()
 
 
 def test_the_hosting_matrix_reads_like_the_sources_table(page: Any, site: Site) -> None:
     log_in(page, site, "officer")
     page.goto(f"{site.url}/admin/")
     page.get_by_role("link", name="Hosting matrix: products × categories × regions").click()
+    page.wait_for_url(re.compile(r"/hostingoffer/matrix/"))
 
-    assert page.get_by_role("heading", name="Hosting matrix").is_visible()
-    assert page.get_by_text("region not stated").first.is_visible()
-    assert page.get_by_role("heading", name="Transient routes").is_visible()
+    expect(page.get_by_role("heading", name="Hosting matrix")).to_be_visible()
+    expect(page.get_by_text("region not stated").first).to_be_visible()
+    expect(page.get_by_role("heading", name="Transient routes")).to_be_visible()
     assert accessibility_problems(page) == []
     shot(page, site, "hosting-matrix")
 
@@ -50,7 +52,7 @@ def test_an_accounts_residency_page_shows_its_transfers_with_their_reasons(page:
     log_in(page, site, "officer")
     page.goto(f"{site.url}/admin/residency/account/{site.facts['account']}/residency/")
 
-    assert page.get_by_role("heading", name=re.compile("Transfers outside")).is_visible()
+    expect(page.get_by_role("heading", name=re.compile("Transfers outside"))).to_be_visible()
     assert page.locator("tr.transfer").count() > 0
     assert accessibility_problems(page) == []
     shot(page, site, "account-residency")
@@ -79,7 +81,7 @@ def test_a_request_opened_through_the_api_appears_with_its_deadline_and_is_verif
 
     page.get_by_label("Verification note").fill("Called back on the number in the account's records")
     page.get_by_role("button", name=re.compile("Verify identity")).click()
-    assert "Verified on" in page.locator("section.request-summary").inner_text()
+    expect(page.locator("section.request-summary")).to_contain_text("Verified on")
 
 
 def test_an_erasure_is_previewed_executed_and_its_certificate_read(page: Any, site: Site) -> None:
@@ -87,14 +89,14 @@ def test_an_erasure_is_previewed_executed_and_its_certificate_read(page: Any, si
     page.goto(f"{site.url}/admin/dsar/request/{site.facts['erasure']}/change/")
     page.get_by_role("link", name="Preview the erasure").click()
 
-    assert page.get_by_role("table", name="What each source erases").is_visible()
+    expect(page.get_by_role("table", name="What each source erases")).to_be_visible()
     assert accessibility_problems(page) == []
     shot(page, site, "erasure-preview")
     page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name="Execute the erasure").click()
 
     page.wait_for_url(re.compile(rf"/admin/dsar/request/{site.facts['erasure']}/change/"))
-    assert page.get_by_role("table", name="Erased, by data category").is_visible()
+    expect(page.get_by_role("table", name="Erased, by data category")).to_be_visible()
     page.get_by_role("table", name="Erased, by data category").scroll_into_view_if_needed()
     shot(page, site, "erasure-certificate")
 
@@ -104,6 +106,7 @@ def test_a_recording_deleted_by_hand_is_in_the_audit_log(page: Any, site: Site) 
     page.goto(f"{site.url}/admin/recordings/ticket/{site.facts['ticket']}/change/")
     page.locator(f"a[href$='/recording/{site.facts['recording']}/delete-permanently/']").click()
     page.get_by_role("button", name="Yes, delete permanently").click()
+    page.wait_for_url(re.compile(rf"/recordings/ticket/{site.facts['ticket']}/change/"))
 
     page.goto(f"{site.url}/admin/recordings/recordingdeletion/?q={site.facts['recording_sid']}")
     row = page.locator("#result_list tbody tr", has_text="support")
@@ -149,11 +152,11 @@ def test_an_export_is_followed_to_its_download_link(page: Any, site: Site) -> No
 
 def test_an_auditor_sees_everything_and_can_change_nothing(page: Any, site: Site) -> None:
     log_in(page, site, "auditor")
-    assert page.locator("section.dashboard").is_visible()
+    expect(page.locator("section.dashboard")).to_be_visible()
 
     page.goto(f"{site.url}/admin/dsar/request/{site.facts['erasure']}/change/")
-    assert page.locator("section.request-summary").is_visible()
-    assert page.locator("section.request-actions").count() == 0
+    expect(page.locator("section.request-summary")).to_be_visible()
+    expect(page.locator("section.request-actions")).to_have_count(0)
     assert page.get_by_role("button", name="Save").count() == 0
     shot(page, site, "auditor-request")
 
