@@ -40,6 +40,15 @@ def test_dsar_due_lists_overdue_and_due_soon_requests_and_emails_the_digest() ->
 
 
 @time_machine.travel(dt.datetime(2026, 3, 10, 9, tzinfo=UTC), tick=False)
+def test_dsar_due_is_silent_at_verbosity_0_for_the_schedules_and_still_emails() -> None:
+    overdue = make_request(received_at=dt.datetime(2026, 2, 1, 9, tzinfo=UTC))
+    mail.outbox.clear()
+    output = run("dsar_due", "--email", "--verbosity", "0")
+    assert output == ""
+    assert f"#{overdue.pk} " in mail.outbox[0].body
+
+
+@time_machine.travel(dt.datetime(2026, 3, 10, 9, tzinfo=UTC), tick=False)
 def test_dsar_due_widens_with_within_and_sends_nothing_without_email() -> None:
     later = make_request(received_at=dt.datetime(2026, 3, 5, 9, tzinfo=UTC))
     mail.outbox.clear()

@@ -33,7 +33,8 @@ class Command(BaseCommand):
         lines = [f"Overdue ({len(overdue)}):"] + [self._line(r, today) for r in overdue]
         lines += ["", f"Due within {within} days ({len(upcoming)}):"] + [self._line(r, today) for r in upcoming]
         summary = f"{len(overdue)} overdue, {len(upcoming)} due within {within} days."
-        self.stdout.write("\n".join(lines))
+        if options["verbosity"] >= 1:
+            self.stdout.write("\n".join(lines))
         if email:
             if not settings.PRIVACY_TEAM_EMAILS:
                 raise CommandError("PRIVACY_TEAM_EMAILS is empty: nowhere to send the digest.")
@@ -44,7 +45,8 @@ class Command(BaseCommand):
                 settings.PRIVACY_TEAM_EMAILS,
             )
             summary += f" Digest emailed to {len(settings.PRIVACY_TEAM_EMAILS)} address(es)."
-        self.stdout.write(self.style.SUCCESS(summary))
+        if options["verbosity"] >= 1:  # quiet for cron and run_schedules: the digest is the email
+            self.stdout.write(self.style.SUCCESS(summary))
 
     def _line(self, request: Request, today: Any) -> str:
         left = request.days_left(today)

@@ -26,6 +26,8 @@ class Command(BaseCommand):
         with history_context(origin=Origin.COMMAND, actor="forget_requesters"):
             outcome = requesters_forget(now=timezone.now(), dry_run=dry_run)
         verb = "would lose" if dry_run else "lost"
+        if options["verbosity"] < 1:  # quiet for cron and run_schedules
+            return
         self.stdout.write(
             self.style.SUCCESS(
                 f"{outcome.requests} request(s) closed over {settings.DSAR_IDENTITY_RETENTION_DAYS} days ago {verb} "

@@ -26,6 +26,7 @@ class Command(BaseCommand):
         with tqdm(unit="deletion", disable=options["verbosity"] < 1, file=self.stderr) as bar:
             result = services.provider_deletions_process(limit=limit, on_item=bar.update)
         pending = ProviderDeletion.objects.pending().count()
-        self.stdout.write(f"Provider deletions: {result.summary()}; still pending: {pending}.")
+        if options["verbosity"] >= 1:  # quiet for cron and run_schedules; failures still exit non-zero below
+            self.stdout.write(f"Provider deletions: {result.summary()}; still pending: {pending}.")
         if result.failed:
             raise CommandError(f"{result.failed} deletion(s) failed and will be retried; last error: {result.errors[-1]}")
