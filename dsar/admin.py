@@ -37,6 +37,7 @@ from dsar.models import (
 from dsar.report import request_access_report
 from dsar.summary import request_summary
 from residency.admin import HistoryAdmin
+from residency.progress import progress_response
 
 logger = logging.getLogger(__name__)
 
@@ -380,11 +381,7 @@ class RequestAdmin(HistoryAdmin):
             Export.Status.FAILED: f"Failed: {export.error}",
             Export.Status.DELETED: "Deleted by erasure.",
         }[export.status]
-        response = JsonResponse(
-            {"state": export.status, "text": text, "done": export.status != Export.Status.PENDING, "link": None}
-        )
-        add_never_cache_headers(response)
-        return response
+        return progress_response(state=export.status, text=text, done=export.status != Export.Status.PENDING)
 
     def erasure_preview_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         """What the erasure will erase, keep and leave behind, with the button that executes it."""

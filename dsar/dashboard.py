@@ -19,9 +19,9 @@ MONTHS = 12
 
 
 def _by_type(requests: object) -> str:
-    counts = Counter(dict(requests.values_list("type").annotate(n=Count("pk")).values_list("type", "n")))  # type: ignore[attr-defined]
+    counts = dict(requests.values("type").annotate(n=Count("pk")).values_list("type", "n").order_by())  # type: ignore[attr-defined]
     labels = dict(Request.Type.choices)
-    return ", ".join(f"{counts[kind]} {labels[kind].lower()}" for kind in labels if counts[kind])
+    return ", ".join(f"{counts[kind]} {labels[kind].lower()}" for kind in labels if counts.get(kind))
 
 
 def requests_chart(today: dt.date) -> Chart:

@@ -42,6 +42,7 @@ from recordings.models import (
 )
 from residency.admin import HistoryAdmin, LargeTableAdmin
 from residency.csv_safety import row_converter
+from residency.progress import progress_response
 
 
 @admin.register(PhoneLine)
@@ -576,7 +577,5 @@ class HistoryExportAdmin(HistoryAdmin):
         }[export.status]
         link = None
         if export.status == HistoryExport.Status.DONE and request.user.has_perm("recordings.download_export"):
-            link = {"href": services.export_download_url(export), "label": f"Download the CSV ({rows})"}
-        response = JsonResponse({"state": export.status, "text": text, "done": done, "link": link})
-        add_never_cache_headers(response)
-        return response
+            link = (services.export_download_url(export), f"Download the CSV ({rows})")
+        return progress_response(state=export.status, text=text, done=done, link=link)
