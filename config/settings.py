@@ -346,6 +346,11 @@ if TELEPHONY_PROVIDER_TIMEOUT <= 0:
 # Call- and monitoring-history CSV exports: where the files are written, and how long the emailed link works.
 RECORDINGS_EXPORT_DIR = env.path("RECORDINGS_EXPORT_DIR", default=BASE_DIR / "var" / "exports")
 RECORDINGS_EXPORT_LINK_DAYS = env.int("RECORDINGS_EXPORT_LINK_DAYS", default=7)
+
+# How long an account may object to a new sub-processor or transfer after its notice (GDPR Art. 28(2)).
+CHANGE_NOTICE_OBJECTION_DAYS = env.int("CHANGE_NOTICE_OBJECTION_DAYS", default=30)
+if CHANGE_NOTICE_OBJECTION_DAYS < 1:
+    raise ImproperlyConfigured("CHANGE_NOTICE_OBJECTION_DAYS must be a whole number of days, 1 or more.")
 # The recordings API's enums by name: "kind" and "status" are also field names elsewhere in the API.
 SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
     {

@@ -3,17 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from typing import Any
 
-from residency.models import (
-    Account,
-    CatalogLoad,
-    HostingOffer,
-    Region,
-    RetentionRule,
-    SubProcessor,
-    TransientRoute,
-)
+from residency.models import Account, Integration, ProcessingPlatform, RetentionRule
+from residency.snapshot import AccountInfo, Catalog, account_snapshot, catalog_snapshot
 
 
 @dataclass(frozen=True)
@@ -47,12 +41,18 @@ class Entry:
 
 @dataclass(frozen=True)
 class Transfer:
-    """A place outside the home region's jurisdiction that the data reaches, and why."""
+    """A place outside the home region's jurisdiction that the data reaches, and why.
+
+    ``via`` says what takes it there: ``storage``, ``transit``, ``backup``, ``log``, ``integration``,
+    ``sub_processor`` or ``platform``; ``via_slug`` names the integration, sub-processor or platform.
+    """
 
     product: str
     data_category: str
     region: str | None
     reason: str
+    via: str = "storage"
+    via_slug: str = ""
 
 
 @dataclass(frozen=True)
@@ -63,6 +63,20 @@ class SubProcessorUse:
     regions: list[str]
     in_storage_region: bool
     products: list[str]
+
+
+@dataclass(frozen=True)
+class PlatformUse:
+    """A processing location outside the hosting table (single sign-on, a migration in progress)."""
+
+    slug: str
+    name: str
+    kind: str
+    categories: list[str]
+    environments: list[str]
+    regions: list[str]
+    review: bool
+    reason: str
 
 
 @dataclass
@@ -77,6 +91,10 @@ class ResidencyReport:
     reviews: list[str]
     sub_processors: list[SubProcessorUse]
     notes: list[str]
+    platforms: list[PlatformUse] = field(default_factory=list)
+    #: None for a report of now; else the moment (ISO 8601) the report describes.
+    as_of: str | None = None
+    catalog_loaded_at: str | None = None
 
     def entries_for_category(self, data_category: str) -> list[Entry]:
         """The entries of one data category across the account's products (empty if none)."""
@@ -86,79 +104,80 @@ class ResidencyReport:
         return asdict(self)
 
 
-def _keys(related: Any, attribute: str = "pk") -> frozenset:
-    """The keys of a prefetched relation: a catalog row's scope, where empty means every one."""
-    return frozenset(getattr(obj, attribute) for obj in related.all())
+def account_residency_report(
+    *, account: Account | int, as_of: datetime | None = None, catalog: Catalog | None = None
+) -> ResidencyReport:
+    """The residency report of ``account`` now, or as of a past moment (see :mod:`residency.snapshot`).
 
-
-def _codes(regions: Any) -> list[str]:
-    return [region.code for region in regions.all()]
+    Pass ``catalog`` to reuse one snapshot for many accounts. A fixed number of queries, whatever the
+    account subscribes to. Raises ValidationError (``as_of``) when the account or a catalog did not exist then.
+    """
+    catalog = catalog or catalog_snapshot(as_of)
+    return residency_report(account=account_snapshot(account, catalog), catalog=catalog)
 
 
 def _covers(scope: frozenset, key: Any) -> bool:
     return not scope or key in scope
 
 
-def account_residency_report(*, account: Account) -> ResidencyReport:
+def residency_report(*, account: AccountInfo, catalog: Catalog) -> ResidencyReport:
     """Where every subscribed product × data category of ``account`` lives, and what leaves its jurisdiction.
 
     For each hosting offer of a subscribed product, the category is stored:
     - nowhere known, when the source states no region (``review``, never guessed);
     - in the home region when a transient route ends there (processed on the way for N minutes);
     - in the home region when it is offered there;
-    - otherwise in the offer's fallback region (a transfer when that is another jurisdiction).
-    Backups and logs follow the retention rules for the storage region; integrations and
-    sub-processors add the places they process data. Every place outside the home region's
-    jurisdiction is listed in ``transfers`` with its reason. Runs a fixed number of queries.
+    - otherwise by the catalog's stated rule: the only region offered, the product's default region, or
+      the row's own fallback (a transfer when that is another jurisdiction).
+    Backups and logs follow the retention rules for the storage region; integrations, sub-processors and
+    platforms (single sign-on, a migration in progress) add the places they process data. Every place
+    outside the home region's jurisdiction is listed in ``transfers`` with its reason. Reads no database.
     """
-    home = account.home_region
-    jurisdiction_of = dict(Region.objects.values_list("code", "jurisdiction"))
-    products = list(account.products.all())
-    product_ids = {product.pk for product in products}
-    offers = (
-        HostingOffer.objects.filter(product__in=products)
-        .select_related("product", "category", "fallback_region")
-        .prefetch_related("regions")
-        .order_by("product__position", "position", "category__position")
-    )
-    routes = {
-        (route.product_id, route.category_id): route
-        for route in TransientRoute.objects.filter(product__in=products, routed_to=home).select_related("generated_in")
+    home = catalog.regions[account.home_region]
+
+    def outside(region_code: str | None) -> bool:
+        return region_code is None or region_code not in catalog.regions or catalog.regions[region_code].jurisdiction != home.jurisdiction
+
+    products = account.product_ids
+    routes = {(route.product_id, route.category_id): route for route in catalog.routes if route.routed_to == home.code}
+    integrations = [catalog.integrations[pk] for pk in catalog.integrations if pk in account.integration_ids]
+    subs_used = [sub for sub in catalog.sub_processors if not sub.product_ids or products & sub.product_ids]
+    platforms = [
+        platform
+        for platform in catalog.platforms
+        if (not platform.product_ids or products & platform.product_ids)
+        and (platform.kind != ProcessingPlatform.Kind.MIGRATION or account.migration_in_progress)
+    ]
+    # A sub-processor that works only for migration platforms is used only while the account migrates in.
+    migration_only = {
+        sub_id
+        for platform in catalog.platforms
+        for sub_id in platform.sub_processor_ids
+        if all(p.kind == ProcessingPlatform.Kind.MIGRATION for p in catalog.platforms if sub_id in p.sub_processor_ids)
     }
-    # Each catalog row with the scopes it applies to, read once (an empty scope means "every").
-    rules = [
-        (rule, _keys(rule.products), _keys(rule.storage_regions, "code"))
-        for rule in RetentionRule.objects.select_related("kept_in").prefetch_related("products", "storage_regions")
-    ]
-    integrations = [
-        (integration, _keys(integration.products), _keys(integration.categories), _codes(integration.processing_regions))
-        for integration in account.integrations.prefetch_related("products", "categories", "processing_regions")
-    ]
-    sub_processors = [
-        (sub, products, _keys(sub.categories), _codes(sub.regions))
-        for sub in SubProcessor.objects.prefetch_related("products", "categories", "regions")
-        if not (products := _keys(sub.products)) or product_ids & products
-    ]
+    if not account.migration_in_progress:
+        subs_used = [sub for sub in subs_used if sub.id not in migration_only]
+    on_a_platform = {sub_id for platform in catalog.platforms for sub_id in platform.sub_processor_ids}
 
     transfers: dict[tuple[str, str, str | None, str], Transfer] = {}
     reviews: list[str] = []
 
-    def outside(region_code: str | None) -> bool:
-        return region_code is None or jurisdiction_of.get(region_code) != home.jurisdiction
-
-    def flag(entry: Entry, region: str | None, reason: str) -> None:
-        entry.transfer = True
-        entry.reasons.append(reason)
+    def flag(entry: Entry | None, product: str, category: str, region: str | None, reason: str, via: str, via_slug: str = "") -> None:
+        if entry is not None:
+            entry.transfer = True
+            entry.reasons.append(reason)
         transfers.setdefault(
-            (entry.product, entry.data_category, region, reason),
-            Transfer(product=entry.product, data_category=entry.data_category, region=region, reason=reason),
+            (product, category, region, reason),
+            Transfer(product=product, data_category=category, region=region, reason=reason, via=via, via_slug=via_slug),
         )
 
     entries: list[Entry] = []
-    for offer in offers:
-        product, category = offer.product, offer.category
-        offered = [region.code for region in offer.regions.all()]
-        route = routes.get((product.pk, category.pk))
+    for offer in catalog.offers:
+        if offer.product_id not in products:
+            continue
+        product, category = catalog.products[offer.product_id], catalog.categories[offer.category_id]
+        offered = list(offer.regions)
+        route = routes.get((offer.product_id, offer.category_id))
         entry = Entry(
             product=product.slug,
             product_name=product.name,
@@ -170,6 +189,9 @@ def account_residency_report(*, account: Account) -> ResidencyReport:
         )
         entries.append(entry)
 
+        def add(region: str | None, reason: str, via: str, via_slug: str = "") -> None:
+            flag(entry, product.slug, category.slug, region, reason, via, via_slug)
+
         if not offer.documented:
             entry.review = True
             entry.rule = "The source states no region for this category: flagged for review, not guessed."
@@ -178,67 +200,84 @@ def account_residency_report(*, account: Account) -> ResidencyReport:
             continue
         if route is not None:
             entry.stored_in = home.code
-            entry.transient.append(Hop(region=route.generated_in.code, minutes=route.held_minutes))
+            entry.transient.append(Hop(region=route.generated_in, minutes=route.held_minutes))
             entry.rule = (
-                f"Generated in {route.generated_in.code}, held there {route.held_minutes} minutes, "
+                f"Generated in {route.generated_in}, held there {route.held_minutes} minutes, "
                 f"then routed to {home.code} (transient route)."
             )
         elif home.code in offered:
             entry.stored_in = home.code
             entry.rule = f"Offered in the home region {home.code}."
         else:
-            entry.stored_in = offer.fallback_region.code
-            entry.rule = f"Not offered in {home.code} (offered: {', '.join(offered)}); stored in {entry.stored_in}."
+            entry.stored_in = offer.fallback
+            if len(offered) == 1:
+                entry.rule = f"Offered only in {entry.stored_in}; stored there."
+            elif offer.fallback == product.default_region:
+                note = f" ({product.default_region_note})" if product.default_region_note else ""
+                entry.rule = (
+                    f"Not offered in {home.code} (offered: {', '.join(offered)}); stored in {entry.stored_in}, "
+                    f"{product.name}'s default region by the catalog's rule{note}."
+                )
+            else:
+                entry.rule = (
+                    f"Not offered in {home.code} (offered: {', '.join(offered)}); stored in {entry.stored_in}, "
+                    "the fallback this hosting row states."
+                )
+        if offer.regions_basis:
+            entry.rule += f" Note on the regions: {offer.regions_basis}"
 
-        if route is not None and outside(route.generated_in.code):
-            flag(
-                entry,
-                route.generated_in.code,
-                f"Processed in {route.generated_in.code} for {route.held_minutes} minutes before storage in {home.code}.",
+        if route is not None and outside(route.generated_in):
+            add(
+                route.generated_in,
+                f"Processed in {route.generated_in} for {route.held_minutes} minutes before storage in {home.code}.",
+                "transit",
             )
         if outside(entry.stored_in):
-            flag(entry, entry.stored_in, f"Stored in {entry.stored_in}: not offered in the home region {home.code}.")
+            add(entry.stored_in, f"Stored in {entry.stored_in}: not offered in the home region {home.code}.", "storage")
 
-        for rule, rule_products, storage_regions in rules:
-            if not (_covers(rule_products, product.pk) and _covers(storage_regions, entry.stored_in)):
+        for rule in catalog.rules:
+            if not (_covers(rule.product_ids, product.id) and _covers(rule.storage_regions, entry.stored_in)):
                 continue
-            kept_in = rule.kept_in.code if rule.kept_in else entry.stored_in
+            kept_in = rule.kept_in or entry.stored_in
             copies = entry.backups if rule.kind == RetentionRule.Kind.BACKUP else entry.logs
             copies.append(Hop(region=kept_in, days=rule.days))
             if kept_in != entry.stored_in and outside(kept_in):
                 what = "Backups" if rule.kind == RetentionRule.Kind.BACKUP else "Logs"
                 period = f" for {rule.days} days" if rule.days else ""
-                flag(entry, kept_in, f"{what} kept in {kept_in}{period} ({rule.name}).")
+                add(kept_in, f"{what} kept in {kept_in}{period} ({rule.name}).", rule.kind)
 
-        for integration, integration_products, touched, regions in integrations:
-            if not _covers(integration_products, product.pk) or category.pk not in touched:
+        for integration in integrations:
+            if not _covers(integration.product_ids, product.id) or category.id not in integration.category_ids:
                 continue
             entry.integrations.append(integration.slug)
+            regions = list(integration.regions)
             for region in [code for code in regions if outside(code)] or ([] if regions else [None]):
-                where = f"in {region}" if region else f"outside {home.jurisdiction}"
-                flag(entry, region, f"Integration '{integration.name}' ({integration.get_kind_display().lower()}) is enabled: it processes this data {where}.")
+                add(region, _integration_reason(integration, region, home.jurisdiction), "integration", integration.slug)
 
-        for sub, sub_products, processed, regions in sub_processors:
-            if sub.in_storage_region or category.pk not in processed or not _covers(sub_products, product.pk):
+        for sub in subs_used:
+            if sub.in_storage_region or category.id not in sub.category_ids or not _covers(sub.product_ids, product.id):
                 continue
-            for region in regions:
+            for region in sub.regions:
                 if outside(region):
-                    flag(entry, region, f"Sub-processor {sub.name} processes this data in {region} ({sub.purpose}).")
+                    add(region, f"Sub-processor {sub.name} processes this data in {region} ({sub.purpose}).", "sub_processor", sub.slug)
 
     uses = []
-    for sub, _products, _categories, regions in sub_processors:
+    for sub in subs_used:
         uses.append(
             SubProcessorUse(
                 slug=sub.slug,
                 name=sub.name,
                 purpose=sub.purpose,
-                regions=regions,
+                regions=list(sub.regions),
                 in_storage_region=sub.in_storage_region,
-                products=[product.slug for product in sub.products.all()],
+                products=[catalog.products[pk].slug for pk in sorted(sub.product_ids) if pk in catalog.products],
             )
         )
-        if not regions and not sub.in_storage_region:
+        # A platform's sub-processors are reviewed once, as the platform.
+        if not sub.regions and not sub.in_storage_region and sub.id not in on_a_platform:
             reviews.append(f"Sub-processor {sub.name}: the source states no region.")
+
+    platform_uses = [_platform_use(platform, account, catalog, outside, flag, reviews) for platform in platforms]
 
     notes = []
     if account.custom_mailbox and home.code == "EEA":
@@ -246,16 +285,68 @@ def account_residency_report(*, account: Account) -> ResidencyReport:
             "EEA account with a custom mailbox: its data stays in the EEA by default; third-party integrations, "
             "marketplace apps and custom apps take it out of the EEA (see transfers)."
         )
-    latest_load = CatalogLoad.objects.order_by("-loaded_at").first()
     return ResidencyReport(
-        account_id=account.pk,
+        account_id=account.id,
         account=account.name,
         home_region=home.code,
         jurisdiction=home.jurisdiction,
-        catalog_version=latest_load.version if latest_load else "",
+        catalog_version=catalog.version,
         entries=entries,
         transfers=list(transfers.values()),
         reviews=reviews,
         sub_processors=uses,
         notes=notes,
+        platforms=platform_uses,
+        as_of=catalog.as_of.isoformat() if catalog.as_of else None,
+        catalog_loaded_at=catalog.loaded_at.isoformat() if catalog.loaded_at else None,
+    )
+
+
+def _integration_reason(integration: Any, region: str | None, jurisdiction: str) -> str:
+    """Why an enabled integration is a transfer: the source's own words where it has some, and what the
+    product infers from them for this account's jurisdiction."""
+    kind = Integration.Kind(integration.kind).label.lower() if integration.kind in Integration.Kind.values else integration.kind
+    enabled = f"Integration '{integration.name}' ({kind}) is enabled"
+    if region:
+        return f"{enabled}: it processes this data in {region}."
+    if not integration.source_says:
+        return f"{enabled}: it processes this data outside {jurisdiction}."
+    says = f"{enabled}. The source says: \u201c{integration.source_says}\u201d"
+    if jurisdiction == "EEA":
+        return f"{says} Flagged as processing outside the EEA."
+    return (
+        f"{says} The source speaks of the EEA only; for an account in {jurisdiction} the product infers that the "
+        f"data may equally be processed outside {jurisdiction}, and flags it."
+    )
+
+
+def _platform_use(platform: Any, account: AccountInfo, catalog: Catalog, outside: Any, flag: Any, reviews: list[str]) -> PlatformUse:
+    """A platform as a processing location of the account: a transfer where it names a region outside the
+    jurisdiction, a review item where the source names none."""
+    categories = [catalog.categories[pk] for pk in sorted(platform.category_ids) if pk in catalog.categories]
+    environments = [sub.name for sub in catalog.sub_processors if sub.id in platform.sub_processor_ids]
+    what = ", ".join(category.name for category in categories)
+    where = f" in the {' and '.join(environments)} environment{'s' if len(environments) > 1 else ''}" if environments else ""
+    reason = f"{platform.name} processes {what}{where}."
+    if platform.kind == ProcessingPlatform.Kind.MIGRATION:
+        since = f" since {account.migration_started_on:%Y-%m-%d}" if account.migration_started_on else ""
+        until = f", expected to end {account.migration_ends_on:%Y-%m-%d}" if account.migration_ends_on else ", end not set"
+        reason += f" The account is migrating in{since}{until}."
+    review = not platform.regions
+    if review:
+        reason += " The source names no region: to review, not guessed."
+        reviews.append(reason)
+    for region in platform.regions:
+        if outside(region):
+            for category in categories:
+                flag(None, platform.slug, category.slug, region, f"{platform.name} processes this data in {region}.", "platform", platform.slug)
+    return PlatformUse(
+        slug=platform.slug,
+        name=platform.name,
+        kind=platform.kind,
+        categories=[category.slug for category in categories],
+        environments=environments,
+        regions=list(platform.regions),
+        review=review,
+        reason=reason,
     )

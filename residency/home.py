@@ -6,19 +6,20 @@ from django.http import HttpRequest
 from django.urls import reverse
 
 from residency.dashboard import Figure, Panel, cached, register_panel
-from residency.engine import account_residency_report
-from residency.models import Account
+from residency.engine import residency_report
+from residency.snapshot import account_snapshots, catalog_snapshot
 
 
 def _accounts_out_of_jurisdiction() -> tuple[list[int], list[int]]:
     """Ids of the accounts with transfers outside their home jurisdiction, and of those with review items."""
     transfers, reviews = [], []
-    for account in Account.objects.select_related("home_region"):
-        report = account_residency_report(account=account)
+    catalog = catalog_snapshot()
+    for account in account_snapshots(catalog):
+        report = residency_report(account=account, catalog=catalog)
         if report.transfers:
-            transfers.append(account.pk)
+            transfers.append(account.id)
         if report.reviews:
-            reviews.append(account.pk)
+            reviews.append(account.id)
     return transfers, reviews
 
 

@@ -30,12 +30,32 @@ class CatalogEntry(models.Model):
         return self.name
 
 
+class Safeguard(models.TextChoices):
+    """What makes a transfer to a third country lawful (GDPR Chapter V), as the catalog states it.
+
+    The EU-US Data Privacy Framework is not a value here: the record names it only for a sub-processor the
+    catalog lists as certified (``SubProcessor.dpf_certified``), and only for a transfer from the EEA to the US.
+    """
+
+    NONE_STATED = "", "None stated"
+    ADEQUACY = "adequacy", "Adequacy decision"
+    SCC = "scc", "Standard contractual clauses"
+    BCR = "bcr", "Binding corporate rules"
+
+
 class Region(models.Model):
     code = models.CharField(max_length=8, unique=True, help_text="US, EEA, IND, AU…")
     name = models.CharField(max_length=100)
     jurisdiction = models.CharField(
         max_length=100, help_text="The legal area the region belongs to; leaving it is a transfer."
     )
+    country = models.CharField(
+        max_length=100, blank=True, help_text="The country the data centres are in; empty: the source does not name it."
+    )
+    safeguard = models.CharField(
+        max_length=16, choices=Safeguard.choices, blank=True, help_text="What covers a transfer into this region."
+    )
+    safeguard_note = models.TextField(blank=True)
     position = models.PositiveIntegerField(default=0)
     history = AuditedHistory()
 
@@ -47,6 +67,15 @@ class Region(models.Model):
 
 
 class Product(CatalogEntry):
+    default_region = models.ForeignKey(
+        Region,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Where the product stores an account's data when the account's home region is not offered.",
+    )
+    default_region_note = models.TextField(blank=True, help_text="Where the rule comes from.")
     history = AuditedHistory()
 
     class Meta(CatalogEntry.Meta):
@@ -82,6 +111,9 @@ class HostingOffer(models.Model):
     )
     documented = models.BooleanField(
         default=True, help_text="False when the source states no region: reported for review, never guessed."
+    )
+    regions_basis = models.TextField(
+        blank=True, help_text="Set when the source gives the row no region line: where its regions are read from, and why."
     )
     note = models.TextField(blank=True)
     position = models.PositiveIntegerField(default=0)
@@ -173,6 +205,9 @@ class Integration(CatalogEntry):
     processing_regions = models.ManyToManyField(
         Region, blank=True, related_name="+", help_text="Where it processes data; empty: not stated."
     )
+    source_says = models.TextField(blank=True, help_text="The source's own words on where it processes data.")
+    safeguard = models.CharField(max_length=16, choices=Safeguard.choices, blank=True)
+    safeguard_note = models.TextField(blank=True)
     note = models.TextField(blank=True)
     history = AuditedHistory(m2m_fields=[products, categories, processing_regions])
 
@@ -185,8 +220,59 @@ class SubProcessor(CatalogEntry):
     in_storage_region = models.BooleanField(
         default=False, help_text="Processes the data inside the account's storage region."
     )
+    dpf_certified = models.BooleanField(
+        default=False, help_text="Listed as certified under the EU-US Data Privacy Framework."
+    )
+    safeguard = models.CharField(max_length=16, choices=Safeguard.choices, blank=True)
+    safeguard_note = models.TextField(blank=True)
     note = models.TextField(blank=True)
     history = AuditedHistory(m2m_fields=[products, categories, regions])
+
+
+class ProcessingPlatform(CatalogEntry):
+    """A place that processes an account's data outside the hosting table: single sign-on, migration."""
+
+    class Kind(models.TextChoices):
+        SSO = "sso", "Single sign-on"
+        MIGRATION = "migration", "Data migration"
+
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    products = models.ManyToManyField(Product, blank=True, help_text="Used for these products; empty: all.")
+    categories = models.ManyToManyField(DataCategory, blank=True, help_text="The data it processes.")
+    sub_processors = models.ManyToManyField(SubProcessor, blank=True, help_text="The environments it runs in.")
+    regions = models.ManyToManyField(Region, blank=True, related_name="+", help_text="Empty: the source names none.")
+    note = models.TextField(blank=True)
+    history = AuditedHistory(m2m_fields=[products, categories, sub_processors, regions])
+
+    @property
+    def only_while_migrating(self) -> bool:
+        """A migration platform holds an account's data only while the account migrates in."""
+        return self.kind == self.Kind.MIGRATION
+
+
+class Processor(models.Model):
+    """The vendor as processor (GDPR Art. 30(2)(a) and (d)): one row, from the catalog file's [processor] table.
+
+    An empty field is one the catalog does not state; the record shows it as missing.
+    """
+
+    name = models.CharField(max_length=200)
+    address = models.TextField(blank=True)
+    email = models.EmailField(blank=True)
+    dpo_name = models.CharField(max_length=200, blank=True)
+    dpo_email = models.EmailField(blank=True)
+    representative = models.TextField(blank=True, help_text="The representative in the EU (Art. 27), if any.")
+    security_measures = models.JSONField(
+        default=list, blank=True, help_text="The technical and organisational measures (Art. 32(1)), one per item."
+    )
+    history = AuditedHistory()
+
+    class Meta:
+        verbose_name = "processor (the vendor)"
+        verbose_name_plural = "processor (the vendor)"
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class CatalogLoad(models.Model):
@@ -200,6 +286,9 @@ class CatalogLoad(models.Model):
         default=list, blank=True, help_text="The accounts whose residency report the load changed, and how."
     )
     loaded_at = models.DateTimeField(default=timezone.now)
+    effective_from = models.DateField(
+        null=True, blank=True, help_text="When the catalog says the change takes effect; empty: when loaded."
+    )
     history = AuditedHistory()
 
     class Meta:
@@ -223,11 +312,35 @@ class Account(models.Model):
     products = models.ManyToManyField(Product, blank=True, related_name="accounts")
     integrations = models.ManyToManyField(Integration, blank=True, related_name="accounts")
     custom_mailbox = models.BooleanField(default=False, help_text="The account receives email on its own mailbox.")
+    # The controller's contacts (GDPR Art. 30(2)(a)); empty: not known, shown as missing in the record.
+    privacy_contact_name = models.CharField(max_length=200, blank=True)
+    privacy_contact_email = models.EmailField(
+        blank=True, help_text="Receives the notices of new sub-processors and transfers (Art. 28(2))."
+    )
+    dpo_name = models.CharField("DPO name", max_length=200, blank=True)
+    dpo_email = models.EmailField("DPO email", blank=True)
+    migration_in_progress = models.BooleanField(
+        default=False, help_text="The account is moving in from another vendor through the migration platform."
+    )
+    migration_started_on = models.DateField(null=True, blank=True)
+    migration_ends_on = models.DateField(null=True, blank=True, help_text="Expected end; empty: not known.")
     created_at = models.DateTimeField(default=timezone.now)
     history = AuditedHistory(m2m_fields=[products, integrations])
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(migration_in_progress=False) | Q(migration_started_on__isnull=False),
+                name="account_migration_has_start",
+            ),
+            models.CheckConstraint(
+                condition=Q(migration_ends_on__isnull=True)
+                | Q(migration_started_on__isnull=True)
+                | Q(migration_ends_on__gte=models.F("migration_started_on")),
+                name="account_migration_ends_after_start",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -236,6 +349,31 @@ class Account(models.Model):
         """Whether the account's plan is ``plan`` or a higher one (team < growth < professional < enterprise)."""
         order = list(self.Plan.values)
         return order.index(self.plan) >= order.index(plan)
+
+
+class ChangeNotice(models.Model):
+    """What a processor owes its controller before a new sub-processor or transfer (GDPR Art. 28(2)):
+    notice of the change, from when it applies, and until when the controller may object."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="change_notices")
+    catalog_load = models.ForeignKey(CatalogLoad, on_delete=models.PROTECT, related_name="notices")
+    changes = models.JSONField(default=list, help_text="The new sub-processors and transfers, in words.")
+    effective_from = models.DateField()
+    objection_until = models.DateField()
+    sent_to = models.EmailField(blank=True, help_text="Empty: the account has no privacy contact.")
+    emailed_at = models.DateTimeField(null=True, blank=True)
+    email_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    history = AuditedHistory()
+
+    class Meta:
+        ordering = ["-created_at", "account__name"]
+        constraints = [
+            models.UniqueConstraint(fields=["account", "catalog_load"], name="change_notice_once_per_load"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account}: catalog {self.catalog_load.version}"
 
 
 def default_scopes() -> list[str]:

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from residency.engine import ResidencyReport, account_residency_report
-from residency.models import Account
+from residency.engine import ResidencyReport, residency_report
+from residency.snapshot import account_snapshots, catalog_snapshot
 
 
 @dataclass(frozen=True)
@@ -29,6 +29,8 @@ class AccountImpact:
     account_id: int
     account: str
     changes: list[str] = field(default_factory=list)
+    #: The changes a processor must notify before they apply (GDPR Art. 28(2)): new transfers and sub-processors.
+    notifiable: list[str] = field(default_factory=list)
 
 
 def footprint(report: ResidencyReport) -> Footprint:
@@ -44,10 +46,11 @@ def footprint(report: ResidencyReport) -> Footprint:
 
 
 def footprints() -> dict[int, tuple[str, Footprint]]:
-    """Every account's footprint, as the catalog in the database now places it."""
+    """Every account's footprint, as the catalog in the database now places it (one catalog read for all)."""
+    catalog = catalog_snapshot()
     return {
-        account.pk: (account.name, footprint(account_residency_report(account=account)))
-        for account in Account.objects.select_related("home_region").order_by("name")
+        account.id: (account.name, footprint(residency_report(account=account, catalog=catalog)))
+        for account in account_snapshots(catalog)
     }
 
 
@@ -57,7 +60,13 @@ def _days(days: int | None) -> str:
 
 def compare(before: Footprint, after: Footprint) -> list[str]:
     """How the report changed, in words a privacy officer reads (empty when it did not)."""
+    return _compare(before, after)[0]
+
+
+def _compare(before: Footprint, after: Footprint) -> tuple[list[str], list[str]]:
+    """All the changes, and those a controller must be notified of (new transfers and sub-processors)."""
     changes: list[str] = []
+    notifiable: list[str] = []
     names = {**before.names, **after.names}
     for entry in sorted(set(before.stored) | set(after.stored)):
         name = names[entry]
@@ -89,25 +98,29 @@ def compare(before: Footprint, after: Footprint) -> list[str]:
                     f"{_days(new_logs[region])}"
                 )
     for product, category, region in sorted(set(after.transfers) - set(before.transfers), key=str):
-        changes.append(
+        notifiable.append(
             f"new transfer: {names.get((product, category), f'{product} · {category}')} to {region or 'a region not stated'}"
             f" ({after.transfers[(product, category, region)]})"
         )
+        changes.append(notifiable[-1])
     for product, category, region in sorted(set(before.transfers) - set(after.transfers), key=str):
         changes.append(
             f"transfer ends: {names.get((product, category), f'{product} · {category}')} to {region or 'a region not stated'}"
         )
     for slug in sorted(set(after.sub_processors) - set(before.sub_processors)):
-        changes.append(f"new sub-processor: {after.sub_processors[slug]}")
+        notifiable.append(f"new sub-processor: {after.sub_processors[slug]}")
+        changes.append(notifiable[-1])
     for slug in sorted(set(before.sub_processors) - set(after.sub_processors)):
         changes.append(f"sub-processor no longer used: {before.sub_processors[slug]}")
-    return changes
+    return changes, notifiable
 
 
 def impact(before: dict[int, tuple[str, Footprint]], after: dict[int, tuple[str, Footprint]]) -> list[AccountImpact]:
     """The accounts whose report differs between ``before`` and ``after``, with how."""
     affected = []
     for account_id, (name, old) in before.items():
-        if account_id in after and (changes := compare(old, after[account_id][1])):
-            affected.append(AccountImpact(account_id=account_id, account=name, changes=changes))
+        if account_id in after:
+            changes, notifiable = _compare(old, after[account_id][1])
+            if changes:
+                affected.append(AccountImpact(account_id=account_id, account=name, changes=changes, notifiable=notifiable))
     return affected

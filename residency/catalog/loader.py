@@ -12,6 +12,7 @@ import hashlib
 import tomllib
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,12 +25,16 @@ from residency.models import (
     DataCategory,
     HostingOffer,
     Integration,
+    ProcessingPlatform,
+    Processor,
     Product,
     Region,
     RetentionRule,
+    Safeguard,
     SubProcessor,
     TransientRoute,
 )
+from residency.notices import change_notices_record
 
 
 class CatalogError(Exception):
@@ -59,6 +64,9 @@ class CatalogSpec:
     retention: list[Row]
     integrations: list[Row]
     sub_processors: list[Row]
+    platforms: list[Row]
+    processor: list[Row]
+    effective_from: date | None = None
 
 
 @dataclass
@@ -68,6 +76,8 @@ class CatalogChanges:
     counts: Counter = field(default_factory=Counter)
     #: The accounts whose residency report the change moves, and how (see catalog/impact.py).
     impact: list[AccountImpact] = field(default_factory=list)
+    #: The Art. 28(2) notices the load recorded (see residency/notices.py); none on a dry run's rollback.
+    notices: list[Any] = field(default_factory=list)
 
     def add(self, action: str, kind: str, label: str, detail: str = "") -> None:
         self.counts[f"{kind}.{action}"] += 1
@@ -153,6 +163,17 @@ class _Reader:
             return None
         return value
 
+    def safeguard(self) -> str:
+        value = self.str("safeguard", required=False)
+        if value == "dpf":
+            self.fail("safeguard", "the EU-US Data Privacy Framework is named by 'dpf_certified = true' on a sub-processor")
+            return ""
+        if value not in Safeguard.values:
+            allowed = ", ".join(v for v in Safeguard.values if v)
+            self.fail("safeguard", f"must be one of {allowed} (or left out: none stated), not {value!r}")
+            return ""
+        return value
+
     def check_unknown_fields(self, allowed: set[str]) -> None:
         for name in sorted(set(self.entry) - allowed):
             self.fail(name, "is not a known field")
@@ -197,10 +218,26 @@ def parse_catalog(path: Path) -> CatalogSpec:
             seen.add(row.label)
         return rows
 
+    effective_from = data.get("effective_from")
+    if effective_from is not None and (isinstance(effective_from, datetime) or not isinstance(effective_from, date)):
+        errors.append(f"{path.name}: field 'effective_from': must be a date (2026-12-01), not {effective_from!r}")
+        effective_from = None
+
     regions = unique(
         [
-            Row(label=code, key={"code": code}, fields={"name": r.str("name"), "jurisdiction": r.str("jurisdiction"), "position": i})
-            for i, r in enumerate(readers("regions", {"code", "name", "jurisdiction"}))
+            Row(
+                label=code,
+                key={"code": code},
+                fields={
+                    "name": r.str("name"),
+                    "jurisdiction": r.str("jurisdiction"),
+                    "country": r.str("country", required=False),
+                    "safeguard": r.safeguard(),
+                    "safeguard_note": r.str("safeguard_note", required=False),
+                    "position": i,
+                },
+            )
+            for i, r in enumerate(readers("regions", {"code", "name", "jurisdiction", "country", "safeguard", "safeguard_note"}))
             if (code := r.str("code"))
         ],
         "regions",
@@ -209,13 +246,23 @@ def parse_catalog(path: Path) -> CatalogSpec:
 
     products = unique(
         [
-            Row(label=slug, key={"slug": slug}, fields={"name": r.str("name"), "position": i})
-            for i, r in enumerate(readers("products", {"slug", "name"}))
+            Row(
+                label=slug,
+                key={"slug": slug},
+                fields={
+                    "name": r.str("name"),
+                    "default_region": r.ref("default_region", region_codes, "region", required=False),
+                    "default_region_note": r.str("default_region_note", required=False),
+                    "position": i,
+                },
+            )
+            for i, r in enumerate(readers("products", {"slug", "name", "default_region", "default_region_note"}))
             if (slug := r.str("slug"))
         ],
         "products",
     )
     product_slugs = {row.label for row in products}
+    default_region = {row.label: row.fields["default_region"] for row in products}
 
     categories = []
     for i, r in enumerate(readers("categories", {"slug", "name", "definition", "definition_in_source", "purposes", "personal"})):
@@ -236,7 +283,7 @@ def parse_catalog(path: Path) -> CatalogSpec:
     category_slugs = {row.label for row in categories}
 
     hosting: list[Row] = []
-    for i, r in enumerate(readers("hosting", {"product", "categories", "regions", "fallback", "documented", "note"})):
+    for i, r in enumerate(readers("hosting", {"product", "categories", "regions", "regions_basis", "fallback", "documented", "note"})):
         product = r.ref("product", product_slugs, "product")
         documented = r.bool("documented", True)
         offered = r.refs("regions", region_codes, "region", required=documented)
@@ -245,15 +292,31 @@ def parse_catalog(path: Path) -> CatalogSpec:
         fallback = r.ref("fallback", region_codes, "region", required=False) if "fallback" in r.entry else None
         if fallback and fallback not in offered:
             r.fail("fallback", f"{fallback!r} is not one of the offered regions")
+        # An account whose home region the row does not offer is placed by a stated rule: the only region
+        # offered, the row's own fallback, or the product's default region; never silently the first listed.
         if documented and offered and not fallback:
-            fallback = offered[0]
+            if len(offered) == 1 or set(offered) == region_codes:
+                fallback = offered[0]
+            elif product and default_region.get(product) in offered:
+                fallback = default_region[product]
+            elif product:
+                r.fail(
+                    "fallback",
+                    f"is required: the row offers {', '.join(offered)} and product {product!r} names no default_region among them",
+                )
         for category in r.refs("categories", category_slugs, "category", required=True):
             if product:
                 hosting.append(
                     Row(
                         label=f"{product}/{category}",
                         key={"product": product, "category": category},
-                        fields={"documented": documented, "fallback_region": fallback, "note": r.str("note", required=False), "position": i},
+                        fields={
+                            "documented": documented,
+                            "fallback_region": fallback,
+                            "regions_basis": r.str("regions_basis", required=False),
+                            "note": r.str("note", required=False),
+                            "position": i,
+                        },
                         m2m={"regions": offered},
                     )
                 )
@@ -301,12 +364,21 @@ def parse_catalog(path: Path) -> CatalogSpec:
     unique(retention, "retention")
 
     integrations = []
-    for i, r in enumerate(readers("integrations", {"slug", "name", "kind", "products", "categories", "processing_regions", "note"})):
+    integration_fields = {"slug", "name", "kind", "products", "categories", "processing_regions", "source_says", "safeguard", "safeguard_note", "note"}
+    for i, r in enumerate(readers("integrations", integration_fields)):
         slug = r.str("slug")
         kind = r.str("kind")
         if kind and kind not in Integration.Kind.values:
             r.fail("kind", f"must be one of {', '.join(Integration.Kind.values)}, not {kind!r}")
-        fields = {"name": r.str("name"), "kind": kind, "note": r.str("note", required=False), "position": i}
+        fields = {
+            "name": r.str("name"),
+            "kind": kind,
+            "source_says": r.str("source_says", required=False),
+            "safeguard": r.safeguard(),
+            "safeguard_note": r.str("safeguard_note", required=False),
+            "note": r.str("note", required=False),
+            "position": i,
+        }
         m2m = {
             "products": r.refs("products", product_slugs, "product"),
             "categories": r.refs("categories", category_slugs, "category", required=True),
@@ -318,13 +390,19 @@ def parse_catalog(path: Path) -> CatalogSpec:
 
     sub_processors = []
     for i, r in enumerate(
-        readers("sub_processors", {"slug", "name", "purpose", "products", "categories", "regions", "in_storage_region", "note"})
+        readers(
+            "sub_processors",
+            {"slug", "name", "purpose", "products", "categories", "regions", "in_storage_region", "dpf_certified", "safeguard", "safeguard_note", "note"},
+        )
     ):
         slug = r.str("slug")
         fields = {
             "name": r.str("name"),
             "purpose": r.str("purpose"),
             "in_storage_region": r.bool("in_storage_region", False),
+            "dpf_certified": r.bool("dpf_certified", False),
+            "safeguard": r.safeguard(),
+            "safeguard_note": r.str("safeguard_note", required=False),
             "note": r.str("note", required=False),
             "position": i,
         }
@@ -336,8 +414,45 @@ def parse_catalog(path: Path) -> CatalogSpec:
         if slug:
             sub_processors.append(Row(label=slug, key={"slug": slug}, fields=fields, m2m=m2m))
     unique(sub_processors, "sub_processors")
+    sub_processor_slugs = {row.label for row in sub_processors}
 
-    for section in sorted(set(data) - {"version", "source", "regions", "products", "categories", "hosting", "routes", "retention", "integrations", "sub_processors"}):
+    platforms = []
+    for i, r in enumerate(readers("platforms", {"slug", "name", "kind", "products", "categories", "sub_processors", "regions", "note"})):
+        slug = r.str("slug")
+        kind = r.str("kind")
+        if kind and kind not in ProcessingPlatform.Kind.values:
+            r.fail("kind", f"must be one of {', '.join(ProcessingPlatform.Kind.values)}, not {kind!r}")
+        fields = {"name": r.str("name"), "kind": kind, "note": r.str("note", required=False), "position": i}
+        m2m = {
+            "products": r.refs("products", product_slugs, "product"),
+            "categories": r.refs("categories", category_slugs, "category", required=True),
+            "sub_processors": r.refs("sub_processors", sub_processor_slugs, "sub-processor"),
+            "regions": r.refs("regions", region_codes, "region"),
+        }
+        if slug:
+            platforms.append(Row(label=slug, key={"slug": slug}, fields=fields, m2m=m2m))
+    unique(platforms, "platforms")
+
+    processor: list[Row] = []
+    raw_processor = data.get("processor")
+    if raw_processor is not None:
+        r = _Reader(path, "processor", 0, raw_processor, errors)
+        r.where = f"{path.name}: [processor]"
+        r.check_unknown_fields({"name", "address", "email", "dpo_name", "dpo_email", "representative", "security_measures"})
+        processor.append(
+            Row(
+                label="processor",
+                key={},
+                fields={
+                    "name": r.str("name"),
+                    **{name: r.str(name, required=False) for name in ("address", "email", "dpo_name", "dpo_email", "representative")},
+                    "security_measures": r.str_list("security_measures"),
+                },
+            )
+        )
+
+    known_sections = {"version", "source", "effective_from", "processor", "regions", "products", "categories", "hosting", "routes", "retention", "integrations", "sub_processors", "platforms"}
+    for section in sorted(set(data) - known_sections):
         errors.append(f"{path.name}: '{section}' is not a known section")
     if errors:
         raise CatalogError("\n".join(errors))
@@ -353,6 +468,9 @@ def parse_catalog(path: Path) -> CatalogSpec:
         retention=retention,
         integrations=integrations,
         sub_processors=sub_processors,
+        platforms=platforms,
+        processor=processor,
+        effective_from=effective_from,
     )
 
 
@@ -363,7 +481,7 @@ class _Rollback(Exception):
 # (kind, model, spec attribute, {key or field name: model referenced by slug/code})
 _KINDS: list[tuple[str, type[models.Model], str, dict[str, type[models.Model]]]] = [
     ("region", Region, "regions", {}),
-    ("product", Product, "products", {}),
+    ("product", Product, "products", {"default_region": Region}),
     ("category", DataCategory, "categories", {}),
     ("hosting", HostingOffer, "hosting", {"product": Product, "category": DataCategory, "fallback_region": Region, "regions": Region}),
     ("route", TransientRoute, "routes", {"product": Product, "category": DataCategory, "generated_in": Region, "routed_to": Region}),
@@ -375,6 +493,13 @@ _KINDS: list[tuple[str, type[models.Model], str, dict[str, type[models.Model]]]]
         "sub_processors",
         {"products": Product, "categories": DataCategory, "regions": Region},
     ),
+    (
+        "platform",
+        ProcessingPlatform,
+        "platforms",
+        {"products": Product, "categories": DataCategory, "sub_processors": SubProcessor, "regions": Region},
+    ),
+    ("processor", Processor, "processor", {}),
 ]
 
 
@@ -392,13 +517,18 @@ def catalog_load(*, spec: CatalogSpec, dry_run: bool = False) -> CatalogChanges:
             _sync_all(spec, changes)
             if changes.changed:
                 changes.impact = impact(before, footprints())
-                CatalogLoad.objects.create(
+                load = CatalogLoad.objects.create(
                     version=spec.version,
                     source=spec.path.name,
                     sha256=spec.sha256,
                     changes=dict(changes.counts),
-                    impact=[{"account": a.account, "account_id": a.account_id, "changes": a.changes} for a in changes.impact],
+                    impact=[
+                        {"account": a.account, "account_id": a.account_id, "changes": a.changes, "notifiable": a.notifiable}
+                        for a in changes.impact
+                    ],
+                    effective_from=spec.effective_from,
                 )
+                changes.notices = change_notices_record(load=load, impact=changes.impact)
             if dry_run:
                 raise _Rollback
     except _Rollback:

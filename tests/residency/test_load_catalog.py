@@ -90,7 +90,7 @@ def test_a_changed_file_updates_only_what_differs_and_records_the_load(tmp_path:
         ("days = 30", "days = -30", "catalog.toml: retention[2] (slug 'logs-30-days-eea-us-ind'): field 'days': must be a positive whole number"),
         ('category = "call-recording"', 'category = "calls"', "field 'category': unknown category 'calls'"),
         ('kind = "log"', 'kind = "audit"', "field 'kind': must be one of backup, log, not 'audit'"),
-        ('version = "2026.11.1"', 'version = "2026.11.1"\n[[regions]\n', "catalog.toml: not valid TOML"),
+        ('version = "2026.11.2"', 'version = "2026.11.2"\n[[regions]\n', "catalog.toml: not valid TOML"),
     ],
     ids=["unknown-region", "missing-field", "negative-duration", "negative-days", "unknown-category", "bad-kind", "bad-toml"],
 )
@@ -120,7 +120,7 @@ def test_every_problem_of_a_file_is_reported_at_once(tmp_path: Path) -> None:
 def test_a_region_still_used_by_an_account_is_not_deleted_and_nothing_else_changes(tmp_path: Path) -> None:
     AccountFactory(home_region=Region.objects.get(code="AU"))
     text = CATALOG.read_text()
-    text = text.replace('[[regions]]\ncode = "AU"\nname = "Australia"\njurisdiction = "Australia"\n', "")
+    text = text.replace('[[regions]]\ncode = "AU"\nname = "Australia"\njurisdiction = "Australia"\ncountry = "Australia"\n', "")
     text = text.replace(', "AU"]', "]")
     path = tmp_path / "catalog.toml"
     path.write_text(text)

@@ -1,0 +1,89 @@
+"""Notices of new sub-processors and transfers, owed by the processor to each controller (GDPR Art. 28(2)).
+
+A catalog load that gives an account a new sub-processor or a new transfer records one notice for that
+account: what changed, from when it applies, and until when the account may object (the
+``CHANGE_NOTICE_OBJECTION_DAYS`` setting, 30 days by default). The notice is emailed to the account's
+privacy contact once the load has committed; an account without one is listed as not notified.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import date, timedelta
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.utils import timezone
+
+from residency.catalog.impact import AccountImpact
+from residency.models import Account, CatalogLoad, ChangeNotice
+
+logger = logging.getLogger(__name__)
+
+
+def change_notices_record(*, load: CatalogLoad, impact: Iterable[AccountImpact]) -> list[ChangeNotice]:
+    """One notice per account whose report gains a sub-processor or a transfer; emailed after commit."""
+    effective_from = load.effective_from or timezone.localdate(load.loaded_at)
+    contacts = dict(Account.objects.values_list("pk", "privacy_contact_email"))
+    notices = ChangeNotice.objects.bulk_create(
+        [
+            ChangeNotice(
+                account_id=affected.account_id,
+                catalog_load=load,
+                changes=affected.notifiable,
+                effective_from=effective_from,
+                objection_until=objection_deadline(effective_from, load),
+                sent_to=contacts.get(affected.account_id, ""),
+            )
+            for affected in impact
+            if affected.notifiable
+        ]
+    )
+    ids = [notice.pk for notice in notices if notice.sent_to]
+    if ids:
+        transaction.on_commit(lambda: change_notices_send(ids=ids))
+    return notices
+
+
+def objection_deadline(effective_from: date, load: CatalogLoad) -> date:
+    """The last day to object: the window counts from the notice, and never ends before the change applies."""
+    noticed = timezone.localdate(load.loaded_at)
+    return max(noticed + timedelta(days=settings.CHANGE_NOTICE_OBJECTION_DAYS), effective_from)
+
+
+def change_notices_send(*, ids: list[int]) -> int:
+    """Email the notices not yet sent among ``ids``; a failure is kept on the notice. Returns how many went."""
+    sent = 0
+    for notice in ChangeNotice.objects.filter(pk__in=ids, emailed_at__isnull=True).exclude(sent_to="").select_related(
+        "account", "catalog_load"
+    ):
+        try:
+            send_mail(notice_subject(notice), notice_body(notice), settings.DEFAULT_FROM_EMAIL, [notice.sent_to])
+        except Exception as exc:  # noqa: BLE001 - any mail failure is recorded on the notice, and the next goes on
+            logger.warning("change notice %s to %s not sent: %s", notice.pk, notice.sent_to, exc)
+            ChangeNotice.objects.filter(pk=notice.pk).update(email_error=str(exc)[:1000])
+            continue
+        ChangeNotice.objects.filter(pk=notice.pk, emailed_at__isnull=True).update(emailed_at=timezone.now(), email_error="")
+        sent += 1
+    return sent
+
+
+def notice_subject(notice: ChangeNotice) -> str:
+    return f"{notice.account.name}: new sub-processors or transfers from {notice.effective_from:%Y-%m-%d}"
+
+
+def notice_body(notice: ChangeNotice) -> str:
+    lines = [
+        f"To the privacy contact of {notice.account.name},",
+        "",
+        f"As your processor we inform you of the following changes to where your data is processed, which apply "
+        f"from {notice.effective_from:%d %B %Y} (catalog {notice.catalog_load.version}):",
+        "",
+        *[f"- {change}" for change in notice.changes],
+        "",
+        f"You may object to these changes until {notice.objection_until:%d %B %Y} (GDPR Art. 28(2)) by replying "
+        "to this message.",
+    ]
+    return "\n".join(lines)
