@@ -31,6 +31,7 @@ GROUPS: list[tuple[str, list[tuple[str, str, str]]]] = [
     ]),
     ("Customer accounts", [
         ("residency", "Account", "Accounts and where their data is"),
+        ("residency", "ChangeNotice", "Notices of new sub-processors and transfers"),
         ("residency", "ApiKey", "API keys of integrations"),
         ("residency", "AuditEntry", "Audit chain of destructive operations"),
     ]),
@@ -43,6 +44,8 @@ GROUPS: list[tuple[str, list[tuple[str, str, str]]]] = [
         ("residency", "RetentionRule", "Backup and log retention"),
         ("residency", "Integration", "Integrations and marketplace apps"),
         ("residency", "SubProcessor", "Sub-processors"),
+        ("residency", "ProcessingPlatform", "Platforms (single sign-on, migration)"),
+        ("residency", "Processor", "The vendor as processor"),
         ("residency", "CatalogLoad", "Catalog loads"),
     ]),
     ("Logins and access", [

@@ -38,6 +38,7 @@ from dsar.report import request_access_report
 from dsar.summary import request_summary
 from residency.admin import HistoryAdmin
 from residency.progress import progress_response
+from residency.snapshot import parse_as_of
 
 logger = logging.getLogger(__name__)
 
@@ -433,7 +434,7 @@ class RequestAdmin(HistoryAdmin):
         if not (self.has_view_permission(request, obj) and self.has_download_export_permission(request)):
             raise PermissionDenied
         try:
-            report = request_access_report(request=obj)
+            report = request_access_report(request=obj, as_of=parse_as_of(request.GET.get("as_of")))
         except ValidationError as exc:
             self.message_user(request, _errors(exc), messages.ERROR)
             return HttpResponseRedirect(reverse("admin:dsar_request_change", args=[pk]))

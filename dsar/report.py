@@ -4,6 +4,7 @@ category is stored, passes through and is kept, and what it is used for (from th
 from __future__ import annotations
 
 from dataclasses import asdict
+from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -16,9 +17,11 @@ from residency.engine import account_residency_report
 from residency.models import DataCategory
 
 
-def request_access_report(*, request: Request) -> dict[str, Any]:
+def request_access_report(*, request: Request, as_of: datetime | None = None) -> dict[str, Any]:
     """The report as JSON-ready data (the HTML page renders the same dict).
 
+    Where each category is stored and why comes from the residency engine now, or as of ``as_of`` (what
+    was true when the request was answered, say), and the report names the catalog version it used.
     Reads only: the sources' exports, the catalog's category names (one query) and the residency engine.
     """
     require_verified(request)
@@ -36,7 +39,7 @@ def request_access_report(*, request: Request) -> dict[str, Any]:
             records.setdefault(category, []).extend(rows)
             by_source.setdefault(category, {})[source.key] = len(rows)
             in_catalog[category] = catalog_category(source, category)
-    residency = account_residency_report(account=request.account)
+    residency = account_residency_report(account=request.account, as_of=as_of)
     names = dict(DataCategory.objects.filter(slug__in={*records, *in_catalog.values()}).values_list("slug", "name"))
 
     def name_of(slug: str) -> str:
@@ -81,6 +84,8 @@ def request_access_report(*, request: Request) -> dict[str, Any]:
         "home_region": residency.home_region,
         "jurisdiction": request.jurisdiction.name,
         "catalog_version": residency.catalog_version,
+        "catalog_loaded_at": residency.catalog_loaded_at,
+        "as_of": residency.as_of,
         "total": sum(category["count"] for category in categories),
         "categories": categories,
         "sub_processors": [asdict(use) for use in residency.sub_processors],

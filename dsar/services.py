@@ -70,7 +70,8 @@ def request_execute(*, request: Request, actor: User = None, progress: Progress 
             add_event(
                 request,
                 RequestEvent.Kind.REPORT,
-                f"Access report produced: {report['total']} record(s) in {len(report['categories'])} categor(ies).",
+                f"Access report produced: {report['total']} record(s) in {len(report['categories'])} categor(ies), "
+                f"residency from catalog {report['catalog_version'] or '(none loaded)'}.",
                 actor=actor,
             )
         return None

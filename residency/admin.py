@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from collections import OrderedDict
 from typing import Any
 
@@ -8,7 +9,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import connections
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -25,17 +26,22 @@ from residency.models import (
     ApiKey,
     AuditEntry,
     CatalogLoad,
+    ChangeNotice,
     DataCategory,
     HostingOffer,
     Integration,
+    ProcessingPlatform,
+    Processor,
     Product,
     Region,
     RetentionRule,
     SubProcessor,
     TransientRoute,
 )
+from residency.records import account_processing_record, all_processing_records, render_html, write_csv
 from residency.roles import DEFAULT_SCOPES, SCOPES
-from residency.services import api_key_create, api_key_revoke, check_integrations
+from residency.services import api_key_create, api_key_revoke, check_integrations, check_migration
+from residency.snapshot import parse_as_of
 
 
 class HistoryAdmin(SimpleHistoryAdmin):
@@ -188,10 +194,37 @@ class SubProcessorAdmin(HistoryAdmin):
     filter_horizontal = ["products", "categories", "regions"]
 
 
+@admin.register(ProcessingPlatform)
+class ProcessingPlatformAdmin(HistoryAdmin):
+    list_display = ["name", "kind"]
+    list_filter = ["kind"]
+    filter_horizontal = ["products", "categories", "sub_processors", "regions"]
+
+
+@admin.register(Processor)
+class ProcessorAdmin(HistoryAdmin):
+    list_display = ["name", "email", "dpo_email"]
+
+
 @admin.register(CatalogLoad)
 class CatalogLoadAdmin(HistoryAdmin):
-    list_display = ["version", "loaded_at", "source", "accounts_affected"]
-    readonly_fields = ["version", "source", "sha256", "changes", "loaded_at", "impact_display"]
+    list_display = ["version", "loaded_at", "source", "accounts_affected", "notice_count"]
+    readonly_fields = ["version", "source", "sha256", "changes", "loaded_at", "effective_from", "impact_display", "notices_link"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return super().get_queryset(request).annotate(notice_total=Count("notices"))
+
+    @admin.display(description="notices", ordering="notice_total")
+    def notice_count(self, load: CatalogLoad) -> int:
+        return load.notice_total
+
+    @admin.display(description="notices to accounts (Art. 28(2))")
+    def notices_link(self, load: CatalogLoad) -> str:
+        count = load.notices.count()
+        if not count:
+            return "None: the load gave no account a new sub-processor or transfer."
+        url = reverse("admin:residency_changenotice_changelist") + f"?catalog_load__version={load.version}"
+        return format_html('<a href="{}">{} notice{}</a>', url, count, "s" if count > 1 else "")
 
     @admin.display(description="accounts affected")
     def accounts_affected(self, load: CatalogLoad) -> int:
@@ -220,7 +253,21 @@ class CatalogLoadAdmin(HistoryAdmin):
 class AccountForm(forms.ModelForm):
     class Meta:
         model = Account
-        fields = ["name", "home_region", "plan", "products", "integrations", "custom_mailbox"]
+        fields = [
+            "name",
+            "home_region",
+            "plan",
+            "products",
+            "integrations",
+            "custom_mailbox",
+            "privacy_contact_name",
+            "privacy_contact_email",
+            "dpo_name",
+            "dpo_email",
+            "migration_in_progress",
+            "migration_started_on",
+            "migration_ends_on",
+        ]
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
@@ -228,6 +275,13 @@ class AccountForm(forms.ModelForm):
             check_integrations(cleaned.get("products") or [], cleaned.get("integrations") or [])
         except ValidationError as exc:
             raise ValidationError(exc.message_dict["integrations"][0]) from exc
+        try:
+            check_migration(
+                cleaned.get("migration_in_progress", False), cleaned.get("migration_started_on"), cleaned.get("migration_ends_on")
+            )
+        except ValidationError as exc:
+            for name, errors in exc.message_dict.items():
+                self.add_error(name, errors)
         return cleaned
 
 
@@ -240,6 +294,48 @@ class ApiKeyInline(admin.TabularInline):
     show_change_link = True
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(ChangeNotice)
+class ChangeNoticeAdmin(HistoryAdmin):
+    """The notices of new sub-processors and transfers sent to accounts (Art. 28(2)): evidence, read only."""
+
+    list_display = ["account", "catalog_version", "effective_from", "objection_until", "delivery", "created_at"]
+    list_filter = ["account", "catalog_load__version", ("emailed_at", admin.EmptyFieldListFilter)]
+    search_fields = ["account__name", "sent_to"]
+    readonly_fields = [
+        "account", "catalog_load", "changes_display", "effective_from", "objection_until", "sent_to", "emailed_at",
+        "email_error", "created_at",
+    ]
+    exclude = ["changes"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return super().get_queryset(request).select_related("account", "catalog_load")
+
+    @admin.display(description="catalog", ordering="catalog_load__loaded_at")
+    def catalog_version(self, notice: ChangeNotice) -> str:
+        return notice.catalog_load.version
+
+    @admin.display(description="delivery")
+    def delivery(self, notice: ChangeNotice) -> str:
+        if notice.emailed_at:
+            return f"emailed to {notice.sent_to}"
+        if not notice.sent_to:
+            return "not sent: the account has no privacy contact"
+        return f"not sent yet: {notice.email_error}" if notice.email_error else "queued"
+
+    @admin.display(description="what changed")
+    def changes_display(self, notice: ChangeNotice) -> str:
+        return format_html("<ul>{}</ul>", format_html_join("", "<li>{}</li>", ((line,) for line in notice.changes)))
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
 
@@ -260,33 +356,113 @@ class AccountAdmin(HistoryAdmin):
     def product_list(self, account: Account) -> str:
         return ", ".join(product.name for product in account.products.all())
 
-    @admin.display(description="residency")
+    @admin.display(description="reports")
     def residency_link(self, account: Account) -> str:
-        return format_html('<a href="{}">Residency report</a>', reverse("admin:residency_account_residency", args=[account.pk]))
+        return format_html(
+            '<a href="{}">Residency report</a> · <a href="{}">Record of processing</a>',
+            reverse("admin:residency_account_residency", args=[account.pk]),
+            reverse("admin:residency_account_processing_record", args=[account.pk]),
+        )
 
     def get_urls(self) -> list:
         return [
             path("<int:pk>/residency/", self.admin_site.admin_view(self.residency_view), name="residency_account_residency"),
+            path(
+                "<int:pk>/processing-record/",
+                self.admin_site.admin_view(self.processing_record_view),
+                name="residency_account_processing_record",
+            ),
+            path(
+                "processing-records.csv",
+                self.admin_site.admin_view(self.processing_records_csv_view),
+                name="residency_account_processing_records_csv",
+            ),
             *super().get_urls(),
         ]
 
-    def residency_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+    def _as_of(self, request: HttpRequest) -> tuple[Any, str]:
+        """The ``as_of`` of the query string, and the error to show when it is not a past date."""
+        try:
+            return parse_as_of(request.GET.get("as_of")), ""
+        except ValidationError as exc:
+            return None, " ".join(exc.message_dict["as_of"])
+
+    def _account_page(self, request: HttpRequest, pk: int, title: str) -> tuple[Account, Any, dict[str, Any]]:
+        """The account, the moment asked for, and the context every account report page shares."""
         account = get_object_or_404(Account.objects.select_related("home_region"), pk=pk)
         if not self.has_view_permission(request, account):
             raise PermissionDenied
-        report = account_residency_report(account=account)
-        products = dict(Product.objects.values_list("slug", "name"))
-        categories = dict(DataCategory.objects.values_list("slug", "name"))
+        as_of, error = self._as_of(request)
         context = {
             **self.admin_site.each_context(request),
-            "title": f"Residency of {account.name}",
+            "title": f"{title} of {account.name}",
             "opts": self.model._meta,
             "original": account,
+            "as_of_value": request.GET.get("as_of", ""),
+            "as_of_error": error,
+        }
+        return account, as_of, context
+
+    def processing_record_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        account, as_of, context = self._account_page(request, pk, "Record of processing")
+        try:
+            record = account_processing_record(account=account, as_of=as_of)
+        except ValidationError as exc:
+            context["as_of_error"] = " ".join(exc.message_dict.get("as_of", exc.messages))
+            record = account_processing_record(account=account)
+        fmt = request.GET.get("format")
+        if fmt in {"json", "csv", "html"}:
+            stamp = (record.as_of or record.generated_at)[:10]
+            name = f"processing-record-{account.pk}-{stamp}.{fmt}"
+            if fmt == "json":
+                response = HttpResponse(json.dumps(record.as_dict(), indent=2, ensure_ascii=False), content_type="application/json")
+            elif fmt == "csv":
+                response = HttpResponse(content_type="text/csv; charset=utf-8")
+                write_csv([record], response)
+            else:
+                response = HttpResponse(render_html(record))
+            response["Content-Disposition"] = f'attachment; filename="{name}"'
+            return response
+        return TemplateResponse(request, "admin/residency/account/processing_record.html", {**context, "record": record})
+
+    def processing_records_csv_view(self, request: HttpRequest) -> HttpResponse:
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        as_of, error = self._as_of(request)
+        if error:
+            return HttpResponse(f"as_of: {error}", status=400, content_type="text/plain; charset=utf-8")
+        try:
+            records = all_processing_records(as_of=as_of)
+        except ValidationError as exc:
+            return HttpResponse(f"as_of: {' '.join(exc.messages)}", status=400, content_type="text/plain; charset=utf-8")
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        stamp = (as_of or timezone.now()).date().isoformat()
+        response["Content-Disposition"] = f'attachment; filename="processing-records-{stamp}.csv"'
+        write_csv(records, response)
+        return response
+
+    def residency_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        account, as_of, context = self._account_page(request, pk, "Residency")
+        try:
+            report = account_residency_report(account=account, as_of=as_of)
+        except ValidationError as exc:
+            context["as_of_error"] = " ".join(exc.message_dict.get("as_of", exc.messages))
+            report = account_residency_report(account=account)
+        products = dict(Product.objects.values_list("slug", "name"))
+        categories = dict(DataCategory.objects.values_list("slug", "name"))
+        platforms = {use.slug: use.name for use in report.platforms}
+        context = {
+            **context,
             "report": report,
             "transfer_count": sum(1 for entry in report.entries if entry.transfer),
             # The transfers by name, as the catalog and the source say them (the report carries slugs).
             "transfers": [
-                (products.get(t.product, t.product), categories.get(t.data_category, t.data_category), t.region, t.reason)
+                (
+                    products.get(t.product, platforms.get(t.product, t.product)),
+                    categories.get(t.data_category, t.data_category),
+                    t.region,
+                    t.reason,
+                )
                 for t in report.transfers
             ],
         }

@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.db import transaction
 
 from residency.models import Account, Integration, Product, Region
 from residency.services import account_create
+
+#: The controller's contacts of each demo account (name, email, DPO name, DPO email); one is left without.
+DEMO_CONTACTS = {
+    "Nordlys Support AB": ("Ingrid Berg", "privacy@nordlys.example", "Ola Lund", "dpo@nordlys.example"),
+    "Maison Lumière SAS": ("Camille Roux", "rgpd@maison-lumiere.example", "Hugo Marchand", "dpo@maison-lumiere.example"),
+    "Acme Help Inc.": ("Dana Whitfield", "privacy@acmehelp.example", "", ""),
+    "Harbour Desk Pty Ltd": ("Liam O'Connor", "privacy@harbourdesk.example", "", ""),
+}
+#: Chennai Care is moving in from another vendor through the migration platform.
+DEMO_MIGRATIONS = {"Chennai Care Pvt Ltd": (date(2026, 11, 2), date(2026, 12, 18))}
 
 DEMO_ACCOUNTS = [
     # name, home region, plan, products, integrations, custom mailbox
@@ -31,6 +43,19 @@ def load_demo() -> list[Account]:
                 products=Product.objects.filter(slug__in=products),
                 integrations=Integration.objects.filter(slug__in=integrations),
                 custom_mailbox=custom_mailbox,
+                **contact_fields(name),
             )
         accounts.append(account)
     return accounts
+
+
+def contact_fields(name: str) -> dict:
+    """The demo account's contacts and migration, as account_create takes them."""
+    fields: dict = {}
+    if name in DEMO_CONTACTS:
+        contact_name, email, dpo_name, dpo_email = DEMO_CONTACTS[name]
+        fields.update(privacy_contact_name=contact_name, privacy_contact_email=email, dpo_name=dpo_name, dpo_email=dpo_email)
+    if name in DEMO_MIGRATIONS:
+        started, ends = DEMO_MIGRATIONS[name]
+        fields.update(migration_in_progress=True, migration_started_on=started, migration_ends_on=ends)
+    return fields

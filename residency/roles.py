@@ -36,7 +36,10 @@ CATALOG_VIEW = (
     "residency.view_retentionrule",
     "residency.view_integration",
     "residency.view_subprocessor",
+    "residency.view_processingplatform",
+    "residency.view_processor",
     "residency.view_catalogload",
+    "residency.view_changenotice",
 )
 
 ROLES: dict[str, tuple[str, ...]] = {
@@ -94,7 +97,7 @@ ROLES: dict[str, tuple[str, ...]] = {
 
 #: What an API key may be allowed to do. A key carries the scopes chosen when it was created.
 SCOPES: dict[str, str] = {
-    "residency:read": "Read the catalog, the account and its residency report.",
+    "residency:read": "Read the catalog, the account, its residency report, record of processing and notices.",
     "requests:create": "Open data subject requests (intake).",
     "requests:read": "Read the account's requests and their timelines.",
     "requests:verify": "Submit the one-time code a requester received.",

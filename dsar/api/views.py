@@ -29,6 +29,8 @@ from residency.api.throttling import (
     IntakeRateThrottle,
     UserRateThrottle,
 )
+from residency.api.views import AS_OF, as_of_errors
+from residency.snapshot import parse_as_of
 
 
 def visible_requests(request: ApiRequest) -> QuerySet[Request]:
@@ -223,14 +225,19 @@ class RequestScanHits(RequestObjectView):
         return Response(self._body(target))
 
 
+@as_of_errors
 class RequestReport(RequestObjectView):
     """The access report: the person's records by data category, where each is stored and why."""
 
     access = {"GET": Access("dsar.download_export", "requests:report")}
 
-    @extend_schema(responses={200: OpenApiResponse(description="The access report as JSON.")})
+    @extend_schema(
+        parameters=[AS_OF],
+        responses={200: OpenApiResponse(description="The access report as JSON; catalog_version names the catalog used.")},
+    )
     def get(self, request: ApiRequest, pk: int) -> Response:
-        return Response(request_access_report(request=self.get_request_object(pk)))
+        as_of = parse_as_of(request.query_params.get("as_of"))
+        return Response(request_access_report(request=self.get_request_object(pk), as_of=as_of))
 
 
 def export_download_view(request: HttpRequest, token: str) -> HttpResponse:

@@ -4,6 +4,7 @@ from rest_framework import serializers
 
 from residency.models import (
     Account,
+    ChangeNotice,
     DataCategory,
     HostingOffer,
     Integration,
@@ -22,7 +23,7 @@ def codes(field: str = "code") -> serializers.SlugRelatedField:
 class RegionSerializer(serializers.ModelSerializer):
     class Meta:
         model = Region
-        fields = ["code", "name", "jurisdiction"]
+        fields = ["code", "name", "jurisdiction", "country", "safeguard", "safeguard_note"]
 
 
 class ProductSerializer(serializers.ModelSerializer):
@@ -76,7 +77,10 @@ class IntegrationSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Integration
-        fields = ["slug", "name", "kind", "products", "categories", "processing_regions", "note"]
+        fields = [
+            "slug", "name", "kind", "products", "categories", "processing_regions", "source_says", "safeguard",
+            "safeguard_note", "note",
+        ]
 
 
 class SubProcessorSerializer(serializers.ModelSerializer):
@@ -86,7 +90,10 @@ class SubProcessorSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = SubProcessor
-        fields = ["slug", "name", "purpose", "products", "categories", "regions", "in_storage_region", "note"]
+        fields = [
+            "slug", "name", "purpose", "products", "categories", "regions", "in_storage_region", "dpf_certified",
+            "safeguard", "safeguard_note", "note",
+        ]
 
 
 class AccountOutputSerializer(serializers.ModelSerializer):
@@ -96,7 +103,23 @@ class AccountOutputSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Account
-        fields = ["id", "name", "home_region", "plan", "products", "integrations", "custom_mailbox", "created_at"]
+        fields = [
+            "id",
+            "name",
+            "home_region",
+            "plan",
+            "products",
+            "integrations",
+            "custom_mailbox",
+            "privacy_contact_name",
+            "privacy_contact_email",
+            "dpo_name",
+            "dpo_email",
+            "migration_in_progress",
+            "migration_started_on",
+            "migration_ends_on",
+            "created_at",
+        ]
 
 
 class AccountInputSerializer(serializers.Serializer):
@@ -108,6 +131,13 @@ class AccountInputSerializer(serializers.Serializer):
         slug_field="slug", many=True, queryset=Integration.objects.all(), default=list
     )
     custom_mailbox = serializers.BooleanField(default=False)
+    privacy_contact_name = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    privacy_contact_email = serializers.EmailField(required=False, allow_blank=True)
+    dpo_name = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    dpo_email = serializers.EmailField(required=False, allow_blank=True)
+    migration_in_progress = serializers.BooleanField(default=False)
+    migration_started_on = serializers.DateField(required=False, allow_null=True)
+    migration_ends_on = serializers.DateField(required=False, allow_null=True)
 
 
 class HopSerializer(serializers.Serializer):
@@ -140,9 +170,25 @@ class EntrySerializer(serializers.Serializer):
 
 
 class TransferSerializer(serializers.Serializer):
-    product = serializers.CharField()
+    product = serializers.CharField(help_text="A product slug, or a platform slug for a processing location.")
     data_category = serializers.CharField()
     region = serializers.CharField(allow_null=True, help_text="null: outside the jurisdiction, region not stated.")
+    reason = serializers.CharField()
+    via = serializers.ChoiceField(
+        choices=["storage", "transit", "backup", "log", "integration", "sub_processor", "platform"],
+        help_text="What takes the data there.",
+    )
+    via_slug = serializers.CharField(help_text="The integration, sub-processor or platform; empty otherwise.")
+
+
+class PlatformUseSerializer(serializers.Serializer):
+    slug = serializers.CharField()
+    name = serializers.CharField()
+    kind = serializers.CharField()
+    categories = serializers.ListField(child=serializers.CharField())
+    environments = serializers.ListField(child=serializers.CharField())
+    regions = serializers.ListField(child=serializers.CharField(), help_text="Empty: the source names none (review).")
+    review = serializers.BooleanField()
     reason = serializers.CharField()
 
 
@@ -169,4 +215,72 @@ class ResidencyReportSerializer(serializers.Serializer):
     transfers = TransferSerializer(many=True)
     reviews = serializers.ListField(child=serializers.CharField())
     sub_processors = SubProcessorUseSerializer(many=True)
+    platforms = PlatformUseSerializer(many=True)
     notes = serializers.ListField(child=serializers.CharField())
+    as_of = serializers.CharField(allow_null=True, help_text="null: now; else the moment the report describes.")
+    catalog_loaded_at = serializers.CharField(allow_null=True, help_text="When the catalog version in force was loaded.")
+
+
+class PartySerializer(serializers.Serializer):
+    role = serializers.ChoiceField(choices=["processor", "controller"])
+    name = serializers.CharField()
+    contact_name = serializers.CharField(help_text="Empty: missing.")
+    email = serializers.CharField(help_text="Empty: missing.")
+    address = serializers.CharField(help_text="Empty: missing.")
+    dpo_name = serializers.CharField(help_text="Empty: missing.")
+    dpo_email = serializers.CharField(help_text="Empty: missing.")
+    representative = serializers.CharField(help_text="Empty: none stated.")
+
+
+class ProcessingActivitySerializer(serializers.Serializer):
+    product = serializers.CharField()
+    product_name = serializers.CharField()
+    data_category = serializers.CharField()
+    data_category_name = serializers.CharField()
+    personal_data = serializers.BooleanField()
+    purposes = serializers.ListField(child=serializers.CharField())
+    stored_in = serializers.CharField(allow_null=True)
+
+
+class RecordTransferSerializer(serializers.Serializer):
+    product = serializers.CharField()
+    data_category = serializers.CharField()
+    what = serializers.CharField()
+    region = serializers.CharField(allow_null=True)
+    country = serializers.CharField(allow_null=True, help_text="null: missing (review).")
+    safeguard = serializers.CharField(allow_null=True, help_text="null: none stated (review).")
+    safeguard_note = serializers.CharField()
+    via = serializers.CharField()
+    reason = serializers.CharField()
+    review = serializers.BooleanField()
+
+
+class ProcessingRecordSerializer(serializers.Serializer):
+    """The processor's record of processing for the account (GDPR Art. 30(2))."""
+
+    account = ReportAccountSerializer(source="*")
+    home_region = serializers.CharField()
+    jurisdiction = serializers.CharField()
+    catalog_version = serializers.CharField()
+    catalog_loaded_at = serializers.CharField(allow_null=True)
+    as_of = serializers.CharField(allow_null=True)
+    generated_at = serializers.CharField()
+    processor = PartySerializer()
+    controller = PartySerializer()
+    processing = ProcessingActivitySerializer(many=True)
+    transfers = RecordTransferSerializer(many=True)
+    processing_locations = PlatformUseSerializer(many=True)
+    sub_processors = SubProcessorUseSerializer(many=True)
+    security_measures = serializers.ListField(child=serializers.CharField())
+    reviews = serializers.ListField(child=serializers.CharField())
+    missing = serializers.ListField(child=serializers.CharField(), help_text="The fields nobody has filled.")
+
+
+class ChangeNoticeSerializer(serializers.ModelSerializer):
+    catalog_version = serializers.CharField(source="catalog_load.version")
+
+    class Meta:
+        model = ChangeNotice
+        fields = [
+            "id", "catalog_version", "changes", "effective_from", "objection_until", "sent_to", "emailed_at", "created_at"
+        ]

@@ -14,4 +14,6 @@ urlpatterns = [
     path("accounts/", views.AccountListCreate.as_view(), name="account-list"),
     path("accounts/<int:pk>/", views.AccountDetail.as_view(), name="account-detail"),
     path("accounts/<int:pk>/residency/", views.AccountResidency.as_view(), name="account-residency"),
+    path("accounts/<int:pk>/processing-record/", views.AccountProcessingRecord.as_view(), name="account-processing-record"),
+    path("accounts/<int:pk>/notices/", views.AccountNotices.as_view(), name="account-notices"),
 ]

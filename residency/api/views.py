@@ -2,7 +2,9 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
 from rest_framework import generics, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -13,6 +15,7 @@ from residency.api.permissions import Access, account_scope
 from residency.engine import account_residency_report
 from residency.models import (
     Account,
+    ChangeNotice,
     DataCategory,
     HostingOffer,
     Integration,
@@ -22,7 +25,9 @@ from residency.models import (
     SubProcessor,
     TransientRoute,
 )
+from residency.records import account_processing_record
 from residency.services import account_create
+from residency.snapshot import parse_as_of
 
 
 def visible_accounts(request: Request) -> QuerySet[Account]:
@@ -128,13 +133,55 @@ class AccountDetail(APIView):
         return Response(s.AccountOutputSerializer(get_object_or_404(visible_accounts(request), pk=pk)).data)
 
 
+AS_OF = OpenApiParameter(
+    "as_of",
+    OpenApiTypes.STR,
+    description="A past date (2026-03-01: the end of that day) or date and time (ISO 8601): the report as it "
+    "stood then, from the history of the catalog and the account, with the catalog version then in force.",
+)
+
+
+#: Views taking ``as_of`` answer 400 naming it when it is not a past date.
+as_of_errors = extend_validation_errors(["invalid"], field_name="as_of", methods=["get"])
+
+
+@as_of_errors
 class AccountResidency(APIView):
     """Where every subscribed product × data category of the account is stored, passes through, is
     backed up and logged, and every transfer outside the home region's jurisdiction with its reason."""
 
     access = {"GET": Access("residency.view_account", "residency:read")}
 
-    @extend_schema(responses=s.ResidencyReportSerializer)
+    @extend_schema(parameters=[AS_OF], responses=s.ResidencyReportSerializer)
     def get(self, request: Request, pk: int) -> Response:
         account = get_object_or_404(visible_accounts(request), pk=pk)
-        return Response(s.ResidencyReportSerializer(account_residency_report(account=account)).data)
+        as_of = parse_as_of(request.query_params.get("as_of"))
+        return Response(s.ResidencyReportSerializer(account_residency_report(account=account, as_of=as_of)).data)
+
+
+@as_of_errors
+class AccountProcessingRecord(APIView):
+    """The processor's record of processing for the account (GDPR Art. 30(2)): the parties and their
+    contacts, the categories of processing, every transfer with its country and safeguard (or a review
+    flag), the security measures; ``missing`` names every field nobody has filled."""
+
+    access = {"GET": Access("residency.view_account", "residency:read")}
+
+    @extend_schema(parameters=[AS_OF], responses=s.ProcessingRecordSerializer)
+    def get(self, request: Request, pk: int) -> Response:
+        account = get_object_or_404(visible_accounts(request), pk=pk)
+        as_of = parse_as_of(request.query_params.get("as_of"))
+        return Response(s.ProcessingRecordSerializer(account_processing_record(account=account, as_of=as_of)).data)
+
+
+class AccountNotices(generics.ListAPIView):
+    """The notices of new sub-processors and transfers sent to the account (GDPR Art. 28(2)), newest first."""
+
+    access = {"GET": Access("residency.view_changenotice", "residency:read")}
+    serializer_class = s.ChangeNoticeSerializer
+
+    def get_queryset(self) -> QuerySet[ChangeNotice]:
+        if getattr(self, "swagger_fake_view", False):  # the schema generator asks without a URL
+            return ChangeNotice.objects.none()
+        account = get_object_or_404(visible_accounts(self.request), pk=self.kwargs["pk"])
+        return ChangeNotice.objects.filter(account=account).select_related("catalog_load").order_by("-created_at", "-id")

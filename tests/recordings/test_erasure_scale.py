@@ -16,7 +16,7 @@ from tests.dsar.factories import make_request, staff
 from tests.recordings.factories import PersonFactory, PhoneLineFactory
 
 pytestmark = pytest.mark.django_db
-MAX_QUERIES = 340
+MAX_QUERIES = 360
 
 
 def person_with(rows: int):  # type: ignore[no-untyped-def]

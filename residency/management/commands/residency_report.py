@@ -4,10 +4,12 @@ import csv
 import json
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from residency.engine import ResidencyReport, account_residency_report
 from residency.models import Account
+from residency.snapshot import parse_as_of
 
 
 def hops(items: list, unit: str) -> str:
@@ -29,13 +31,21 @@ class Command(BaseCommand):
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("account", help="Account id or name.")
         parser.add_argument("--format", choices=["text", "json", "csv"], default="text")
+        parser.add_argument(
+            "--as-of", dest="as_of", help="A past date (2026-03-01: the end of that day) or date and time (ISO 8601)."
+        )
 
-    def handle(self, *args: Any, account: str, format: str, **options: Any) -> None:
+    def handle(self, *args: Any, account: str, format: str, as_of: str | None, **options: Any) -> None:
         found = Account.objects.filter(pk=int(account)).first() if account.isdigit() else None
         found = found or Account.objects.filter(name=account).first()
         if found is None:
             raise CommandError(f"account: no account with id or name {account!r}.")
-        report = account_residency_report(account=found)
+        try:
+            report = account_residency_report(account=found, as_of=parse_as_of(as_of, field_name="--as-of"))
+        except ValidationError as exc:
+            raise CommandError(
+                "; ".join(f"--as-of: {' '.join(errors)}" for errors in exc.message_dict.values())
+            ) from exc
         {"text": self.write_text, "json": self.write_json, "csv": self.write_csv}[format](report)
 
     def write_json(self, report: ResidencyReport) -> None:
@@ -61,7 +71,11 @@ class Command(BaseCommand):
 
     def write_text(self, report: ResidencyReport) -> None:
         out = self.stdout.write
-        out(f"Residency of {report.account} — home region {report.home_region} ({report.jurisdiction}), catalog {report.catalog_version}")
+        when = f"as of {report.as_of}" if report.as_of else "now"
+        out(
+            f"Residency of {report.account} — home region {report.home_region} ({report.jurisdiction}), "
+            f"catalog {report.catalog_version or 'not loaded'}, {when}"
+        )
         current = None
         for entry in report.entries:
             if entry.product != current:
@@ -75,6 +89,10 @@ class Command(BaseCommand):
         out(f"\nTransfers outside {report.jurisdiction} ({len(report.transfers)}):")
         for transfer in report.transfers:
             out(f"  {transfer.product}/{transfer.data_category} → {transfer.region or 'unknown region'}: {transfer.reason}")
+        if report.platforms:
+            out(f"\nProcessing locations outside the hosting table ({len(report.platforms)}):")
+            for platform in report.platforms:
+                out(f"  {'?' if platform.review else ' '} {platform.reason}")
         if report.reviews:
             out(f"\nTo review ({len(report.reviews)}):")
             for review in report.reviews:

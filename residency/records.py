@@ -1,0 +1,344 @@
+"""The processor's record of processing for one controller (GDPR Art. 30(2)), built from the catalog.
+
+The vendor processes each customer account's data as its processor, so for every account the record holds:
+(a) the processor's and the controller's names and contacts, and their DPOs;
+(b) the categories of processing carried out for the account: its products × data categories, with purposes;
+(c) the transfers to third countries: every place the residency report flags, with its country and the
+    safeguard the catalog states for it;
+(d) a general description of the security measures.
+A field the catalog or the account cannot fill is listed in ``missing`` and shown as missing, never
+invented. A transfer without a named country or a stated safeguard is flagged for review.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any, TextIO
+
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from residency.csv_safety import safe_cell
+from residency.engine import ResidencyReport, Transfer, residency_report
+from residency.models import Safeguard
+from residency.snapshot import AccountInfo, Catalog, account_snapshot, account_snapshots, catalog_snapshot
+
+DPF = "EU-US Data Privacy Framework"
+NONE_STATED = "None stated: to review"
+
+
+@dataclass
+class Party:
+    """A processor or controller, with its contacts; an empty string is a field nobody has filled."""
+
+    role: str
+    name: str
+    contact_name: str = ""
+    email: str = ""
+    address: str = ""
+    dpo_name: str = ""
+    dpo_email: str = ""
+    representative: str = ""
+
+
+@dataclass
+class ProcessingActivity:
+    product: str
+    product_name: str
+    data_category: str
+    data_category_name: str
+    personal_data: bool
+    purposes: list[str]
+    stored_in: str | None
+
+
+@dataclass
+class RecordTransfer:
+    product: str
+    data_category: str
+    what: str
+    region: str | None
+    country: str | None
+    safeguard: str | None
+    safeguard_note: str
+    via: str
+    reason: str
+    review: bool
+
+
+@dataclass
+class ProcessingRecord:
+    account_id: int
+    account: str
+    home_region: str
+    jurisdiction: str
+    catalog_version: str
+    catalog_loaded_at: str | None
+    as_of: str | None
+    generated_at: str
+    processor: Party
+    controller: Party
+    processing: list[ProcessingActivity]
+    transfers: list[RecordTransfer]
+    processing_locations: list[dict[str, Any]]
+    sub_processors: list[dict[str, Any]]
+    security_measures: list[str]
+    reviews: list[str]
+    missing: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _safeguard(transfer: Transfer, jurisdiction: str, catalog: Catalog) -> tuple[str | None, str]:
+    """The safeguard the catalog states for ``transfer``, and its note; (None, why) when it states none.
+
+    A sub-processor's transfer from the EEA to the US names the Data Privacy Framework only when the
+    catalog lists the sub-processor as certified; otherwise its own safeguard. An integration's is its
+    own. Storage, transit, backups and logs are the vendor's own, covered by what the destination region
+    states. A platform that names no region has none to state.
+    """
+    region = catalog.regions.get(transfer.region) if transfer.region else None
+    if transfer.via == "sub_processor":
+        sub = next((sub for sub in catalog.sub_processors if sub.slug == transfer.via_slug), None)
+        if sub is None:
+            return None, "The sub-processor is no longer in the catalog."
+        if sub.dpf_certified and jurisdiction == "EEA" and region is not None and region.jurisdiction == "United States":
+            return DPF, f"{sub.name} is listed as certified under the Framework."
+        if sub.safeguard:
+            return Safeguard(sub.safeguard).label, sub.safeguard_note
+        return None, f"The catalog states no safeguard for {sub.name}."
+    if transfer.via == "integration":
+        integration = next((i for i in catalog.integrations.values() if i.slug == transfer.via_slug), None)
+        if integration is not None and integration.safeguard:
+            return Safeguard(integration.safeguard).label, integration.safeguard_note
+        return None, "The catalog states no safeguard for this integration."
+    if transfer.via == "platform":
+        return None, "The source names no region for this platform, so no safeguard can be stated."
+    if region is not None and region.safeguard:
+        return Safeguard(region.safeguard).label, region.safeguard_note
+    return None, f"The catalog states no safeguard for transfers to {transfer.region or 'this place'}."
+
+
+def processing_record(*, account: AccountInfo, catalog: Catalog, report: ResidencyReport | None = None) -> ProcessingRecord:
+    """The record of processing for ``account`` at the catalog's moment. Reads no database."""
+    report = report or residency_report(account=account, catalog=catalog)
+    names = {(entry.product, entry.data_category): f"{entry.product_name} · {entry.data_category_name}" for entry in report.entries}
+    platform_names = {use.slug: use.name for use in report.platforms}
+    category_names = {category.slug: category.name for category in catalog.categories.values()}
+    personal = {category.slug: category.is_personal for category in catalog.categories.values()}
+
+    transfers = []
+    for transfer in report.transfers:
+        safeguard, note = _safeguard(transfer, report.jurisdiction, catalog)
+        region = catalog.regions.get(transfer.region) if transfer.region else None
+        country = region.country if region and region.country else None
+        what = names.get(
+            (transfer.product, transfer.data_category),
+            f"{platform_names.get(transfer.product, transfer.product)} · {category_names.get(transfer.data_category, transfer.data_category)}",
+        )
+        transfers.append(
+            RecordTransfer(
+                product=transfer.product,
+                data_category=transfer.data_category,
+                what=what,
+                region=transfer.region,
+                country=country,
+                safeguard=safeguard,
+                safeguard_note=note,
+                via=transfer.via,
+                reason=transfer.reason,
+                review=safeguard is None or country is None,
+            )
+        )
+
+    processor = catalog.processor
+    record = ProcessingRecord(
+        account_id=report.account_id,
+        account=report.account,
+        home_region=report.home_region,
+        jurisdiction=report.jurisdiction,
+        catalog_version=catalog.version,
+        catalog_loaded_at=report.catalog_loaded_at,
+        as_of=report.as_of,
+        generated_at=timezone.now().isoformat(),
+        processor=Party(
+            role="processor",
+            name=processor.name,
+            email=processor.email,
+            address=processor.address,
+            dpo_name=processor.dpo_name,
+            dpo_email=processor.dpo_email,
+            representative=processor.representative,
+        ),
+        controller=Party(
+            role="controller",
+            name=account.name,
+            contact_name=account.privacy_contact_name,
+            email=account.privacy_contact_email,
+            dpo_name=account.dpo_name,
+            dpo_email=account.dpo_email,
+        ),
+        processing=[
+            ProcessingActivity(
+                product=entry.product,
+                product_name=entry.product_name,
+                data_category=entry.data_category,
+                data_category_name=entry.data_category_name,
+                personal_data=personal.get(entry.data_category, True),
+                purposes=entry.purposes,
+                stored_in=entry.stored_in,
+            )
+            for entry in report.entries
+        ],
+        transfers=transfers,
+        processing_locations=[asdict(use) for use in report.platforms],
+        sub_processors=[asdict(use) for use in report.sub_processors],
+        security_measures=list(processor.security_measures),
+        reviews=list(report.reviews),
+    )
+    record.missing = _missing(record)
+    return record
+
+
+def _missing(record: ProcessingRecord) -> list[str]:
+    """The fields of Art. 30(2) the record cannot fill, named as they appear in it."""
+    missing = []
+    for party, fields in (
+        (record.processor, ("name", "email", "address", "dpo_name", "dpo_email")),
+        (record.controller, ("contact_name", "email", "dpo_name", "dpo_email")),
+    ):
+        missing += [f"{party.role}.{name}" for name in fields if not getattr(party, name)]
+    for index, transfer in enumerate(record.transfers):
+        if transfer.country is None:
+            missing.append(f"transfers[{index}].country")
+        if transfer.safeguard is None:
+            missing.append(f"transfers[{index}].safeguard")
+    if not record.security_measures:
+        missing.append("security_measures")
+    return missing
+
+
+def account_processing_record(*, account: Any, as_of: datetime | None = None) -> ProcessingRecord:
+    """The record for one account (a model or its id), now or as of a past moment."""
+    catalog = catalog_snapshot(as_of)
+    return processing_record(account=account_snapshot(account, catalog), catalog=catalog)
+
+
+def all_processing_records(*, as_of: datetime | None = None) -> list[ProcessingRecord]:
+    """Every account's record, from one read of the catalog."""
+    catalog = catalog_snapshot(as_of)
+    return [processing_record(account=account, catalog=catalog) for account in account_snapshots(catalog)]
+
+
+#: One row per transfer (or per account without transfers) in the all-accounts CSV.
+CSV_HEADER = [
+    "account_id",
+    "account",
+    "home_region",
+    "catalog_version",
+    "as_of",
+    "controller_contact",
+    "controller_email",
+    "controller_dpo",
+    "categories_of_processing",
+    "transfer",
+    "region",
+    "country",
+    "safeguard",
+    "review",
+    "reason",
+    "missing",
+]
+
+
+def csv_rows(records: list[ProcessingRecord]) -> list[list[Any]]:
+    """Rows for :data:`CSV_HEADER`: each account's transfers, or one row saying it has none."""
+    rows = []
+    for record in records:
+        categories = "; ".join(
+            f"{activity.product_name} · {activity.data_category_name}" for activity in record.processing
+        )
+        common = [
+            record.account_id,
+            record.account,
+            record.home_region,
+            record.catalog_version,
+            record.as_of or "",
+            record.controller.contact_name or "MISSING",
+            record.controller.email or "MISSING",
+            record.controller.dpo_name or record.controller.dpo_email or "MISSING",
+            categories,
+        ]
+        missing = "; ".join(record.missing)
+        if not record.transfers:
+            rows.append([*common, "none", "", "", "", "no", "", missing])
+        for transfer in record.transfers:
+            rows.append(
+                [
+                    *common,
+                    transfer.what,
+                    transfer.region or "not stated",
+                    transfer.country or "MISSING",
+                    transfer.safeguard or NONE_STATED,
+                    "yes" if transfer.review else "no",
+                    transfer.reason,
+                    missing,
+                ]
+            )
+    return rows
+
+
+def write_csv(records: list[ProcessingRecord], out: TextIO) -> None:
+    """The records as one CSV (see :data:`CSV_HEADER`), every cell safe to open in a spreadsheet."""
+    writer = csv.writer(out)
+    writer.writerow(CSV_HEADER)
+    for row in csv_rows(records):
+        writer.writerow([safe_cell(cell) for cell in row])
+
+
+def render_html(record: ProcessingRecord) -> str:
+    """The record as a standalone HTML document, the same tables as the console page."""
+    return render_to_string("residency/processing_record.html", {"record": record})
+
+
+def write_text(record: ProcessingRecord, out: TextIO) -> None:
+    """The record for a terminal: every section of Art. 30(2), missing fields named as missing."""
+
+    def value(text: str) -> str:
+        return text or "MISSING"
+
+    when = f"as of {record.as_of}" if record.as_of else "as of now"
+    lines = [
+        f"Record of processing (GDPR Art. 30(2)) — {record.account}, home region {record.home_region} ({record.jurisdiction})",
+        f"Catalog {record.catalog_version or 'not loaded'}, {when}",
+        "",
+        "(a) Processor and controller",
+        f"  Processor:  {value(record.processor.name)}; contact {value(record.processor.email)}; address {value(record.processor.address)}",
+        f"              DPO {value(' '.join(filter(None, [record.processor.dpo_name, record.processor.dpo_email])))};"
+        f" representative {record.processor.representative or 'none stated'}",
+        f"  Controller: {record.controller.name}; contact {value(record.controller.contact_name)} <{value(record.controller.email)}>",
+        f"              DPO {value(' '.join(filter(None, [record.controller.dpo_name, record.controller.dpo_email])))}",
+        "",
+        f"(b) Categories of processing ({len(record.processing)})",
+        *[
+            f"  {a.product_name} · {a.data_category_name}: {'; '.join(a.purposes)} (stored in {a.stored_in or 'not stated: review'})"
+            for a in record.processing
+        ],
+        "",
+        f"(c) Transfers to third countries ({len(record.transfers)})",
+        *[
+            f"  {'?' if t.review else ' '} {t.what} → {t.region or 'not stated'} ({t.country or 'country MISSING'}):"
+            f" {t.safeguard or NONE_STATED}. {t.reason}"
+            for t in record.transfers
+        ],
+        *[f"  Processing location: {p['name']}: {p['reason']}" for p in record.processing_locations],
+        "",
+        "(d) Security measures",
+        *([f"  - {measure}" for measure in record.security_measures] or ["  MISSING: the catalog states none."]),
+    ]
+    if record.missing:
+        lines += ["", f"Missing ({len(record.missing)}): {', '.join(record.missing)}"]
+    out.write("\n".join(lines) + "\n")
