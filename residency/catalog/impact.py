@@ -19,7 +19,8 @@ class Footprint:
     stored: dict[tuple[str, str], str | None]
     transient: dict[tuple[str, str], frozenset[tuple[str | None, int | None]]]
     logs: dict[tuple[str, str], dict[str | None, int | None]]
-    transfers: dict[tuple[str, str, str | None], str]
+    #: Keyed by product, category, region and the integration, sub-processor or platform that takes it there.
+    transfers: dict[tuple[str, str, str | None, str], str]
     sub_processors: dict[str, str]
     names: dict[tuple[str, str], str]
 
@@ -39,7 +40,7 @@ def footprint(report: ResidencyReport) -> Footprint:
         stored={key(entry): entry.stored_in for entry in report.entries},
         transient={key(entry): frozenset((hop.region, hop.minutes) for hop in entry.transient) for entry in report.entries},
         logs={key(entry): {hop.region: hop.days for hop in entry.logs} for entry in report.entries},
-        transfers={(t.product, t.data_category, t.region): t.reason for t in report.transfers},
+        transfers={(t.product, t.data_category, t.region, t.via_slug): t.reason for t in report.transfers},
         sub_processors={use.slug: use.name for use in report.sub_processors},
         names={key(entry): f"{entry.product_name} · {entry.data_category_name}" for entry in report.entries},
     )
@@ -97,13 +98,14 @@ def _compare(before: Footprint, after: Footprint) -> tuple[list[str], list[str]]
                     f"{name}: log copy in {region or 'not stated'} {verb} from {_days(old_logs[region])} to "
                     f"{_days(new_logs[region])}"
                 )
-    for product, category, region in sorted(set(after.transfers) - set(before.transfers), key=str):
+    for key in sorted(set(after.transfers) - set(before.transfers), key=str):
+        product, category, region, _via = key
         notifiable.append(
             f"new transfer: {names.get((product, category), f'{product} · {category}')} to {region or 'a region not stated'}"
-            f" ({after.transfers[(product, category, region)]})"
+            f" ({after.transfers[key]})"
         )
         changes.append(notifiable[-1])
-    for product, category, region in sorted(set(before.transfers) - set(after.transfers), key=str):
+    for product, category, region, _via in sorted(set(before.transfers) - set(after.transfers), key=str):
         changes.append(
             f"transfer ends: {names.get((product, category), f'{product} · {category}')} to {region or 'a region not stated'}"
         )

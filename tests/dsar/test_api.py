@@ -9,8 +9,8 @@ from django.core import mail
 from rest_framework.response import Response
 from rest_framework.test import APIClient
 
-from dsar.models import Person, Request, VerificationCode
-from residency.models import Account
+from dsar.models import Person, Request, RequestEvent, VerificationCode
+from residency.models import Account, CatalogLoad
 from tests.dsar.factories import (
     CaptureOnCommit,
     FakeSource,
@@ -213,6 +213,23 @@ def test_the_report_is_served_as_json(staff_client: APIClient) -> None:
     body = staff_client.get(f"{URL}{request.pk}/report/").json()
     assert body["request"] == request.pk
     assert body["categories"][0]["slug"] == "requester"
+
+
+def test_the_access_report_names_its_catalog_version_and_can_be_produced_as_of_a_past_date(staff_client: APIClient) -> None:
+    request = make_request(type="access")
+    version = CatalogLoad.objects.latest().version
+
+    body = staff_client.get(f"{URL}{request.pk}/report/").json()
+    assert (body["catalog_version"], body["as_of"]) == (version, None)
+    today = dt.date.today().isoformat()
+    past = staff_client.get(f"{URL}{request.pk}/report/", {"as_of": today}).json()
+    assert past["as_of"].startswith(today) and past["catalog_version"] == version
+    bad = staff_client.get(f"{URL}{request.pk}/report/", {"as_of": "2001-01-01"})
+    assert bad.status_code == 400 and error_attrs(bad) == {"as_of"}
+
+    assert staff_client.post(f"{URL}{request.pk}/execute/").status_code in (200, 202)
+    event = RequestEvent.objects.filter(request=request, kind=RequestEvent.Kind.REPORT).get()
+    assert f"residency from catalog {version}" in event.message
 
 
 def test_listing_requests_runs_the_same_queries_for_many_requests(staff_client: APIClient) -> None:

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from residency.engine import Entry, Hop, account_residency_report
@@ -127,3 +129,64 @@ def test_the_report_runs_a_fixed_number_of_queries_whatever_the_number_of_produc
     with django_assert_max_num_queries(30) as large_queries:
         account_residency_report(account=large)
     assert len(large_queries.captured_queries) == len(small_queries.captured_queries)
+
+
+def test_the_freshservice_row_without_a_region_line_says_where_its_regions_are_read_from() -> None:
+    report = account_residency_report(account=AccountFactory(home_region=region("AU"), products=["freshservice"]))
+
+    assets = entry(report, "freshservice", "assets")
+    assert assets.stored_in == "AU"
+    assert "no region line" in assets.rule and "row above" in assets.rule
+    assert "row above" not in entry(report, "freshservice", "ticket").rule
+
+
+def test_an_account_whose_home_region_a_product_does_not_offer_is_placed_by_the_products_stated_default() -> None:
+    report = account_residency_report(account=AccountFactory(home_region=region("AU"), products=["freshdesk-messaging"]))
+
+    conversations = entry(report, "freshdesk-messaging", "conversations")
+    assert conversations.stored_in == "US"
+    assert "Freshdesk Messaging's default region by the catalog's rule" in conversations.rule
+    assert "not the source's" in conversations.rule
+
+
+def test_single_sign_on_is_a_processing_location_to_review_in_every_report() -> None:
+    report = account_residency_report(account=AccountFactory(home_region=region("EEA"), products=["freshdesk"]))
+
+    (sso,) = [platform for platform in report.platforms if platform.slug == "sso"]
+    assert (sso.regions, sso.review) == ([], True)
+    assert sso.environments == ["Amazon Web Services (single sign-on)", "Google Cloud Platform (single sign-on)"]
+    assert any(review.startswith("Single sign-on platform") for review in report.reviews)
+    # Its sub-processors are reviewed once, through the platform.
+    assert not any(review.startswith("Sub-processor Amazon Web Services (single sign-on)") for review in report.reviews)
+
+
+def test_a_migration_in_progress_is_a_processing_location_with_its_dates_and_only_while_it_lasts() -> None:
+    migrating = AccountFactory(
+        products=["freshdesk"],
+        migration_in_progress=True,
+        migration_started_on=dt.date(2026, 11, 2),
+        migration_ends_on=dt.date(2026, 12, 18),
+    )
+    settled = AccountFactory(products=["freshdesk"])
+
+    report = account_residency_report(account=migrating)
+
+    (migration,) = [platform for platform in report.platforms if platform.slug == "migration"]
+    assert migration.review and "since 2026-11-02, expected to end 2026-12-18" in migration.reason
+    assert "aws-migration" in {sub.slug for sub in report.sub_processors}
+    other = account_residency_report(account=settled)
+    assert "migration" not in {platform.slug for platform in other.platforms}
+    assert "aws-migration" not in {sub.slug for sub in other.sub_processors}
+
+
+def test_a_us_accounts_integration_quotes_the_source_and_says_what_the_product_infers() -> None:
+    us = AccountFactory(home_region=region("US"), products=["freshdesk"], integrations=["marketplace-app"])
+    eea = AccountFactory(home_region=region("EEA"), products=["freshdesk"], integrations=["marketplace-app"])
+
+    (us_reason,) = {t.reason for t in account_residency_report(account=us).transfers if t.via == "integration"}
+    (eea_reason,) = {t.reason for t in account_residency_report(account=eea).transfers if t.via == "integration"}
+
+    quote = "The source says: \u201cAPI requests made by integrations may be processed outside the EEA.\u201d"
+    assert quote in us_reason and quote in eea_reason
+    assert "the product infers that the data may equally be processed outside United States" in us_reason
+    assert "Flagged as processing outside the EEA." in eea_reason

@@ -91,8 +91,29 @@ def test_a_changed_file_updates_only_what_differs_and_records_the_load(tmp_path:
         ('category = "call-recording"', 'category = "calls"', "field 'category': unknown category 'calls'"),
         ('kind = "log"', 'kind = "audit"', "field 'kind': must be one of backup, log, not 'audit'"),
         ('version = "2026.11.2"', 'version = "2026.11.2"\n[[regions]\n', "catalog.toml: not valid TOML"),
+        (
+            'country = "India"',
+            'country = "India"\nsafeguard = "trust-us"',
+            "regions[2] (code 'IND'): field 'safeguard': must be one of adequacy, scc, bcr (or left out: none stated), not 'trust-us'",
+        ),
+        (
+            'slug = "twilio"\n',
+            'slug = "twilio"\nsafeguard = "dpf"\n',
+            "sub_processors[4] (slug 'twilio'): field 'safeguard': the EU-US Data Privacy Framework is named by 'dpf_certified = true'",
+        ),
+        (
+            'default_region = "US"\n',
+            "",
+            "field 'fallback': is required: the row offers US, EEA and product 'freshsales' names no default_region among them",
+        ),
+        ('version = "2026.11.2"', 'version = "2026.11.2"\neffective_from = "soon"', "field 'effective_from': must be a date"),
+        ('sub_processors = ["aws-sso", "gcp-sso"]', 'sub_processors = ["okta"]', "platforms[0] (slug 'sso'): field 'sub_processors': unknown sub-processor 'okta'"),
+        ('name = "Freshworks"', 'name = "Freshworks"\nphone = "1"', "[processor]: field 'phone': is not a known field"),
     ],
-    ids=["unknown-region", "missing-field", "negative-duration", "negative-days", "unknown-category", "bad-kind", "bad-toml"],
+    ids=[
+        "unknown-region", "missing-field", "negative-duration", "negative-days", "unknown-category", "bad-kind", "bad-toml",
+        "bad-safeguard", "dpf-as-safeguard", "no-default-region", "bad-effective-date", "unknown-platform-sub", "unknown-processor-field",
+    ],
 )
 def test_a_bad_file_is_rejected_naming_file_entry_and_field_and_nothing_changes(tmp_path: Path, old: str, new: str, message: str) -> None:
     path = variant(tmp_path, old, new)

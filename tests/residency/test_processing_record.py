@@ -1,0 +1,218 @@
+"""The record of processing (GDPR Art. 30(2)) per account: built from the catalog, never inventing a field."""
+
+from __future__ import annotations
+
+import csv
+import json
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.core.management import CommandError, call_command
+from django.test import Client
+from rest_framework.test import APIClient
+
+from residency.catalog.loader import catalog_load, parse_catalog
+from residency.demo import load_demo
+from residency.engine import account_residency_report
+from residency.records import DPF, account_processing_record
+from residency.roles import AUDITOR
+from tests.factories import AccountFactory, UserFactory, api_key_for, region
+
+pytestmark = pytest.mark.django_db
+CATALOG = Path(settings.RESIDENCY_CATALOG_PATH)
+
+
+def catalog_with(tmp_path: Path, *edits: tuple[str, str]) -> None:
+    """Load a copy of the real catalog with ``edits`` applied (each old text must be there)."""
+    text = CATALOG.read_text()
+    for old, new in edits:
+        assert old in text
+        text = text.replace(old, new, 1)
+    path = tmp_path / "catalog.toml"
+    path.write_text(text)
+    catalog_load(spec=parse_catalog(path))
+
+
+TWILIO = 'slug = "twilio"\nname = "Twilio"\n'
+US_REGION = 'code = "US"\nname = "United States"\njurisdiction = "United States"\ncountry = "United States"\n'
+
+
+def test_every_demo_accounts_record_lists_every_flagged_transfer_with_a_country_and_a_safeguard_or_a_review_flag() -> None:
+    accounts = load_demo()
+
+    for account in accounts:
+        report = account_residency_report(account=account)
+        record = account_processing_record(account=account)
+
+        flagged = [(t.product, t.data_category, t.region, t.reason) for t in report.transfers]
+        listed = [(t.product, t.data_category, t.region, t.reason) for t in record.transfers]
+        assert listed == flagged, account.name
+        for transfer in record.transfers:
+            assert transfer.review or (transfer.country and transfer.safeguard), (account.name, transfer)
+            assert transfer.review == (transfer.country is None or transfer.safeguard is None)
+
+
+def test_the_shipped_catalog_states_no_safeguard_so_every_transfer_is_flagged_and_named_missing() -> None:
+    account = AccountFactory(home_region=region("EEA"), products=["freshteam"])
+
+    record = account_processing_record(account=account)
+
+    employee = next(t for t in record.transfers if t.data_category == "employee")
+    assert (employee.region, employee.country, employee.safeguard, employee.review) == ("US", "United States", None, True)
+    index = record.transfers.index(employee)
+    assert f"transfers[{index}].safeguard" in record.missing
+    assert f"transfers[{index}].country" not in record.missing
+
+
+def test_a_region_safeguard_covers_the_vendors_own_storage_there(tmp_path: Path) -> None:
+    catalog_with(tmp_path, (US_REGION, US_REGION + 'safeguard = "scc"\nsafeguard_note = "Intra-group SCCs, module 3."\n'))
+    account = AccountFactory(home_region=region("EEA"), products=["freshteam"])
+
+    record = account_processing_record(account=account)
+
+    assert {(t.safeguard, t.safeguard_note, t.review) for t in record.transfers} == {
+        ("Standard contractual clauses", "Intra-group SCCs, module 3.", False)
+    }
+    assert not any(name.startswith("transfers[") for name in record.missing)
+
+
+def test_the_data_privacy_framework_is_named_only_for_a_certified_sub_processor_from_the_eea_to_the_us(tmp_path: Path) -> None:
+    eea = AccountFactory(name="Nordic", home_region=region("EEA"), products=["freshdesk-contact-center"])
+    india = AccountFactory(name="Chennai", home_region=region("IND"), products=["freshdesk-contact-center"])
+
+    def twilio_safeguards(account: object) -> set[str | None]:
+        record = account_processing_record(account=account)
+        return {t.safeguard for t in record.transfers if t.via == "sub_processor"}
+
+    assert twilio_safeguards(eea) == {None}  # not listed as certified: no Framework
+    catalog_with(tmp_path, (TWILIO, TWILIO + "dpf_certified = true\n"))
+
+    assert twilio_safeguards(eea) == {DPF}
+    # From India the Framework is not a safeguard at all; the sub-processor states none of its own.
+    assert twilio_safeguards(india) == {None}
+    # The vendor's own storage in the US is not the sub-processor's certification.
+    assert {t.safeguard for t in account_processing_record(account=eea).transfers if t.via != "sub_processor"} == {None}
+
+
+def test_a_field_nobody_filled_is_missing_and_a_filled_one_is_not() -> None:
+    account = AccountFactory(privacy_contact_name="Ingrid Berg", privacy_contact_email="privacy@nordlys.example")
+
+    record = account_processing_record(account=account)
+
+    assert record.processor.name == "Freshworks"
+    assert record.controller.email == "privacy@nordlys.example"
+    assert {"processor.email", "processor.address", "processor.dpo_name", "controller.dpo_email"} <= set(record.missing)
+    assert not {"processor.name", "controller.contact_name", "controller.email", "security_measures"} & set(record.missing)
+    assert record.security_measures == [
+        "Backups are distributed and stored in secure locations inside the region where the data is stored."
+    ]
+
+
+def test_categories_of_processing_are_the_accounts_products_and_categories_with_their_purposes() -> None:
+    account = AccountFactory(home_region=region("EEA"), products=["freshservice"])
+
+    record = account_processing_record(account=account)
+
+    assert {a.product for a in record.processing} == {"freshservice"}
+    assets = next(a for a in record.processing if a.data_category == "assets")
+    assert (assets.personal_data, assets.purposes, assets.stored_in) == (False, ["IT asset management"], "EEA")
+
+
+def test_the_command_prints_the_record_as_text_json_csv_and_html() -> None:
+    account = AccountFactory(name="Fjord Help", home_region=region("EEA"), products=["freshteam"])
+
+    def run(*args: str) -> str:
+        out = StringIO()
+        call_command("processing_record", *args, stdout=out)
+        return out.getvalue()
+
+    text = run("Fjord Help")
+    assert "(c) Transfers to third countries (4)" in text and "processor.email" in text
+    assert json.loads(run(str(account.pk), "--format", "json"))["controller"]["name"] == "Fjord Help"
+    rows = list(csv.DictReader(StringIO(run("Fjord Help", "--format", "csv"))))
+    assert len(rows) == 4 and {row["country"] for row in rows} == {"United States"} and {row["review"] for row in rows} == {"yes"}
+    html = run("Fjord Help", "--format", "html")
+    assert html.startswith("<!doctype html>") and "Transfers to third countries (4)" in html
+
+
+def test_the_all_accounts_csv_has_each_accounts_transfers_and_a_row_for_an_account_without() -> None:
+    AccountFactory(name="Abroad", home_region=region("EEA"), products=["freshteam"])
+    AccountFactory(name="At home", home_region=region("AU"), products=["freshservice"])
+    out = StringIO()
+
+    call_command("processing_record", "--all", "--format", "csv", stdout=out)
+
+    rows = list(csv.DictReader(StringIO(out.getvalue())))
+    assert [row["transfer"] for row in rows if row["account"] == "At home"] == ["none"]
+    assert len([row for row in rows if row["account"] == "Abroad"]) == 4
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["Nobody"], "account: no account with id or name 'Nobody'"),
+        ([], "account: name an account"),
+        (["--all"], "--format: --all writes one CSV"),
+        (["X", "--all", "--format", "csv"], "account: give an account or --all, not both"),
+        (["X", "--as-of", "yesterday"], "--as-of: 'yesterday' is not a date"),
+    ],
+)
+def test_the_command_refuses_bad_input_naming_the_option(args: list[str], message: str) -> None:
+    AccountFactory(name="X")
+    with pytest.raises(CommandError, match=message):
+        call_command("processing_record", *args, stdout=StringIO())
+
+
+def test_the_api_gives_a_key_its_own_accounts_record_and_no_other() -> None:
+    own = AccountFactory(home_region=region("EEA"), products=["freshteam"])
+    other = AccountFactory()
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {api_key_for(own, scopes=['residency:read'])}")
+
+    response = client.get(f"/api/v1/accounts/{own.pk}/processing-record/")
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["account"] == {"id": own.pk, "name": own.name}
+    assert len(body["transfers"]) == 4 and all(t["country"] == "United States" for t in body["transfers"])
+    assert "processor.email" in body["missing"]
+    assert client.get(f"/api/v1/accounts/{other.pk}/processing-record/").status_code == 404
+
+
+def test_a_key_without_the_residency_scope_cannot_read_the_record() -> None:
+    account = AccountFactory()
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {api_key_for(account, scopes=['requests:create'])}")
+
+    assert client.get(f"/api/v1/accounts/{account.pk}/processing-record/").status_code == 403
+
+
+def test_an_auditor_reads_the_record_in_the_console_and_downloads_it_and_the_all_accounts_csv() -> None:
+    account = AccountFactory(name="Fjord Help", home_region=region("EEA"), products=["freshteam"])
+    auditor = UserFactory(username="auditor", is_superuser=False)
+    auditor.groups.add(Group.objects.get(name=AUDITOR))
+    client = Client()
+    client.force_login(auditor)
+    url = f"/admin/residency/account/{account.pk}/processing-record/"
+
+    page = client.get(url)
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "(c) Transfers to third countries (4)" in html and "missing" in html
+    download = client.get(url, {"format": "json"})
+    assert download["Content-Disposition"].startswith("attachment;")
+    assert json.loads(download.content)["account"] == "Fjord Help"
+    every = client.get("/admin/residency/account/processing-records.csv")
+    assert every.status_code == 200 and b"Fjord Help" in every.content
+
+
+def test_staff_without_a_role_get_403_on_the_record_page() -> None:
+    account = AccountFactory()
+    client = Client()
+    client.force_login(UserFactory(username="nobody", is_superuser=False))
+
+    assert client.get(f"/admin/residency/account/{account.pk}/processing-record/").status_code == 403
+    assert client.get("/admin/residency/account/processing-records.csv").status_code == 403
