@@ -347,6 +347,14 @@ class AccountAdmin(HistoryAdmin):
     search_fields = ["name"]
     filter_horizontal = ["products", "integrations"]
     inlines = [ApiKeyInline]
+    fieldsets = [
+        (None, {"fields": ["name", "home_region", "plan", "products", "integrations", "custom_mailbox"]}),
+        (
+            "The controller's contacts (record of processing; notices of new sub-processors go to the privacy contact)",
+            {"fields": ["privacy_contact_name", "privacy_contact_email", "dpo_name", "dpo_email"]},
+        ),
+        ("Migration in from another vendor", {"fields": ["migration_in_progress", "migration_started_on", "migration_ends_on"]}),
+    ]
     change_form_template = "admin/residency/account/change_form.html"
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:

@@ -91,6 +91,18 @@ class ProcessingRecord:
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    @property
+    def missing_summary(self) -> list[str]:
+        """``missing`` for people: the parties' fields by name, the transfers' gaps counted."""
+        summary = [name for name in self.missing if not name.startswith("transfers[")]
+        no_safeguard = sum(1 for transfer in self.transfers if transfer.safeguard is None)
+        no_country = sum(1 for transfer in self.transfers if transfer.country is None)
+        if no_safeguard:
+            summary.append(f"the safeguard of {no_safeguard} of {len(self.transfers)} transfers")
+        if no_country:
+            summary.append(f"the country of {no_country} of {len(self.transfers)} transfers")
+        return summary
+
 
 def _safeguard(transfer: Transfer, jurisdiction: str, catalog: Catalog) -> tuple[str | None, str]:
     """The safeguard the catalog states for ``transfer``, and its note; (None, why) when it states none.

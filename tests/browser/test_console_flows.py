@@ -58,6 +58,23 @@ def test_an_accounts_residency_page_shows_its_transfers_with_their_reasons(page:
     shot(page, site, "account-residency")
 
 
+def test_an_auditor_reads_an_accounts_record_of_processing_and_asks_for_it_as_of_a_date(page: Any, site: Site) -> None:
+    log_in(page, site, "auditor")
+    page.goto(f"{site.url}/admin/residency/account/{site.facts['account']}/change/")
+    page.get_by_role("link", name="Record of processing").first.click()
+    page.wait_for_url(re.compile(r"/processing-record/"))
+
+    expect(page.get_by_role("heading", name=re.compile(r"\(c\) Transfers to third countries"))).to_be_visible()
+    expect(page.locator("em.missing").first).to_be_visible()
+    assert accessibility_problems(page) == []
+    shot(page, site, "processing-record")
+
+    page.get_by_label("As of", exact=True).fill("2001-01-01")
+    page.get_by_role("button", name="Show").click()
+    page.wait_for_url(re.compile(r"as_of=2001-01-01"))
+    expect(page.get_by_text(re.compile(r"as_of: No catalog had been loaded by 2001-01-01"))).to_be_visible()
+
+
 def test_a_request_opened_through_the_api_appears_with_its_deadline_and_is_verified(page: Any, site: Site) -> None:
     body = json.dumps({"type": "access", "jurisdiction": "gdpr", "email": "new.requester@example.org", "name": "Nora Newcomer"})
     call = urllib.request.Request(

@@ -47,8 +47,17 @@ def test_staff_create_an_account_with_codes_and_slugs(staff: APIClient) -> None:
         ({"name": "X", "home_region": "EEA", "products": ["freshnothing"]}, "products"),
         ({"home_region": "EEA"}, "name"),
         ({"name": "X", "home_region": "EEA", "products": ["freshteam"], "integrations": ["marketplace-app"]}, "integrations"),
+        ({"name": "X", "home_region": "EEA", "migration_in_progress": True}, "migration_started_on"),
+        (
+            {"name": "X", "home_region": "EEA", "migration_started_on": "2026-11-02", "migration_ends_on": "2026-11-01"},
+            "migration_ends_on",
+        ),
+        ({"name": "X", "home_region": "EEA", "privacy_contact_email": "not an address"}, "privacy_contact_email"),
     ],
-    ids=["unknown-region", "unknown-plan", "unknown-product", "missing-name", "integration-for-another-product"],
+    ids=[
+        "unknown-region", "unknown-plan", "unknown-product", "missing-name", "integration-for-another-product",
+        "migration-without-start", "migration-ends-before-start", "bad-contact-email",
+    ],
 )
 def test_bad_input_answers_400_naming_the_field_and_creates_nothing(staff: APIClient, payload: dict, field: str) -> None:
     count = Account.objects.count()

@@ -201,7 +201,7 @@ def test_an_auditor_reads_the_record_in_the_console_and_downloads_it_and_the_all
     page = client.get(url)
     assert page.status_code == 200
     html = page.content.decode()
-    assert "(c) Transfers to third countries (4)" in html and "missing" in html
+    assert "(c) Transfers to third countries (4)" in html and "the safeguard of 4 of 4 transfers" in html
     download = client.get(url, {"format": "json"})
     assert download["Content-Disposition"].startswith("attachment;")
     assert json.loads(download.content)["account"] == "Fjord Help"
