@@ -90,7 +90,17 @@ def test_a_dry_run_records_no_notice_and_sends_nothing(tmp_path: Path, accounts:
         call_command("load_catalog", str(with_new_sub_processor(tmp_path)), "--dry-run", stdout=out)
 
     assert "2 account(s) whose residency report would change:" in out.getvalue()
+    assert "Applying it records a notice (Art. 28(2)) for 2 account(s): No Contact, Nordic Calls." in out.getvalue()
     assert not ChangeNotice.objects.exists() and not mail.outbox
+
+
+def test_the_command_says_which_notices_it_recorded_and_who_could_not_be_told(tmp_path: Path, accounts: dict) -> None:
+    out = StringIO()
+
+    call_command("load_catalog", str(with_new_sub_processor(tmp_path)), stdout=out)
+
+    assert "2 notice(s) of new sub-processors or transfers recorded (Art. 28(2))" in out.getvalue()
+    assert "except No Contact (no privacy contact)." in out.getvalue()
 
 
 def test_a_change_that_only_ends_a_transfer_owes_no_notice(tmp_path: Path) -> None:

@@ -16,7 +16,9 @@ class Command(BaseCommand):
         "rows are created, updated or deleted; a second load changes nothing. The whole file is validated "
         "first and loaded in one transaction: any error names the file, entry and field, and writes nothing. "
         "Without PATH, reads RESIDENCY_CATALOG_PATH. Also says which accounts' residency reports the change "
-        "moves, and how (a category moving region, a new transfer or sub-processor, a log copy added or shortened)."
+        "moves, and how (a category moving region, a new transfer or sub-processor, a log copy added or shortened). "
+        "Applying a change that gives an account a new sub-processor or transfer records a notice for it, with the "
+        "objection window of CHANGE_NOTICE_OBJECTION_DAYS, emailed to the account's privacy contact."
     )
 
     def add_arguments(self, parser: Any) -> None:
@@ -51,3 +53,13 @@ class Command(BaseCommand):
             self.stdout.write(f"  {affected.account}")
             for line in affected.changes:
                 self.stdout.write(f"    {line}")
+        owed = [affected.account for affected in changes.impact if affected.notifiable]
+        if dry_run and owed:
+            self.stdout.write(f"Applying it records a notice (Art. 28(2)) for {len(owed)} account(s): {', '.join(owed)}.")
+        elif changes.notices:
+            unsent = [notice.account.name for notice in changes.notices if not notice.sent_to]
+            self.stdout.write(
+                f"{len(changes.notices)} notice(s) of new sub-processors or transfers recorded (Art. 28(2)); "
+                f"emailed to each account's privacy contact"
+                + (f", except {', '.join(unsent)} (no privacy contact)." if unsent else ".")
+            )
