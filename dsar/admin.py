@@ -7,6 +7,7 @@ import json
 import logging
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlencode
 
 from django import forms
 from django.conf import settings
@@ -272,6 +273,10 @@ class RequestAdmin(HistoryAdmin):
             ("JSON", reverse("admin:dsar_request_report", args=[obj.pk]) + "?format=json"),
             ("HTML download", reverse("admin:dsar_request_report", args=[obj.pk]) + "?format=html"),
         ]
+        if obj.type == Request.Type.ACCESS and obj.executed_at:
+            # Where the data was, from the catalog in force, when the request was answered.
+            answered = urlencode({"as_of": obj.executed_at.isoformat()})
+            links.insert(1, ("as when answered", reverse("admin:dsar_request_report", args=[obj.pk]) + f"?{answered}"))
         if obj.type == Request.Type.RECTIFICATION:
             links.append(("Correct the person's data", reverse("admin:dsar_request_rectify", args=[obj.pk])))
         if obj.type == Request.Type.ERASURE and obj.scan and obj.scan.get("undeclared") and obj.subject:

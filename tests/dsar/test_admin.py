@@ -135,6 +135,19 @@ def test_the_access_report_page_and_downloads(console: Client) -> None:
     assert "no-store" in download["Cache-Control"] and "no-store" in html["Cache-Control"]
 
 
+def test_an_answered_access_request_links_to_its_report_as_when_it_was_answered(console: Client) -> None:
+    request = make_request(type="access")
+    act(console, "execute", request)
+    request.refresh_from_db()
+    assert request.executed_at is not None
+
+    page = console.get(f"{CHANGELIST}{request.pk}/change/").content.decode()
+    link = f"{CHANGELIST}{request.pk}/report/?as_of="
+    assert link in page and "as when answered" in page
+    report = console.get(f"{CHANGELIST}{request.pk}/report/", {"as_of": request.executed_at.isoformat()}).content.decode()
+    assert f"where the data was as of {request.executed_at.isoformat()[:19]}" in report
+
+
 def test_rectify_from_the_request_page(console: Client) -> None:
     person = PersonFactory(name="Wrong Name")
     request = make_request(person, type="rectification")
