@@ -215,6 +215,8 @@ SCHEDULES: list[tuple[int, list[str]]] = [
     (86400, ["dsar_due", "--email", "--verbosity", "0"]),
     # Requester identity data of requests closed over DSAR_IDENTITY_RETENTION_DAYS ago.
     (86400, ["forget_requesters", "--verbosity", "0"]),
+    # Notices of new sub-processors and transfers whose email failed (Art. 28(2)).
+    (3600, ["send_change_notices", "--verbosity", "0"]),
 ]
 
 # Background tasks (exports, archives, provider deletions) go through Django's Tasks API to one of two

@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from residency.dashboard import Figure, Panel, cached, register_panel
 from residency.engine import residency_report
+from residency.models import ChangeNotice
 from residency.snapshot import account_snapshots, catalog_snapshot
 
 
@@ -29,6 +30,8 @@ def residency_panel(request: HttpRequest) -> Panel | None:
     # Every account's report: a scan, reused for a few minutes.
     transfers, reviews = cached("dashboard:residency", _accounts_out_of_jurisdiction)
     accounts = reverse("admin:residency_account_changelist")
+    # Notices a processor owes its controllers (Art. 28(2)) that did not reach them: no contact, or mail failed.
+    unsent = ChangeNotice.objects.filter(emailed_at__isnull=True).count()
     return Panel(
         title="Where the data is",
         figures=[
@@ -42,6 +45,13 @@ def residency_panel(request: HttpRequest) -> Panel | None:
                 len(reviews),
                 f"{accounts}?id__in={','.join(map(str, reviews))}" if reviews else "",
                 alert=bool(reviews),
+            ),
+            Figure(
+                "Notices of new sub-processors or transfers not emailed",
+                unsent,
+                reverse("admin:residency_changenotice_changelist") + "?emailed_at__isempty=1" if unsent else "",
+                alert=bool(unsent),
+                detail="no privacy contact on the account, or the email failed" if unsent else "",
             ),
         ],
         links=[("Hosting matrix: products × categories × regions", reverse("admin:residency_hosting_matrix"))],

@@ -132,3 +132,39 @@ def test_notices_are_listed_in_the_api_for_the_keys_own_account_and_in_the_conso
     console.force_login(UserFactory())
     page = console.get("/admin/residency/changenotice/").content.decode()
     assert "Nordic Calls" in page and "not sent: the account has no privacy contact" in page
+    home = console.get("/admin/").content.decode()
+    assert "Notices of new sub-processors or transfers not emailed" in home
+    unsent = console.get("/admin/residency/changenotice/", {"emailed_at__isempty": "1"})
+    assert unsent.status_code == 200 and "No Contact" in unsent.content.decode()
+
+
+def test_a_notice_whose_email_failed_keeps_the_error_and_is_sent_by_the_retry_command(
+    tmp_path: Path, accounts: dict, settings: object, django_capture_on_commit_callbacks: object
+) -> None:
+    settings.EMAIL_BACKEND = "tests.residency.test_change_notices.BrokenMail"
+    with django_capture_on_commit_callbacks(execute=True):
+        catalog_load(spec=parse_catalog(with_new_sub_processor(tmp_path)))
+    notice = ChangeNotice.objects.get(account__name="Nordic Calls")
+    assert notice.emailed_at is None and "relay refused" in notice.email_error
+    with pytest.raises(SystemExit):
+        call_command("send_change_notices", stdout=StringIO())
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    out = StringIO()
+    call_command("send_change_notices", stdout=out)
+    call_command("send_change_notices", stdout=StringIO())
+
+    notice.refresh_from_db()
+    assert "1 of 1 notice(s) emailed." in out.getvalue()
+    assert notice.emailed_at is not None and notice.email_error == ""
+    assert [email.to for email in mail.outbox] == [["privacy@nordic.example"]]  # once, not twice
+
+
+class BrokenMail:
+    """An email backend whose relay refuses everything."""
+
+    def __init__(self, **kwargs: object) -> None:
+        pass
+
+    def send_messages(self, messages: list) -> int:
+        raise OSError("relay refused")
