@@ -40,7 +40,7 @@ from recordings.models import (
     TextMessage,
     Ticket,
 )
-from residency.admin import HistoryAdmin, LargeTableAdmin
+from residency.admin import HistoryAdmin, LargeTableAdmin, ReadOnlyAdmin
 from residency.csv_safety import row_converter
 from residency.progress import progress_response
 
@@ -130,19 +130,10 @@ class TicketAdmin(LargeTableAdmin, HistoryAdmin):
         self.message_user(request, f"{done} ticket(s) restored.", messages.SUCCESS)
 
 
-class TelephonyHistoryAdmin(LargeTableAdmin, HistoryAdmin):
+class TelephonyHistoryAdmin(ReadOnlyAdmin, LargeTableAdmin, HistoryAdmin):
     """Call, monitoring and text history and analytics come from the telephony product and hold people's
     numbers: they are read here, never added, edited or deleted. Their only way out is the services that
     apply legal holds and the erasure rules (deletion of a person, the purge)."""
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(Call)
@@ -372,7 +363,7 @@ def audit_csv_rows(queryset: QuerySet) -> Iterator[list[str]]:
 
 
 @admin.register(RecordingDeletion)
-class RecordingDeletionAdmin(LargeTableAdmin):
+class RecordingDeletionAdmin(ReadOnlyAdmin, LargeTableAdmin):
     """The audit log of deleted recordings (read-only)."""
 
     list_display = ["history_date", "who", "history_origin", "recording", "kind", "ticket_number", "deletion_reason", "deletion_detail"]
@@ -395,15 +386,6 @@ class RecordingDeletionAdmin(LargeTableAdmin):
     @admin.display(description="ticket", ordering="ticket_id")
     def ticket_number(self, entry: RecordingDeletion) -> str:
         return f"#{entry.ticket_id}" if entry.ticket_id else "—"
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     def get_urls(self) -> list[URLPattern]:
         return [

@@ -82,6 +82,19 @@ class CappedCountPaginator(Paginator):
         return counted
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Evidence and records from elsewhere: shown, never added, edited or deleted through the console."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 class LargeTableAdmin(admin.ModelAdmin):
     """A changelist that stays fast at millions of rows: a bounded count (see :class:`CappedCountPaginator`), no
     second count of the whole table, related rows joined in the page's one query, and dates filtered by
@@ -254,19 +267,8 @@ class AccountForm(forms.ModelForm):
     class Meta:
         model = Account
         fields = [
-            "name",
-            "home_region",
-            "plan",
-            "products",
-            "integrations",
-            "custom_mailbox",
-            "privacy_contact_name",
-            "privacy_contact_email",
-            "dpo_name",
-            "dpo_email",
-            "migration_in_progress",
-            "migration_started_on",
-            "migration_ends_on",
+            "name", "home_region", "plan", "products", "integrations", "custom_mailbox",
+            *Account.CONTACT_FIELDS, *Account.MIGRATION_FIELDS,
         ]
 
     def clean(self) -> dict[str, Any]:
@@ -298,7 +300,7 @@ class ApiKeyInline(admin.TabularInline):
 
 
 @admin.register(ChangeNotice)
-class ChangeNoticeAdmin(HistoryAdmin):
+class ChangeNoticeAdmin(ReadOnlyAdmin, HistoryAdmin):
     """The notices of new sub-processors and transfers sent to accounts (Art. 28(2)): evidence, read only."""
 
     list_display = ["account", "catalog_version", "effective_from", "objection_until", "delivery", "created_at"]
@@ -329,15 +331,6 @@ class ChangeNoticeAdmin(HistoryAdmin):
     def changes_display(self, notice: ChangeNotice) -> str:
         return format_html("<ul>{}</ul>", format_html_join("", "<li>{}</li>", ((line,) for line in notice.changes)))
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
 
 @admin.register(Account)
 class AccountAdmin(HistoryAdmin):
@@ -351,9 +344,9 @@ class AccountAdmin(HistoryAdmin):
         (None, {"fields": ["name", "home_region", "plan", "products", "integrations", "custom_mailbox"]}),
         (
             "The controller's contacts (record of processing; notices of new sub-processors go to the privacy contact)",
-            {"fields": ["privacy_contact_name", "privacy_contact_email", "dpo_name", "dpo_email"]},
+            {"fields": Account.CONTACT_FIELDS},
         ),
-        ("Migration in from another vendor", {"fields": ["migration_in_progress", "migration_started_on", "migration_ends_on"]}),
+        ("Migration in from another vendor", {"fields": Account.MIGRATION_FIELDS}),
     ]
     change_form_template = "admin/residency/account/change_form.html"
 
@@ -571,7 +564,7 @@ class ApiKeyAdmin(HistoryAdmin):
 
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(LargeTableAdmin):
+class AuditEntryAdmin(ReadOnlyAdmin, LargeTableAdmin):
     """The audit chain, read-only: entries are appended by the product and verified by ``verify_audit_log``."""
 
     list_display = ["seq", "at", "action", "actor", "origin", "account_id", "object_type", "object_id", "redacted"]
@@ -586,12 +579,3 @@ class AuditEntryAdmin(LargeTableAdmin):
     @admin.display(description="redacted", boolean=True)
     def redacted(self, entry: AuditEntry) -> bool:
         return bool(entry.redactions)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

@@ -345,6 +345,11 @@ class Account(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    #: What the record of processing reads from the account besides its products: the controller's contacts
+    #: (Art. 30(2)(a)) and a migration in progress (a processing location of its own).
+    CONTACT_FIELDS = ("privacy_contact_name", "privacy_contact_email", "dpo_name", "dpo_email")
+    MIGRATION_FIELDS = ("migration_in_progress", "migration_started_on", "migration_ends_on")
+
     def has_plan_at_least(self, plan: str) -> bool:
         """Whether the account's plan is ``plan`` or a higher one (team < growth < professional < enterprise)."""
         order = list(self.Plan.values)

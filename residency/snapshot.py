@@ -456,19 +456,7 @@ def catalog_snapshot(as_of: datetime | None = None) -> Catalog:
     )
 
 
-_ACCOUNT_FIELDS = [
-    "name",
-    "home_region_id",
-    "plan",
-    "custom_mailbox",
-    "privacy_contact_name",
-    "privacy_contact_email",
-    "dpo_name",
-    "dpo_email",
-    "migration_in_progress",
-    "migration_started_on",
-    "migration_ends_on",
-]
+_ACCOUNT_FIELDS = ["name", "home_region_id", "plan", "custom_mailbox", *Account.CONTACT_FIELDS, *Account.MIGRATION_FIELDS]
 
 
 def account_snapshots(catalog: Catalog, **lookup: Any) -> list[AccountInfo]:

@@ -111,13 +111,8 @@ class AccountOutputSerializer(serializers.ModelSerializer):
             "products",
             "integrations",
             "custom_mailbox",
-            "privacy_contact_name",
-            "privacy_contact_email",
-            "dpo_name",
-            "dpo_email",
-            "migration_in_progress",
-            "migration_started_on",
-            "migration_ends_on",
+            *Account.CONTACT_FIELDS,
+            *Account.MIGRATION_FIELDS,
             "created_at",
         ]
 
