@@ -303,7 +303,7 @@ class ApiKeyInline(admin.TabularInline):
 class ChangeNoticeAdmin(ReadOnlyAdmin, HistoryAdmin):
     """The notices of new sub-processors and transfers sent to accounts (Art. 28(2)): evidence, read only."""
 
-    list_display = ["account", "catalog_version", "effective_from", "objection_until", "delivery", "created_at"]
+    list_display = ["account", "catalog_version", "effective_from", "objection_until", "timing", "delivery", "created_at"]
     list_filter = ["account", "catalog_load__version", ("emailed_at", admin.EmptyFieldListFilter)]
     search_fields = ["account__name", "sent_to"]
     readonly_fields = [
@@ -318,6 +318,12 @@ class ChangeNoticeAdmin(ReadOnlyAdmin, HistoryAdmin):
     @admin.display(description="catalog", ordering="catalog_load__loaded_at")
     def catalog_version(self, notice: ChangeNotice) -> str:
         return notice.catalog_load.version
+
+    @admin.display(description="timing")
+    def timing(self, notice: ChangeNotice) -> str:
+        if notice.applies_before_objection_ends:
+            return "applies before the objection window ends"
+        return "applies after the objection window"
 
     @admin.display(description="delivery")
     def delivery(self, notice: ChangeNotice) -> str:

@@ -380,6 +380,11 @@ class ChangeNotice(models.Model):
     def __str__(self) -> str:
         return f"{self.account}: catalog {self.catalog_load.version}"
 
+    @property
+    def applies_before_objection_ends(self) -> bool:
+        """Whether the change applies before the account's time to object is over (Art. 28(2) wants it after)."""
+        return self.effective_from < self.objection_until
+
 
 def default_scopes() -> list[str]:
     """A new key's scopes: the least, what an intake form needs (see residency/roles.py)."""

@@ -16,6 +16,7 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
+from simple_history.utils import bulk_create_with_history
 
 from residency.catalog.impact import AccountImpact
 from residency.models import Account, CatalogLoad, ChangeNotice
@@ -27,7 +28,7 @@ def change_notices_record(*, load: CatalogLoad, impact: Iterable[AccountImpact])
     """One notice per account whose report gains a sub-processor or a transfer; emailed after commit."""
     effective_from = load.effective_from or timezone.localdate(load.loaded_at)
     contacts = dict(Account.objects.values_list("pk", "privacy_contact_email"))
-    notices = ChangeNotice.objects.bulk_create(
+    notices = bulk_create_with_history(
         [
             ChangeNotice(
                 account_id=affected.account_id,
@@ -39,7 +40,8 @@ def change_notices_record(*, load: CatalogLoad, impact: Iterable[AccountImpact])
             )
             for affected in impact
             if affected.notifiable
-        ]
+        ],
+        ChangeNotice,
     )
     ids = [notice.pk for notice in notices if notice.sent_to]
     if ids:
@@ -48,9 +50,12 @@ def change_notices_record(*, load: CatalogLoad, impact: Iterable[AccountImpact])
 
 
 def objection_deadline(effective_from: date, load: CatalogLoad) -> date:
-    """The last day to object: the window counts from the notice, and never ends before the change applies."""
-    noticed = timezone.localdate(load.loaded_at)
-    return max(noticed + timedelta(days=settings.CHANGE_NOTICE_OBJECTION_DAYS), effective_from)
+    """The last day to object: ``CHANGE_NOTICE_OBJECTION_DAYS`` from the day of the notice.
+
+    A change that applies before then (a catalog without a later ``effective_from``) leaves the account no
+    time to object before it applies; the notice says so (:attr:`ChangeNotice.applies_before_objection_ends`).
+    """
+    return timezone.localdate(load.loaded_at) + timedelta(days=settings.CHANGE_NOTICE_OBJECTION_DAYS)
 
 
 def change_notices_send(*, ids: list[int]) -> int:
@@ -86,4 +91,6 @@ def notice_body(notice: ChangeNotice) -> str:
         f"You may object to these changes until {notice.objection_until:%d %B %Y} (GDPR Art. 28(2)) by replying "
         "to this message.",
     ]
+    if notice.applies_before_objection_ends:
+        lines.append("The changes apply before that date; an objection received until then will still be considered.")
     return "\n".join(lines)

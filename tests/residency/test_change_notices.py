@@ -63,6 +63,7 @@ def test_a_new_sub_processor_gives_each_affected_account_a_notice_and_emails_its
     assert "new sub-processor: Speechly" in nordic.changes
     assert any(line.startswith("new transfer:") and "Speechly" in line for line in nordic.changes)
     assert (nordic.effective_from, nordic.objection_until) == (dt.date(2027, 1, 4), dt.date(2027, 2, 3))
+    assert nordic.applies_before_objection_ends  # the catalog gave no later effective_from
     assert nordic.emailed_at is not None and nordic.sent_to == "privacy@nordic.example"
     assert notices["No Contact"].emailed_at is None and notices["No Contact"].sent_to == ""
     (email,) = mail.outbox
@@ -80,8 +81,10 @@ def test_the_objection_window_and_the_effective_date_come_from_settings_and_the_
     catalog_load(spec=parse_catalog(with_new_sub_processor(tmp_path, header="\neffective_from = 2027-03-01")))
 
     notice = ChangeNotice.objects.get(account__name="Nordic Calls")
-    assert (notice.effective_from, notice.objection_until) == (dt.date(2027, 3, 1), dt.date(2027, 3, 1))
+    assert (notice.effective_from, notice.objection_until) == (dt.date(2027, 3, 1), dt.date(2027, 2, 18))
     assert notice.catalog_load.effective_from == dt.date(2027, 3, 1)
+    assert not notice.applies_before_objection_ends
+    assert notice.history.get().history_type == "+"
 
 
 def test_a_dry_run_records_no_notice_and_sends_nothing(tmp_path: Path, accounts: dict, django_capture_on_commit_callbacks: object) -> None:
@@ -101,6 +104,7 @@ def test_the_command_says_which_notices_it_recorded_and_who_could_not_be_told(tm
 
     assert "2 notice(s) of new sub-processors or transfers recorded (Art. 28(2))" in out.getvalue()
     assert "except No Contact (no privacy contact)." in out.getvalue()
+    assert "before the accounts' time to object ends" in out.getvalue()
 
 
 def test_a_change_that_only_ends_a_transfer_owes_no_notice(tmp_path: Path) -> None:

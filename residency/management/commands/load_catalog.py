@@ -63,3 +63,11 @@ class Command(BaseCommand):
                 f"emailed to each account's privacy contact"
                 + (f", except {', '.join(unsent)} (no privacy contact)." if unsent else ".")
             )
+            notice = changes.notices[0]
+            if notice.applies_before_objection_ends:
+                self.stdout.write(
+                    self.style.WARNING(
+                        f"The change applies on {notice.effective_from:%Y-%m-%d}, before the accounts' time to object "
+                        f"ends ({notice.objection_until:%Y-%m-%d}): give the catalog an effective_from after it."
+                    )
+                )
