@@ -46,7 +46,9 @@ def _rows(model: type[models.Model], fields: list[str], m2m: list[str], as_of: d
             through = relation.remote_field.through
             source, target = f"{relation.m2m_field_name()}_id", f"{relation.m2m_reverse_field_name()}_id"
             links: dict[int, set[int]] = {}
-            for owner, linked in through.objects.filter(**{f"{source}__in": [row["id"] for row in rows]}).values_list(source, target):
+            # Every row's links: one query, without a list of ids as long as the table (SQLite caps those).
+            through_rows = through.objects.filter(**{f"{source}__in": [row["id"] for row in rows]}) if lookup else through.objects.all()
+            for owner, linked in through_rows.values_list(source, target):
                 links.setdefault(owner, set()).add(linked)
             for row in rows:
                 row[name] = frozenset(links.get(row["id"], ()))
@@ -66,10 +68,15 @@ def _rows(model: type[models.Model], fields: list[str], m2m: list[str], as_of: d
         historical_links = HistoricalRecords.m2m_models[relation]
         target = f"{relation.m2m_reverse_field_name()}_id"
         links = {}
-        for history_id, linked in historical_links.objects.filter(history_id__in=[row["history_id"] for row in rows]).values_list(
-            "history_id", target
-        ):
-            links.setdefault(history_id, set()).add(linked)
+        chosen = {row["history_id"] for row in rows}
+        link_rows = (
+            historical_links.objects.filter(history_id__in=chosen)
+            if lookup
+            else historical_links.objects.filter(history__history_date__lte=as_of)
+        )
+        for history_id, linked in link_rows.values_list("history_id", target):
+            if history_id in chosen:
+                links.setdefault(history_id, set()).add(linked)
         for row in rows:
             row[name] = frozenset(links.get(row["history_id"], ()))
     return rows

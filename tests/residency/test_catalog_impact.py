@@ -89,3 +89,22 @@ def test_an_applied_change_keeps_its_impact_with_the_load_for_the_console(tmp_pa
     client.force_login(UserFactory())
     page = client.get(f"/admin/residency/catalogload/{load.pk}/change/").content.decode()
     assert "<strong>Holder</strong>" in page and "moves from US to EEA" in page
+
+
+def test_reading_every_accounts_footprint_takes_the_same_queries_for_2_and_40_accounts() -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from residency.catalog.impact import footprints
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            footprints()
+        return len(captured)
+
+    for n in range(2):
+        AccountFactory(name=f"Few {n}", products=["freshdesk", "freshteam"], integrations=["marketplace-app"])
+    few = queries()
+    for n in range(38):
+        AccountFactory(name=f"Many {n}", products=["freshservice"])
+    assert queries() == few
