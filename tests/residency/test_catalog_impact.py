@@ -8,7 +8,10 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
+from residency.catalog.impact import footprints
 from residency.catalog.loader import catalog_load, parse_catalog
 from residency.models import HostingOffer, Region
 from tests.factories import AccountFactory
@@ -92,11 +95,6 @@ def test_an_applied_change_keeps_its_impact_with_the_load_for_the_console(tmp_pa
 
 
 def test_reading_every_accounts_footprint_takes_the_same_queries_for_2_and_40_accounts() -> None:
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    from residency.catalog.impact import footprints
-
     def queries() -> int:
         with CaptureQueriesContext(connection) as captured:
             footprints()
