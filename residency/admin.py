@@ -236,7 +236,7 @@ class CatalogLoadAdmin(HistoryAdmin):
         count = load.notices.count()
         if not count:
             return "None: the load gave no account a new sub-processor or transfer."
-        url = reverse("admin:residency_changenotice_changelist") + f"?catalog_load__version={load.version}"
+        url = reverse("admin:residency_changenotice_changelist") + f"?catalog_load__id__exact={load.pk}"
         return format_html('<a href="{}">{} notice{}</a>', url, count, "s" if count > 1 else "")
 
     @admin.display(description="accounts affected")
@@ -304,7 +304,7 @@ class ChangeNoticeAdmin(ReadOnlyAdmin, HistoryAdmin):
     """The notices of new sub-processors and transfers sent to accounts (Art. 28(2)): evidence, read only."""
 
     list_display = ["account", "catalog_version", "effective_from", "objection_until", "timing", "delivery", "created_at"]
-    list_filter = ["account", "catalog_load__version", ("emailed_at", admin.EmptyFieldListFilter)]
+    list_filter = ["account", "catalog_load", ("emailed_at", admin.EmptyFieldListFilter)]
     search_fields = ["account__name", "sent_to"]
     readonly_fields = [
         "account", "catalog_load", "changes_display", "effective_from", "objection_until", "sent_to", "emailed_at",
@@ -418,6 +418,8 @@ class AccountAdmin(HistoryAdmin):
             context["as_of_error"] = " ".join(exc.message_dict.get("as_of", exc.messages))
             record = account_processing_record(account=account)
         fmt = request.GET.get("format")
+        if fmt in {"json", "csv", "html"} and context["as_of_error"]:
+            return HttpResponse(f"as_of: {context['as_of_error']}", status=400, content_type="text/plain; charset=utf-8")
         if fmt in {"json", "csv", "html"}:
             stamp = (record.as_of or record.generated_at)[:10]
             name = f"processing-record-{account.pk}-{stamp}.{fmt}"

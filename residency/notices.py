@@ -16,9 +16,9 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
-from simple_history.utils import bulk_create_with_history
 
 from residency.catalog.impact import AccountImpact
+from residency.history import write_history
 from residency.models import Account, CatalogLoad, ChangeNotice
 
 logger = logging.getLogger(__name__)
@@ -28,7 +28,7 @@ def change_notices_record(*, load: CatalogLoad, impact: Iterable[AccountImpact])
     """One notice per account whose report gains a sub-processor or a transfer; emailed after commit."""
     effective_from = load.effective_from or timezone.localdate(load.loaded_at)
     contacts = dict(Account.objects.values_list("pk", "privacy_contact_email"))
-    notices = bulk_create_with_history(
+    notices = ChangeNotice.objects.bulk_create(
         [
             ChangeNotice(
                 account_id=affected.account_id,
@@ -40,9 +40,9 @@ def change_notices_record(*, load: CatalogLoad, impact: Iterable[AccountImpact])
             )
             for affected in impact
             if affected.notifiable
-        ],
-        ChangeNotice,
+        ]
     )
+    write_history(notices, history_type="+", reason=f"catalog {load.version}")
     ids = [notice.pk for notice in notices if notice.sent_to]
     if ids:
         transaction.on_commit(lambda: change_notices_send(ids=ids))
@@ -59,18 +59,29 @@ def objection_deadline(effective_from: date, load: CatalogLoad) -> date:
 
 
 def change_notices_send(*, ids: list[int]) -> int:
-    """Email the notices not yet sent among ``ids``; a failure is kept on the notice. Returns how many went."""
+    """Email the notices not yet sent among ``ids``; a failure is kept on the notice. Returns how many went.
+
+    Each notice is claimed first (a conditional update of ``emailed_at``), so a load's own send and the
+    hourly retry running at once never email the same notice twice; a failed send gives the claim back.
+    """
     sent = 0
     for notice in ChangeNotice.objects.filter(pk__in=ids, emailed_at__isnull=True).exclude(sent_to="").select_related(
         "account", "catalog_load"
     ):
+        claimed_at = timezone.now()
+        if not ChangeNotice.objects.filter(pk=notice.pk, emailed_at__isnull=True).update(emailed_at=claimed_at):
+            continue  # sent meanwhile by another process
         try:
             send_mail(notice_subject(notice), notice_body(notice), settings.DEFAULT_FROM_EMAIL, [notice.sent_to])
         except Exception as exc:  # noqa: BLE001 - any mail failure is recorded on the notice, and the next goes on
             logger.warning("change notice %s to %s not sent: %s", notice.pk, notice.sent_to, exc)
-            ChangeNotice.objects.filter(pk=notice.pk).update(email_error=str(exc)[:1000])
+            notice.emailed_at, notice.email_error = None, str(exc)[:1000]
+            ChangeNotice.objects.filter(pk=notice.pk).update(emailed_at=None, email_error=notice.email_error)
+            write_history([notice], history_type="~", reason="email failed")
             continue
-        ChangeNotice.objects.filter(pk=notice.pk, emailed_at__isnull=True).update(emailed_at=timezone.now(), email_error="")
+        notice.emailed_at, notice.email_error = claimed_at, ""
+        ChangeNotice.objects.filter(pk=notice.pk).update(email_error="")
+        write_history([notice], history_type="~", reason=f"emailed to {notice.sent_to}")
         sent += 1
     return sent
 

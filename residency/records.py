@@ -109,8 +109,8 @@ def _safeguard(transfer: Transfer, jurisdiction: str, catalog: Catalog) -> tuple
 
     A sub-processor's transfer from the EEA to the US names the Data Privacy Framework only when the
     catalog lists the sub-processor as certified; otherwise its own safeguard. An integration's is its
-    own. Storage, transit, backups and logs are the vendor's own, covered by what the destination region
-    states. A platform that names no region has none to state.
+    own. Storage, transit, backups, logs and platforms are the vendor's own, covered by what the destination
+    region states.
     """
     region = catalog.regions.get(transfer.region) if transfer.region else None
     if transfer.via == "sub_processor":
@@ -127,8 +127,6 @@ def _safeguard(transfer: Transfer, jurisdiction: str, catalog: Catalog) -> tuple
         if integration is not None and integration.safeguard:
             return Safeguard(integration.safeguard).label, integration.safeguard_note
         return None, "The catalog states no safeguard for this integration."
-    if transfer.via == "platform":
-        return None, "The source names no region for this platform, so no safeguard can be stated."
     if region is not None and region.safeguard:
         return Safeguard(region.safeguard).label, region.safeguard_note
     return None, f"The catalog states no safeguard for transfers to {transfer.region or 'this place'}."

@@ -101,11 +101,12 @@ def parse_as_of(value: str | None, *, field_name: str = "as_of") -> datetime | N
             moment = datetime.fromisoformat(value)
             if timezone.is_naive(moment):
                 moment = timezone.make_aware(moment)
-    except ValueError:
+    except (ValueError, OverflowError):
         raise ValidationError(
             {field_name: f"{value!r} is not a date (2026-03-01) or a date and time (2026-03-01T12:00:00+00:00)."}
         ) from None
-    if moment.date() > timezone.localdate() and moment > timezone.now():
+    # Today counts as the past (as of the end of today is now); anything later does not.
+    if moment > max(timezone.now(), end_of_day(timezone.localdate())):
         raise ValidationError({field_name: f"{value} is in the future; a report can only be produced as of the past."})
     return moment
 
@@ -486,5 +487,7 @@ def account_snapshot(account: Account | int, catalog: Catalog) -> AccountInfo:
     pk = account if isinstance(account, int) else account.pk
     found = account_snapshots(catalog, id=pk)
     if not found:
+        if catalog.as_of is None:
+            raise Account.DoesNotExist(f"No account {pk}.")
         raise ValidationError({"as_of": f"The account did not exist on {catalog.as_of:%Y-%m-%d %H:%M %Z}."})
     return found[0]

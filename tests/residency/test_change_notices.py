@@ -65,6 +65,10 @@ def test_a_new_sub_processor_gives_each_affected_account_a_notice_and_emails_its
     assert (nordic.effective_from, nordic.objection_until) == (dt.date(2027, 1, 4), dt.date(2027, 2, 3))
     assert nordic.applies_before_objection_ends  # the catalog gave no later effective_from
     assert nordic.emailed_at is not None and nordic.sent_to == "privacy@nordic.example"
+    assert list(nordic.history.order_by("history_id").values_list("history_type", "history_change_reason")) == [
+        ("+", "catalog 2026.12.1"),
+        ("~", "emailed to privacy@nordic.example"),
+    ]
     assert notices["No Contact"].emailed_at is None and notices["No Contact"].sent_to == ""
     (email,) = mail.outbox
     assert email.to == ["privacy@nordic.example"]

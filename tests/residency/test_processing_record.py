@@ -97,6 +97,19 @@ def test_the_data_privacy_framework_is_named_only_for_a_certified_sub_processor_
     assert {t.safeguard for t in account_processing_record(account=eea).transfers if t.via != "sub_processor"} == {None}
 
 
+def test_a_platform_that_names_a_region_is_covered_by_that_regions_safeguard(tmp_path: Path) -> None:
+    catalog_with(
+        tmp_path,
+        (US_REGION, US_REGION + 'safeguard = "scc"\n'),
+        ('sub_processors = ["aws-sso", "gcp-sso"]\n', 'sub_processors = ["aws-sso", "gcp-sso"]\nregions = ["US"]\n'),
+    )
+    account = AccountFactory(home_region=region("EEA"), products=["freshdesk-messaging"])
+
+    (sso,) = [t for t in account_processing_record(account=account).transfers if t.via == "platform"]
+
+    assert (sso.region, sso.country, sso.safeguard, sso.review) == ("US", "United States", "Standard contractual clauses", False)
+
+
 def test_a_field_nobody_filled_is_missing_and_a_filled_one_is_not() -> None:
     account = AccountFactory(privacy_contact_name="Ingrid Berg", privacy_contact_email="privacy@nordlys.example")
 
@@ -205,6 +218,7 @@ def test_an_auditor_reads_the_record_in_the_console_and_downloads_it_and_the_all
     download = client.get(url, {"format": "json"})
     assert download["Content-Disposition"].startswith("attachment;")
     assert json.loads(download.content)["account"] == "Fjord Help"
+    assert client.get(url, {"format": "csv", "as_of": "soon"}).status_code == 400  # never a silent "now"
     every = client.get("/admin/residency/account/processing-records.csv")
     assert every.status_code == 200 and b"Fjord Help" in every.content
 

@@ -57,7 +57,8 @@ class Command(BaseCommand):
         if dry_run and owed:
             self.stdout.write(f"Applying it records a notice (Art. 28(2)) for {len(owed)} account(s): {', '.join(owed)}.")
         elif changes.notices:
-            unsent = [notice.account.name for notice in changes.notices if not notice.sent_to]
+            names = {affected.account_id: affected.account for affected in changes.impact}
+            unsent = [names[notice.account_id] for notice in changes.notices if not notice.sent_to]
             self.stdout.write(
                 f"{len(changes.notices)} notice(s) of new sub-processors or transfers recorded (Art. 28(2)); "
                 f"emailed to each account's privacy contact"

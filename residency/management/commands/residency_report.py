@@ -7,6 +7,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
+from residency.csv_safety import safe_cell
 from residency.engine import ResidencyReport, account_residency_report
 from residency.models import Account
 from residency.snapshot import parse_as_of
@@ -56,7 +57,8 @@ class Command(BaseCommand):
         writer.writerow(["product", "data_category", "stored_in", "transient", "backups", "logs", "transfer", "review", "reasons"])
         for entry in report.entries:
             writer.writerow(
-                [
+                safe_cell(cell)
+                for cell in [
                     entry.product,
                     entry.data_category,
                     entry.stored_in or "",
