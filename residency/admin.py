@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import json
 from collections import OrderedDict
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from django import forms
 from django.contrib import admin, messages
@@ -43,6 +44,7 @@ from residency.roles import DEFAULT_SCOPES, SCOPES
 from residency.services import api_key_create, api_key_revoke, check_integrations, check_migration
 from residency.snapshot import parse_as_of
 
+T = TypeVar("T")
 
 class HistoryAdmin(SimpleHistoryAdmin):
     """Every model's admin shows its history with who made each change and from where."""
@@ -338,6 +340,11 @@ class ChangeNoticeAdmin(ReadOnlyAdmin, HistoryAdmin):
         return format_html("<ul>{}</ul>", format_html_join("", "<li>{}</li>", ((line,) for line in notice.changes)))
 
 
+def _as_of_refused(message: str) -> HttpResponse:
+    """A download asked for a moment it cannot be produced for: 400 naming the field, never a silent "now"."""
+    return HttpResponse(f"as_of: {message}", status=400, content_type="text/plain; charset=utf-8")
+
+
 @admin.register(Account)
 class AccountAdmin(HistoryAdmin):
     form = AccountForm
@@ -394,12 +401,21 @@ class AccountAdmin(HistoryAdmin):
         except ValidationError as exc:
             return None, " ".join(exc.message_dict["as_of"])
 
-    def _account_page(self, request: HttpRequest, pk: int, title: str) -> tuple[Account, Any, dict[str, Any]]:
-        """The account, the moment asked for, and the context every account report page shares."""
+    def _account_page(
+        self, request: HttpRequest, pk: int, title: str, build: Callable[..., T]
+    ) -> tuple[Account, T, dict[str, Any]]:
+        """The account, ``build(account=, as_of=)`` for the moment asked for, and the context every account
+        report page shares. A moment that is not a past date, or before the account or the first catalog,
+        is said in ``as_of_error`` and the page shows now."""
         account = get_object_or_404(Account.objects.select_related("home_region"), pk=pk)
         if not self.has_view_permission(request, account):
             raise PermissionDenied
         as_of, error = self._as_of(request)
+        try:
+            built = build(account=account, as_of=as_of)
+        except ValidationError as exc:
+            error = " ".join(exc.message_dict.get("as_of", exc.messages))
+            built = build(account=account, as_of=None)
         context = {
             **self.admin_site.each_context(request),
             "title": f"{title} of {account.name}",
@@ -408,42 +424,36 @@ class AccountAdmin(HistoryAdmin):
             "as_of_value": request.GET.get("as_of", ""),
             "as_of_error": error,
         }
-        return account, as_of, context
+        return account, built, context
 
     def processing_record_view(self, request: HttpRequest, pk: int) -> HttpResponse:
-        account, as_of, context = self._account_page(request, pk, "Record of processing")
-        try:
-            record = account_processing_record(account=account, as_of=as_of)
-        except ValidationError as exc:
-            context["as_of_error"] = " ".join(exc.message_dict.get("as_of", exc.messages))
-            record = account_processing_record(account=account)
+        account, record, context = self._account_page(request, pk, "Record of processing", account_processing_record)
         fmt = request.GET.get("format")
-        if fmt in {"json", "csv", "html"} and context["as_of_error"]:
-            return HttpResponse(f"as_of: {context['as_of_error']}", status=400, content_type="text/plain; charset=utf-8")
-        if fmt in {"json", "csv", "html"}:
-            stamp = (record.as_of or record.generated_at)[:10]
-            name = f"processing-record-{account.pk}-{stamp}.{fmt}"
-            if fmt == "json":
-                response = HttpResponse(json.dumps(record.as_dict(), indent=2, ensure_ascii=False), content_type="application/json")
-            elif fmt == "csv":
-                response = HttpResponse(content_type="text/csv; charset=utf-8")
-                write_csv([record], response)
-            else:
-                response = HttpResponse(render_html(record))
-            response["Content-Disposition"] = f'attachment; filename="{name}"'
-            return response
-        return TemplateResponse(request, "admin/residency/account/processing_record.html", {**context, "record": record})
+        if fmt not in {"json", "csv", "html"}:
+            return TemplateResponse(request, "admin/residency/account/processing_record.html", {**context, "record": record})
+        if context["as_of_error"]:
+            return _as_of_refused(context["as_of_error"])
+        name = f"processing-record-{account.pk}-{(record.as_of or record.generated_at)[:10]}.{fmt}"
+        if fmt == "json":
+            response = HttpResponse(json.dumps(record.as_dict(), indent=2, ensure_ascii=False), content_type="application/json")
+        elif fmt == "csv":
+            response = HttpResponse(content_type="text/csv; charset=utf-8")
+            write_csv([record], response)
+        else:
+            response = HttpResponse(render_html(record))
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response
 
     def processing_records_csv_view(self, request: HttpRequest) -> HttpResponse:
         if not self.has_view_permission(request):
             raise PermissionDenied
         as_of, error = self._as_of(request)
         if error:
-            return HttpResponse(f"as_of: {error}", status=400, content_type="text/plain; charset=utf-8")
+            return _as_of_refused(error)
         try:
             records = all_processing_records(as_of=as_of)
         except ValidationError as exc:
-            return HttpResponse(f"as_of: {' '.join(exc.messages)}", status=400, content_type="text/plain; charset=utf-8")
+            return _as_of_refused(" ".join(exc.messages))
         response = HttpResponse(content_type="text/csv; charset=utf-8")
         stamp = (as_of or timezone.now()).date().isoformat()
         response["Content-Disposition"] = f'attachment; filename="processing-records-{stamp}.csv"'
@@ -451,12 +461,7 @@ class AccountAdmin(HistoryAdmin):
         return response
 
     def residency_view(self, request: HttpRequest, pk: int) -> HttpResponse:
-        account, as_of, context = self._account_page(request, pk, "Residency")
-        try:
-            report = account_residency_report(account=account, as_of=as_of)
-        except ValidationError as exc:
-            context["as_of_error"] = " ".join(exc.message_dict.get("as_of", exc.messages))
-            report = account_residency_report(account=account)
+        _, report, context = self._account_page(request, pk, "Residency", account_residency_report)
         products = dict(Product.objects.values_list("slug", "name"))
         categories = dict(DataCategory.objects.values_list("slug", "name"))
         platforms = {use.slug: use.name for use in report.platforms}

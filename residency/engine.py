@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
 from residency.models import Account, Integration, ProcessingPlatform, RetentionRule
-from residency.snapshot import AccountInfo, Catalog, account_snapshot, catalog_snapshot
+from residency.snapshot import AccountInfo, Catalog, IntegrationInfo, PlatformInfo, account_snapshot, catalog_snapshot
 
 
 @dataclass(frozen=True)
@@ -148,16 +149,8 @@ def residency_report(*, account: AccountInfo, catalog: Catalog) -> ResidencyRepo
         if (not platform.product_ids or products & platform.product_ids)
         and (platform.kind != ProcessingPlatform.Kind.MIGRATION or account.migration_in_progress)
     ]
-    # A sub-processor that works only for migration platforms is used only while the account migrates in.
-    migration_only = {
-        sub_id
-        for platform in catalog.platforms
-        for sub_id in platform.sub_processor_ids
-        if all(p.kind == ProcessingPlatform.Kind.MIGRATION for p in catalog.platforms if sub_id in p.sub_processor_ids)
-    }
     if not account.migration_in_progress:
-        subs_used = [sub for sub in subs_used if sub.id not in migration_only]
-    on_a_platform = {sub_id for platform in catalog.platforms for sub_id in platform.sub_processor_ids}
+        subs_used = [sub for sub in subs_used if sub.id not in catalog.migration_only_sub_processor_ids]
 
     transfers: dict[tuple[str, str, str | None, str], Transfer] = {}
     reviews: list[str] = []
@@ -274,7 +267,7 @@ def residency_report(*, account: AccountInfo, catalog: Catalog) -> ResidencyRepo
             )
         )
         # A platform's sub-processors are reviewed once, as the platform.
-        if not sub.regions and not sub.in_storage_region and sub.id not in on_a_platform:
+        if not sub.regions and not sub.in_storage_region and sub.id not in catalog.platform_sub_processor_ids:
             reviews.append(f"Sub-processor {sub.name}: the source states no region.")
 
     platform_uses = [_platform_use(platform, account, catalog, outside, flag, reviews) for platform in platforms]
@@ -302,7 +295,7 @@ def residency_report(*, account: AccountInfo, catalog: Catalog) -> ResidencyRepo
     )
 
 
-def _integration_reason(integration: Any, region: str | None, jurisdiction: str) -> str:
+def _integration_reason(integration: IntegrationInfo, region: str | None, jurisdiction: str) -> str:
     """Why an enabled integration is a transfer: the source's own words where it has some, and what the
     product infers from them for this account's jurisdiction."""
     kind = Integration.Kind(integration.kind).label.lower() if integration.kind in Integration.Kind.values else integration.kind
@@ -320,7 +313,14 @@ def _integration_reason(integration: Any, region: str | None, jurisdiction: str)
     )
 
 
-def _platform_use(platform: Any, account: AccountInfo, catalog: Catalog, outside: Any, flag: Any, reviews: list[str]) -> PlatformUse:
+def _platform_use(
+    platform: PlatformInfo,
+    account: AccountInfo,
+    catalog: Catalog,
+    outside: Callable[[str | None], bool],
+    flag: Callable[..., None],
+    reviews: list[str],
+) -> PlatformUse:
     """A platform as a processing location of the account: a transfer where it names a region outside the
     jurisdiction, a review item where the source names none."""
     categories = [catalog.categories[pk] for pk in sorted(platform.category_ids) if pk in catalog.categories]

@@ -244,11 +244,6 @@ class ProcessingPlatform(CatalogEntry):
     note = models.TextField(blank=True)
     history = AuditedHistory(m2m_fields=[products, categories, sub_processors, regions])
 
-    @property
-    def only_while_migrating(self) -> bool:
-        """A migration platform holds an account's data only while the account migrates in."""
-        return self.kind == self.Kind.MIGRATION
-
 
 class Processor(models.Model):
     """The vendor as processor (GDPR Art. 30(2)(a) and (d)): one row, from the catalog file's [processor] table.

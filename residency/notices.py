@@ -27,19 +27,19 @@ logger = logging.getLogger(__name__)
 def change_notices_record(*, load: CatalogLoad, impact: Iterable[AccountImpact]) -> list[ChangeNotice]:
     """One notice per account whose report gains a sub-processor or a transfer; emailed after commit."""
     effective_from = load.effective_from or timezone.localdate(load.loaded_at)
-    contacts = dict(Account.objects.values_list("pk", "privacy_contact_email"))
+    owed = [item for item in impact if item.notifiable]
+    contacts = dict(Account.objects.filter(pk__in=[item.account_id for item in owed]).values_list("pk", "privacy_contact_email"))
     notices = ChangeNotice.objects.bulk_create(
         [
             ChangeNotice(
-                account_id=affected.account_id,
+                account_id=item.account_id,
                 catalog_load=load,
-                changes=affected.notifiable,
+                changes=item.notifiable,
                 effective_from=effective_from,
                 objection_until=objection_deadline(effective_from, load),
-                sent_to=contacts.get(affected.account_id, ""),
+                sent_to=contacts.get(item.account_id, ""),
             )
-            for affected in impact
-            if affected.notifiable
+            for item in owed
         ]
     )
     write_history(notices, history_type="+", reason=f"catalog {load.version}")
@@ -69,7 +69,8 @@ def change_notices_send(*, ids: list[int]) -> int:
         "account", "catalog_load"
     ):
         claimed_at = timezone.now()
-        if not ChangeNotice.objects.filter(pk=notice.pk, emailed_at__isnull=True).update(emailed_at=claimed_at):
+        claim = ChangeNotice.objects.filter(pk=notice.pk, emailed_at__isnull=True)
+        if not claim.update(emailed_at=claimed_at, email_error=""):
             continue  # sent meanwhile by another process
         try:
             send_mail(notice_subject(notice), notice_body(notice), settings.DEFAULT_FROM_EMAIL, [notice.sent_to])
@@ -80,7 +81,6 @@ def change_notices_send(*, ids: list[int]) -> int:
             write_history([notice], history_type="~", reason="email failed")
             continue
         notice.emailed_at, notice.email_error = claimed_at, ""
-        ChangeNotice.objects.filter(pk=notice.pk).update(email_error="")
         write_history([notice], history_type="~", reason=f"emailed to {notice.sent_to}")
         sent += 1
     return sent

@@ -21,7 +21,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from residency.csv_safety import safe_cell
-from residency.engine import ResidencyReport, Transfer, residency_report
+from residency.engine import Transfer, residency_report
 from residency.models import Safeguard
 from residency.snapshot import AccountInfo, Catalog, account_snapshot, account_snapshots, catalog_snapshot
 
@@ -132,9 +132,9 @@ def _safeguard(transfer: Transfer, jurisdiction: str, catalog: Catalog) -> tuple
     return None, f"The catalog states no safeguard for transfers to {transfer.region or 'this place'}."
 
 
-def processing_record(*, account: AccountInfo, catalog: Catalog, report: ResidencyReport | None = None) -> ProcessingRecord:
+def processing_record(*, account: AccountInfo, catalog: Catalog) -> ProcessingRecord:
     """The record of processing for ``account`` at the catalog's moment. Reads no database."""
-    report = report or residency_report(account=account, catalog=catalog)
+    report = residency_report(account=account, catalog=catalog)
     names = {(entry.product, entry.data_category): f"{entry.product_name} · {entry.data_category_name}" for entry in report.entries}
     platform_names = {use.slug: use.name for use in report.platforms}
     category_names = {category.slug: category.name for category in catalog.categories.values()}

@@ -8,9 +8,12 @@ A row whose last record by then is a deletion did not exist at that moment.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from dataclasses import fields as dataclass_fields
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from functools import cached_property
+from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -32,54 +35,64 @@ from residency.models import (
     TransientRoute,
 )
 
+T = TypeVar("T")
+
 
 def _rows(model: type[models.Model], fields: list[str], m2m: list[str], as_of: datetime | None, **lookup: Any) -> list[dict]:
     """``model``'s rows as dicts of ``fields`` (attnames) and, for each of ``m2m``, the set of linked ids.
 
-    Live when ``as_of`` is None; otherwise each row as its last history record at or before ``as_of``.
-    Runs one query, plus one per many-to-many field.
+    Live when ``as_of`` is None; otherwise each row as its last history record at or before ``as_of``, with
+    the links that record kept. Runs one query, plus one per many-to-many field.
     """
     if as_of is None:
-        rows = list(model.objects.filter(**lookup).values("id", *fields))
-        for name in m2m:
-            relation = model._meta.get_field(name)
-            through = relation.remote_field.through
-            source, target = f"{relation.m2m_field_name()}_id", f"{relation.m2m_reverse_field_name()}_id"
-            links: dict[int, set[int]] = {}
-            # Every row's links: one query, without a list of ids as long as the table (SQLite caps those).
-            through_rows = through.objects.filter(**{f"{source}__in": [row["id"] for row in rows]}) if lookup else through.objects.all()
-            for owner, linked in through_rows.values_list(source, target):
-                links.setdefault(owner, set()).add(linked)
-            for row in rows:
-                row[name] = frozenset(links.get(row["id"], ()))
-        return rows
-
-    latest: dict[int, dict] = {}
-    records = (
-        model.history.filter(history_date__lte=as_of, **lookup)
-        .order_by("history_date", "history_id")
-        .values("id", "history_id", "history_type", *fields)
-    )
-    for record in records:
-        latest[record["id"]] = record
-    rows = [record for record in latest.values() if record["history_type"] != "-"]
+        rows, key = list(model.objects.filter(**lookup).values("id", *fields)), "id"
+    else:
+        latest: dict[int, dict] = {}
+        records = model.history.filter(history_date__lte=as_of, **lookup).order_by("history_date", "history_id")
+        for record in records.values("id", "history_id", "history_type", *fields):
+            latest[record["id"]] = record
+        rows, key = [record for record in latest.values() if record["history_type"] != "-"], "history_id"
+    wanted = {row[key] for row in rows}
     for name in m2m:
         relation = model._meta.get_field(name)
-        historical_links = HistoricalRecords.m2m_models[relation]
         target = f"{relation.m2m_reverse_field_name()}_id"
-        links = {}
-        chosen = {row["history_id"] for row in rows}
-        link_rows = (
-            historical_links.objects.filter(history_id__in=chosen)
-            if lookup
-            else historical_links.objects.filter(history__history_date__lte=as_of)
-        )
-        for history_id, linked in link_rows.values_list("history_id", target):
-            if history_id in chosen:
-                links.setdefault(history_id, set()).add(linked)
+        if as_of is None:
+            links_model, owner = relation.remote_field.through, f"{relation.m2m_field_name()}_id"
+            every_link = links_model.objects.all()
+        else:
+            links_model, owner = HistoricalRecords.m2m_models[relation], "history_id"
+            every_link = links_model.objects.filter(history__history_date__lte=as_of)
+        # A few rows: their links by id; all of them: the whole table, not a list of ids as long as it.
+        link_rows = links_model.objects.filter(**{f"{owner}__in": wanted}) if lookup else every_link
+        links: dict[int, set[int]] = {}
+        for owned_by, linked in link_rows.values_list(owner, target):
+            if owned_by in wanted:
+                links.setdefault(owned_by, set()).add(linked)
         for row in rows:
-            row[name] = frozenset(links.get(row["history_id"], ()))
+            row[name] = frozenset(links.get(row[key], ()))
     return rows
+
+
+def _infos(
+    info: type[T],
+    model: type[models.Model],
+    as_of: datetime | None,
+    *,
+    convert: dict[str, Callable[[dict], Any]] | None = None,
+    extra: tuple[str, ...] = (),
+    m2m: tuple[str, ...] = (),
+    order: Callable[[dict], Any] | None = None,
+    **lookup: Any,
+) -> list[T]:
+    """``model``'s rows (see :func:`_rows`) as ``info`` values: a field of ``info`` is copied from the column
+    of the same name, or computed by ``convert[field](row)``; ``extra`` columns are read for the converters
+    and ``order``."""
+    convert = convert or {}
+    copied = [item.name for item in dataclass_fields(info) if item.name not in convert]
+    rows = _rows(model, [name for name in copied if name != "id"] + list(extra), list(m2m), as_of, **lookup)
+    if order is not None:
+        rows.sort(key=order)
+    return [info(**{name: row[name] for name in copied}, **{name: make(row) for name, make in convert.items()}) for row in rows]
 
 
 def end_of_day(day: date) -> datetime:
@@ -113,6 +126,7 @@ def parse_as_of(value: str | None, *, field_name: str = "as_of") -> datetime | N
 
 @dataclass(frozen=True)
 class RegionInfo:
+    id: int
     code: str
     name: str
     jurisdiction: str
@@ -247,6 +261,22 @@ class Catalog:
     #: Region codes by primary key, for the accounts' home regions.
     region_codes: dict[int, str] = field(default_factory=dict)
 
+    @cached_property
+    def platform_sub_processor_ids(self) -> frozenset[int]:
+        """The sub-processors some platform runs on: reviewed once, as their platform."""
+        return frozenset(sub_id for platform in self.platforms for sub_id in platform.sub_processor_ids)
+
+    @cached_property
+    def migration_only_sub_processor_ids(self) -> frozenset[int]:
+        """The sub-processors only migration platforms run on: used by an account only while it migrates in."""
+        elsewhere = {
+            sub_id
+            for platform in self.platforms
+            if platform.kind != ProcessingPlatform.Kind.MIGRATION
+            for sub_id in platform.sub_processor_ids
+        }
+        return self.platform_sub_processor_ids - elsewhere
+
 
 @dataclass(frozen=True)
 class AccountInfo:
@@ -280,177 +310,105 @@ def catalog_snapshot(as_of: datetime | None = None) -> Catalog:
     if as_of is not None and load is None:
         raise ValidationError({"as_of": f"No catalog had been loaded by {as_of:%Y-%m-%d %H:%M %Z}."})
 
-    regions_by_id = {
-        row["id"]: RegionInfo(
-            code=row["code"],
-            name=row["name"],
-            jurisdiction=row["jurisdiction"],
-            country=row["country"],
-            safeguard=row["safeguard"],
-            safeguard_note=row["safeguard_note"],
-        )
-        for row in sorted(
-            _rows(Region, ["code", "name", "jurisdiction", "country", "safeguard", "safeguard_note", "position"], [], as_of),
-            key=lambda row: (row["position"], row["code"]),
-        )
-    }
+    def ids(name: str) -> Callable[[dict], frozenset[int]]:
+        return lambda row: row[name]
 
-    def code(region_id: int | None) -> str | None:
-        region = regions_by_id.get(region_id) if region_id is not None else None
-        return region.code if region else None
+    def codes(name: str) -> Callable[[dict], tuple[str, ...]]:
+        return lambda row: tuple(region.code for region in regions if region.id in row[name])
 
-    def codes(region_ids: frozenset[int]) -> tuple[str, ...]:
-        return tuple(region.code for pk, region in regions_by_id.items() if pk in region_ids)
+    def code(name: str) -> Callable[[dict], str | None]:
+        return lambda row: region_codes.get(row[name])
 
+    by_position = lambda row: (row["position"], row.get("slug") or row.get("code"))  # noqa: E731
+    regions = _infos(RegionInfo, Region, as_of, extra=("position",), order=by_position)
+    region_codes = {region.id: region.code for region in regions}
     products = {
-        row["id"]: ProductInfo(
-            id=row["id"],
-            slug=row["slug"],
-            name=row["name"],
-            position=row["position"],
-            default_region=code(row["default_region_id"]),
-            default_region_note=row["default_region_note"],
+        product.id: product
+        for product in _infos(
+            ProductInfo, Product, as_of, convert={"default_region": code("default_region_id")}, extra=("default_region_id",)
         )
-        for row in _rows(Product, ["slug", "name", "position", "default_region_id", "default_region_note"], [], as_of)
     }
     categories = {
-        row["id"]: CategoryInfo(
-            id=row["id"],
-            slug=row["slug"],
-            name=row["name"],
-            position=row["position"],
-            purposes=tuple(row["purposes"] or ()),
-            is_personal=row["is_personal"],
-        )
-        for row in _rows(DataCategory, ["slug", "name", "position", "purposes", "is_personal"], [], as_of)
+        category.id: category
+        for category in _infos(CategoryInfo, DataCategory, as_of, convert={"purposes": lambda row: tuple(row["purposes"] or ())}, extra=("purposes",))
     }
     offers = [
-        OfferInfo(
-            product_id=row["product_id"],
-            category_id=row["category_id"],
-            regions=codes(row["regions"]),
-            fallback=code(row["fallback_region_id"]),
-            documented=row["documented"],
-            regions_basis=row["regions_basis"],
-            note=row["note"],
-            position=row["position"],
-        )
-        for row in _rows(
+        offer
+        for offer in _infos(
+            OfferInfo,
             HostingOffer,
-            ["product_id", "category_id", "fallback_region_id", "documented", "regions_basis", "note", "position"],
-            ["regions"],
             as_of,
+            convert={"regions": codes("regions"), "fallback": code("fallback_region_id")},
+            extra=("fallback_region_id",),
+            m2m=("regions",),
         )
-        if row["product_id"] in products and row["category_id"] in categories
+        if offer.product_id in products and offer.category_id in categories
     ]
     offers.sort(key=lambda o: (products[o.product_id].position, o.position, categories[o.category_id].position))
-    routes = [
-        RouteInfo(
-            product_id=row["product_id"],
-            category_id=row["category_id"],
-            generated_in=code(row["generated_in_id"]),
-            routed_to=code(row["routed_to_id"]),
-            held_minutes=row["held_minutes"],
-        )
-        for row in _rows(TransientRoute, ["product_id", "category_id", "generated_in_id", "routed_to_id", "held_minutes"], [], as_of)
-    ]
-    rules = sorted(
-        (
-            RuleInfo(
-                name=row["name"],
-                kind=row["kind"],
-                position=row["position"],
-                product_ids=row["products"],
-                storage_regions=frozenset(codes(row["storage_regions"])),
-                kept_in=code(row["kept_in_id"]),
-                days=row["days"],
-            )
-            for row in _rows(RetentionRule, ["name", "kind", "position", "kept_in_id", "days"], ["products", "storage_regions"], as_of)
-        ),
-        key=lambda rule: rule.position,
+    routes = _infos(
+        RouteInfo,
+        TransientRoute,
+        as_of,
+        convert={"generated_in": code("generated_in_id"), "routed_to": code("routed_to_id")},
+        extra=("generated_in_id", "routed_to_id"),
+    )
+    rules = _infos(
+        RuleInfo,
+        RetentionRule,
+        as_of,
+        convert={
+            "product_ids": ids("products"),
+            "storage_regions": lambda row: frozenset(codes("storage_regions")(row)),
+            "kept_in": code("kept_in_id"),
+        },
+        extra=("kept_in_id", "slug"),
+        m2m=("products", "storage_regions"),
+        order=by_position,
     )
     integrations = {
-        row["id"]: IntegrationInfo(
-            id=row["id"],
-            slug=row["slug"],
-            name=row["name"],
-            kind=row["kind"],
-            product_ids=row["products"],
-            category_ids=row["categories"],
-            regions=codes(row["processing_regions"]),
-            source_says=row["source_says"],
-            safeguard=row["safeguard"],
-            safeguard_note=row["safeguard_note"],
-        )
-        for row in sorted(
-            _rows(
-                Integration,
-                ["slug", "name", "kind", "position", "source_says", "safeguard", "safeguard_note"],
-                ["products", "categories", "processing_regions"],
-                as_of,
-            ),
-            key=lambda row: (row["position"], row["slug"]),
+        integration.id: integration
+        for integration in _infos(
+            IntegrationInfo,
+            Integration,
+            as_of,
+            convert={"product_ids": ids("products"), "category_ids": ids("categories"), "regions": codes("processing_regions")},
+            extra=("position",),
+            m2m=("products", "categories", "processing_regions"),
+            order=by_position,
         )
     }
-    sub_processors = sorted(
-        (
-            SubProcessorInfo(
-                id=row["id"],
-                slug=row["slug"],
-                name=row["name"],
-                purpose=row["purpose"],
-                position=row["position"],
-                product_ids=row["products"],
-                category_ids=row["categories"],
-                regions=codes(row["regions"]),
-                in_storage_region=row["in_storage_region"],
-                dpf_certified=row["dpf_certified"],
-                safeguard=row["safeguard"],
-                safeguard_note=row["safeguard_note"],
-            )
-            for row in _rows(
-                SubProcessor,
-                ["slug", "name", "purpose", "position", "in_storage_region", "dpf_certified", "safeguard", "safeguard_note"],
-                ["products", "categories", "regions"],
-                as_of,
-            )
-        ),
-        key=lambda sub: (sub.position, sub.slug),
+    sub_processors = _infos(
+        SubProcessorInfo,
+        SubProcessor,
+        as_of,
+        convert={"product_ids": ids("products"), "category_ids": ids("categories"), "regions": codes("regions")},
+        m2m=("products", "categories", "regions"),
+        order=by_position,
     )
-    platforms = sorted(
-        (
-            PlatformInfo(
-                slug=row["slug"],
-                name=row["name"],
-                kind=row["kind"],
-                position=row["position"],
-                product_ids=row["products"],
-                category_ids=row["categories"],
-                sub_processor_ids=row["sub_processors"],
-                regions=codes(row["regions"]),
-                note=row["note"],
-            )
-            for row in _rows(
-                ProcessingPlatform, ["slug", "name", "kind", "position", "note"], ["products", "categories", "sub_processors", "regions"], as_of
-            )
-        ),
-        key=lambda platform: (platform.position, platform.slug),
+    platforms = _infos(
+        PlatformInfo,
+        ProcessingPlatform,
+        as_of,
+        convert={
+            "product_ids": ids("products"),
+            "category_ids": ids("categories"),
+            "sub_processor_ids": ids("sub_processors"),
+            "regions": codes("regions"),
+        },
+        m2m=("products", "categories", "sub_processors", "regions"),
+        order=by_position,
     )
-    processor_rows = _rows(
-        Processor, ["name", "address", "email", "dpo_name", "dpo_email", "representative", "security_measures"], [], as_of
+    processor = next(
+        iter(_infos(ProcessorInfo, Processor, as_of, convert={"security_measures": lambda row: tuple(row["security_measures"] or ())},
+            extra=("security_measures",),
+        )),
+        ProcessorInfo(),
     )
-    processor = ProcessorInfo()
-    if processor_rows:
-        row = processor_rows[0]
-        processor = ProcessorInfo(
-            **{name: row[name] for name in ("name", "address", "email", "dpo_name", "dpo_email", "representative")},
-            security_measures=tuple(row["security_measures"] or ()),
-        )
     return Catalog(
         as_of=as_of,
         version=load.version if load else "",
         loaded_at=load.loaded_at if load else None,
-        regions={region.code: region for region in regions_by_id.values()},
+        regions={region.code: region for region in regions},
         products=products,
         categories=categories,
         offers=offers,
@@ -460,26 +418,26 @@ def catalog_snapshot(as_of: datetime | None = None) -> Catalog:
         sub_processors=sub_processors,
         platforms=platforms,
         processor=processor,
-        region_codes={pk: region.code for pk, region in regions_by_id.items()},
+        region_codes=region_codes,
     )
-
-
-_ACCOUNT_FIELDS = ["name", "home_region_id", "plan", "custom_mailbox", *Account.CONTACT_FIELDS, *Account.MIGRATION_FIELDS]
 
 
 def account_snapshots(catalog: Catalog, **lookup: Any) -> list[AccountInfo]:
     """The accounts matching ``lookup`` (all by default) at the catalog's moment, by name. Three queries."""
-    accounts = [
-        AccountInfo(
-            id=row["id"],
-            home_region=catalog.region_codes.get(row["home_region_id"], ""),
-            product_ids=row["products"],
-            integration_ids=row["integrations"],
-            **{name: row[name] for name in _ACCOUNT_FIELDS if name != "home_region_id"},
-        )
-        for row in _rows(Account, _ACCOUNT_FIELDS, ["products", "integrations"], catalog.as_of, **lookup)
-    ]
-    return sorted(accounts, key=lambda account: account.name)
+    return _infos(
+        AccountInfo,
+        Account,
+        catalog.as_of,
+        convert={
+            "home_region": lambda row: catalog.region_codes.get(row["home_region_id"], ""),
+            "product_ids": lambda row: row["products"],
+            "integration_ids": lambda row: row["integrations"],
+        },
+        extra=("home_region_id",),
+        m2m=("products", "integrations"),
+        order=lambda row: row["name"],
+        **lookup,
+    )
 
 
 def account_snapshot(account: Account | int, catalog: Catalog) -> AccountInfo:

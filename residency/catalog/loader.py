@@ -22,6 +22,7 @@ from django.db.models import ProtectedError
 from residency.catalog.impact import AccountImpact, footprints, impact
 from residency.models import (
     CatalogLoad,
+    ChangeNotice,
     DataCategory,
     HostingOffer,
     Integration,
@@ -77,7 +78,7 @@ class CatalogChanges:
     #: The accounts whose residency report the change moves, and how (see catalog/impact.py).
     impact: list[AccountImpact] = field(default_factory=list)
     #: The Art. 28(2) notices the load recorded (see residency/notices.py); none on a dry run's rollback.
-    notices: list[Any] = field(default_factory=list)
+    notices: list[ChangeNotice] = field(default_factory=list)
 
     def add(self, action: str, kind: str, label: str, detail: str = "") -> None:
         self.counts[f"{kind}.{action}"] += 1
@@ -161,6 +162,13 @@ class _Reader:
         if value not in known:
             self.fail(name, f"unknown {what} {value!r}")
             return None
+        return value
+
+    def choice(self, name: str, choices: list[str]) -> str:
+        """A required field that must be one of ``choices``."""
+        value = self.str(name)
+        if value and value not in choices:
+            self.fail(name, f"must be one of {', '.join(choices)}, not {value!r}")
         return value
 
     def safeguard(self) -> str:
@@ -344,9 +352,7 @@ def parse_catalog(path: Path) -> CatalogSpec:
     retention = []
     for i, r in enumerate(readers("retention", {"slug", "name", "kind", "products", "storage_regions", "kept_in", "days", "note"})):
         slug = r.str("slug")
-        kind = r.str("kind")
-        if kind and kind not in RetentionRule.Kind.values:
-            r.fail("kind", f"must be one of {', '.join(RetentionRule.Kind.values)}, not {kind!r}")
+        kind = r.choice("kind", RetentionRule.Kind.values)
         fields = {
             "name": r.str("name"),
             "kind": kind,
@@ -367,9 +373,7 @@ def parse_catalog(path: Path) -> CatalogSpec:
     integration_fields = {"slug", "name", "kind", "products", "categories", "processing_regions", "source_says", "safeguard", "safeguard_note", "note"}
     for i, r in enumerate(readers("integrations", integration_fields)):
         slug = r.str("slug")
-        kind = r.str("kind")
-        if kind and kind not in Integration.Kind.values:
-            r.fail("kind", f"must be one of {', '.join(Integration.Kind.values)}, not {kind!r}")
+        kind = r.choice("kind", Integration.Kind.values)
         fields = {
             "name": r.str("name"),
             "kind": kind,
@@ -419,9 +423,7 @@ def parse_catalog(path: Path) -> CatalogSpec:
     platforms = []
     for i, r in enumerate(readers("platforms", {"slug", "name", "kind", "products", "categories", "sub_processors", "regions", "note"})):
         slug = r.str("slug")
-        kind = r.str("kind")
-        if kind and kind not in ProcessingPlatform.Kind.values:
-            r.fail("kind", f"must be one of {', '.join(ProcessingPlatform.Kind.values)}, not {kind!r}")
+        kind = r.choice("kind", ProcessingPlatform.Kind.values)
         fields = {"name": r.str("name"), "kind": kind, "note": r.str("note", required=False), "position": i}
         m2m = {
             "products": r.refs("products", product_slugs, "product"),
