@@ -63,6 +63,14 @@ def request_of(type: str = Request.Type.ERASURE, verified: bool = True) -> Calla
     return lambda: {"request": make_request(type=type, verified=verified)}
 
 
+def an_account() -> Ctx:
+    return {"account": AccountFactory(name="Fjord Help", products=["freshteam"])}
+
+
+def TODAY() -> str:  # noqa: N802 - read as a constant in the table
+    return timezone.localdate().isoformat()
+
+
 def refreshed(obj: Any) -> Any:
     obj.refresh_from_db()
     return obj
@@ -295,6 +303,55 @@ OPERATIONS = [
         lambda ctx, r: refreshed(ctx["deletion"]).next_attempt_at <= timezone.now(),
         admin=action("/admin/recordings/providerdeletion/", "retry_now", "deletion"),
         admin_action=("/admin/recordings/providerdeletion/", "retry_now"),
+    ),
+    Operation(
+        "read an account's record of processing",
+        EVERYONE,
+        an_account,
+        lambda ctx, r: r.status_code == 200 and b"Fjord Help" in r.content and b"missing" in r.content,
+        admin=lambda c, ctx: c.get(f"/admin/residency/account/{ctx['account'].pk}/processing-record/"),
+        api=lambda c, ctx: c.get(f"/api/v1/accounts/{ctx['account'].pk}/processing-record/"),
+    ),
+    Operation(
+        "download every account's record of processing",
+        EVERYONE,
+        an_account,
+        lambda ctx, r: r.status_code == 200 and ctx["account"].name.encode() in r.content,
+        admin=lambda c, ctx: c.get("/admin/residency/account/processing-records.csv"),
+    ),
+    Operation(
+        "read an account's residency report as of a date",
+        EVERYONE,
+        an_account,
+        lambda ctx, r: r.status_code == 200,
+        admin=lambda c, ctx: c.get(f"/admin/residency/account/{ctx['account'].pk}/residency/", {"as_of": TODAY()}),
+        api=lambda c, ctx: c.get(f"/api/v1/accounts/{ctx['account'].pk}/residency/", {"as_of": TODAY()}),
+    ),
+    Operation(
+        "read the notices of new sub-processors",
+        EVERYONE,
+        an_account,
+        ok,
+        admin=lambda c, ctx: c.get("/admin/residency/changenotice/"),
+        api=lambda c, ctx: c.get(f"/api/v1/accounts/{ctx['account'].pk}/notices/"),
+    ),
+    Operation(
+        "record an account's privacy contact",
+        frozenset({PRIVACY_OFFICER}),
+        an_account,
+        lambda ctx, r: refreshed(ctx["account"]).privacy_contact_email == "privacy@fjord.example",
+        admin=lambda c, ctx: c.post(
+            f"/admin/residency/account/{ctx['account'].pk}/change/",
+            {
+                "name": ctx["account"].name,
+                "home_region": ctx["account"].home_region_id,
+                "plan": ctx["account"].plan,
+                "products": list(ctx["account"].products.values_list("pk", flat=True)),
+                "privacy_contact_email": "privacy@fjord.example",
+                "api_keys-TOTAL_FORMS": "0",
+                "api_keys-INITIAL_FORMS": "0",
+            },
+        ),
     ),
 ]
 

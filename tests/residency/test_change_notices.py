@@ -176,3 +176,22 @@ class BrokenMail:
 
     def send_messages(self, messages: list) -> int:
         raise OSError("relay refused")
+
+
+def test_a_key_without_the_residency_scope_cannot_read_the_notices(accounts: dict) -> None:
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {api_key_for(accounts['contact'], scopes=['requests:create'])}")
+
+    assert api.get(f"/api/v1/accounts/{accounts['contact'].pk}/notices/").status_code == 403
+
+
+def test_no_one_adds_changes_or_deletes_a_notice_in_the_console(tmp_path: Path, accounts: dict) -> None:
+    catalog_load(spec=parse_catalog(with_new_sub_processor(tmp_path)))
+    notice = ChangeNotice.objects.first()
+    console = Client()
+    console.force_login(UserFactory())  # a superuser
+
+    assert console.post(f"/admin/residency/changenotice/{notice.pk}/change/", {"sent_to": "x@y.example"}).status_code == 403
+    assert console.post(f"/admin/residency/changenotice/{notice.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert console.get("/admin/residency/changenotice/add/").status_code == 403
+    assert ChangeNotice.objects.filter(pk=notice.pk, sent_to=notice.sent_to).exists()
