@@ -109,6 +109,11 @@ class Jurisdiction(models.Model):
     extension = models.PositiveSmallIntegerField(default=0, help_text="How much longer an extension gives; 0: none.")
     extension_unit = models.CharField(max_length=6, choices=Unit.choices, default=Unit.DAYS)
     note = models.TextField(blank=True, help_text="The legal source of the periods.")
+    moves_to_working_day = models.BooleanField(
+        default=False,
+        help_text="A deadline falling on a Saturday, Sunday or public holiday of the account's country moves to "
+        "the next working day (GDPR: Regulation 1182/71, Art. 3(4)).",
+    )
     history = AuditedHistory()
 
     class Meta:
@@ -204,6 +209,9 @@ class Request(models.Model):
     received_at = models.DateTimeField()
     due_at = models.DateField(help_text="The last day to answer (inclusive), extension included.")
     first_due_at = models.DateField(help_text="The deadline before any extension.")
+    due_note = models.CharField(
+        max_length=200, blank=True, help_text="Why the deadline is not the plain count (a weekend or a holiday)."
+    )
     extended_at = models.DateTimeField(null=True, blank=True)
     extension_reason = models.TextField(blank=True)
     extension_notified_at = models.DateTimeField(
@@ -233,6 +241,12 @@ class Request(models.Model):
         blank=True,
         editable=False,
         help_text="Scan hits staff declared retained: where, why, for how long, by whom and when.",
+    )
+    held = models.JSONField(
+        default=list,
+        blank=True,
+        editable=False,
+        help_text="What an erasure left under someone else's legal hold (by hold), erased when the hold ends.",
     )
     created_at = models.DateTimeField(default=timezone.now)
     history = AuditedHistory(excluded_fields=["subject", "received_with"])

@@ -535,6 +535,7 @@ class HistoryExport(models.Model):
         DONE = "done", "Done"
         FAILED = "failed", "Failed"
         EXPIRED = "expired", "Expired (file removed)"
+        CANCELLED = "cancelled", "Cancelled (its recipient was erased)"
 
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="history_exports")
     kind = models.CharField(max_length=20, choices=Kind.choices)

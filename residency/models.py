@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import datetime
+import zoneinfo
+from datetime import date, datetime
 
+import phonenumbers
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -294,6 +297,23 @@ class CatalogLoad(models.Model):
         return f"catalog {self.version} ({self.loaded_at:%Y-%m-%d %H:%M})"
 
 
+#: The time zone an account's dates are counted in when it names none, by home region code: where the
+#: product places its customers' working day by default. The product's own choice, not the source's.
+REGION_TIME_ZONES = {"US": "America/New_York", "EEA": "Europe/Brussels", "IND": "Asia/Kolkata", "AU": "Australia/Sydney"}
+#: The country of a home region that is one country; the EEA is many, so an EEA account names its own.
+REGION_COUNTRIES = {"US": "US", "IND": "IN", "AU": "AU"}
+
+
+def validate_time_zone(value: str) -> None:
+    if value and value not in zoneinfo.available_timezones():
+        raise ValidationError(f"{value!r} is not an IANA time zone name (e.g. Europe/Stockholm).")
+
+
+def validate_country(value: str) -> None:
+    if value and value not in phonenumbers.SUPPORTED_REGIONS:
+        raise ValidationError(f"{value!r} is not an ISO 3166 country code (two capital letters, e.g. SE).")
+
+
 class Account(models.Model):
     class Plan(models.TextChoices):
         TEAM = "team", "Team"
@@ -307,6 +327,19 @@ class Account(models.Model):
     products = models.ManyToManyField(Product, blank=True, related_name="accounts")
     integrations = models.ManyToManyField(Integration, blank=True, related_name="accounts")
     custom_mailbox = models.BooleanField(default=False, help_text="The account receives email on its own mailbox.")
+    country = models.CharField(
+        max_length=2,
+        blank=True,
+        validators=[validate_country],
+        help_text="ISO 3166 code of the controller's country (e.g. SE): how national phone numbers are read and "
+        "which public holidays move a deadline. Empty: none (numbers only in international form, weekends only).",
+    )
+    time_zone = models.CharField(
+        max_length=64,
+        blank=True,
+        validators=[validate_time_zone],
+        help_text="IANA name (e.g. Europe/Stockholm): the day a request is received on. Empty: the home region's.",
+    )
     # The controller's contacts (GDPR Art. 30(2)(a)); empty: not known, shown as missing in the record.
     privacy_contact_name = models.CharField(max_length=200, blank=True)
     privacy_contact_email = models.EmailField(
@@ -344,6 +377,19 @@ class Account(models.Model):
     #: (Art. 30(2)(a)) and a migration in progress (a processing location of its own).
     CONTACT_FIELDS = ("privacy_contact_name", "privacy_contact_email", "dpo_name", "dpo_email")
     MIGRATION_FIELDS = ("migration_in_progress", "migration_started_on", "migration_ends_on")
+
+    def zone(self) -> zoneinfo.ZoneInfo:
+        """The account's time zone: its own, else its home region's default, else the server's."""
+        name = self.time_zone or REGION_TIME_ZONES.get(self.home_region.code, "") or settings.TIME_ZONE
+        return zoneinfo.ZoneInfo(name)
+
+    def country_code(self) -> str:
+        """The account's country (ISO 3166), else its home region's when that is one country, else ""."""
+        return self.country or REGION_COUNTRIES.get(self.home_region.code, "")
+
+    def local_date(self, moment: datetime) -> date:
+        """The day ``moment`` falls on in the account's time zone."""
+        return moment.astimezone(self.zone()).date()
 
     def has_plan_at_least(self, plan: str) -> bool:
         """Whether the account's plan is ``plan`` or a higher one (team < growth < professional < enterprise)."""
@@ -478,8 +524,11 @@ class AuditEntry(models.Model):
     action = models.CharField(max_length=24, choices=Action.choices, editable=False)
     actor = models.CharField(max_length=150, blank=True, editable=False)
     origin = models.CharField(max_length=16, blank=True, editable=False)
-    # A plain id, not a foreign key: the entry must outlive anything it names and never cascade.
-    account_id = models.BigIntegerField(null=True, blank=True, editable=False)
+    # A link without a database constraint: the entry must outlive anything it names and never cascade,
+    # yet an erasure reaches an account's entries through it, never another account's.
+    account = models.ForeignKey(
+        Account, on_delete=models.DO_NOTHING, db_constraint=False, null=True, blank=True, editable=False, related_name="+"
+    )
     object_type = models.CharField(max_length=50, editable=False)
     object_id = models.CharField(max_length=64, editable=False)
     data = models.JSONField(default=dict, editable=False)
@@ -492,7 +541,10 @@ class AuditEntry(models.Model):
         ordering = ["seq"]
         verbose_name = "audit entry"
         verbose_name_plural = "audit log (hash chain)"
-        indexes = [models.Index(fields=["account_id", "seq"]), models.Index(fields=["object_type", "object_id"])]
+        indexes = [
+            models.Index(fields=["account", "seq"], name="residency_a_account_682bcd_idx"),
+            models.Index(fields=["object_type", "object_id"], name="residency_a_object__3bc51d_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.get_action_display()} {self.object_type} {self.object_id}"
