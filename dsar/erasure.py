@@ -20,7 +20,8 @@ from dsar.models import (
     Request,
     RequestEvent,
 )
-from dsar.scan import ScanResult, scan_for_subject
+from dsar.matching import Matcher
+from dsar.scan import Declared, ScanResult, scan_for_subject
 from dsar.sources import DataSource, ErasureStep, Retention, Subject, catalog_category, registered_sources
 from dsar.workflow import (
     User,
@@ -75,13 +76,16 @@ class ErasurePreview:
 
 
 def _retention_dict(source: DataSource, retention: Retention) -> dict[str, Any]:
-    return {
+    kept = {
         "source": source.key,
         "data_category": retention.data_category,
         "description": retention.description,
         "reason": retention.reason,
         "count": retention.count,
     }
+    if retention.hold is not None:
+        kept["hold"] = retention.hold
+    return kept
 
 
 def erasure_preview(*, subject: Subject) -> ErasurePreview:
@@ -224,8 +228,11 @@ def request_execute_erasure(
     if pending:
         blockers = [blocker for source in sources for blocker in source.blockers(subject)]
         if blockers:
+            reason = "; ".join(blockers)
+            if request.status == Request.Status.WAITING and request.status_reason == reason:
+                outcome.blocked = blockers  # still waiting for the same thing: nothing new to say
+                return outcome
             with transaction.atomic():
-                reason = "; ".join(blockers)
                 transition(
                     request,
                     allowed=(Request.Status.IN_PROGRESS, Request.Status.WAITING),
@@ -271,38 +278,66 @@ def request_execute_erasure(
         outcome.ran.append((int(step), source.key, counts))
         if progress:
             progress(int(step), source.key, counts)
-    if pending:
-        # The audit chain outlives every erasure; the subject's identifiers in its entries (a verification
-        # note naming them) are nulled, and the chain still verifies (residency/audit.py).
-        audit_redact(account_id=subject.account_id, needles=_audit_needles(subject), request_id=request.pk)
+    # Run on every pass, not only after a step: a run killed between the last step and this redaction
+    # finishes it when resumed (it changes nothing once done).
+    redact_audit_entries(request=request, subject=subject)
     with transaction.atomic():
+        held = [
+            {"hold": retention.hold, "description": retention.description, "count": retention.count, "ids": retention.ids}
+            for _, retention in _kept(subject)
+            if retention.hold is not None
+        ]
         first_finish = Request.objects.filter(pk=request.pk, executed_at__isnull=True).update(
-            executed_at=timezone.now()
+            executed_at=timezone.now(), held=held
         )
         request.refresh_from_db()
         if first_finish:
             record_history(request, actor=actor, reason="erasure executed")
             add_event(request, RequestEvent.Kind.EXECUTED, "Erasure executed in every source.", actor=actor)
+            for item in held:
+                add_event(
+                    request,
+                    RequestEvent.Kind.BLOCKED,
+                    f"Kept under legal hold #{item['hold']} until it is released: {item['description']}",
+                    actor=actor,
+                )
     outcome.scan = request_verify_erasure(request=request, actor=actor)
     return outcome
 
 
-def _audit_needles(subject: Subject) -> list[str]:
-    """The identifiers an erasure removes from audit entries: email, phone and the full name (a short name
-    would match inside ordinary words)."""
-    names = [name for name in subject.identifiers("name") if len(name) >= 3]
-    return [*subject.identifiers("email"), *subject.identifiers("phone"), *names]
+def redact_audit_entries(*, request: Request, subject: Subject) -> int:
+    """Null the fields of the account's audit entries that hold the subject's identifiers, in any written
+    form, through the chain's one sanctioned path (the digests stay, a redaction entry is appended, and the
+    chain still verifies: residency/audit.py). Idempotent."""
+    matcher = Matcher(subject)
+    if not matcher:
+        return 0
+    return audit_redact(
+        account_id=subject.account_id,
+        pattern=matcher.db_json_pattern,
+        mentions=lambda value: bool(matcher.value_kinds(value)),
+        request_id=request.pk,
+    )
 
 
-def _declared_locations(request: Request, subject: Subject) -> dict[str, str]:
-    """Where data is kept on purpose: what the sources declare, and what staff declared for this request."""
-    declared: dict[str, str] = {}
-    for source in registered_sources():
-        for retention in source.retained(subject):
-            for location in getattr(retention, "locations", ()):
-                declared[location] = retention.reason
+def _declared(request: Request, subject: Subject) -> list[Declared]:
+    """What is kept on purpose: what the sources declare (their rows), and the rows staff declared for this
+    request."""
+    declared = [
+        Declared(location, retention.reason, rows=retention.rows.get(location.split(".")[0]))
+        for _, retention in _kept(subject)
+        for location in retention.locations
+    ]
     for declaration in request.declarations:
-        declared[declaration["location"]] = f"{declaration['reason']} (declared by {declaration['by']})"
+        rows = declaration.get("rows")
+        declared.append(
+            Declared(
+                declaration["location"],
+                f"{declaration['reason']} (declared by {declaration['by']})",
+                # Declarations made before hits were kept per row name the column only.
+                keys=frozenset(rows) if isinstance(rows, list) else None,
+            )
+        )
     return declared
 
 
@@ -317,7 +352,7 @@ def request_verify_erasure(*, request: Request, actor: User = None) -> ScanResul
             {"status": "The request is closed; its identifiers are gone, so it cannot be scanned again."}
         )
     subject = Subject(**request.subject)
-    result = scan_for_subject(subject, declared=_declared_locations(request, subject))
+    result = scan_for_subject(subject, declared=_declared(request, subject))
     now = timezone.now()
     scan = {"at": now.isoformat(), **result.as_dict()}
     Request.objects.filter(pk=request.pk).update(scan=scan, certificate=_certificate(request, subject, scan, actor))
@@ -411,7 +446,7 @@ def _certificate(request: Request, subject: Subject, scan: dict[str, Any], actor
             "data_category": declaration["identifier"],
             "description": f"What the verification scan found in {declaration['location']}, kept until {declaration['until']}.",
             "reason": declaration["reason"],
-            "count": declaration.get("rows", 0),
+            "count": len(declaration["rows"]) if isinstance(declaration.get("rows"), list) else declaration.get("rows", 0),
         }
         for declaration in request.declarations
     ]
@@ -434,4 +469,6 @@ def _certificate(request: Request, subject: Subject, scan: dict[str, Any], actor
             kept=kept,
         ),
         "scan": {key: scan[key] for key in ("at", "tables", "columns", "undeclared", "declared")},
+        # What ran when a hold that kept part of the erasure was released.
+        "addenda": (request.certificate or {}).get("addenda", []),
     }

@@ -10,17 +10,17 @@ from typing import Any
 from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
-from django.db.models.functions import Cast
 from django.utils import timezone
 
-from dsar.erasure import request_verify_erasure
-from dsar.matching import Matcher
+from dsar.erasure import redact_audit_entries, request_verify_erasure
+from dsar.matching import Matcher, json_value
 from dsar.models import Request, RequestEvent
-from dsar.scan import INTERNAL_COLUMNS, ScanResult, has_account_column
+from dsar.scan import INTERNAL_COLUMNS, ScanResult, rows_mentioning
 from dsar.sources import Subject
 from dsar.workflow import User, actor_label, add_event, record_history
 from residency.append_only import sanctioned_write
 from residency.audit import Action, Record, audit_append
+from residency.models import AuditEntry
 
 #: The longest a staff member may declare a leftover retained for, in days (ten years).
 MAX_RETENTION_DAYS = 3650
@@ -41,6 +41,15 @@ def _open_hit(request: Request, table: str, column: str) -> dict[str, Any]:
     return found[0]
 
 
+def hits_at(request: Request, table: str, column: str) -> list[dict[str, Any]]:
+    """The undeclared hits of the request's last scan at ``table.column`` (one per identifier)."""
+    return [
+        hit
+        for hit in (request.scan or {}).get("hits", [])
+        if not hit["declared"] and hit["table"] == table and hit["column"] == column
+    ]
+
+
 def _model_of(table: str) -> type[models.Model]:
     for model in apps.get_models(include_auto_created=True):
         if model._meta.db_table == table and not model._meta.proxy:
@@ -48,34 +57,21 @@ def _model_of(table: str) -> type[models.Model]:
     raise ValidationError({"table": f"No table {table!r}."})
 
 
-def _redact_value(value: Any, matcher: Matcher) -> Any:
-    if isinstance(value, str):
-        return matcher.redact(value)
-    if isinstance(value, dict):
-        return {key: _redact_value(item, matcher) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_redact_value(item, matcher) for item in value]
-    return value
-
-
-def _redact_column(model: type[models.Model], column: str, subject: Subject) -> int:
-    """Redact the subject's identifiers from ``column`` of ``model``'s rows (the subject's account only, where
-    the table has one); returns how many rows changed."""
+def _redact_column(model: type[models.Model], column: str, request: Request, subject: Subject) -> int:
+    """Redact the subject's identifiers from ``column`` of the account's rows of ``model`` (see
+    :mod:`dsar.scope`); returns how many rows changed. An audit entry is never rewritten: its field is nulled
+    through the chain's sanctioned path, which appends the redaction and keeps the chain verifying."""
     field = next((f for f in model._meta.concrete_fields if f.column == column), None)
     if field is None or f"{model._meta.db_table}.{column}" in INTERNAL_COLUMNS:
         raise ValidationError({"column": f"{model._meta.db_table}.{column} cannot be redacted here."})
     matcher = Matcher(subject)
-    rows = model._base_manager.all()
-    if has_account_column(model):
-        rows = rows.filter(account_id=subject.account_id)
-    if isinstance(field, models.JSONField):
-        rows = rows.annotate(_text=Cast(field.name, models.TextField())).filter(matcher.q("_text"))
-    else:
-        rows = rows.filter(matcher.q(field.name))
+    if model is AuditEntry:
+        return redact_audit_entries(request=request, subject=subject)
     changed = 0
     with sanctioned_write():  # a history table is append-only but for a scrubbing of the subject's data
-        for pk, value in rows.values_list("pk", field.name).iterator(chunk_size=500):
-            redacted = _redact_value(value, matcher)
+        for pk, kinds in rows_mentioning(model, [field.name], matcher, subject.account_id):
+            value = json_value(model._base_manager.values_list(field.name, flat=True).get(pk=pk))
+            redacted = matcher.redact_value(value)
             if redacted != value:
                 model._base_manager.filter(pk=pk).update(**{field.name: redacted})
                 changed += 1
@@ -90,7 +86,7 @@ def erasure_hit_redact(*, request: Request, table: str, column: str, actor: User
     not the person's stays, and is for declaring instead."""
     request = Request.objects.select_for_update().get(pk=request.pk)
     hit = _open_hit(request, table, column)
-    changed = _redact_column(_model_of(table), column, Subject(**request.subject))
+    changed = _redact_column(_model_of(table), column, request, Subject(**request.subject))
     audit_append(
         Record(
             action=Action.ERASURE_HIT_REDACTED,
@@ -128,7 +124,8 @@ def erasure_hit_declare(
     declaration = {
         "location": f"{table}.{column}",
         "identifier": hit["identifier"],
-        "rows": hit["count"],
+        # The rows declared, by primary key: a hit in another row of the same column is a new hit.
+        "rows": sorted({key for found in hits_at(request, table, column) for key in found.get("rows", [])}),
         "reason": reason,
         "retention_days": retention_days,
         "until": (timezone.localdate(now) + dt.timedelta(days=retention_days)).isoformat(),

@@ -1,24 +1,24 @@
-"""The verification scan: after an erasure, look for the person's identifiers in every text column of every
-table, history tables included."""
+"""The verification scan: after an erasure, look for the person's identifiers, as people write them, in every
+text and JSON column of every table of their account, history tables included."""
 
 from __future__ import annotations
 
-import json
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from django.apps import apps
-from django.core.exceptions import FieldDoesNotExist
+from django.contrib.admin.models import LogEntry
 from django.db import models
-from django.db.models import Count, Q
+from django.db.models import Q
 from django.db.models.functions import Cast
 
+from dsar.matching import Matcher, json_value
+from dsar.scope import in_account, log_entries_of_account
 from dsar.sources import Subject
-from residency.models import Account
 
 TEXT_FIELDS = (models.CharField, models.TextField)  # EmailField, SlugField, URLField… are CharFields
-#: Shorter names match inside ordinary words ("Al" in "Call"), so they are not searched for.
-MIN_NAME_LENGTH = 3
 #: dsar's own copy of the identifiers the erasure needs, cleared when the request is completed.
 INTERNAL_COLUMNS = {"dsar_request.subject"}
 
@@ -31,6 +31,8 @@ class Hit:
     count: int
     declared: bool
     reason: str = ""
+    #: The primary keys of the rows (as text) where an undeclared hit stands: what a declaration covers.
+    rows: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -58,16 +60,15 @@ class ScanResult:
         }
 
 
-def _needles(subject: Subject) -> dict[str, list[str]]:
-    """What to search for, by identifier; JSON columns hold non-ASCII text escaped, so that form is searched too."""
-    needles: dict[str, list[str]] = {}
-    for identifier in ("email", "phone", "name"):
-        for value in subject.identifiers(identifier):
-            if identifier == "name" and len(value) < MIN_NAME_LENGTH:
-                continue
-            escaped = json.dumps(value)[1:-1]
-            needles.setdefault(identifier, []).extend([value] if escaped == value else [value, escaped])
-    return needles
+@dataclass(frozen=True)
+class Declared:
+    """Data kept on purpose: where (``"table"`` or ``"table.column"``), why, and which rows: ``rows`` (a
+    condition on the table's rows) or ``keys`` (their primary keys as text); neither: the whole location."""
+
+    location: str
+    reason: str
+    rows: Q | None = None
+    keys: frozenset[str] | None = None
 
 
 def _text_columns(model: type[models.Model]) -> list[tuple[str, str, bool]]:
@@ -81,64 +82,103 @@ def _text_columns(model: type[models.Model]) -> list[tuple[str, str, bool]]:
     return columns
 
 
-def has_account_column(model: type[models.Model]) -> bool:
-    try:
-        field = model._meta.get_field("account")
-    except FieldDoesNotExist:
-        return False
-    return field.concrete and field.is_relation and field.related_model is Account
+def scanned_models() -> list[type[models.Model]]:
+    return [model for model in apps.get_models(include_auto_created=True) if not model._meta.proxy and model._meta.managed]
 
 
-def scan_for_subject(subject: Subject, *, declared: dict[str, str] | None = None) -> ScanResult:
-    """Rows per table, column and identifier that still contain the subject's email, phone or name.
+def column_condition(model: type[models.Model], name: str, matcher: Matcher) -> tuple[dict[str, Any], Q]:
+    """The annotation (JSON read as text) and the condition that narrow ``model``'s rows to those whose field
+    ``name`` may hold the subject's identifiers."""
+    field_ = model._meta.get_field(name)
+    if isinstance(field_, models.JSONField):
+        alias = f"_scan_text_{name}"
+        return {alias: Cast(name, models.TextField())}, matcher.q(alias, json_text=True)
+    return {}, matcher.q(name)
 
-    ``declared`` maps ``"table"`` or ``"table.column"`` to the reason data is kept there on purpose.
-    Tables with an ``account`` column are searched within the subject's account only. One query per table,
-    whatever the number of rows.
-    """
-    declared = declared or {}
-    needles = _needles(subject)
-    result = ScanResult()
-    if not needles:
-        return result
-    for model in apps.get_models(include_auto_created=True):
-        if model._meta.proxy or not model._meta.managed:
+
+def rows_mentioning(
+    model: type[models.Model], names: list[str], matcher: Matcher, account_id: int
+) -> Iterator[tuple[Any, dict[str, set[str]]]]:
+    """(primary key, {field: identifiers found}) of the account's rows of ``model`` whose ``names`` hold the
+    subject's identifiers: narrowed by the database, decided by the matcher. One query, read in chunks."""
+    annotations: dict[str, Any] = {}
+    condition = Q(pk__in=[])
+    for name in names:
+        annotation, q = column_condition(model, name, matcher)
+        annotations.update(annotation)
+        condition |= q
+    rows = in_account(model._base_manager.all(), account_id).annotate(**annotations).filter(condition)
+    if model is LogEntry:
+        entries = log_entries_of_account(rows, account_id)
+        found = ((entry.pk, *(getattr(entry, name) for name in names)) for entry in entries)
+    else:
+        found = rows.values_list("pk", *names).iterator(chunk_size=500)
+    for pk, *values in found:
+        kinds = {name: matcher.value_kinds(json_value(value)) for name, value in zip(names, values)}
+        kinds = {name: found_kinds for name, found_kinds in kinds.items() if found_kinds}
+        if kinds:
+            yield pk, kinds
+
+
+def _declared_keys(model: type[models.Model], column: str, keys: set[str], declared: list[Declared]) -> dict[str, str]:
+    """Of the rows ``keys`` with a hit in ``column``, those kept on purpose, with the reason."""
+    table = model._meta.db_table
+    reasons: dict[str, str] = {}
+    for item in declared:
+        if item.location not in (table, f"{table}.{column}"):
             continue
+        pending = keys - set(reasons)
+        if item.keys is not None:
+            covered = pending & item.keys
+        elif item.rows is not None:
+            covered = {str(pk) for pk in model._base_manager.filter(item.rows, pk__in=pending).values_list("pk", flat=True)}
+        else:
+            covered = pending
+        reasons.update((key, item.reason) for key in covered)
+    return reasons
+
+
+def scan_for_subject(subject: Subject, *, declared: Iterable[Declared] = ()) -> ScanResult:
+    """Rows per table, column and identifier that still hold the subject's email, phone or name, written in
+    any of the forms :mod:`dsar.matching` knows, within the subject's account (see :mod:`dsar.scope`).
+
+    A hit is declared when ``declared`` covers its row (per row, not per column: a new hit where data was
+    declared kept is a new hit). One query per table, plus one per declaration that applies, whatever the
+    number of rows.
+    """
+    declared = list(declared)
+    matcher = Matcher(subject)
+    result = ScanResult()
+    if not matcher:
+        return result
+    for model in scanned_models():
         table = model._meta.db_table
-        columns = _text_columns(model)
+        columns = [(name, column) for name, column, _ in _text_columns(model) if f"{table}.{column}" not in INTERNAL_COLUMNS]
         if not columns:
             continue
         result.tables += 1
         result.columns += len(columns)
-        annotations: dict[str, Any] = {}
-        aggregates: dict[str, Any] = {}
-        for name, column, is_json in columns:
-            if f"{table}.{column}" in INTERNAL_COLUMNS:
-                continue
-            lookup_field = name
-            if is_json:
-                lookup_field = f"_scan_text_{name}"
-                annotations[lookup_field] = Cast(name, models.TextField())
-            for identifier, values in needles.items():
-                condition = Q()
-                for value in values:
-                    condition |= Q(**{f"{lookup_field}__icontains": value})
-                aggregates[f"{column}|{identifier}"] = Count("pk", filter=condition)
-        if not aggregates:
-            continue
-        rows = model._base_manager.all()
-        if has_account_column(model):
-            # Another account's records are another controller's: the same address there is not a leftover.
-            rows = rows.filter(account_id=subject.account_id)
-        counts = rows.annotate(**annotations).aggregate(**aggregates)
-        for key, count in counts.items():
-            if not count:
-                continue
-            column, identifier = key.split("|")
-            reason = declared.get(f"{table}.{column}") or declared.get(table) or ""
-            result.hits.append(
-                Hit(
-                    table=table, column=column, identifier=identifier, count=count, declared=bool(reason), reason=reason
-                )
-            )
+        column_of = dict(columns)
+        found: dict[tuple[str, str], set[str]] = defaultdict(set)
+        for pk, kinds in rows_mentioning(model, [name for name, _ in columns], matcher, subject.account_id):
+            for name, identifiers in kinds.items():
+                for identifier in identifiers:
+                    found[(column_of[name], identifier)].add(str(pk))
+        for column in sorted({column for column, _ in found}):
+            keys = set().union(*(keys for (other, _), keys in found.items() if other == column))
+            reasons = _declared_keys(model, column, keys, declared)
+            for (other, identifier), keys in sorted(found.items()):
+                if other != column:
+                    continue
+                kept = {key for key in keys if key in reasons}
+                left = sorted(keys - kept, key=_numeric_first)
+                if kept:
+                    reason = "; ".join(sorted({reasons[key] for key in kept}))
+                    result.hits.append(Hit(table, column, identifier, len(kept), True, reason))
+                if left:
+                    result.hits.append(Hit(table, column, identifier, len(left), False, "", left))
     return result
+
+
+def _numeric_first(key: str) -> tuple[int, str]:
+    return (int(key), "") if key.isdigit() else (0, key)

@@ -22,8 +22,10 @@ from __future__ import annotations
 import enum
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
+
+import phonenumbers
 
 
 class ErasureStep(enum.IntEnum):
@@ -32,8 +34,15 @@ class ErasureStep(enum.IntEnum):
     HISTORY = 3
 
 
-def normal_phone(value: str) -> str:
-    """A phone number in E.164: separators dropped, a ``00`` international prefix written ``+``."""
+def normal_phone(value: str, region: str = "") -> str:
+    """A phone number in E.164, parsed by ``phonenumbers`` (national forms read as ``region``'s); failing that,
+    its digits with a ``00`` international prefix written ``+``; "" when it is no number."""
+    try:
+        number = phonenumbers.parse(value or "", region or None)
+        if phonenumbers.is_possible_number(number):
+            return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    except phonenumbers.NumberParseException:
+        pass
     digits = re.sub(r"[^\d+]", "", value or "")
     if digits.startswith("00"):
         digits = "+" + digits[2:]
@@ -65,11 +74,14 @@ class Subject:
     former_names: tuple[str, ...] = ()
     former_emails: tuple[str, ...] = ()
     former_phones: tuple[str, ...] = ()
+    #: The account's country (ISO 3166): how national phone numbers are read. Empty: international forms only.
+    country: str = ""
 
     def identifiers(self, kind: str) -> list[str]:
         """Every value of ``kind`` (``name``, ``email`` or ``phone``) the person has had, current first,
         normalised (emails in lower case, phones in E.164, names single-spaced), without blanks or repeats."""
-        values = (NORMAL[kind](value) for value in [getattr(self, kind), *getattr(self, f"former_{kind}s")])
+        normal = (lambda value: normal_phone(value, self.country)) if kind == "phone" else NORMAL[kind]
+        values = (normal(value) for value in [getattr(self, kind), *getattr(self, f"former_{kind}s")])
         return list(dict.fromkeys(value for value in values if value))
 
 
@@ -84,6 +96,13 @@ class Retention:
     #: Where the kept data lives, as ``"table"`` or ``"table.column"``: the verification scan counts hits
     #: there as declared instead of as leftovers.
     locations: tuple[str, ...] = ()
+    #: Which rows of a location's table are kept, by table (a ``Q`` over its rows); a table not named here is
+    #: kept whole. A hit outside these rows is a leftover, even in the same column.
+    rows: dict[str, Any] = field(default_factory=dict)
+    #: The legal hold that keeps it, when a hold does (the data is erased when it is released), and the ids
+    #: of what it keeps, by kind (no personal data).
+    hold: int | None = None
+    ids: dict[str, list[int]] = field(default_factory=dict)
 
 
 @runtime_checkable

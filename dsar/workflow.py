@@ -104,6 +104,7 @@ def subject_of(person: Person, *, received_with: dict[str, str] | None = None) -
         former_names=former(names, person.name),
         former_emails=former({value.lower() for value in emails}, person.email.lower()),
         former_phones=former(phones, person.phone),
+        country=person.account.country_code(),
     )
 
 

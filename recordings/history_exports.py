@@ -224,10 +224,15 @@ def history_export_run(*, export_id: int) -> HistoryExport:
         write_history(HistoryExport.objects.filter(pk=export.pk), history_type="~")
         raise
     with transaction.atomic():
-        HistoryExport.objects.filter(pk=export.pk).update(
+        finished = HistoryExport.objects.filter(pk=export.pk, status=HistoryExport.Status.RUNNING).update(
             status=HistoryExport.Status.DONE, row_count=rows, file_name=export.file_name, finished_at=timezone.now()
         )
-        write_history(HistoryExport.objects.filter(pk=export.pk), history_type="~")
+        if finished:
+            write_history(HistoryExport.objects.filter(pk=export.pk), history_type="~")
+    if not finished:
+        # Cancelled while it ran (its recipient was erased): the file goes, and no mail is sent.
+        path.unlink(missing_ok=True)
+        return HistoryExport.objects.get(pk=export.pk)
     export.refresh_from_db()
     days = settings.RECORDINGS_EXPORT_LINK_DAYS
     send_mail(
@@ -280,6 +285,22 @@ def history_exports_redact(*, account_id: int, redact: Callable[[str], str]) -> 
         else:
             redacted_path.unlink()
     return changed
+
+
+def history_exports_cancel(*, account_id: int, is_recipient: Callable[[str], bool], reason: str) -> int:
+    """Cancel the account's exports not yet mailed whose recipient ``is_recipient`` says is an erased person's
+    address: no link reaches an erased address. Returns how many were cancelled."""
+    waiting = HistoryExport.objects.filter(
+        account_id=account_id, status__in=[HistoryExport.Status.QUEUED, HistoryExport.Status.RUNNING]
+    )
+    doomed = [pk for pk, email in waiting.values_list("pk", "email") if is_recipient(email)]
+    if not doomed:
+        return 0
+    cancelled = HistoryExport.objects.filter(
+        pk__in=doomed, status__in=[HistoryExport.Status.QUEUED, HistoryExport.Status.RUNNING]
+    ).update(status=HistoryExport.Status.CANCELLED, error=reason[:2000], finished_at=timezone.now())
+    write_history(HistoryExport.objects.filter(pk__in=doomed), history_type="~", reason=reason)
+    return cancelled
 
 
 @task()

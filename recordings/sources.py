@@ -19,6 +19,7 @@ and returns zero counts. Held data is never deleted: a hold covering the person 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import models, transaction
@@ -27,10 +28,11 @@ from django.db.models import Case, F, Q, Value, When
 from dsar.matching import Matcher, redact_rows
 from dsar.sources import ErasureStep, Retention, Subject
 from recordings import services
-from recordings.history_exports import history_exports_redact
+from recordings.history_exports import history_exports_cancel, history_exports_redact
 from recordings.models import (
     AnalyticsRow,
     Call,
+    HistoryExport,
     LegalHold,
     MonitoringEntry,
     PhoneLine,
@@ -44,12 +46,96 @@ from residency.history import write_history, write_history_from
 ERASURE_ACTOR = "data subject erasure"
 
 
+#: Every column of this app that holds a phone number as the telephony product wrote it (any format).
+PHONE_COLUMNS: tuple[tuple[type[models.Model], tuple[str, ...]], ...] = (
+    (Call, ("from_number", "to_number")),
+    (MonitoringEntry, ("caller_number",)),
+    (TextMessage, ("from_number", "to_number")),
+    (AnalyticsRow, ("phone_number",)),
+)
+
+
 def _phones(subject: Subject) -> list[str]:
-    return subject.identifiers("phone")
+    """The subject's numbers exactly as this app's tables (and their history) store them, whatever the format
+    (``00442079460018``, ``020 7946 0018``…): compared by their parsed number, so that every later filter is a
+    plain set-based ``IN``. One query per phone column."""
+    matcher = Matcher(subject)
+    forms: set[str] = set()
+    for model, fields in PHONE_COLUMNS:
+        for rows in (model.objects.all(), model.history.model.objects.all()):
+            forms.update(matcher.stored_phones(rows.filter(account_id=subject.account_id), *fields))
+    return sorted(forms)
 
 
 def _external_call_q(prefix: str = "") -> Q:
     return Q(**{f"{prefix}ivr_external": True}) | Q(**{f"{prefix}transferred_external": True})
+
+
+def _covers(hold: LegalHold, recording: dict[str, Any]) -> bool:
+    if hold.scope == LegalHold.Scope.TICKET:
+        return hold.ticket_id == recording["ticket_id"]
+    people = (recording["ticket__requester_id"], recording["call__end_user_id"], recording["call__agent_id"])
+    return hold.person_id in people
+
+
+@dataclass
+class Held:
+    """What one legal hold keeps of the subject's data: recordings with their calls, and tickets naming them."""
+
+    hold: LegalHold
+    recordings: set[int] = field(default_factory=set)
+    calls: set[int] = field(default_factory=set)
+    tickets: set[int] = field(default_factory=set)
+
+    def retention(self) -> Retention:
+        what = []
+        if self.recordings:
+            what.append(f"{len(self.recordings)} call recording(s) or voicemail(s) with their call(s)")
+        if self.tickets:
+            what.append(f"{len(self.tickets)} ticket(s) that name the person")
+        calls, tickets = Q(id__in=sorted(self.calls)), Q(id__in=sorted(self.tickets))
+        return Retention(
+            data_category="call-recording" if self.recordings else "ticket",
+            description=f"{' and '.join(what).capitalize()}, kept under hold #{self.hold.pk} until it is released; "
+            "they are erased then.",
+            reason=f"Legal hold #{self.hold.pk} on {self.hold.target_label}: {self.hold.reason}",
+            count=len(self.recordings) + len(self.tickets),
+            locations=(
+                "recordings_call", "recordings_historicalcall", "recordings_ticket", "recordings_historicalticket",
+            ),
+            rows={
+                "recordings_call": calls,
+                "recordings_historicalcall": calls,
+                "recordings_ticket": tickets,
+                "recordings_historicalticket": tickets,
+            },
+            hold=self.hold.pk,
+            ids={"recordings": sorted(self.recordings), "calls": sorted(self.calls), "tickets": sorted(self.tickets)},
+        )
+
+
+@dataclass(frozen=True)
+class Frozen:
+    """The rows a hold keeps as they are during an erasure."""
+
+    calls: set[int]
+    tickets: set[int]
+
+
+@dataclass
+class Found:
+    """What the subject's data is found by in this app: their person id and their numbers as stored."""
+
+    subject: Subject
+    phones: list[str]
+
+    @property
+    def person_id(self) -> int:
+        return self.subject.person_id
+
+    @property
+    def account_id(self) -> int:
+        return self.subject.account_id
 
 
 class RecordingsSource:
@@ -60,50 +146,88 @@ class RecordingsSource:
 
     # Reads ---------------------------------------------------------------------------------------
 
-    def _calls(self, subject: Subject) -> Any:
-        return Call.objects.filter(account_id=subject.account_id).involving(person_id=subject.person_id, phones=_phones(subject))
+    def _found(self, subject: Subject) -> Found:
+        return Found(subject, _phones(subject))
 
-    def _recordings(self, subject: Subject) -> Any:
-        return Recording.objects.filter(account_id=subject.account_id).of_person(
-            person_id=subject.person_id, phones=_phones(subject)
+    def _calls(self, found: Found) -> Any:
+        return Call.objects.filter(account_id=found.account_id).involving(person_id=found.person_id, phones=found.phones)
+
+    def _recordings(self, found: Found) -> Any:
+        return Recording.objects.filter(account_id=found.account_id).of_person(
+            person_id=found.person_id, phones=found.phones
         )
 
-    def _monitoring(self, subject: Subject) -> Any:
-        q = Q(supervisor_id=subject.person_id) | Q(caller_number__in=_phones(subject))
-        return MonitoringEntry.objects.filter(Q(account_id=subject.account_id) & q)
+    def _monitoring(self, found: Found) -> Any:
+        q = Q(supervisor_id=found.person_id) | Q(caller_number__in=found.phones)
+        return MonitoringEntry.objects.filter(Q(account_id=found.account_id) & q)
 
-    def _linked_texts_q(self, subject: Subject) -> Q:
-        phones = _phones(subject)
-        return Q(person_id=subject.person_id) | Q(from_number__in=phones) | Q(to_number__in=phones)
+    def _linked_texts_q(self, found: Found) -> Q:
+        return Q(person_id=found.person_id) | Q(from_number__in=found.phones) | Q(to_number__in=found.phones)
 
-    def _texts(self, subject: Subject) -> Any:
+    def _texts(self, found: Found) -> Any:
         """Texts to, from or about the person (a body that names them)."""
-        return TextMessage.objects.filter(account_id=subject.account_id).filter(
-            self._linked_texts_q(subject) | Matcher(subject).q("body")
+        return TextMessage.objects.filter(account_id=found.account_id).filter(
+            self._linked_texts_q(found) | Matcher(found.subject).q("body")
         )
 
-    def _analytics(self, subject: Subject) -> Any:
-        q = Q(person_id=subject.person_id) | Q(phone_number__in=_phones(subject))
-        return AnalyticsRow.objects.filter(Q(account_id=subject.account_id) & q)
+    def _analytics(self, found: Found) -> Any:
+        q = Q(person_id=found.person_id) | Q(phone_number__in=found.phones)
+        return AnalyticsRow.objects.filter(Q(account_id=found.account_id) & q)
 
-    def _tickets(self, subject: Subject) -> Any:
+    def _tickets(self, found: Found) -> Any:
         """The person's tickets, and any other ticket of the account that names them."""
-        return Ticket.objects.filter(account_id=subject.account_id).filter(
-            Q(requester_id=subject.person_id) | Matcher(subject).q("subject", "description")
+        return Ticket.objects.filter(account_id=found.account_id).filter(
+            Q(requester_id=found.person_id) | Matcher(found.subject).q("subject", "description")
         )
+
+    def _held(self, found: Found) -> list[Held]:
+        """The subject's recordings (with their calls) and the tickets naming them that someone else's legal hold
+        keeps: a hold on another person's ticket, or on another person (the agent who took the call). Holds on
+        the person, their own tickets or the whole account block the erasure instead (:meth:`blockers`)."""
+        mine = Recording.objects.filter(account_id=found.account_id).filter(
+            Q(pk__in=self._recordings(found).values("pk")) | Q(ticket__requester_id=found.person_id)
+        )
+        recordings = list(
+            mine.held().values("pk", "call_id", "ticket_id", "ticket__requester_id", "call__end_user_id", "call__agent_id")
+        )
+        tickets = list(
+            self._tickets(found).held().exclude(requester_id=found.person_id).values("pk", "requester_id")
+        )
+        others = Q(scope=LegalHold.Scope.TICKET, ticket_id__in={row["ticket_id"] for row in recordings} | {row["pk"] for row in tickets})
+        people = {row[key] for row in recordings for key in ("ticket__requester_id", "call__end_user_id", "call__agent_id")}
+        people |= {row["requester_id"] for row in tickets}
+        others |= Q(scope=LegalHold.Scope.PERSON, person_id__in=people - {None, found.person_id})
+        holds = list(LegalHold.objects.active().filter(account_id=found.account_id).filter(others).order_by("pk"))
+        held: dict[int, Held] = {}
+        for row in recordings:
+            hold = next((hold for hold in holds if _covers(hold, row)), None)
+            if hold is not None:
+                item = held.setdefault(hold.pk, Held(hold))
+                item.recordings.add(row["pk"])
+                item.calls.add(row["call_id"])
+        for row in tickets:
+            hold = next(
+                (hold for hold in holds if hold.ticket_id == row["pk"] or (hold.person_id and hold.person_id == row["requester_id"])),
+                None,
+            )
+            if hold is not None:
+                held.setdefault(hold.pk, Held(hold)).tickets.add(row["pk"])
+        return [held[pk] for pk in sorted(held)]
 
     def locate(self, subject: Subject) -> dict[str, int]:
+        found = self._found(subject)
         counts = {
-            "ticket": self._tickets(subject).count(),
-            "call-data": self._calls(subject).count(),
-            "call-recording": self._recordings(subject).count(),
-            "monitoring-history": self._monitoring(subject).count(),
-            "text-history": self._texts(subject).count(),
-            "call-analytics": self._analytics(subject).count(),
+            "ticket": self._tickets(found).count(),
+            "call-data": self._calls(found).count(),
+            "call-recording": self._recordings(found).count(),
+            "monitoring-history": self._monitoring(found).count(),
+            "text-history": self._texts(found).count(),
+            "call-analytics": self._analytics(found).count(),
         }
         return {category: count for category, count in counts.items() if count}
 
     def export(self, subject: Subject) -> dict[str, Iterable[dict[str, Any]]]:
+        found = self._found(subject)
         columns = {
             "ticket": (self._tickets, ("id", "subject", "description", "status", "created_at")),
             "call-data": (
@@ -118,15 +242,16 @@ class RecordingsSource:
         }
         # Read lazily, in chunks, when the archive is written: a person with a million calls stays in budget.
         return {
-            category: rows(subject).values(*fields).iterator(chunk_size=2000)
+            category: rows(found).values(*fields).iterator(chunk_size=2000)
             for category, (rows, fields) in columns.items()
         }
 
     def retained(self, subject: Subject) -> list[Retention]:
-        kept = AnalyticsRow.objects.filter(account_id=subject.account_id, phone_number__in=_phones(subject)).filter(
+        found = self._found(subject)
+        kept = AnalyticsRow.objects.filter(account_id=subject.account_id, phone_number__in=found.phones).filter(
             _external_call_q()
         )
-        return [
+        retained = [
             Retention(
                 data_category="call-analytics",
                 description="Phone numbers in the analytics of calls routed to an external number by an IVR option "
@@ -134,12 +259,22 @@ class RecordingsSource:
                 reason="The telephony guide keeps these numbers in analytics, unlinked from the end user's profile.",
                 count=kept.count(),
                 locations=("recordings_analyticsrow.phone_number", "recordings_historicalanalyticsrow.phone_number"),
+                rows={
+                    "recordings_analyticsrow": _external_call_q(),
+                    "recordings_historicalanalyticsrow": _external_call_q(),
+                },
             )
         ]
+        return retained + [item.retention() for item in self._held(found)]
 
     def blockers(self, subject: Subject) -> list[str]:
+        found = self._found(subject)
         reasons = []
-        live = self._calls(subject).in_progress().count()
+        live = self._calls(found).in_progress().count()
+        # A supervisor listening, whispering or barging in is on the call too.
+        live += MonitoringEntry.objects.filter(
+            account_id=subject.account_id, supervisor_id=subject.person_id, ended__isnull=True, call__ended__isnull=True
+        ).exclude(call__in=self._calls(found).in_progress()).count()
         if live:
             reasons.append(
                 f"The person is on a call right now ({live} call{'s' if live > 1 else ''} in progress): "
@@ -158,21 +293,28 @@ class RecordingsSource:
 
     @transaction.atomic
     def erase(self, subject: Subject, step: ErasureStep) -> dict[str, int]:
+        found = self._found(subject)
+        # What someone else's hold keeps is frozen: not redacted, not deleted, not unlinked, until released.
+        held = self._held(found)
+        frozen = Frozen(
+            calls={pk for item in held for pk in item.calls}, tickets={pk for item in held for pk in item.tickets}
+        )
         if step == ErasureStep.TICKETS:
-            return self._erase_tickets(subject)
+            return self._erase_tickets(found, frozen)
         if step == ErasureStep.RECORDS:
-            return self._erase_records(subject)
+            return self._erase_records(found, frozen)
         if step == ErasureStep.HISTORY:
             # History is append-only (residency/append_only.py) except for an erasure's scrubbing.
             with sanctioned_write():
-                return self._erase_history(subject)
+                return self._erase_history(found, frozen)
         return {}
 
-    def _erase_tickets(self, subject: Subject) -> dict[str, int]:
-        theirs, anyone = Matcher(subject, linked=True), Matcher(subject)
+    def _erase_tickets(self, found: Found, frozen: Frozen) -> dict[str, int]:
+        theirs, anyone = Matcher(found.subject, linked=True), Matcher(found.subject)
         changed: list[Ticket] = []
-        for ticket in self._tickets(subject).filter(theirs.q("subject", "description")):
-            matcher = theirs if ticket.requester_id == subject.person_id else anyone
+        tickets = self._tickets(found).filter(theirs.q("subject", "description")).exclude(pk__in=frozen.tickets)
+        for ticket in tickets:
+            matcher = theirs if ticket.requester_id == found.person_id else anyone
             subject_text = matcher.redact(ticket.subject)[:300]
             description = matcher.redact(ticket.description)
             # The database's pattern is wider than redaction: only rows whose text really changed count.
@@ -182,30 +324,43 @@ class RecordingsSource:
         Ticket.objects.bulk_update(changed, ["subject", "description"], batch_size=500)
         write_history(changed, history_type="~", username=ERASURE_ACTOR, reason="erasure: personal data redacted")
         deleted = services.recordings_delete_for_erasure(
-            recordings=Recording.objects.filter(account_id=subject.account_id, ticket__requester_id=subject.person_id),
+            recordings=Recording.objects.filter(account_id=found.account_id, ticket__requester_id=found.person_id),
             username=ERASURE_ACTOR,
-            detail=f"Erasure of person {subject.person_id}: recording on one of their tickets",
+            detail=f"Erasure of person {found.person_id}: recording on one of their tickets",
         )
         return {"ticket": len(changed), "call-recording": len(deleted)}
 
-    def _erase_records(self, subject: Subject) -> dict[str, int]:
-        pid = subject.person_id
+    def _erase_records(self, found: Found, frozen: Frozen) -> dict[str, int]:
+        pid = found.person_id
         # Recordings first: finding them needs the calls still linked to the person.
         deleted = services.recordings_delete_for_erasure(
-            recordings=self._recordings(subject),
+            recordings=self._recordings(found),
             username=ERASURE_ACTOR,
             detail=f"Erasure of person {pid}: their call recording or voicemail",
         )
-        scope = Q(account_id=subject.account_id)
-        calls = self._unlink(Call, scope, subject, ["end_user_id", "agent_id"], ["from_number", "to_number"])
-        monitoring = self._unlink(MonitoringEntry, scope, subject, ["supervisor_id"], ["caller_number"])
+        scope = Q(account_id=found.account_id)
+        # A held recording's call keeps its number and links, so the recording can still be found and erased
+        # when the hold ends.
+        calls = self._unlink(Call, scope & ~Q(pk__in=frozen.calls), found, ["end_user_id", "agent_id"], ["from_number", "to_number"])
+        monitoring = self._unlink(MonitoringEntry, scope, found, ["supervisor_id"], ["caller_number"])
         # A text to or from the person loses its body; any other text that names them has it redacted.
         texts = self._unlink(
-            TextMessage, scope, subject, ["person_id"], ["from_number", "to_number"], clear=("body",), redact=("body",)
+            TextMessage, scope, found, ["person_id"], ["from_number", "to_number"], clear=("body",), redact=("body",)
         )
         # Call-history CSVs already written hold their number too: rewritten, as their links may still be used.
-        files = history_exports_redact(account_id=subject.account_id, redact=Matcher(subject).redact)
-        analytics = self._analytics(subject)
+        matcher = Matcher(found.subject)
+        files = history_exports_redact(account_id=found.account_id, redact=matcher.redact)
+        # No link goes to an erased address: exports not yet mailed to it are cancelled, and the address
+        # leaves every export record.
+        cancelled = history_exports_cancel(
+            account_id=found.account_id,
+            is_recipient=matcher.mentions,
+            reason="Cancelled: its recipient is a data subject whose data was erased.",
+        )
+        addressed = redact_rows(HistoryExport.objects.filter(account_id=found.account_id), ("email",), matcher)
+        HistoryExport.objects.bulk_update(addressed, ["email"], batch_size=500)
+        write_history(addressed, history_type="~", username=ERASURE_ACTOR, reason="erasure: recipient redacted")
+        analytics = self._analytics(found)
         # The guide's exception: numbers of calls routed or transferred to an external number stay, unlinked.
         kept = analytics.filter(_external_call_q(), person_id=pid)
         unlinked = {"person_id": Value(None, output_field=models.BigIntegerField())}
@@ -224,26 +379,26 @@ class RecordingsSource:
             "text-history": texts,
             "call-analytics": doomed_count + kept_count,
             "history-export-files": files,
+            "history-exports-cancelled": cancelled,
         }
 
     def _unlinking(
-        self, subject: Subject, person_fields: list[str], number_fields: list[str], clear: tuple[str, ...]
+        self, found: Found, person_fields: list[str], number_fields: list[str], clear: tuple[str, ...]
     ) -> tuple[Q, dict[str, Any]]:
         """Which rows hold the person (one of ``person_fields`` is them, one of ``number_fields`` one of their
-        numbers) and, as SQL over such a row, its values once they are taken out: their links null, their
-        numbers blank, ``clear`` emptied."""
-        phones = _phones(subject)
+        numbers, as stored) and, as SQL over such a row, its values once they are taken out: their links null,
+        their numbers blank, ``clear`` emptied."""
         match = Q(pk__in=[])
         for name in person_fields:
-            match |= Q(**{name: subject.person_id})
+            match |= Q(**{name: found.person_id})
         for name in number_fields:
-            match |= Q(**{f"{name}__in": phones})
+            match |= Q(**{f"{name}__in": found.phones})
         changes: dict[str, Any] = {
-            name: Case(When(**{name: subject.person_id}, then=Value(None)), default=F(name), output_field=models.BigIntegerField())
+            name: Case(When(**{name: found.person_id}, then=Value(None)), default=F(name), output_field=models.BigIntegerField())
             for name in person_fields
         }
         for name in number_fields:
-            changes[name] = Case(When(**{f"{name}__in": phones}, then=Value("")), default=F(name), output_field=models.CharField())
+            changes[name] = Case(When(**{f"{name}__in": found.phones}, then=Value("")), default=F(name), output_field=models.CharField())
         for name in clear:
             changes[name] = Value("", output_field=models.TextField())
         return match, changes
@@ -252,7 +407,7 @@ class RecordingsSource:
         self,
         model: type[models.Model],
         scope: Q,
-        subject: Subject,
+        found: Found,
         person_fields: list[str],
         number_fields: list[str],
         clear: tuple[str, ...] = (),
@@ -261,42 +416,45 @@ class RecordingsSource:
         """Take the person out of ``model``'s rows, with history: set-based for the rows linked to them (one
         ``INSERT … SELECT`` of history, one ``UPDATE``, whatever their number), then ``redact`` in the rows
         that only mention them. Returns how many rows changed."""
-        match, changes = self._unlinking(subject, person_fields, number_fields, clear)
+        match, changes = self._unlinking(found, person_fields, number_fields, clear)
         linked = model.objects.filter(scope & match)
         count = write_history_from(
             linked, history_type="~", username=ERASURE_ACTOR, reason="erasure: unlinked from the person", extra=changes
         )
         linked.update(**changes)
         if redact:
-            mentioning = redact_rows(model.objects.filter(scope), redact, Matcher(subject))
+            mentioning = redact_rows(model.objects.filter(scope), redact, Matcher(found.subject))
             model.objects.bulk_update(mentioning, list(redact), batch_size=500)
             write_history(mentioning, history_type="~", username=ERASURE_ACTOR, reason="erasure: personal data redacted")
             count += len(mentioning)
         return count
 
-    def _erase_history(self, subject: Subject) -> dict[str, int]:
+    def _erase_history(self, found: Found, frozen: Frozen) -> dict[str, int]:
         counts: dict[str, int] = {}
-        scrubs: list[tuple[type[models.Model], list[str], list[str], tuple[str, ...], tuple[str, ...]]] = [
-            # (model, person id fields to null, number fields to blank, fields cleared where linked, fields redacted)
-            (Ticket, ["requester_id"], [], (), ("subject", "description")),
-            (Call, ["end_user_id", "agent_id"], ["from_number", "to_number"], (), ()),
-            (MonitoringEntry, ["supervisor_id"], ["caller_number"], (), ()),
-            (TextMessage, ["person_id"], ["from_number", "to_number"], ("body",), ("body",)),
-            (AnalyticsRow, ["person_id"], [], (), ()),
-            (LegalHold, ["person_id"], [], (), ()),
-            (PhoneLine, [], [], (), ("name",)),
+        scrubs: list[tuple[type[models.Model], list[str], list[str], tuple[str, ...], tuple[str, ...], set[int]]] = [
+            # (model, person id fields to null, number fields to blank, fields cleared where linked, fields
+            # redacted, rows frozen by a hold)
+            (Ticket, ["requester_id"], [], (), ("subject", "description"), frozen.tickets),
+            (Call, ["end_user_id", "agent_id"], ["from_number", "to_number"], (), (), frozen.calls),
+            (MonitoringEntry, ["supervisor_id"], ["caller_number"], (), (), set()),
+            (TextMessage, ["person_id"], ["from_number", "to_number"], ("body",), ("body",), set()),
+            (AnalyticsRow, ["person_id"], [], (), (), set()),
+            (LegalHold, ["person_id"], [], (), (), set()),
+            (PhoneLine, [], [], (), ("name",), set()),
+            (HistoryExport, [], [], (), ("email",), set()),
         ]
-        for model, id_fields, number_fields, clear, redact in scrubs:
+        subject = found.subject
+        for model, id_fields, number_fields, clear, redact, held in scrubs:
             history_model = model.history.model
-            history = history_model.objects.filter(account_id=subject.account_id)
+            history = history_model.objects.filter(account_id=found.account_id).exclude(id__in=held)
             changed = 0
-            match, changes = self._unlinking(subject, id_fields, number_fields, clear)
+            match, changes = self._unlinking(found, id_fields, number_fields, clear)
             if redact and clear:
                 # Linked rows are emptied below: only the others are read for mentions.
                 rows = redact_rows(history.exclude(match), redact, Matcher(subject))
             elif redact:
                 # Old versions of the person's own rows lose their names too; any other, their full identifiers.
-                own = history.filter(**{id_fields[0]: subject.person_id}) if id_fields else history.none()
+                own = history.filter(**{id_fields[0]: found.person_id}) if id_fields else history.none()
                 rows = redact_rows(own, redact, Matcher(subject, linked=True))
                 rows += redact_rows(history.exclude(pk__in=own.values("pk")), redact, Matcher(subject))
             if redact:
@@ -308,7 +466,7 @@ class RecordingsSource:
         # Analytics history of the kept external-call rows keeps the number (declared in retained()); the
         # history of deleted analytics rows loses it.
         deleted_analytics = AnalyticsRow.history.model.objects.filter(
-            account_id=subject.account_id, phone_number__in=_phones(subject)
+            account_id=found.account_id, phone_number__in=found.phones
         ).exclude(_external_call_q())
         counts["analyticsrow"] = counts.get("analyticsrow", 0) + deleted_analytics.update(phone_number="")
         return {f"history:{name}": count for name, count in counts.items() if count}

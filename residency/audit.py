@@ -21,15 +21,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q, TextField
+from django.db.models import F, TextField
 from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
@@ -152,48 +151,29 @@ def _append_locked(records: list[Record], *, at: datetime, origin: str, default_
 # Redaction: the one sanctioned change to an entry.
 
 
-def _texts(value: Any) -> Iterator[str]:
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for item in value.values():
-            yield from _texts(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _texts(item)
-
-
-def _ascii_anchor(needle: str) -> str:
-    """The needle's longest run of printable ASCII other than quote and backslash, or "" when shorter than 3."""
-    run = max(re.findall(r"[ !#-\[\]-~]+", needle), key=len, default="")
-    return run if len(run.strip()) >= 3 else ""
-
-
-def audit_redact(*, account_id: int, needles: Iterable[str], request_id: int, reason: str = "erasure") -> int:
-    """Null every field of the account's entries whose text contains one of ``needles`` (case-insensitive);
-    returns how many entries changed. The digests stay, so the chain still verifies; each entry records
-    which request redacted which field, and one appended entry lists them all."""
-    needles = [needle.strip().lower() for needle in needles if needle and needle.strip()]
-    if not needles:
-        return 0
-    # The database narrows the account's entries (a purge leaves one per recording) to those whose JSON text
-    # holds a needle's longest run of printable ASCII: SQLite keeps other letters escaped and folds case
-    # only for ASCII, so that run is the part both databases compare alike. Python then decides field by
-    # field; a needle with no usable run narrows nothing.
-    anchors = [_ascii_anchor(needle) for needle in needles]
-    mentions = Q()
-    for anchor in anchors:
-        mentions |= Q(data_text__icontains=anchor)
+def audit_redact(
+    *,
+    account_id: int,
+    pattern: str,
+    mentions: Callable[[Any], bool],
+    request_id: int,
+    reason: str = "erasure",
+    entries: Iterable[int] | None = None,
+) -> int:
+    """Null every field of the account's entries (or of ``entries``, by sequence number) whose value
+    ``mentions`` says holds the subject's personal data; returns how many entries changed. ``pattern``, a
+    regular expression over the entry's JSON text, narrows the entries in the database (a superset: the
+    caller's matcher decides). The digests stay, so the chain still verifies; each entry records which request
+    redacted which field, and one appended entry lists them all. Only the account's entries are read: another
+    account's are another controller's evidence."""
     candidates = AuditEntry.objects.filter(account_id=account_id).exclude(action=Action.AUDIT_REDACTED)
-    if all(anchors):
-        candidates = candidates.annotate(data_text=Cast("data", TextField())).filter(mentions)
+    if entries is not None:
+        candidates = candidates.filter(seq__in=list(entries))
+    if pattern:
+        candidates = candidates.annotate(data_text=Cast("data", TextField())).filter(data_text__regex=pattern)
     found = []
     for entry in candidates.iterator(chunk_size=500):
-        fields = [
-            name
-            for name, value in entry.data.items()
-            if value is not None and any(needle in text.lower() for text in _texts(value) for needle in needles)
-        ]
+        fields = [name for name, value in entry.data.items() if value is not None and mentions(value)]
         if fields:
             found.append((entry, fields))
     return _null_fields(found, account_id=account_id, request_id=request_id, reason=reason)

@@ -12,7 +12,10 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from dsar import services
+from django.utils import timezone
+
 from dsar.models import Request, RequestEvent
+from recordings.models import LegalHold
 from residency.models import Account, AuditEntry
 from residency.roles import AUDITOR
 from tests.dsar.factories import CaptureOnCommit, PersonFactory, make_request, staff
@@ -80,14 +83,45 @@ def test_a_hit_declared_retained_goes_into_the_certificate_with_its_reason_and_e
     assert AuditEntry.objects.get(action="erasure_hit_declared").data["retention_days"] == 365
 
 
-def test_an_address_inside_a_longer_one_is_not_redacted_and_is_for_declaring() -> None:
-    request = waiting_erasure("ulla@example.net.au")
+def test_an_address_inside_a_longer_one_is_someone_elses_and_no_hit() -> None:
+    person = PersonFactory(name="Ulla Berg", email="ulla@example.net")
+    request = make_request(person)
+    Account.objects.filter(pk=person.account_id).update(name="Escalations ulla@example.net.au and jimulla@example.net")
 
-    result = services.erasure_hit_redact(request=request, table="residency_account", column="name", actor=staff())
+    services.request_execute(request=request, actor=staff())
 
-    assert result.undeclared == 1
-    assert Account.objects.get(pk=request.account_id).name == "Escalations ulla@example.net.au"
-    assert request.events.filter(kind=RequestEvent.Kind.STEP_DONE, message__contains="declare it if it stays").exists()
+    request.refresh_from_db()
+    assert request.status == Request.Status.COMPLETED and request.scan["undeclared"] == 0
+    assert Account.objects.get(pk=request.account_id).name == "Escalations ulla@example.net.au and jimulla@example.net"
+
+
+def test_a_declaration_covers_the_rows_it_names_and_a_new_hit_in_the_same_column_is_new(settings: Any) -> None:
+    settings.DSAR_ERASURE_FINALIZATION = "manual"  # the request stays open, so it can be scanned again
+    person = PersonFactory(name="Ulla Berg", email="ulla@example.net")
+    request = make_request(person)
+    first = LegalHold.objects.create(
+        account=person.account, scope="account", reason="Complaint by Ulla Berg", released_at=timezone.now()
+    )
+    services.request_execute(request=request, actor=staff())
+    request.refresh_from_db()
+    assert request.status == Request.Status.WAITING
+
+    for table in ("recordings_legalhold", "recordings_historicallegalhold"):
+        declared = services.erasure_hit_declare(
+            request=request, table=table, column="reason", reason="Litigation file.", retention_days=365, actor=staff()
+        )
+    later = LegalHold.objects.create(
+        account=person.account, scope="account", reason="Second complaint, ulla@example.net", released_at=timezone.now()
+    )
+    request.refresh_from_db()
+    again = services.request_verify_erasure(request=request, actor=staff())
+
+    assert declared.undeclared == 0
+    assert request.declarations[0]["rows"] == [str(first.pk)]
+    assert [(hit.table, hit.column, hit.rows) for hit in again.hits if not hit.declared][-1] == (
+        "recordings_legalhold", "reason", [str(later.pk)]
+    )
+    assert again.undeclared == 2  # the new hold and its history row
 
 
 @pytest.mark.parametrize(

@@ -16,7 +16,8 @@ from tests.dsar.factories import make_request, staff
 from tests.recordings.factories import PersonFactory, PhoneLineFactory
 
 pytestmark = pytest.mark.django_db
-MAX_QUERIES = 360
+# The verification scan reads each table once (about 75), and each phone column once: a constant, not a rate.
+MAX_QUERIES = 450
 
 
 def person_with(rows: int):  # type: ignore[no-untyped-def]

@@ -18,6 +18,8 @@ from rest_framework.test import APIClient
 from recordings import services as recording_services
 from recordings.models import Ticket
 from residency.append_only import sanctioned_write
+from dsar.matching import Matcher
+from dsar.sources import Subject
 from residency.audit import Action, Record, audit_append, audit_append_many, audit_redact, digest
 from residency.models import AuditChainHead, AuditEntry
 from residency.services import api_key_create, api_key_revoke
@@ -322,7 +324,11 @@ def test_redaction_finds_names_with_letters_outside_ascii_and_leaves_other_entri
     audit_append(Record(action=Action.IDENTITY_VERIFIED, object_type="test", object_id=1, account_id=account.pk, data={"note": "ÅSA Öberg showed her passport"}))
     audit_append(Record(action=Action.IDENTITY_VERIFIED, object_type="test", object_id=2, account_id=account.pk, data={"note": "Checked in the product"}))
 
-    changed = audit_redact(account_id=account.pk, needles=["Åsa Öberg"], request_id=7)
+    matcher = Matcher(Subject(person_id=1, account_id=account.pk, name="Åsa Öberg"))
+
+    changed = audit_redact(
+        account_id=account.pk, pattern=matcher.db_json_pattern, mentions=lambda value: bool(matcher.value_kinds(value)), request_id=7
+    )
 
     assert changed == 1
     assert list(AuditEntry.objects.filter(object_type="test").order_by("seq").values_list("data", flat=True)) == [
