@@ -78,7 +78,7 @@ def _demo_request(person: Person, *, type: str, law: str, received_at: dt.dateti
         )
     if then == "execute":
         services.request_execute(request=request)
-    elif then == "extend" and timezone.localdate() <= request.first_due_at:
+    elif then == "extend" and request.account.local_date(timezone.now()) <= request.first_due_at:
         services.request_extend(request=request, reason="Demo data: several products to search.")
     elif then == "reject":
         services.request_reject(request=request, reason="Demo data: the requester could not prove their identity.")

@@ -40,8 +40,10 @@ def request_create(
 ) -> Request:
     """Open a request for the person with this email or phone in the account (created if unknown).
 
-    The deadline runs from receipt. When the person has an email on record, a one-time code is sent to it
-    at once so they can prove who they are (unless ``send_code`` is False: staff will verify manually).
+    The deadline runs from the day of receipt in the account's time zone and, where the law says so, moves
+    off a weekend or public holiday of the account's country (``due_note`` says why). When the person has
+    an email on record, a one-time code is sent to it at once so they can prove who they are (unless
+    ``send_code`` is False: staff will verify manually).
     """
     now = timezone.now()
     received_at = received_at or now
@@ -63,8 +65,9 @@ def request_create(
         person = person_for_intake(account=account, email=email, phone=phone, name=name)
     elif person.account_id != account.pk:
         raise ValidationError({"person": "The person belongs to another account."})
-    received_on = timezone.localdate(received_at)
-    due = jurisdiction.due_date(received_on)
+    # Day zero is the day of receipt where the account works, not where the server runs.
+    deadline = jurisdiction.deadline(account.local_date(received_at), country=account.country_code())
+    due = deadline.day
     typed = {"name": normal_name(name), "email": normal_email(email), "phone": normal_phone(phone)}
     request = Request.objects.create(
         account=account,
@@ -75,12 +78,14 @@ def request_create(
         received_at=received_at,
         due_at=due,
         first_due_at=due,
+        due_note=deadline.note,
         received_with={key: value for key, value in typed.items() if value} or None,
     )
     add_event(
         request,
         RequestEvent.Kind.RECEIVED,
-        f"{request.get_type_display()} request received by {request.get_channel_display().lower()} under {jurisdiction.name}; due {due.isoformat()}.",
+        f"{request.get_type_display()} request received by {request.get_channel_display().lower()} under "
+        f"{jurisdiction.name}; due {due.isoformat()}" + (f" ({deadline.why})." if deadline.why else "."),
         actor=actor,
     )
     if send_code and person.email:

@@ -30,15 +30,21 @@ from dsar.workflow import (
 @transaction.atomic
 def request_extend(*, request: Request, reason: str, actor: User = None, today: dt.date | None = None) -> None:
     """Extend the deadline by what the law allows: once, with a reason, before the first deadline has
-    passed, and the person is told (GDPR Art. 12(3): within the first month, with the reasons)."""
-    today = today or timezone.localdate()
+    passed, and the person is told (GDPR Art. 12(3): within the first month, with the reasons).
+
+    The new deadline is counted from receipt and moved off a weekend or holiday as the first one was;
+    ``due_note`` then says why the new one moved (or nothing when it did not). ``today`` is the account's.
+    """
+    account = request.account
+    today = today or account.local_date(timezone.now())
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": "Give the reason for the extension; the person is told it."})
     require_open(request)
-    new_due = request.jurisdiction.extended_due_date(timezone.localdate(request.received_at))
-    if new_due is None:
+    extended = request.jurisdiction.extended_deadline(request.received_on, country=account.country_code())
+    if extended is None:
         raise ValidationError({"reason": f"{request.jurisdiction.name} allows no extension."})
+    new_due = extended.day
     if today > request.first_due_at:
         raise ValidationError(
             {"reason": f"The deadline passed on {request.first_due_at.isoformat()}; it can no longer be extended."}
@@ -46,7 +52,7 @@ def request_extend(*, request: Request, reason: str, actor: User = None, today: 
     changed = (
         Request.objects.filter(pk=request.pk, extended_at__isnull=True, due_at=F("first_due_at"))
         .exclude(status__in=Request.CLOSED)
-        .update(due_at=new_due, extended_at=timezone.now(), extension_reason=reason)
+        .update(due_at=new_due, due_note=extended.note, extended_at=timezone.now(), extension_reason=reason)
     )
     if not changed:
         raise ValidationError({"reason": "The deadline was already extended once."})
@@ -57,7 +63,8 @@ def request_extend(*, request: Request, reason: str, actor: User = None, today: 
         f"We have extended the time to answer your {request.get_type_display().lower()} request to "
         f"{new_due.isoformat()}.\n\nReason: {reason}",
     )
-    message = f"Deadline extended from {request.first_due_at.isoformat()} to {new_due.isoformat()}: {reason}."
+    moved = f" ({extended.why})" if extended.why else ""
+    message = f"Deadline extended from {request.first_due_at.isoformat()} to {new_due.isoformat()}{moved}: {reason}."
     if told:
         Request.objects.filter(pk=request.pk).update(extension_notified_at=timezone.now())
         request.refresh_from_db()

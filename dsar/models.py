@@ -11,6 +11,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from dsar.deadlines import Deadline, on_working_day
 from residency.history import AuditedHistory
 from residency.models import Account
 
@@ -128,11 +129,12 @@ class Jurisdiction(models.Model):
         return add_months(day, amount) if unit == Jurisdiction.Unit.MONTHS else day + dt.timedelta(days=amount)
 
     def due_date(self, received: dt.date) -> dt.date:
-        """The last day to answer a request received on ``received`` (the day of receipt is day zero)."""
+        """The plain count: the period added to ``received`` (the day of receipt is day zero), before any
+        move to a working day (see ``deadline``)."""
         return self._add(received, self.period, self.period_unit)
 
     def extended_due_date(self, received: dt.date) -> dt.date | None:
-        """The last day to answer once the one extension the law allows is taken; None when it allows none.
+        """The plain count once the one extension the law allows is taken; None when it allows none.
 
         Counted from receipt as one period (one month + two months = three calendar months, so 31 January
         gives 30 April, not 28 February + 2 months = 28 April); mixed units add the extension to the first
@@ -143,6 +145,20 @@ class Jurisdiction(models.Model):
         if self.extension_unit == self.period_unit:
             return self._add(received, self.period + self.extension, self.period_unit)
         return self._add(self.due_date(received), self.extension, self.extension_unit)
+
+    def deadline(self, received: dt.date, *, country: str) -> Deadline:
+        """The last day to answer a request received on ``received`` by an account in ``country`` (ISO 3166;
+        "": none): the plain count, moved to the next working day there when this law says so, with why."""
+        return self._working_day(self.due_date(received), country)
+
+    def extended_deadline(self, received: dt.date, *, country: str) -> Deadline | None:
+        """``deadline`` once the extension is taken, counted from receipt and moved the same way; None when
+        the law allows no extension."""
+        day = self.extended_due_date(received)
+        return None if day is None else self._working_day(day, country)
+
+    def _working_day(self, day: dt.date, country: str) -> Deadline:
+        return on_working_day(day, country=country) if self.moves_to_working_day else Deadline(day=day)
 
 
 #: The furthest ahead anyone asks what is due (ten years): a bound for user input, far inside date arithmetic.
@@ -279,6 +295,11 @@ class Request(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.get_type_display()}"
+
+    @property
+    def received_on(self) -> dt.date:
+        """The day of receipt in the account's time zone: day zero of the deadline."""
+        return self.account.local_date(self.received_at)
 
     def days_left(self, today: dt.date) -> int:
         """Days from ``today`` to the last day to answer: 0 on that day, negative once overdue."""

@@ -31,7 +31,8 @@ def test_dsar_due_lists_overdue_and_due_soon_requests_and_emails_the_digest() ->
     later = make_request(received_at=dt.datetime(2026, 3, 5, 9, tzinfo=UTC))
     mail.outbox.clear()
     output = run("dsar_due", "--within", "7", "--email")
-    assert f"#{overdue.pk} " in output and "9 day(s) overdue" in output
+    # Due Sunday 1 March, moved to Monday 2 March (GDPR: the next working day).
+    assert f"#{overdue.pk} " in output and "due 2026-03-02 (8 day(s) overdue)" in output
     assert f"#{soon.pk} " in output and "2 day(s) left" in output
     assert f"#{later.pk} " not in output
     assert "1 overdue, 1 due within 7 days." in output
