@@ -65,7 +65,7 @@ def _run_per_item(
 
 @admin.register(Jurisdiction)
 class JurisdictionAdmin(HistoryAdmin):
-    list_display = ["name", "code", "period", "period_unit", "extension", "extension_unit"]
+    list_display = ["name", "code", "period", "period_unit", "extension", "extension_unit", "moves_to_working_day"]
     search_fields = ["name", "code"]
 
 
@@ -135,7 +135,8 @@ class PersonAdmin(HistoryAdmin):
                 channel=channel,
                 actor=request.user,
             )
-            return f"request {created.pk} opened, due {created.due_at.isoformat()}"
+            moved = f" ({created.due_note})" if created.due_note else ""
+            return f"request {created.pk} opened, due {created.due_at.isoformat()}{moved}"
 
         _run_per_item(self, request, queryset.select_related("account"), "started", start)
 
@@ -229,7 +230,8 @@ class RequestAdmin(HistoryAdmin):
     fieldsets = [
         ("Who and what", {"fields": ["account", "person", "type", "jurisdiction", "channel", "received_at"]}),
         ("Deadline", {"fields": [
-            "due_at", "days_left", "first_due_at", "extended_at", "extension_reason", "extension_notified_at"
+            "due_at", "due_note", "days_left", "first_due_at", "extended_at", "extension_reason",
+            "extension_notified_at",
         ]}),
         ("Identity", {"fields": ["verified_at", "verification_method"]}),
         ("Progress", {"fields": ["status", "status_reason", "assignee", "executed_at", "completed_at", "links"]}),
@@ -345,7 +347,8 @@ class RequestAdmin(HistoryAdmin):
         obj = self.get_object(request, object_id)
         extra = {**(extra_context or {})}
         if obj is not None:
-            extra["summary"] = request_summary(obj, today=timezone.localdate())
+            # Days left as the account counts them: its deadline is in its own days.
+            extra["summary"] = request_summary(obj, today=obj.account.local_date(timezone.now()))
             extra["buttons"] = self._buttons(request, obj)
         return super().change_view(request, object_id, form_url, extra)
 
@@ -551,9 +554,10 @@ class RequestAdmin(HistoryAdmin):
         def act(r: Request) -> str:
             services.request_extend(request=r, reason=reason, actor=request.user)
             r.refresh_from_db()
-            return f"extended to {r.due_at.isoformat()}"
+            return f"extended to {r.due_at.isoformat()}" + (f" ({r.due_note})" if r.due_note else "")
 
-        _run_per_item(self, request, queryset.select_related("jurisdiction", "person"), "extended", act)
+        related = ("account__home_region", "jurisdiction", "person")
+        _run_per_item(self, request, queryset.select_related(*related), "extended", act)
 
     @admin.action(description="Preview erasure", permissions=["execute_erasure"])
     def preview_erasure(self, request: HttpRequest, queryset: QuerySet[Request]) -> None:

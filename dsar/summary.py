@@ -6,8 +6,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.utils import timezone
-
 from dsar.models import Request
 
 
@@ -18,7 +16,10 @@ class RequestSummary:
     law: str
     account: str
     received: dt.datetime
+    received_on: dt.date
+    time_zone: str
     due: dt.date
+    due_note: str
     days_left: int | None
     deadline_note: str
     identity: str
@@ -49,7 +50,9 @@ def request_summary(request: Request, *, today: dt.date) -> RequestSummary:
     person = request.person
     law = request.jurisdiction
     closed = request.status in Request.CLOSED
-    closed_on = timezone.localdate(request.completed_at) if closed and request.completed_at else None
+    account = request.account
+    # Days in the account's time zone, as the deadline is counted.
+    closed_on = account.local_date(request.completed_at) if closed and request.completed_at else None
     if closed:
         if closed_on is None:
             note = f"{request.get_status_display()}."
@@ -66,9 +69,11 @@ def request_summary(request: Request, *, today: dt.date) -> RequestSummary:
             + ("" if request.extension_notified_at else " (the person has not been told by email: tell them)")
         )
     else:
-        extended = law.extended_due_date(timezone.localdate(request.received_at))
+        extended = law.extended_deadline(request.received_on, country=account.country_code())
         note = (
-            f"May be extended once, to {extended:%Y-%m-%d}, with a reason told to the person."
+            f"May be extended once, to {extended.day:%Y-%m-%d}"
+            + (f" ({extended.why})" if extended.why else "")
+            + ", with a reason told to the person."
             if extended
             else f"{law.name} allows no extension."
         )
@@ -80,9 +85,12 @@ def request_summary(request: Request, *, today: dt.date) -> RequestSummary:
         who=(person.name or f"person #{person.pk}") if person else "the person (erased)",
         what=request.get_type_display(),
         law=law.name,
-        account=request.account.name,
+        account=account.name,
         received=request.received_at,
+        received_on=request.received_on,
+        time_zone=account.zone().key,
         due=request.due_at,
+        due_note=request.due_note,
         days_left=None if closed else request.days_left(today),
         deadline_note=note,
         identity=identity,

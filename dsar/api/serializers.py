@@ -60,6 +60,11 @@ class EventOutput(serializers.ModelSerializer):
 
 class RequestOutput(serializers.ModelSerializer):
     jurisdiction = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    due_note = serializers.CharField(
+        read_only=True,
+        help_text="Why the deadline is not the plain count, e.g. \"due Mon 1 Dec 2025: 30 Nov 2025 is a Sunday\"; "
+        "empty when it is.",
+    )
     assignee = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     days_left = serializers.SerializerMethodField()
     overdue = serializers.SerializerMethodField()
@@ -77,6 +82,7 @@ class RequestOutput(serializers.ModelSerializer):
             "status_reason",
             "received_at",
             "due_at",
+            "due_note",
             "first_due_at",
             "days_left",
             "overdue",
@@ -109,7 +115,7 @@ class RequestDetailOutput(RequestOutput):
 class RequestCreatedOutput(serializers.ModelSerializer):
     class Meta:
         model = Request
-        fields = ["id", "status", "due_at"]
+        fields = ["id", "status", "due_at", "due_note"]
 
 
 class OutlivingCopyOutput(serializers.Serializer):

@@ -59,8 +59,10 @@ def test_an_integration_opens_a_request_for_its_account(django_capture_on_commit
         )
     assert response.status_code == 201, response.json()
     body = response.json()
-    assert set(body) == {"id", "status", "due_at"}
-    assert body["status"] == "verifying" and body["due_at"] == "2026-02-28"
+    assert set(body) == {"id", "status", "due_at", "due_note"}
+    # One month is Saturday 28 February; GDPR moves it to the next working day, and says why.
+    assert body["status"] == "verifying" and body["due_at"] == "2026-03-02"
+    assert body["due_note"] == "due Mon 2 Mar 2026: 28 Feb–1 Mar 2026 are a weekend"
     request = Request.objects.get(pk=body["id"])
     assert request.account == account and request.person.email == "new.person@example.org"
     assert mail.outbox[-1].to == ["new.person@example.org"]
@@ -134,7 +136,9 @@ def test_the_list_filters_overdue_and_due_soon_and_the_detail_has_timeline_and_d
     assert [row["id"] for row in staff_client.get(URL, {"jurisdiction": "uk-gdpr"}).json()["results"]] == [soon.pk]
     assert [row["id"] for row in staff_client.get(URL, {"type": "access"}).json()["results"]] == [overdue.pk]
     detail = staff_client.get(f"{URL}{overdue.pk}/").json()
-    assert detail["days_left"] == -9 and detail["overdue"] is True
+    # Due Sunday 1 March, moved to Monday 2 March (GDPR: the next working day).
+    assert detail["days_left"] == -8 and detail["overdue"] is True
+    assert detail["due_at"] == "2026-03-02" and detail["due_note"] == "due Mon 2 Mar 2026: 1 Mar 2026 is a Sunday"
     assert [event["kind"] for event in detail["timeline"]] == ["received", "code_sent", "verified"]
 
 

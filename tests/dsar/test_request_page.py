@@ -14,7 +14,7 @@ from django.test import Client
 
 from dsar.models import Request
 from residency.roles import AUDITOR, PRIVACY_OFFICER
-from tests.dsar.factories import PersonFactory, make_request
+from tests.dsar.factories import AccountFactory, PersonFactory, make_request
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -130,3 +130,18 @@ def test_a_closed_request_says_whether_it_was_answered_in_time_instead_of_offeri
     summary = html[html.index('class="request-summary"') :]
     assert "Rejected on 2026-02-09, 4 days after the deadline." in summary
     assert "May be extended" not in summary
+
+
+def test_the_deadline_says_beside_the_date_why_it_moved_and_which_day_it_counts_from() -> None:
+    account = AccountFactory(country="SE", time_zone="Europe/Stockholm")
+    with time_machine.travel(dt.datetime(2025, 11, 3, 9, tzinfo=UTC), tick=False):
+        # 23:30 UTC on 30 October is already 31 October in Stockholm: one month later is Sunday 30 November.
+        received_at = dt.datetime(2025, 10, 30, 23, 30, tzinfo=UTC)
+        request = make_request(PersonFactory(account=account), type=Request.Type.ACCESS, received_at=received_at)
+        html = page(console(AUDITOR), request)
+
+    summary = html[html.index('class="request-summary"') : html.index("</section>")]
+    assert "2025-12-01 <span class=\"due-note\">(due Mon 1 Dec 2025: 30 Nov 2025 is a Sunday)</span>" in summary
+    assert "2025-10-31 in the account's time zone (Europe/Stockholm)" in summary
+    # Extending it would end on 31 January 2026, a Saturday: the page says so before anyone extends.
+    assert "May be extended once, to 2026-02-02 (31 Jan–1 Feb 2026 are a weekend)" in summary
