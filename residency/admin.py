@@ -270,7 +270,7 @@ class AccountForm(forms.ModelForm):
         model = Account
         fields = [
             "name", "home_region", "plan", "products", "integrations", "custom_mailbox",
-            *Account.CONTACT_FIELDS, *Account.MIGRATION_FIELDS,
+            *Account.PLACE_FIELDS, *Account.CONTACT_FIELDS, *Account.MIGRATION_FIELDS,
         ]
 
     def clean(self) -> dict[str, Any]:
@@ -355,6 +355,10 @@ class AccountAdmin(HistoryAdmin):
     inlines = [ApiKeyInline]
     fieldsets = [
         (None, {"fields": ["name", "home_region", "plan", "products", "integrations", "custom_mailbox"]}),
+        (
+            "Where the controller is (the day a request is received on; the holidays that move its deadline)",
+            {"fields": Account.PLACE_FIELDS},
+        ),
         (
             "The controller's contacts (record of processing; notices of new sub-processors go to the privacy contact)",
             {"fields": Account.CONTACT_FIELDS},

@@ -16,6 +16,14 @@ DEMO_CONTACTS = {
     "Acme Help Inc.": ("Dana Whitfield", "privacy@acmehelp.example", "", ""),
     "Harbour Desk Pty Ltd": ("Liam O'Connor", "privacy@harbourdesk.example", "", ""),
 }
+#: Where each demo controller is (country, time zone); "": the home region's time zone.
+DEMO_PLACES = {
+    "Nordlys Support AB": ("SE", "Europe/Stockholm"),
+    "Maison Lumière SAS": ("FR", "Europe/Paris"),
+    "Acme Help Inc.": ("US", ""),
+    "Chennai Care Pvt Ltd": ("IN", ""),
+    "Harbour Desk Pty Ltd": ("AU", ""),
+}
 #: Chennai Care is moving in from another vendor through the migration platform.
 DEMO_MIGRATIONS = {"Chennai Care Pvt Ltd": (date(2026, 11, 2), date(2026, 12, 18))}
 
@@ -50,8 +58,10 @@ def load_demo() -> list[Account]:
 
 
 def contact_fields(name: str) -> dict:
-    """The demo account's contacts and migration, as account_create takes them."""
+    """The demo account's place, contacts and migration, as account_create takes them."""
     fields: dict = {}
+    if name in DEMO_PLACES:
+        fields.update(zip(Account.PLACE_FIELDS, DEMO_PLACES[name], strict=True))
     if name in DEMO_CONTACTS:
         contact_name, email, dpo_name, dpo_email = DEMO_CONTACTS[name]
         fields.update(privacy_contact_name=contact_name, privacy_contact_email=email, dpo_name=dpo_name, dpo_email=dpo_email)

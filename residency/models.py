@@ -373,6 +373,8 @@ class Account(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    #: Where the controller is: the day a request is received on, the holidays that move its deadline.
+    PLACE_FIELDS = ("country", "time_zone")
     #: What the record of processing reads from the account besides its products: the controller's contacts
     #: (Art. 30(2)(a)) and a migration in progress (a processing location of its own).
     CONTACT_FIELDS = ("privacy_contact_name", "privacy_contact_email", "dpo_name", "dpo_email")

@@ -32,3 +32,15 @@ def test_the_demo_data_loads_once() -> None:
     assert (Person.objects.count(), Call.objects.count()) == (people, calls)
 
 
+
+
+def test_the_demo_accounts_say_where_they_are() -> None:
+    run("load_demo")
+
+    places = {a.name: (a.country, a.time_zone, a.zone().key) for a in Account.objects.all()}
+
+    assert places["Nordlys Support AB"] == ("SE", "Europe/Stockholm", "Europe/Stockholm")
+    assert places["Maison Lumière SAS"] == ("FR", "Europe/Paris", "Europe/Paris")
+    assert places["Acme Help Inc."] == ("US", "", "America/New_York")
+    assert places["Chennai Care Pvt Ltd"] == ("IN", "", "Asia/Kolkata")
+    assert places["Harbour Desk Pty Ltd"] == ("AU", "", "Australia/Sydney")

@@ -13,6 +13,8 @@ from residency.models import (
     RetentionRule,
     SubProcessor,
     TransientRoute,
+    validate_country,
+    validate_time_zone,
 )
 
 
@@ -111,6 +113,7 @@ class AccountOutputSerializer(serializers.ModelSerializer):
             "products",
             "integrations",
             "custom_mailbox",
+            *Account.PLACE_FIELDS,
             *Account.CONTACT_FIELDS,
             *Account.MIGRATION_FIELDS,
             "created_at",
@@ -126,6 +129,20 @@ class AccountInputSerializer(serializers.Serializer):
         slug_field="slug", many=True, queryset=Integration.objects.all(), default=list
     )
     custom_mailbox = serializers.BooleanField(default=False)
+    country = serializers.CharField(
+        max_length=2,
+        required=False,
+        allow_blank=True,
+        validators=[validate_country],
+        help_text="ISO 3166 code (e.g. SE): the public holidays that move a deadline. Empty: weekends only.",
+    )
+    time_zone = serializers.CharField(
+        max_length=64,
+        required=False,
+        allow_blank=True,
+        validators=[validate_time_zone],
+        help_text="IANA name (e.g. Europe/Stockholm): the day a request is received on. Empty: the home region's.",
+    )
     privacy_contact_name = serializers.CharField(max_length=200, required=False, allow_blank=True)
     privacy_contact_email = serializers.EmailField(required=False, allow_blank=True)
     dpo_name = serializers.CharField(max_length=200, required=False, allow_blank=True)

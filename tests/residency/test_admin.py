@@ -5,7 +5,7 @@ import re
 import pytest
 from django.test import Client
 
-from residency.models import ApiKey
+from residency.models import Account, ApiKey
 from residency.roles import DEFAULT_SCOPES
 from tests.factories import AccountFactory, UserFactory
 
@@ -114,3 +114,43 @@ def test_history_pages_show_origin_and_user(client: Client) -> None:
     assert response.status_code == 200
     html = response.content.decode()
     assert "<th scope=\"col\">origin</th>" in html and "<td>Management command</td>" in html
+
+
+def account_form(account: Account, **changes: str) -> dict:
+    return {
+        "name": account.name,
+        "home_region": account.home_region_id,
+        "plan": account.plan,
+        "products": list(account.products.values_list("pk", flat=True)),
+        "api_keys-TOTAL_FORMS": "0",
+        "api_keys-INITIAL_FORMS": "0",
+        **changes,
+    }
+
+
+def test_the_account_form_sets_where_the_controller_is(client: Client) -> None:
+    account = AccountFactory()
+    url = f"/admin/residency/account/{account.pk}/change/"
+    form = client.get(url).context["adminform"]
+    assert ("country", "time_zone") in [tuple(fieldset[1]["fields"]) for fieldset in form.fieldsets]
+
+    response = client.post(url, account_form(account, country="SE", time_zone="Europe/Stockholm"))
+
+    assert response.status_code == 302
+    account.refresh_from_db()
+    assert (account.country, account.time_zone) == ("SE", "Europe/Stockholm")
+    assert account.history.latest().time_zone == "Europe/Stockholm"
+
+
+def test_the_account_form_names_a_bad_country_and_time_zone_and_saves_nothing(client: Client) -> None:
+    account = AccountFactory(country="SE")
+
+    response = client.post(
+        f"/admin/residency/account/{account.pk}/change/", account_form(account, country="XX", time_zone="Mars/Base")
+    )
+
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors
+    assert "ISO 3166" in errors["country"][0] and "IANA" in errors["time_zone"][0]
+    account.refresh_from_db()
+    assert (account.country, account.time_zone) == ("SE", "")

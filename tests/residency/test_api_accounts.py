@@ -28,13 +28,22 @@ def key_client(raw_key: str) -> APIClient:
 def test_staff_create_an_account_with_codes_and_slugs(staff: APIClient) -> None:
     response = staff.post(
         "/api/v1/accounts/",
-        {"name": "Fjord Help", "home_region": "EEA", "plan": "growth", "products": ["freshdesk", "freshteam"], "integrations": ["marketplace-app"]},
+        {
+            "name": "Fjord Help",
+            "home_region": "EEA",
+            "plan": "growth",
+            "products": ["freshdesk", "freshteam"],
+            "integrations": ["marketplace-app"],
+            "country": "NO",
+            "time_zone": "Europe/Oslo",
+        },
         format="json",
     )
 
     assert response.status_code == 201, response.json()
     body = response.json()
     assert body["home_region"] == "EEA" and sorted(body["products"]) == ["freshdesk", "freshteam"]
+    assert (body["country"], body["time_zone"]) == ("NO", "Europe/Oslo")
     account = Account.objects.get(pk=body["id"])
     assert set(account.history.values_list("history_origin", "history_username")) == {("api", response.wsgi_request.user.username)}
 
@@ -53,10 +62,14 @@ def test_staff_create_an_account_with_codes_and_slugs(staff: APIClient) -> None:
             "migration_ends_on",
         ),
         ({"name": "X", "home_region": "EEA", "privacy_contact_email": "not an address"}, "privacy_contact_email"),
+        ({"name": "X", "home_region": "EEA", "country": "XX"}, "country"),
+        ({"name": "X", "home_region": "EEA", "country": "se"}, "country"),
+        ({"name": "X", "home_region": "EEA", "time_zone": "Mars/Base"}, "time_zone"),
     ],
     ids=[
         "unknown-region", "unknown-plan", "unknown-product", "missing-name", "integration-for-another-product",
-        "migration-without-start", "migration-ends-before-start", "bad-contact-email",
+        "migration-without-start", "migration-ends-before-start", "bad-contact-email", "unknown-country",
+        "lower-case-country", "unknown-time-zone",
     ],
 )
 def test_bad_input_answers_400_naming_the_field_and_creates_nothing(staff: APIClient, payload: dict, field: str) -> None:
@@ -69,6 +82,16 @@ def test_bad_input_answers_400_naming_the_field_and_creates_nothing(staff: APICl
     assert body["type"] == "validation_error"
     assert [error["attr"].split(".")[0] for error in body["errors"]] == [field]
     assert Account.objects.count() == count
+
+
+def test_a_bad_country_or_time_zone_is_refused_saying_what_is_expected(staff: APIClient) -> None:
+    response = staff.post(
+        "/api/v1/accounts/", {"name": "X", "home_region": "EEA", "country": "XX", "time_zone": "Mars/Base"}, format="json"
+    )
+
+    assert response.status_code == 400
+    errors = {error["attr"]: error["detail"] for error in response.json()["errors"]}
+    assert "ISO 3166" in errors["country"] and "IANA" in errors["time_zone"]
 
 
 def test_a_duplicate_account_name_is_refused_naming_the_field(staff: APIClient) -> None:
