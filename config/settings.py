@@ -217,6 +217,8 @@ SCHEDULES: list[tuple[int, list[str]]] = [
     (86400, ["forget_requesters", "--verbosity", "0"]),
     # Notices of new sub-processors and transfers whose email failed (Art. 28(2)).
     (3600, ["send_change_notices", "--verbosity", "0"]),
+    # Erasures whose blocker cleared (a call ended, a hold was released) resume by themselves.
+    (300, ["resume_erasures", "--verbosity", "0"]),
 ]
 
 # Background tasks (exports, archives, provider deletions) go through Django's Tasks API to one of two

@@ -373,6 +373,8 @@ def _settle_after_scan(request: Request, *, subject: Subject, result: ScanResult
     what they are); a clean scan sends a waiting request back to work and, unless
     ``DSAR_ERASURE_FINALIZATION`` is ``manual``, completes it and tells the person."""
     request.refresh_from_db()
+    if request.status in Request.CLOSED:
+        return  # a closed request scanned again (after a hold ended) keeps its status; its timeline says why
     if result.undeclared:
         places = sorted({f"{hit.table}.{hit.column} ({hit.identifier})" for hit in result.hits if not hit.declared})
         reason = (
@@ -397,20 +399,144 @@ def _settle_after_scan(request: Request, *, subject: Subject, result: ScanResult
         return
     certificate = request.certificate or {}
     request_complete(request=request, actor=actor)
-    if subject.email:
-        _email_completion(request, address=subject.email, certificate=certificate)
+    if request.held:
+        # What a hold keeps is erased when it ends (erasures_resume): until then its identifiers are needed.
+        Request.objects.filter(pk=request.pk).update(subject=asdict(subject))
+    _tell_person(request, subject=subject, subject_line="your data has been erased", body=_completion_body(request, certificate), actor=actor)
+
+
+def _tell_person(request: Request, *, subject: Subject, subject_line: str, body: str, actor: User) -> None:
+    """Email the person at the address the erasure started with, once the transaction commits; a person with
+    no address gets a timeline note that they could not be told, so that staff tell them another way."""
+    if not subject.email:
         add_event(
-            request, RequestEvent.Kind.DATA_SENT, "The person was told by email that the erasure is complete.", actor=actor
+            request,
+            RequestEvent.Kind.DATA_SENT,
+            "The person has no email address on record and could not be told: tell them another way "
+            "(the certificate says what to tell them).",
+            actor=actor,
         )
+        return
+    address = subject.email
+    transaction.on_commit(
+        lambda: send_mail(f"Your request {request.pk}: {subject_line}", body, settings.DEFAULT_FROM_EMAIL, [address])
+    )
+    add_event(request, RequestEvent.Kind.DATA_SENT, f"The person was told by email: {subject_line}.", actor=actor)
 
 
-def _email_completion(request: Request, *, address: str, certificate: dict[str, Any]) -> None:
-    """Tell the person their erasure is done: what was erased, what is kept and why, and which copies outlive
-    it, where and until when. Sent once the transaction commits."""
+# --- blockers that clear, holds that end --------------------------------------------------------
+
+
+@dataclass
+class ResumeSummary:
+    resumed: list[int] = field(default_factory=list)  # erasures a cleared blocker let run
+    still_blocked: int = 0
+    released: list[int] = field(default_factory=list)  # erasures a released hold let finish
+
+
+def erasures_resume(*, actor: User = None) -> ResumeSummary:
+    """What the schedule runs: erasures waiting on a blocker that has cleared (the call ended, the hold on the
+    person was released) resume by themselves; erasures part of which someone else's hold kept finish that
+    part once the hold is released. A request whose blocker still holds is left as it is, with nothing new in
+    its timeline."""
+    summary = ResumeSummary()
+    waiting = Request.objects.filter(
+        type=Request.Type.ERASURE, status=Request.Status.WAITING, executed_at__isnull=True, verified_at__isnull=False
+    )
+    for request in waiting.select_related("account", "person"):
+        subject = request_subject(request)
+        if subject is None:
+            continue
+        if any(source.blockers(subject) for source in registered_sources()):
+            summary.still_blocked += 1
+            continue
+        add_event(
+            request,
+            RequestEvent.Kind.EXECUTED,
+            f"What blocked the erasure has cleared ({request.status_reason.rstrip('.')}); it resumes by itself.",
+            actor=actor,
+        )
+        request_execute_erasure(request=request, actor=actor)
+        summary.resumed.append(request.pk)
+    keeping = Request.objects.filter(type=Request.Type.ERASURE, subject__isnull=False, executed_at__isnull=False)
+    for request in keeping.select_related("account"):
+        if request.held and request_release_held(request=request, actor=actor):
+            summary.released.append(request.pk)
+    return summary
+
+
+def request_release_held(*, request: Request, actor: User = None) -> bool:
+    """Erase what a released hold kept of the person: every source's steps run again (they touch only what
+    is still the person's), the audit entries are redacted, the scan runs, and the certificate gets an
+    addendum; the person is told. The identifiers go once no hold keeps anything. Returns whether a hold
+    had ended."""
+    subject = Subject(**request.subject)
+    active = {retention.hold for _, retention in _kept(subject) if retention.hold is not None}
+    released = [item for item in request.held if item["hold"] not in active]
+    if not released:
+        return False
+    holds = ", ".join(f"#{item['hold']}" for item in released)
+    counts: dict[str, int] = {}
+    with transaction.atomic():
+        for step in ErasureStep:
+            for source in registered_sources():
+                for category, count in source.erase(subject, step).items():
+                    if count:
+                        counts[category] = counts.get(category, 0) + int(count)
+        audit_append(
+            Record(
+                action=Action.ERASURE_STEP,
+                object_type="dsar.request",
+                object_id=request.pk,
+                account_id=request.account_id,
+                actor=actor_label(actor),
+                data={"addendum": True, "holds": [item["hold"] for item in released], "counts": counts},
+            )
+        )
+        add_event(
+            request,
+            RequestEvent.Kind.STEP_DONE,
+            f"Legal hold {holds} released: what it kept was erased: "
+            + (", ".join(f"{c} {n}" for c, n in sorted(counts.items())) or "nothing left to erase")
+            + ".",
+            actor=actor,
+        )
+    redact_audit_entries(request=request, subject=subject)
+    with transaction.atomic():
+        remaining = [item for item in request.held if item["hold"] in active]
+        addendum = {"at": timezone.now().isoformat(), "holds": [item["hold"] for item in released], "counts": counts}
+        certificate = {**(request.certificate or {}), "addenda": [*(request.certificate or {}).get("addenda", []), addendum]}
+        Request.objects.filter(pk=request.pk).update(held=remaining, certificate=certificate)
+        request.refresh_from_db()
+        scan = request_verify_erasure(request=request, actor=actor)
+        request.refresh_from_db()
+        if scan.undeclared:
+            add_event(
+                request,
+                RequestEvent.Kind.BLOCKED,
+                f"After hold {holds} ended the scan still finds {scan.undeclared} undeclared hit(s).",
+                actor=actor,
+            )
+        if not remaining and request.status in Request.CLOSED and not scan.undeclared:
+            Request.objects.filter(pk=request.pk).update(subject=None)
+        body = "\n".join(
+            [
+                f"The legal hold that kept part of the data of your erasure request {request.pk} has ended, and that "
+                "data has now been erased:",
+                ", ".join(f"{count} {category}" for category, count in sorted(counts.items())) or "nothing was left.",
+            ]
+        )
+        _tell_person(request, subject=subject, subject_line="the rest of your data has been erased", body=body, actor=actor)
+    return True
+
+
+def _completion_body(request: Request, certificate: dict[str, Any]) -> str:
+    """What the person is told when their erasure is done: what was erased, what is kept and why (a legal
+    hold named with what it keeps), and which copies outlive it, where and until when."""
     erased = ", ".join(f"{count} {category}" for category, count in sorted(certificate.get("totals", {}).items()))
     kept = [f"- {item['description']} ({item['reason']})" for item in certificate.get("retained", [])]
     outlives = [f"- {item['statement']}" for item in certificate.get("outlives", [])]
-    body = "\n".join(
+    return "\n".join(
         [
             f"Your erasure request {request.pk} is complete.",
             "",
@@ -422,9 +548,6 @@ def _email_completion(request: Request, *, address: str, certificate: dict[str, 
             "Copies we cannot reach, which are deleted as they expire:",
             *(outlives or ["- none"]),
         ]
-    )
-    transaction.on_commit(
-        lambda: send_mail(f"Your request {request.pk}: your data has been erased", body, settings.DEFAULT_FROM_EMAIL, [address])
     )
 
 

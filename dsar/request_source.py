@@ -18,6 +18,7 @@ from django.db import models, transaction
 
 from dsar.matching import Matcher, redact_rows
 from dsar.models import Request, RequestEvent
+from dsar.scope import log_entries_of_account
 from dsar.sources import ErasureStep, Retention, Subject
 from residency.append_only import sanctioned_write
 
@@ -58,11 +59,14 @@ class RequestRecordsSource:
             ),
         }
         if not history:
-            # The change log names no account: only identifiers that single the person out are looked for.
+            # The change log names no account: an entry is the account's when the object it names is; only
+            # identifiers that single the person out are looked for.
+            fields = ("object_repr", "change_message")
+            entries = log_entries_of_account(LogEntry.objects.filter(anyone.q(*fields)), subject.account_id)
             changes["admin-log"] = (
                 LogEntry,
-                redact_rows(LogEntry.objects.all(), ("object_repr", "change_message"), anyone),
-                ("object_repr", "change_message"),
+                redact_rows(LogEntry.objects.filter(pk__in=[entry.pk for entry in entries]), fields, anyone),
+                fields,
             )
         return changes
 
