@@ -36,6 +36,9 @@ from residency.audit import Action, Record, audit_append, audit_redact
 from residency.engine import account_residency_report
 from residency.models import Account
 
+#: The count a source reports for mail it cancelled because it was addressed to the person.
+CANCELLED_MAIL = "history-exports-cancelled"
+
 # --- erasure -------------------------------------------------------------------------------------
 
 
@@ -275,6 +278,14 @@ def request_execute_erasure(
                 + ".",
                 actor=actor,
             )
+            if counts.get(CANCELLED_MAIL):
+                add_event(
+                    request,
+                    RequestEvent.Kind.STEP_DONE,
+                    f"{counts[CANCELLED_MAIL]} export(s) not yet mailed to the person's address were cancelled: "
+                    "nothing more is sent to an erased address.",
+                    actor=actor,
+                )
         outcome.ran.append((int(step), source.key, counts))
         if progress:
             progress(int(step), source.key, counts)
