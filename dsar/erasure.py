@@ -260,16 +260,7 @@ def request_execute_erasure(
         with transaction.atomic():
             counts = {category: int(count) for category, count in source.erase(subject, step).items() if count}
             ErasureProgress.objects.create(request=request, source=source.key, step=int(step), counts=counts)
-            audit_append(
-                Record(
-                    action=Action.ERASURE_STEP,
-                    object_type="dsar.request",
-                    object_id=request.pk,
-                    account_id=request.account_id,
-                    actor=actor_label(actor),
-                    data={"step": int(step), "source": source.key, "counts": counts},
-                )
-            )
+            _audit_step(request, actor, {"step": int(step), "source": source.key, "counts": counts})
             add_event(
                 request,
                 RequestEvent.Kind.STEP_DONE,
@@ -314,6 +305,20 @@ def request_execute_erasure(
                 )
     outcome.scan = request_verify_erasure(request=request, actor=actor)
     return outcome
+
+
+def _audit_step(request: Request, actor: User, data: dict[str, Any]) -> None:
+    """Chain what one step of the request's erasure did (counts, never values)."""
+    audit_append(
+        Record(
+            action=Action.ERASURE_STEP,
+            object_type="dsar.request",
+            object_id=request.pk,
+            account_id=request.account_id,
+            actor=actor_label(actor),
+            data=data,
+        )
+    )
 
 
 def redact_audit_entries(*, request: Request, subject: Subject) -> int:
@@ -494,16 +499,7 @@ def request_release_held(*, request: Request, actor: User = None) -> bool:
                 for category, count in source.erase(subject, step).items():
                     if count:
                         counts[category] = counts.get(category, 0) + int(count)
-        audit_append(
-            Record(
-                action=Action.ERASURE_STEP,
-                object_type="dsar.request",
-                object_id=request.pk,
-                account_id=request.account_id,
-                actor=actor_label(actor),
-                data={"addendum": True, "holds": [item["hold"] for item in released], "counts": counts},
-            )
-        )
+        _audit_step(request, actor, {"addendum": True, "holds": [item["hold"] for item in released], "counts": counts})
         add_event(
             request,
             RequestEvent.Kind.STEP_DONE,

@@ -12,6 +12,7 @@ from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.core import mail
 from django.core.management import call_command
+from django.test import Client
 from django.utils import timezone
 
 from dsar import erasure as erasure_module
@@ -224,6 +225,10 @@ def test_what_someone_elses_hold_keeps_is_named_kept_linked_and_erased_when_rele
     assert Call.objects.filter(from_number="+442079460018").count() == 0
     assert len(request.certificate["addenda"]) == 2 and request.status == Request.Status.COMPLETED
     assert request.events.filter(message__startswith=f"Legal hold #{agent_hold.pk} released").exists()
+    officer = Client()
+    officer.force_login(staff("officer"))
+    page = officer.get(f"/admin/dsar/request/{request.pk}/change/").content.decode()
+    assert "Addenda: erased when a legal hold ended" in page and f"#{agent_hold.pk}" in page
     assert len([message for message in mail.outbox if "rest of your data" in message.subject]) == 2
     assert verify_chain().intact
 
