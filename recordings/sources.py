@@ -216,12 +216,23 @@ class RecordingsSource:
 
     def locate(self, subject: Subject) -> dict[str, int]:
         found = self._found(subject)
+        matcher = Matcher(subject)
         counts = {
-            "ticket": self._tickets(found).count(),
+            # The database's pattern is a superset (``jimzoe@`` passes it): the matcher decides what names them.
+            "ticket": sum(
+                1
+                for requester, *texts in self._tickets(found).values_list("requester_id", "subject", "description")
+                if requester == subject.person_id or any(matcher.mentions(text) for text in texts)
+            ),
             "call-data": self._calls(found).count(),
             "call-recording": self._recordings(found).count(),
             "monitoring-history": self._monitoring(found).count(),
-            "text-history": self._texts(found).count(),
+            "text-history": self._texts(found).filter(self._linked_texts_q(found)).count()
+            + sum(
+                1
+                for body in self._texts(found).exclude(self._linked_texts_q(found)).values_list("body", flat=True)
+                if matcher.mentions(body)
+            ),
             "call-analytics": self._analytics(found).count(),
         }
         return {category: count for category, count in counts.items() if count}

@@ -286,3 +286,15 @@ def test_a_person_with_no_email_gets_a_note_that_they_could_not_be_told() -> Non
     assert request.status == Request.Status.COMPLETED
     assert request.events.filter(message__contains="could not be told").exists()
     assert not [message for message in mail.outbox if "erased" in message.subject]
+
+
+def test_the_preview_counts_only_what_names_her_not_what_the_database_lets_through() -> None:
+    person = zoe()
+    other = colleague(person)
+    TicketFactory(account=person.account, requester=other, subject="Refund", description="Ask zoe+orders@example.com")
+    TicketFactory(account=person.account, requester=other, subject="Refund", description="Ask jimzoe@example.com")
+    TextMessageFactory(line=PhoneLineFactory(account=person.account), person=None, from_number="+442079460099", body="cc xzoe@example.com")
+
+    preview = services.erasure_preview(subject=services.request_subject(make_request(person)))
+
+    assert preview.totals.get("ticket") == 1 and "text-history" not in preview.totals
