@@ -199,14 +199,15 @@ Progress = Callable[[int, str, dict[str, int]], None]
 
 
 def request_execute_erasure(
-    *, request: Request, actor: User = None, progress: Progress | None = None
+    *, request: Request, actor: User = None, progress: Progress | None = None, resumed: str = ""
 ) -> ErasureOutcome:
     """Erase the person's data, source by source, in the three steps of :mod:`dsar.sources`.
 
     Each (source, step) commits with its progress row, so a run killed anywhere resumes where it stopped,
     and a finished erasure run again changes nothing. A source that reports a blocker (the person is on a
     call) stops it before anything is erased, and the request waits with that reason. Ends with the
-    verification scan and the certificate.
+    verification scan and the certificate. ``resumed`` is what the timeline says when a waiting erasure goes
+    back to work (by default, that nothing blocks it any more).
     """
     if request.type != Request.Type.ERASURE:
         raise ValidationError({"type": "Only an erasure request can be executed as an erasure."})
@@ -255,7 +256,9 @@ def request_execute_erasure(
                 status=Request.Status.IN_PROGRESS,
                 status_reason="",
             )
-            add_event(request, RequestEvent.Kind.EXECUTED, "Nothing blocks the erasure any more; it resumes.", actor=actor)
+            add_event(
+                request, RequestEvent.Kind.EXECUTED, resumed or "Nothing blocks the erasure any more; it resumes.", actor=actor
+            )
     for step, source in pending:
         with transaction.atomic():
             counts = {category: int(count) for category, count in source.erase(subject, step).items() if count}
@@ -336,12 +339,12 @@ def redact_audit_entries(*, request: Request, subject: Subject) -> int:
     )
 
 
-def _declared(request: Request, subject: Subject) -> list[Declared]:
+def _declared(request: Request, kept: list[tuple[DataSource, Retention]]) -> list[Declared]:
     """What is kept on purpose: what the sources declare (their rows), and the rows staff declared for this
     request."""
     declared = [
         Declared(location, retention.reason, rows=retention.rows.get(location.split(".")[0]))
-        for _, retention in _kept(subject)
+        for _, retention in kept
         for location in retention.locations
     ]
     for declaration in request.declarations:
@@ -368,10 +371,11 @@ def request_verify_erasure(*, request: Request, actor: User = None) -> ScanResul
             {"status": "The request is closed; its identifiers are gone, so it cannot be scanned again."}
         )
     subject = Subject(**request.subject)
-    result = scan_for_subject(subject, declared=_declared(request, subject))
+    kept = _kept(subject)  # what the sources keep: the scan's declarations and the certificate's "kept"
+    result = scan_for_subject(subject, declared=_declared(request, kept))
     now = timezone.now()
     scan = {"at": now.isoformat(), **result.as_dict()}
-    Request.objects.filter(pk=request.pk).update(scan=scan, certificate=_certificate(request, subject, scan, actor))
+    Request.objects.filter(pk=request.pk).update(scan=scan, certificate=_certificate(request, kept, scan, actor))
     record_history(request, actor=actor, reason="verification scan")
     add_event(
         request,
@@ -466,13 +470,11 @@ def erasures_resume(*, actor: User = None) -> ResumeSummary:
         if any(source.blockers(subject) for source in registered_sources()):
             summary.still_blocked += 1
             continue
-        add_event(
-            request,
-            RequestEvent.Kind.EXECUTED,
-            f"What blocked the erasure has cleared ({request.status_reason.rstrip('.')}); it resumes by itself.",
+        request_execute_erasure(
+            request=request,
             actor=actor,
+            resumed=f"What blocked the erasure has cleared ({request.status_reason.rstrip('.')}); it resumes by itself.",
         )
-        request_execute_erasure(request=request, actor=actor)
         summary.resumed.append(request.pk)
     keeping = Request.objects.filter(type=Request.Type.ERASURE, subject__isnull=False, executed_at__isnull=False)
     for request in keeping.select_related("account"):
@@ -481,11 +483,18 @@ def erasures_resume(*, actor: User = None) -> ResumeSummary:
     return summary
 
 
+@transaction.atomic
 def request_release_held(*, request: Request, actor: User = None) -> bool:
     """Erase what a released hold kept of the person: every source's steps run again (they touch only what
     is still the person's), the audit entries are redacted, the scan runs, and the certificate gets an
     addendum; the person is told. The identifiers go once no hold keeps anything. Returns whether a hold
-    had ended."""
+    had ended.
+
+    One transaction, on the locked request: killed anywhere, it leaves the request as it was and the next run
+    does it all; two runs at once release once."""
+    request = Request.objects.select_for_update().get(pk=request.pk)
+    if not request.held or not request.subject:
+        return False
     subject = Subject(**request.subject)
     active = {retention.hold for _, retention in _kept(subject) if retention.hold is not None}
     released = [item for item in request.held if item["hold"] not in active]
@@ -493,47 +502,45 @@ def request_release_held(*, request: Request, actor: User = None) -> bool:
         return False
     holds = ", ".join(f"#{item['hold']}" for item in released)
     counts: dict[str, int] = {}
-    with transaction.atomic():
-        for step in ErasureStep:
-            for source in registered_sources():
-                for category, count in source.erase(subject, step).items():
-                    if count:
-                        counts[category] = counts.get(category, 0) + int(count)
-        _audit_step(request, actor, {"addendum": True, "holds": [item["hold"] for item in released], "counts": counts})
+    for step in ErasureStep:
+        for source in registered_sources():
+            for category, count in source.erase(subject, step).items():
+                if count:
+                    counts[category] = counts.get(category, 0) + int(count)
+    _audit_step(request, actor, {"addendum": True, "holds": [item["hold"] for item in released], "counts": counts})
+    add_event(
+        request,
+        RequestEvent.Kind.STEP_DONE,
+        f"Legal hold {holds} released: what it kept was erased: "
+        + (", ".join(f"{c} {n}" for c, n in sorted(counts.items())) or "nothing left to erase")
+        + ".",
+        actor=actor,
+    )
+    redact_audit_entries(request=request, subject=subject)
+    remaining = [item for item in request.held if item["hold"] in active]
+    addendum = {"at": timezone.now().isoformat(), "holds": [item["hold"] for item in released], "counts": counts}
+    certificate = {**(request.certificate or {}), "addenda": [*(request.certificate or {}).get("addenda", []), addendum]}
+    Request.objects.filter(pk=request.pk).update(held=remaining, certificate=certificate)
+    request.refresh_from_db()
+    scan = request_verify_erasure(request=request, actor=actor)
+    request.refresh_from_db()
+    if scan.undeclared:
         add_event(
             request,
-            RequestEvent.Kind.STEP_DONE,
-            f"Legal hold {holds} released: what it kept was erased: "
-            + (", ".join(f"{c} {n}" for c, n in sorted(counts.items())) or "nothing left to erase")
-            + ".",
+            RequestEvent.Kind.BLOCKED,
+            f"After hold {holds} ended the scan still finds {scan.undeclared} undeclared hit(s).",
             actor=actor,
         )
-    redact_audit_entries(request=request, subject=subject)
-    with transaction.atomic():
-        remaining = [item for item in request.held if item["hold"] in active]
-        addendum = {"at": timezone.now().isoformat(), "holds": [item["hold"] for item in released], "counts": counts}
-        certificate = {**(request.certificate or {}), "addenda": [*(request.certificate or {}).get("addenda", []), addendum]}
-        Request.objects.filter(pk=request.pk).update(held=remaining, certificate=certificate)
-        request.refresh_from_db()
-        scan = request_verify_erasure(request=request, actor=actor)
-        request.refresh_from_db()
-        if scan.undeclared:
-            add_event(
-                request,
-                RequestEvent.Kind.BLOCKED,
-                f"After hold {holds} ended the scan still finds {scan.undeclared} undeclared hit(s).",
-                actor=actor,
-            )
-        if not remaining and request.status in Request.CLOSED and not scan.undeclared:
-            Request.objects.filter(pk=request.pk).update(subject=None)
-        body = "\n".join(
-            [
-                f"The legal hold that kept part of the data of your erasure request {request.pk} has ended, and that "
-                "data has now been erased:",
-                ", ".join(f"{count} {category}" for category, count in sorted(counts.items())) or "nothing was left.",
-            ]
-        )
-        _tell_person(request, subject=subject, subject_line="the rest of your data has been erased", body=body, actor=actor)
+    if not remaining and request.status in Request.CLOSED and not scan.undeclared:
+        Request.objects.filter(pk=request.pk).update(subject=None)
+    body = "\n".join(
+        [
+            f"The legal hold that kept part of the data of your erasure request {request.pk} has ended, and that "
+            "data has now been erased:",
+            ", ".join(f"{count} {category}" for category, count in sorted(counts.items())) or "nothing was left.",
+        ]
+    )
+    _tell_person(request, subject=subject, subject_line="the rest of your data has been erased", body=body, actor=actor)
     return True
 
 
@@ -558,7 +565,9 @@ def _completion_body(request: Request, certificate: dict[str, Any]) -> str:
     )
 
 
-def _certificate(request: Request, subject: Subject, scan: dict[str, Any], actor: User) -> dict[str, Any]:
+def _certificate(
+    request: Request, kept: list[tuple[DataSource, Retention]], scan: dict[str, Any], actor: User
+) -> dict[str, Any]:
     """What was erased, how much, when and by whom; no name, email or phone (nor the person's id in hits)."""
     steps = [
         {"step": row.step, "source": row.source, "counts": row.counts, "finished_at": row.finished_at.isoformat()}
@@ -568,7 +577,6 @@ def _certificate(request: Request, subject: Subject, scan: dict[str, Any], actor
     for row in steps:
         for category, count in row["counts"].items():
             totals[category] = totals.get(category, 0) + count
-    kept = _kept(subject)
     retained = [_retention_dict(source, retention) for source, retention in kept]
     retained += [
         {

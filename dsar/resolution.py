@@ -13,7 +13,7 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from dsar.erasure import redact_audit_entries, request_verify_erasure
-from dsar.matching import Matcher, json_value
+from dsar.matching import Matcher
 from dsar.models import Request, RequestEvent
 from dsar.scan import INTERNAL_COLUMNS, ScanResult, rows_mentioning
 from dsar.sources import Subject
@@ -69,8 +69,8 @@ def _redact_column(model: type[models.Model], column: str, request: Request, sub
         return redact_audit_entries(request=request, subject=subject)
     changed = 0
     with sanctioned_write():  # a history table is append-only but for a scrubbing of the subject's data
-        for pk, kinds in rows_mentioning(model, [field.name], matcher, subject.account_id):
-            value = json_value(model._base_manager.values_list(field.name, flat=True).get(pk=pk))
+        for pk, found in rows_mentioning(model, [field.name], matcher, subject.account_id):
+            value, _ = found[field.name]
             redacted = matcher.redact_value(value)
             if redacted != value:
                 model._base_manager.filter(pk=pk).update(**{field.name: redacted})

@@ -98,9 +98,10 @@ def column_condition(model: type[models.Model], name: str, matcher: Matcher) -> 
 
 def rows_mentioning(
     model: type[models.Model], names: list[str], matcher: Matcher, account_id: int
-) -> Iterator[tuple[Any, dict[str, set[str]]]]:
-    """(primary key, {field: identifiers found}) of the account's rows of ``model`` whose ``names`` hold the
-    subject's identifiers: narrowed by the database, decided by the matcher. One query, read in chunks."""
+) -> Iterator[tuple[Any, dict[str, tuple[Any, set[str]]]]]:
+    """(primary key, {field: (its value, identifiers found)}) of the account's rows of ``model`` whose ``names``
+    hold the subject's identifiers: narrowed by the database, decided by the matcher. One query, read in
+    chunks."""
     annotations: dict[str, Any] = {}
     condition = Q(pk__in=[])
     for name in names:
@@ -114,8 +115,9 @@ def rows_mentioning(
     else:
         found = rows.values_list("pk", *names).iterator(chunk_size=500)
     for pk, *values in found:
-        kinds = {name: matcher.value_kinds(json_value(value)) for name, value in zip(names, values)}
-        kinds = {name: found_kinds for name, found_kinds in kinds.items() if found_kinds}
+        read = {name: json_value(value) for name, value in zip(names, values)}
+        kinds = {name: (value, matcher.value_kinds(value)) for name, value in read.items()}
+        kinds = {name: (value, found_kinds) for name, (value, found_kinds) in kinds.items() if found_kinds}
         if kinds:
             yield pk, kinds
 
@@ -161,7 +163,7 @@ def scan_for_subject(subject: Subject, *, declared: Iterable[Declared] = ()) -> 
         column_of = dict(columns)
         found: dict[tuple[str, str], set[str]] = defaultdict(set)
         for pk, kinds in rows_mentioning(model, [name for name, _ in columns], matcher, subject.account_id):
-            for name, identifiers in kinds.items():
+            for name, (_, identifiers) in kinds.items():
                 for identifier in identifiers:
                     found[(column_of[name], identifier)].add(str(pk))
         for column in sorted({column for column, _ in found}):

@@ -17,6 +17,7 @@ from typing import Any
 
 from django.contrib.admin.models import LogEntry
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
@@ -86,7 +87,7 @@ def _objects_of_account(model: type[models.Model], ids: set[str], account_id: in
     for value in ids:
         try:
             keys.add(pk_field.to_python(value))
-        except Exception:  # an id the table could never hold names nothing of the account's
+        except ValidationError:  # an id the table could never hold names nothing of the account's
             continue
     found = {str(pk) for pk in model._base_manager.filter(account_q(model, account_id), pk__in=keys).values_list("pk", flat=True)}
     history = getattr(model, "history", None)

@@ -298,3 +298,33 @@ def test_the_preview_counts_only_what_names_her_not_what_the_database_lets_throu
     preview = services.erasure_preview(subject=services.request_subject(make_request(person)))
 
     assert preview.totals.get("ticket") == 1 and "text-history" not in preview.totals
+
+
+def test_a_kill_while_a_released_hold_is_erased_leaves_it_whole_for_the_next_run(monkeypatch: Any) -> None:
+    person = zoe()
+    agent = colleague(person, name="Agent Held")
+    held = RecordingFactory(call=CallFactory(line=PhoneLineFactory(account=person.account), end_user=person, agent=agent))
+    hold = holds.legal_hold_place(account=person.account, scope="person", person=agent, reason="HR case 4")
+    request = make_request(person)
+    services.request_execute(request=request, actor=staff())
+    holds.legal_hold_release(hold_id=hold.pk)
+    real = erasure_module.redact_audit_entries
+
+    def killed(**kwargs: Any) -> int:
+        raise SystemExit("killed")
+
+    monkeypatch.setattr(erasure_module, "redact_audit_entries", killed)
+    with pytest.raises(SystemExit):
+        erasures_resume()
+    request.refresh_from_db()
+    assert Recording.objects.filter(pk=held.pk).exists() and request.held[0]["hold"] == hold.pk
+    monkeypatch.setattr(erasure_module, "redact_audit_entries", real)
+
+    erasures_resume()
+    erasures_resume()
+
+    request.refresh_from_db()
+    assert not Recording.objects.filter(pk=held.pk).exists()
+    assert [addendum["counts"]["call-recording"] for addendum in request.certificate["addenda"]] == [1]
+    assert request.events.filter(message__startswith=f"Legal hold #{hold.pk} released").count() == 1
+    assert verify_chain().intact
