@@ -196,7 +196,6 @@ class Matcher:
     initials count."""
 
     def __init__(self, subject: Subject, *, linked: bool = False) -> None:
-        self.subject = subject
         self.linked = linked
         self._emails = sorted(subject.identifiers("email"), key=len, reverse=True)
         names = sorted(

@@ -58,7 +58,7 @@ PHONE_COLUMNS: tuple[tuple[type[models.Model], tuple[str, ...]], ...] = (
 def _phones(subject: Subject) -> list[str]:
     """The subject's numbers exactly as this app's tables (and their history) store them, whatever the format
     (``00442079460018``, ``020 7946 0018``…): compared by their parsed number, so that every later filter is a
-    plain set-based ``IN``. One query per phone column."""
+    plain set-based ``IN``. One query per table and one per its history."""
     matcher = Matcher(subject)
     forms: set[str] = set()
     for model, fields in PHONE_COLUMNS:
