@@ -32,8 +32,8 @@ GROUPS: list[tuple[str, list[tuple[str, str, str]]]] = [
     ("Customer accounts", [
         ("residency", "Account", "Accounts and where their data is"),
         ("residency", "ChangeNotice", "Notices of new sub-processors and transfers"),
-        ("residency", "ApiKey", "API keys of integrations"),
-        ("residency", "AuditEntry", "Audit chain of destructive operations"),
+        ("core", "ApiKey", "API keys of integrations"),
+        ("core", "AuditEntry", "Audit chain of destructive operations"),
     ]),
     ("Hosting catalog", [
         ("residency", "Region", ""),

@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "axes",
     "csp",
     "pgtrigger",
+    "core",
     "residency",
     "dsar",
     "recordings",
@@ -239,15 +240,15 @@ else:
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "residency.api.authentication.ApiKeyAuthentication",
+        "core.api.authentication.ApiKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     # Every view declares what each method needs (a Django permission for staff, a scope for API keys);
     # a view that declares nothing answers 403 to everyone.
-    "DEFAULT_PERMISSION_CLASSES": ["residency.api.permissions.HasAccess"],
+    "DEFAULT_PERMISSION_CLASSES": ["core.api.permissions.HasAccess"],
     "DEFAULT_THROTTLE_CLASSES": [
-        "residency.api.throttling.ApiKeyRateThrottle",
-        "residency.api.throttling.UserRateThrottle",
+        "core.api.throttling.ApiKeyRateThrottle",
+        "core.api.throttling.UserRateThrottle",
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_standardized_errors.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "drf_standardized_errors.handler.exception_handler",
@@ -274,19 +275,21 @@ for _name, _rate in API_THROTTLE_RATES.items():
 # use a shared cache (e.g. CACHE_URL=dbcache://cache_table after `manage.py createcachetable`).
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
 
-# History and audit tables are append-only on PostgreSQL (residency/append_only.py): the triggers are
+# History and audit tables are append-only on PostgreSQL (core/append_only.py): the triggers are
 # registered in code for the generated history models, so `migrate` installs them instead of migrations.
 PGTRIGGER_INSTALL_ON_MIGRATE = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
 # History pages show past versions but never restore one: a purged ticket or an erased person stays gone.
 SIMPLE_HISTORY_REVERT_DISABLED = True
+# The customer account that API keys and audit entries name (core names it only through this setting).
+ACCOUNT_MODEL = "residency.Account"
 PGTRIGGER_MIGRATIONS = False
-# The key of the audit chain's hashes (residency/audit.py); by default derived from SECRET_KEY. Set it to
+# The key of the audit chain's hashes (core/audit.py); by default derived from SECRET_KEY. Set it to
 # keep the chain verifiable across a SECRET_KEY rotation.
 AUDIT_CHAIN_KEY = env.str("AUDIT_CHAIN_KEY", default="")
 
 # One JSON shape for every API error: {"type": …, "errors": [{"code", "detail", "attr"}]}, where
 # `attr` names the offending field.
-DRF_STANDARDIZED_ERRORS = {"EXCEPTION_HANDLER_CLASS": "residency.api.errors.ExceptionHandler"}
+DRF_STANDARDIZED_ERRORS = {"EXCEPTION_HANDLER_CLASS": "core.api.errors.ExceptionHandler"}
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Privacy operations API",

@@ -25,6 +25,8 @@ from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.utils.html import format_html, format_html_join
 
+from core.admin import HistoryAdmin
+from core.progress import progress_response
 from dsar import services
 from dsar.exports import export_create
 from dsar.models import (
@@ -37,8 +39,6 @@ from dsar.models import (
 )
 from dsar.report import request_access_report
 from dsar.summary import request_summary
-from residency.admin import HistoryAdmin
-from residency.progress import progress_response
 from residency.snapshot import parse_as_of
 
 logger = logging.getLogger(__name__)
@@ -200,7 +200,7 @@ class ExportInline(admin.TabularInline):
 
     @admin.display(description="Status")
     def progress(self, export: Export) -> str:
-        """The archive's state, followed on the page while it is being built (residency/progress.js)."""
+        """The archive's state, followed on the page while it is being built (core/progress.js)."""
         if export.status != Export.Status.PENDING:
             return export.get_status_display()
         url = reverse("admin:dsar_request_export_status", args=[export.request_id, export.pk])
@@ -244,7 +244,7 @@ class RequestAdmin(HistoryAdmin):
 
     class Media:
         # Asks before an action that cannot be undone (data-confirm on its form); follows archives being built.
-        js = ["dsar/confirm.js", "residency/progress.js"]
+        js = ["dsar/confirm.js", "core/progress.js"]
     actions = ["verify", "send_code", "extend", "preview_erasure", "execute", "generate_export", "complete", "reject"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -418,7 +418,7 @@ class RequestAdmin(HistoryAdmin):
         }
         return TemplateResponse(request, template, context)
 
-    # --- who may do what (residency/roles.py); each action and page below checks one of these ---
+    # --- who may do what (core/roles.py); each action and page below checks one of these ---
 
     def has_verify_identity_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("dsar.verify_identity")

@@ -13,7 +13,7 @@ class DsarConfig(AppConfig):
         register(RequestRecordsSource())
         register(PersonSource())
 
+        from core.dashboard import register_panel
         from dsar.dashboard import requests_panel
-        from residency.dashboard import register_panel
 
         register_panel("requests", 10, requests_panel)

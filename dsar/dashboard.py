@@ -1,4 +1,4 @@
-"""The requests panel of the console's home page (see residency/dashboard.py)."""
+"""The requests panel of the console's home page (see core/dashboard.py)."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 
+from core.charts import Chart, bar_chart, last_months, monthly_counts
+from core.dashboard import Figure, Panel, cached, count_figure
 from dsar.models import Export, Request
-from residency.charts import Chart, bar_chart, last_months, monthly_counts
-from residency.dashboard import Figure, Panel, cached, count_figure
 
 MONTHS = 12
 

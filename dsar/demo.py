@@ -7,9 +7,9 @@ import datetime as dt
 from django.db import transaction
 from django.utils import timezone
 
+from core.history import Origin, history_context
 from dsar import services
 from dsar.models import Person, Request
-from residency.history import Origin, history_context
 from residency.models import Account
 
 # external id, kind, name, email, phone

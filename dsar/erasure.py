@@ -14,15 +14,23 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
+from core.audit import Action, Record, audit_append, audit_redact
 from dsar.lifecycle import request_complete
+from dsar.matching import Matcher
 from dsar.models import (
     ErasureProgress,
     Request,
     RequestEvent,
 )
-from dsar.matching import Matcher
 from dsar.scan import Declared, ScanResult, scan_for_subject
-from dsar.sources import DataSource, ErasureStep, Retention, Subject, catalog_category, registered_sources
+from dsar.sources import (
+    DataSource,
+    ErasureStep,
+    Retention,
+    Subject,
+    catalog_category,
+    registered_sources,
+)
 from dsar.workflow import (
     User,
     actor_label,
@@ -32,7 +40,6 @@ from dsar.workflow import (
     require_verified,
     transition,
 )
-from residency.audit import Action, Record, audit_append, audit_redact
 from residency.engine import account_residency_report
 from residency.models import Account
 
@@ -327,7 +334,7 @@ def _audit_step(request: Request, actor: User, data: dict[str, Any]) -> None:
 def redact_audit_entries(*, request: Request, subject: Subject) -> int:
     """Null the fields of the account's audit entries that hold the subject's identifiers, in any written
     form, through the chain's one sanctioned path (the digests stay, a redaction entry is appended, and the
-    chain still verifies: residency/audit.py). Idempotent."""
+    chain still verifies: core/audit.py). Idempotent."""
     matcher = Matcher(subject)
     if not matcher:
         return 0

@@ -25,6 +25,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django_tasks import task
 
+from core.csv_safety import safe_cell
+from core.history import Origin, history_context
+from core.queueing import enqueue_when_committed
 from dsar.models import Export, ExportDownload, Request, RequestEvent
 from dsar.sources import registered_sources
 from dsar.workflow import (
@@ -35,9 +38,6 @@ from dsar.workflow import (
     require_open,
     require_verified,
 )
-from residency.csv_safety import safe_cell
-from residency.history import Origin, history_context
-from residency.queueing import enqueue_when_committed
 
 SIGNING_SALT = "dsar.export-link"
 

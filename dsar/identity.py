@@ -13,6 +13,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 
+from core.audit import Action, Record, audit_append
 from dsar.models import (
     Request,
     RequestEvent,
@@ -27,7 +28,6 @@ from dsar.workflow import (
     require_open,
     transition,
 )
-from residency.audit import Action, Record, audit_append
 
 # --- identity ------------------------------------------------------------------------------------
 

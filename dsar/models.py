@@ -11,8 +11,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from core.history import AuditedHistory
 from dsar.deadlines import Deadline, on_working_day
-from residency.history import AuditedHistory
 from residency.models import Account
 
 e164_validator = RegexValidator(r"^\+[1-9]\d{6,14}$", "Enter a phone number in E.164 form, e.g. +46701234567.")
@@ -277,7 +277,7 @@ class Request(models.Model):
             models.Index(fields=["due_at", "id"], name="dsar_request_due_id"),
             models.Index(fields=["account", "due_at", "id"], name="dsar_request_account_due_id"),
         ]
-        # The dangerous operations, each its own permission (see residency/roles.py).
+        # The dangerous operations, each its own permission (see core/roles.py).
         permissions = [
             ("verify_identity", "Can verify a requester's identity"),
             ("execute_erasure", "Can preview and execute erasures"),

@@ -8,9 +8,9 @@ from typing import Any
 from django.contrib.admin.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 
+from core.append_only import sanctioned_write
 from dsar.models import Person
 from dsar.sources import ErasureStep, Retention, Subject
-from residency.append_only import sanctioned_write
 
 #: The catalog's data categories a person row belongs to, by kind.
 CATEGORY_BY_KIND = {Person.Kind.END_USER: "requester", Person.Kind.AGENT: "agent-user"}

@@ -16,11 +16,11 @@ from django.conf import settings
 from django.contrib.admin.models import LogEntry
 from django.db import models, transaction
 
+from core.append_only import sanctioned_write
 from dsar.matching import Matcher, redact_rows
 from dsar.models import Request, RequestEvent
 from dsar.scope import log_entries_of_account
 from dsar.sources import ErasureStep, Retention, Subject
-from residency.append_only import sanctioned_write
 
 
 class RequestRecordsSource:
@@ -83,7 +83,7 @@ class RequestRecordsSource:
             return {}
         history = step == ErasureStep.HISTORY
         counts = {}
-        # History is append-only (residency/append_only.py) but for an erasure's scrubbing.
+        # History is append-only (core/append_only.py) but for an erasure's scrubbing.
         with sanctioned_write(RequestEvent.history.model, Request.history.model) if history else nullcontext():
             for key, (model, rows, fields) in self._changes(subject, history=history).items():
                 model.objects.bulk_update(rows, list(fields), batch_size=500)

@@ -12,15 +12,15 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils import timezone
 
+from core.append_only import sanctioned_write
+from core.audit import Action, Record, audit_append
+from core.models import AuditEntry
 from dsar.erasure import redact_audit_entries, request_verify_erasure
 from dsar.matching import Matcher
 from dsar.models import Request, RequestEvent
 from dsar.scan import INTERNAL_COLUMNS, ScanResult, rows_mentioning
 from dsar.sources import Subject
 from dsar.workflow import User, actor_label, add_event, record_history
-from residency.append_only import sanctioned_write
-from residency.audit import Action, Record, audit_append
-from residency.models import AuditEntry
 
 #: The longest a staff member may declare a leftover retained for, in days (ten years).
 MAX_RETENTION_DAYS = 3650

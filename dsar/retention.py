@@ -22,9 +22,9 @@ from django.db import transaction
 from django.db.models import Q
 from simple_history.models import HistoricalChanges
 
+from core.append_only import sanctioned_write
+from core.audit import audit_forget
 from dsar.models import Person, Request, RequestEvent
-from residency.append_only import sanctioned_write
-from residency.audit import audit_forget
 
 #: Timeline lines that hold a staff member's words (kind, how the message starts), and what replaces them.
 NOTES = {

@@ -11,13 +11,13 @@ from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import models, transaction
 
+from core.history import actor_name, write_history
 from dsar.models import (
     Person,
     Request,
     RequestEvent,
 )
 from dsar.sources import Subject
-from residency.history import actor_name, write_history
 
 User = AbstractBaseUser | AnonymousUser | None
 SYSTEM = "system"

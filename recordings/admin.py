@@ -26,6 +26,9 @@ from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.utils.html import format_html
 
+from core.admin import HistoryAdmin, LargeTableAdmin, ReadOnlyAdmin
+from core.csv_safety import row_converter
+from core.progress import progress_response
 from recordings import services
 from recordings.models import (
     AnalyticsRow,
@@ -40,9 +43,6 @@ from recordings.models import (
     TextMessage,
     Ticket,
 )
-from residency.admin import HistoryAdmin, LargeTableAdmin, ReadOnlyAdmin
-from residency.csv_safety import row_converter
-from residency.progress import progress_response
 
 
 @admin.register(PhoneLine)
@@ -544,7 +544,7 @@ class HistoryExportAdmin(HistoryAdmin):
         return [status, *super().get_urls()]
 
     def status_view(self, request: HttpRequest, pk: int) -> JsonResponse:
-        """Where the export is, for its page to follow (residency/static/residency/progress.js)."""
+        """Where the export is, for its page to follow (core/static/core/progress.js)."""
         export = get_object_or_404(HistoryExport, pk=pk)
         if not self.has_view_permission(request, export):
             raise PermissionDenied

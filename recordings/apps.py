@@ -10,7 +10,7 @@ class RecordingsConfig(AppConfig):
 
         register_source()
 
+        from core.dashboard import register_panel
         from recordings.dashboard import recordings_panel
-        from residency.dashboard import register_panel
 
         register_panel("recordings", 20, recordings_panel)

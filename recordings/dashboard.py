@@ -1,4 +1,4 @@
-"""The telephony panel of the console's home page (see residency/dashboard.py)."""
+"""The telephony panel of the console's home page (see core/dashboard.py)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,16 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 
-from recordings.models import DeletionReason, HistoryExport, LegalHold, ProviderDeletion, Recording, RecordingDeletion
-from residency.charts import Chart, bar_chart, last_months, monthly_counts
-from residency.dashboard import Panel, cached, count_figure
+from core.charts import Chart, bar_chart, last_months, monthly_counts
+from core.dashboard import Panel, cached, count_figure
+from recordings.models import (
+    DeletionReason,
+    HistoryExport,
+    LegalHold,
+    ProviderDeletion,
+    Recording,
+    RecordingDeletion,
+)
 
 MONTHS = 12
 

@@ -16,14 +16,14 @@ from django.db.models.expressions import RawSQL
 from django.db.models.functions import Substr
 from django.utils import timezone
 
+from core.audit import Action, Record, audit_append_many
+from core.history import actor_name, insert_select, user_id_of, write_history_from
 from recordings.holds import hold_message, holds_covering_recording
 from recordings.models import (
     DeletionReason,
     ProviderDeletion,
     Recording,
 )
-from residency.audit import Action, Record, audit_append_many
-from residency.history import actor_name, insert_select, user_id_of, write_history_from
 from residency.models import Account
 
 

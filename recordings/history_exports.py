@@ -21,15 +21,15 @@ from django.urls import reverse
 from django.utils import timezone
 from django_tasks import task
 
+from core.csv_safety import row_converter
+from core.history import Origin, actor_name, history_context, write_history
+from core.queueing import enqueue_when_committed
 from recordings.models import (
     Call,
     HistoryExport,
     MonitoringEntry,
 )
-from residency.csv_safety import row_converter
-from residency.history import Origin, actor_name, history_context, write_history
 from residency.models import Account
-from residency.queueing import enqueue_when_committed
 
 # --------------------------------------------------------------------------------------------------
 # Exports of call and monitoring history

@@ -9,13 +9,13 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from core.audit import Action, Record, audit_append
+from core.history import actor_name, user_id_of, write_history
 from recordings.models import (
     LegalHold,
     Recording,
     Ticket,
 )
-from residency.audit import Action, Record, audit_append
-from residency.history import actor_name, user_id_of, write_history
 from residency.models import Account
 
 # --------------------------------------------------------------------------------------------------

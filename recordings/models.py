@@ -18,8 +18,8 @@ from django.db import models
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
+from core.history import AuditedHistory, AuditFields
 from dsar.models import Person, e164_validator
-from residency.history import AuditedHistory, AuditFields
 from residency.models import Account
 
 # The auto-delete presets the telephony product offers per line (days); "never" is stored as NULL.

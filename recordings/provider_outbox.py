@@ -12,11 +12,11 @@ from django.db import transaction
 from django.utils import timezone
 from django_tasks import task
 
+from core.history import Origin, history_context
 from recordings.models import (
     ProviderDeletion,
 )
 from recordings.provider import DeletionOutcome, RecordingProvider, get_provider
-from residency.history import Origin, history_context
 
 logger = logging.getLogger(__name__)
 

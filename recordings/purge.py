@@ -11,9 +11,20 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Case, CharField, Exists, F, IntegerField, OuterRef, Q, Value, When
+from django.db.models import (
+    Case,
+    CharField,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    Value,
+    When,
+)
 from django.db.models.functions import Cast, Coalesce, Concat, NullIf, TruncDate
 
+from core.history import write_history
 from recordings.deletion import AuditInfo, Deleted, delete_claimed_recordings
 from recordings.models import (
     TICKET_PURGE_AFTER,
@@ -23,7 +34,6 @@ from recordings.models import (
     Recording,
     Ticket,
 )
-from residency.history import write_history
 
 
 def _purge_audit(now: datetime) -> AuditInfo:

@@ -25,6 +25,8 @@ from typing import Any
 from django.db import models, transaction
 from django.db.models import Case, F, Q, Value, When
 
+from core.append_only import sanctioned_write
+from core.history import write_history, write_history_from
 from dsar.matching import Matcher, redact_rows
 from dsar.sources import ErasureStep, Retention, Subject
 from recordings import services
@@ -40,8 +42,6 @@ from recordings.models import (
     TextMessage,
     Ticket,
 )
-from residency.append_only import sanctioned_write
-from residency.history import write_history, write_history_from
 
 ERASURE_ACTOR = "data subject erasure"
 
@@ -315,7 +315,7 @@ class RecordingsSource:
         if step == ErasureStep.RECORDS:
             return self._erase_records(found, frozen)
         if step == ErasureStep.HISTORY:
-            # History is append-only (residency/append_only.py) except for an erasure's scrubbing.
+            # History is append-only (core/append_only.py) except for an erasure's scrubbing.
             with sanctioned_write():
                 return self._erase_history(found, frozen)
         return {}

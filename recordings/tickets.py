@@ -9,9 +9,9 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
+from core.history import actor_name, user_id_of, write_history
 from recordings.holds import hold_message
 from recordings.models import LegalHold, Ticket
-from residency.history import actor_name, user_id_of, write_history
 
 
 class TicketHeld(PermissionDenied):

@@ -6,26 +6,21 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
-from django.db import connections
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
-from simple_history.admin import SimpleHistoryAdmin
 
-from residency.dashboard import COUNT_CAP
+from core.admin import HistoryAdmin, ReadOnlyAdmin
+from core.models import ApiKey
 from residency.engine import account_residency_report
 from residency.models import (
     Account,
-    ApiKey,
-    AuditEntry,
     CatalogLoad,
     ChangeNotice,
     DataCategory,
@@ -39,73 +34,16 @@ from residency.models import (
     SubProcessor,
     TransientRoute,
 )
-from residency.records import account_processing_record, all_processing_records, render_html, write_csv
-from residency.roles import DEFAULT_SCOPES, SCOPES
-from residency.services import api_key_create, api_key_revoke, check_integrations, check_migration
+from residency.records import (
+    account_processing_record,
+    all_processing_records,
+    render_html,
+    write_csv,
+)
+from residency.services import check_integrations, check_migration
 from residency.snapshot import parse_as_of
 
 T = TypeVar("T")
-
-class HistoryAdmin(SimpleHistoryAdmin):
-    """Every model's admin shows its history with who made each change and from where."""
-
-    history_list_display = ["origin", "actor"]
-
-    def history_form_view(
-        self, request: HttpRequest, object_id: str, version_id: str, extra_context: dict | None = None
-    ) -> HttpResponse:
-        # SIMPLE_HISTORY_REVERT_DISABLED only hides the button: a posted form would still restore the
-        # version (a purged ticket, an erased person). History is shown, never written back.
-        if request.method == "POST":
-            raise PermissionDenied
-        return super().history_form_view(request, object_id, version_id, extra_context)
-
-
-class CappedCountPaginator(Paginator):
-    """A paginator for tables of millions of rows: it counts at most ``CAP`` matching rows (a bounded
-    ``COUNT`` over ``LIMIT CAP + 1``), never the whole table. Past the cap, an unfiltered list on PostgreSQL
-    takes the planner's estimate of the table's size; otherwise it says "more than CAP"."""
-
-    CAP = COUNT_CAP
-
-    @cached_property
-    def count(self) -> int:
-        rows = self.object_list
-        counted = rows.order_by()[: self.CAP + 1].count()
-        self.capped = counted > self.CAP
-        self.estimated = False
-        if self.capped and connections[rows.db].vendor == "postgresql" and not rows.query.where:
-            with connections[rows.db].cursor() as cursor:
-                cursor.execute("SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass", [rows.model._meta.db_table])
-                estimate = cursor.fetchone()[0]
-            if estimate > counted:
-                self.estimated = True
-                return int(estimate)
-        return counted
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Evidence and records from elsewhere: shown, never added, edited or deleted through the console."""
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
-class LargeTableAdmin(admin.ModelAdmin):
-    """A changelist that stays fast at millions of rows: a bounded count (see :class:`CappedCountPaginator`), no
-    second count of the whole table, related rows joined in the page's one query, and dates filtered by
-    indexed ranges (no ``date_hierarchy``, which reads every distinct day)."""
-
-    paginator = CappedCountPaginator
-    show_full_result_count = False
-    date_hierarchy = None
-
 
 @admin.register(Region)
 class RegionAdmin(HistoryAdmin):
@@ -485,114 +423,3 @@ class AccountAdmin(HistoryAdmin):
             ],
         }
         return TemplateResponse(request, "admin/residency/account/residency.html", context)
-
-
-class ApiKeyAddForm(forms.ModelForm):
-    scopes = forms.MultipleChoiceField(
-        choices=list(SCOPES.items()),
-        initial=list(DEFAULT_SCOPES),
-        widget=forms.CheckboxSelectMultiple,
-        help_text="What the key may do. The default is what an intake form needs; grant more only as needed.",
-    )
-    expires_at = forms.DateTimeField(required=False, help_text="Empty: the key works until it is revoked.")
-
-    class Meta:
-        model = ApiKey
-        fields = ["account", "name"]
-
-    def clean_expires_at(self) -> Any:
-        expires_at = self.cleaned_data.get("expires_at")
-        if expires_at is not None and expires_at <= timezone.now():
-            raise ValidationError("The expiry must be in the future.")
-        return expires_at
-
-
-@admin.register(ApiKey)
-class ApiKeyAdmin(HistoryAdmin):
-    list_display = ["name", "account", "prefix", "scope_list", "created_at", "created_by", "last_used_at", "status"]
-    list_filter = ["account", ("revoked_at", admin.EmptyFieldListFilter)]
-    search_fields = ["name", "prefix", "account__name"]
-    readonly_fields = [
-        "account", "name", "prefix", "scope_list", "created_at", "created_by", "expires_at", "last_used_at", "revoked_at"
-    ]
-    actions = ["revoke"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return self.has_manage_api_keys_permission(request)
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        # A key is revoked (audited, kept as the record of who could call the API), never deleted.
-        return False
-
-    def has_manage_api_keys_permission(self, request: HttpRequest) -> bool:
-        return request.user.has_perm("residency.manage_api_keys")
-
-    def get_form(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> type[forms.ModelForm]:
-        if obj is None:
-            kwargs["form"] = ApiKeyAddForm
-            kwargs["fields"] = ["account", "name"]
-        return super().get_form(request, obj, **kwargs)
-
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
-        return self.readonly_fields if obj else []
-
-    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
-        return self.readonly_fields if obj else ["account", "name", "scopes", "expires_at"]
-
-    @admin.display(description="scopes")
-    def scope_list(self, key: ApiKey) -> str:
-        return ", ".join(key.scopes)
-
-    @admin.display(description="status", boolean=False)
-    def status(self, key: ApiKey) -> str:
-        if key.revoked_at:
-            return f"revoked {key.revoked_at:%Y-%m-%d}"
-        if key.is_expired():
-            return f"expired {key.expires_at:%Y-%m-%d}"
-        return "active"
-
-    def save_model(self, request: HttpRequest, obj: ApiKey, form: Any, change: bool) -> None:
-        if change:
-            return
-        key, raw = api_key_create(
-            account=obj.account,
-            name=obj.name,
-            created_by=request.user,
-            scopes=form.cleaned_data["scopes"],
-            expires_at=form.cleaned_data.get("expires_at"),
-        )
-        obj.pk = key.pk
-        messages.warning(
-            request,
-            format_html(
-                "API key for {}: <code>{}</code> — copy it now, it is not stored and will not be shown again.",
-                key.account,
-                raw,
-            ),
-        )
-
-    @admin.action(description="Revoke selected API keys", permissions=["manage_api_keys"])
-    def revoke(self, request: HttpRequest, queryset: QuerySet) -> None:
-        for key in queryset.select_related("account"):
-            if api_key_revoke(key=key, user=request.user):
-                self.message_user(request, f"Revoked {key}.", messages.SUCCESS)
-            else:
-                self.message_user(request, f"{key} was already revoked.", messages.INFO)
-
-
-@admin.register(AuditEntry)
-class AuditEntryAdmin(ReadOnlyAdmin, LargeTableAdmin):
-    """The audit chain, read-only: entries are appended by the product and verified by ``verify_audit_log``."""
-
-    list_display = ["seq", "at", "action", "actor", "origin", "account_id", "object_type", "object_id", "redacted"]
-    list_filter = ["action", "origin", ("at", admin.DateFieldListFilter)]
-    search_fields = ["=object_id", "=account_id", "actor"]
-    fields = [
-        "seq", "at", "action", "actor", "origin", "account_id", "object_type", "object_id", "data", "redactions",
-        "prev_hash", "hash",
-    ]
-    readonly_fields = fields
-
-    @admin.display(description="redacted", boolean=True)
-    def redacted(self, entry: AuditEntry) -> bool:
-        return bool(entry.redactions)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.http import HttpRequest
 from django.urls import reverse
 
-from residency.dashboard import Figure, Panel, cached, register_panel
+from core.dashboard import Figure, Panel, cached, register_panel
 from residency.engine import residency_report
 from residency.models import ChangeNotice
 from residency.snapshot import account_snapshots, catalog_snapshot

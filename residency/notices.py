@@ -17,8 +17,8 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
+from core.history import write_history
 from residency.catalog.impact import AccountImpact
-from residency.history import write_history
 from residency.models import Account, CatalogLoad, ChangeNotice
 
 logger = logging.getLogger(__name__)

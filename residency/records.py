@@ -20,10 +20,16 @@ from typing import Any, TextIO
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from residency.csv_safety import safe_cell
+from core.csv_safety import safe_cell
 from residency.engine import Transfer, residency_report
 from residency.models import Safeguard
-from residency.snapshot import AccountInfo, Catalog, account_snapshot, account_snapshots, catalog_snapshot
+from residency.snapshot import (
+    AccountInfo,
+    Catalog,
+    account_snapshot,
+    account_snapshots,
+    catalog_snapshot,
+)
 
 DPF = "EU-US Data Privacy Framework"
 NONE_STATED = "None stated: to review"

@@ -570,9 +570,9 @@ def api_pages_at_scale() -> None:
     from rest_framework.pagination import Cursor, CursorPagination
     from rest_framework.test import APIClient
 
+    from core.services import api_key_create
     from recordings.models import Call
     from residency.models import Account
-    from residency.services import api_key_create
 
     large = SIZES[-1]
     name = volume(large)
@@ -653,8 +653,8 @@ def api_throughput() -> None:
     import threading
     import urllib.request
 
+    from core.services import api_key_create
     from residency.models import Account
-    from residency.services import api_key_create
 
     name = volume(SIZES[-1])
     fresh_copy(name)

@@ -7,10 +7,10 @@ from collections.abc import Iterable
 import factory
 from django.contrib.auth import get_user_model
 
+from core.roles import SCOPES
+from core.services import api_key_create
 from dsar.models import Person
 from residency.models import Account, Integration, Product, Region
-from residency.roles import SCOPES
-from residency.services import api_key_create
 
 
 class UserFactory(factory.django.DjangoModelFactory):

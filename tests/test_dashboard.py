@@ -16,13 +16,17 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from core.charts import Chart, bar_chart
+from core.roles import AUDITOR
 from dsar.models import Request
 from recordings.models import ProviderDeletion
-from residency.charts import Chart, bar_chart
-from residency.roles import AUDITOR
 from tests.dsar.factories import make_request
 from tests.factories import PersonFactory, UserFactory
-from tests.recordings.factories import LegalHoldFactory, PhoneLineFactory, RecordingFactory
+from tests.recordings.factories import (
+    LegalHoldFactory,
+    PhoneLineFactory,
+    RecordingFactory,
+)
 
 pytestmark = pytest.mark.django_db
 UTC = dt.timezone.utc

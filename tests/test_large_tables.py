@@ -11,10 +11,18 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from core.admin import CappedCountPaginator
+from core.models import AuditEntry
 from dsar.models import Person
-from recordings.models import AnalyticsRow, Call, MonitoringEntry, Recording, RecordingDeletion, TextMessage, Ticket
-from residency.admin import CappedCountPaginator
-from residency.models import AuditEntry
+from recordings.models import (
+    AnalyticsRow,
+    Call,
+    MonitoringEntry,
+    Recording,
+    RecordingDeletion,
+    TextMessage,
+    Ticket,
+)
 from tests.factories import UserFactory
 from tests.recordings.factories import (
     AnalyticsRowFactory,

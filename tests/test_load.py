@@ -24,7 +24,7 @@ CLIENTS = 8
 REQUESTS_PER_CLIENT = 25
 CREATE_KEY = """
 from residency.models import Account, Region
-from residency.services import api_key_create
+from core.services import api_key_create
 account = Account.objects.create(name="Load test", home_region=Region.objects.get(code="EEA"))
 _, raw = api_key_create(account=account, name="load", scopes=["requests:create", "requests:read", "residency:read"])
 print(raw)

@@ -9,7 +9,7 @@ from axes.models import AccessAttempt
 from django.contrib.auth.models import Group
 from django.test import Client
 
-from residency.roles import AUDITOR, PRIVACY_OFFICER
+from core.roles import AUDITOR, PRIVACY_OFFICER
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -19,14 +19,20 @@ from django.test import Client
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from core.models import ApiKey
+from core.roles import AUDITOR, PRIVACY_OFFICER, ROLES, SUPPORT_ADMIN, expand
+from core.services import api_key_create
 from dsar.models import Request, RequestEvent
 from recordings.models import HistoryExport, LegalHold, ProviderDeletion, Recording
-from residency.models import Account, ApiKey
-from residency.roles import AUDITOR, PRIVACY_OFFICER, ROLES, SUPPORT_ADMIN, expand
-from residency.services import api_key_create
+from residency.models import Account
 from tests.dsar.factories import make_request
 from tests.factories import AccountFactory, PersonFactory, UserFactory
-from tests.recordings.factories import CallFactory, LegalHoldFactory, RecordingFactory, TicketFactory
+from tests.recordings.factories import (
+    CallFactory,
+    LegalHoldFactory,
+    RecordingFactory,
+    TicketFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -218,7 +224,7 @@ OPERATIONS = [
         lambda: {"account": AccountFactory()},
         lambda ctx, r: ApiKey.objects.filter(account=ctx["account"]).exists(),
         admin=lambda c, ctx: c.post(
-            "/admin/residency/apikey/add/", {"account": ctx["account"].pk, "name": "intake", "scopes": ["requests:create"]}
+            "/admin/core/apikey/add/", {"account": ctx["account"].pk, "name": "intake", "scopes": ["requests:create"]}
         ),
     ),
     Operation(
@@ -226,8 +232,8 @@ OPERATIONS = [
         frozenset({PRIVACY_OFFICER}),
         lambda: {"key": api_key_create(account=AccountFactory(), name="intake form")[0]},
         lambda ctx, r: refreshed(ctx["key"]).revoked_at is not None,
-        admin=action("/admin/residency/apikey/", "revoke", "key"),
-        admin_action=("/admin/residency/apikey/", "revoke"),
+        admin=action("/admin/core/apikey/", "revoke", "key"),
+        admin_action=("/admin/core/apikey/", "revoke"),
     ),
     Operation(
         "request a call-history export",

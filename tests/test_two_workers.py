@@ -34,8 +34,8 @@ Recording.objects.bulk_create(
 CHECK = """
 from collections import Counter
 from recordings.models import ProviderDeletion, Recording, RecordingDeletion
-from residency.audit import verify_chain
-from residency.models import AuditEntry
+from core.audit import verify_chain
+from core.models import AuditEntry
 
 audited = Counter(row[0] for entry in AuditEntry.objects.filter(action="recording_deleted") for row in entry.data["recordings"])
 logged = Counter(RecordingDeletion.objects.values_list("id", flat=True))

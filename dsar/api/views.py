@@ -16,19 +16,19 @@ from rest_framework.request import Request as ApiRequest
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api.pagination import cursor_pagination
+from core.api.permissions import Access, account_scope, check_access
+from core.api.throttling import (
+    ApiKeyRateThrottle,
+    IntakeRateThrottle,
+    UserRateThrottle,
+)
 from dsar import services
 from dsar.api import serializers as s
 from dsar.api.filters import RequestFilter
 from dsar.exports import LinkRefused, export_download
 from dsar.models import Request
 from dsar.report import request_access_report
-from residency.api.pagination import cursor_pagination
-from residency.api.permissions import Access, account_scope, check_access
-from residency.api.throttling import (
-    ApiKeyRateThrottle,
-    IntakeRateThrottle,
-    UserRateThrottle,
-)
 from residency.api.views import AS_OF, as_of_errors
 from residency.snapshot import parse_as_of
 

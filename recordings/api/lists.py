@@ -13,9 +13,9 @@ from django.utils import timezone
 from rest_framework import generics, serializers
 from rest_framework.pagination import CursorPagination
 
+from core.api.pagination import cursor_pagination
+from core.api.permissions import Access, account_scope
 from recordings.models import Call, MonitoringEntry, Recording, TextMessage, Ticket
-from residency.api.pagination import cursor_pagination
-from residency.api.permissions import Access, account_scope
 
 
 def newest_first(field: str) -> type[CursorPagination]:

@@ -15,9 +15,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api.permissions import Access, account_scope
 from recordings import services
 from recordings.models import HistoryExport, Recording, Ticket
-from residency.api.permissions import Access, account_scope
 from residency.models import Account
 
 

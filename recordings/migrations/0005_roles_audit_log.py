@@ -2,7 +2,6 @@
 
 from django.db import migrations
 
-from residency.roles import sync_roles
 
 
 class Migration(migrations.Migration):
@@ -11,4 +10,6 @@ class Migration(migrations.Migration):
         ("residency", "0004_audit_chain"),
     ]
 
-    operations = [migrations.RunPython(sync_roles, migrations.RunPython.noop)]
+    # The roles are set from the table as it is now by the newest roles migration (0009): the table's
+    # earlier states are not kept in code, and it names permissions that did not exist yet at this point.
+    operations = [migrations.RunPython(migrations.RunPython.noop, migrations.RunPython.noop)]

@@ -10,8 +10,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api.permissions import Access, account_scope
 from residency.api import serializers as s
-from residency.api.permissions import Access, account_scope
 from residency.engine import account_residency_report
 from residency.models import (
     Account,

@@ -2,7 +2,7 @@
 
 from django.db import migrations, models
 
-import residency.models
+import core.models
 
 
 class Migration(migrations.Migration):
@@ -24,7 +24,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='apikey',
             name='scopes',
-            field=models.JSONField(default=residency.models.default_scopes, editable=False, help_text='What the key may do (see residency/roles.py SCOPES).'),
+            field=models.JSONField(default=core.models.default_scopes, editable=False, help_text='What the key may do (see residency/roles.py SCOPES).'),
         ),
         migrations.AddField(
             model_name='historicalapikey',
@@ -34,6 +34,6 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='historicalapikey',
             name='scopes',
-            field=models.JSONField(default=residency.models.default_scopes, editable=False, help_text='What the key may do (see residency/roles.py SCOPES).'),
+            field=models.JSONField(default=core.models.default_scopes, editable=False, help_text='What the key may do (see residency/roles.py SCOPES).'),
         ),
     ]

@@ -34,7 +34,7 @@ from django.contrib.auth.models import Group
 from dsar.models import Request
 from recordings.models import Recording
 from residency.models import Account
-from residency.services import api_key_create
+from core.services import api_key_create
 
 User = get_user_model()
 for username, role in (("officer", "Privacy officer"), ("support", "Support admin"), ("auditor", "Auditor")):

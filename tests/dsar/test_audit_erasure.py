@@ -7,9 +7,9 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
+from core.audit import Action
+from core.models import AuditEntry
 from dsar import services
-from residency.audit import Action
-from residency.models import AuditEntry
 from tests.dsar.factories import PersonFactory, staff
 
 pytestmark = [pytest.mark.django_db, pytest.mark.every_source]

@@ -12,8 +12,8 @@ import time_machine
 from django.contrib.auth.models import Group
 from django.test import Client
 
+from core.roles import AUDITOR, PRIVACY_OFFICER
 from dsar.models import Request
-from residency.roles import AUDITOR, PRIVACY_OFFICER
 from tests.dsar.factories import AccountFactory, PersonFactory, make_request
 from tests.factories import UserFactory
 

@@ -10,10 +10,10 @@ import pytest
 import time_machine
 from django.core.management import call_command
 
+from core.audit import verify_chain
+from core.models import AuditEntry
 from dsar import services
 from dsar.models import Person, Request, RequestEvent
-from residency.audit import verify_chain
-from residency.models import AuditEntry
 from tests.dsar.factories import AccountFactory, staff
 from tests.recordings.factories import CallFactory
 

@@ -9,15 +9,15 @@ import pytest
 from django.contrib.auth.models import Group
 from django.core import mail
 from django.test import Client
+from django.utils import timezone
 from rest_framework.test import APIClient
 
+from core.models import AuditEntry
+from core.roles import AUDITOR
 from dsar import services
-from django.utils import timezone
-
-from dsar.models import Request, RequestEvent
+from dsar.models import Request
 from recordings.models import LegalHold
-from residency.models import Account, AuditEntry
-from residency.roles import AUDITOR
+from residency.models import Account
 from tests.dsar.factories import CaptureOnCommit, PersonFactory, make_request, staff
 from tests.factories import UserFactory
 

@@ -10,11 +10,11 @@ from django.contrib.auth.models import Group
 from django.test import Client
 from rest_framework.test import APIClient
 
+from core.roles import AUDITOR, SUPPORT_ADMIN
 from dsar import services
 from dsar.models import Request
 from recordings.models import LegalHold
 from residency.models import Account
-from residency.roles import AUDITOR, SUPPORT_ADMIN
 from tests.dsar.factories import make_request, staff
 from tests.factories import UserFactory, api_key_for
 from tests.recordings.factories import PersonFactory

@@ -15,6 +15,8 @@ from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
 
+from core.audit import Action, Record, audit_append, verify_chain
+from core.models import AuditEntry
 from dsar import erasure as erasure_module
 from dsar import services
 from dsar.erasure import erasures_resume
@@ -24,8 +26,7 @@ from dsar.scope import in_account, log_entries_of_account
 from recordings import holds
 from recordings.history_exports import history_export_run
 from recordings.models import Call, HistoryExport, MonitoringEntry, Recording, Ticket
-from residency.audit import Action, Record, audit_append, verify_chain
-from residency.models import Account, AuditEntry
+from residency.models import Account
 from tests.dsar.factories import CaptureOnCommit, make_request, staff
 from tests.recordings.factories import (
     CallFactory,

@@ -9,9 +9,9 @@ import pytest
 from django.contrib.auth.models import Group
 from django.test import Client
 
+from core.roles import AUDITOR, PRIVACY_OFFICER
 from recordings.history_exports import history_export_run
 from recordings.models import HistoryExport
-from residency.roles import AUDITOR, PRIVACY_OFFICER
 from tests.factories import AccountFactory, UserFactory
 from tests.recordings.factories import CallFactory, PhoneLineFactory
 

@@ -17,12 +17,12 @@ from django.core.management import CommandError, call_command
 from django.test import Client
 from django_tasks_db.models import DBTaskResult
 
+from core.roles import SCOPES
+from core.services import api_key_create
 from recordings import services
 from recordings.models import HistoryExport
 from recordings.tasks import run_history_export
 from residency.models import Account
-from residency.roles import SCOPES
-from residency.services import api_key_create
 from tests.recordings.factories import (
     AccountFactory,
     CallFactory,

@@ -11,9 +11,9 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.test import Client
 from django.urls import reverse
 
+from core.roles import SCOPES
+from core.services import api_key_create
 from recordings.models import LegalHold, ProviderDeletion, Recording, RecordingDeletion
-from residency.roles import SCOPES
-from residency.services import api_key_create
 from tests.recordings.factories import (
     CallFactory,
     LegalHoldFactory,

@@ -5,8 +5,9 @@ import re
 import pytest
 from django.test import Client
 
-from residency.models import Account, ApiKey
-from residency.roles import DEFAULT_SCOPES
+from core.models import ApiKey
+from core.roles import DEFAULT_SCOPES
+from residency.models import Account
 from tests.factories import AccountFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -34,8 +35,9 @@ def test_the_hosting_matrix_shows_the_source_table_with_routes_and_notes(client:
 
 def test_every_catalog_list_and_the_account_list_open_with_search_and_filters(client: Client) -> None:
     AccountFactory(name="Searchable Oy")
-    for model in ["region", "product", "datacategory", "hostingoffer", "transientroute", "retentionrule", "integration", "subprocessor", "catalogload", "apikey"]:
+    for model in ["region", "product", "datacategory", "hostingoffer", "transientroute", "retentionrule", "integration", "subprocessor", "catalogload"]:
         assert client.get(f"/admin/residency/{model}/").status_code == 200, model
+    assert client.get("/admin/core/apikey/").status_code == 200
     response = client.get("/admin/residency/account/", {"q": "Searchable", "home_region__id__exact": 2})
     assert response.status_code == 200
     assert "Searchable Oy" in response.content.decode()
@@ -59,7 +61,7 @@ def test_a_new_api_key_is_shown_once_and_stored_hashed(client: Client) -> None:
     account = AccountFactory()
 
     response = client.post(
-        "/admin/residency/apikey/add/",
+        "/admin/core/apikey/add/",
         {"account": account.pk, "name": "intake form", "scopes": ["requests:create", "requests:verify"]},
         follow=True,
     )
@@ -69,12 +71,12 @@ def test_a_new_api_key_is_shown_once_and_stored_hashed(client: Client) -> None:
     raw = re.search(r"<code>(pok_\w+_[\w-]+)</code>", shown[0]).group(1)
     key = ApiKey.objects.get(account=account)
     assert key.matches(raw) and raw not in key.digest
-    assert raw not in client.get(f"/admin/residency/apikey/{key.pk}/change/").content.decode()
+    assert raw not in client.get(f"/admin/core/apikey/{key.pk}/change/").content.decode()
     assert key.scopes == ["requests:create", "requests:verify"]
 
 
 def test_the_add_form_offers_the_least_scopes_by_default(client: Client) -> None:
-    form = client.get("/admin/residency/apikey/add/").context["adminform"].form
+    form = client.get("/admin/core/apikey/add/").context["adminform"].form
 
     assert sorted(form.fields["scopes"].initial) == sorted(DEFAULT_SCOPES)
 
@@ -83,7 +85,7 @@ def test_a_key_cannot_be_created_already_expired(client: Client) -> None:
     account = AccountFactory()
 
     response = client.post(
-        "/admin/residency/apikey/add/",
+        "/admin/core/apikey/add/",
         {"account": account.pk, "name": "intake", "scopes": ["requests:read"], "expires_at": "2001-01-01 00:00"},
     )
 
@@ -94,11 +96,11 @@ def test_a_key_cannot_be_created_already_expired(client: Client) -> None:
 
 def test_the_revoke_action_revokes_and_reports_each_key(client: Client) -> None:
     account = AccountFactory()
-    client.post("/admin/residency/apikey/add/", {"account": account.pk, "name": "one", "scopes": ["requests:read"]})
+    client.post("/admin/core/apikey/add/", {"account": account.pk, "name": "one", "scopes": ["requests:read"]})
     key = ApiKey.objects.get(account=account)
 
-    response = client.post("/admin/residency/apikey/", {"action": "revoke", "_selected_action": [key.pk]}, follow=True)
-    again = client.post("/admin/residency/apikey/", {"action": "revoke", "_selected_action": [key.pk]}, follow=True)
+    response = client.post("/admin/core/apikey/", {"action": "revoke", "_selected_action": [key.pk]}, follow=True)
+    again = client.post("/admin/core/apikey/", {"action": "revoke", "_selected_action": [key.pk]}, follow=True)
 
     key.refresh_from_db()
     assert key.revoked_at is not None

@@ -5,8 +5,9 @@ from typing import Any
 import pytest
 from rest_framework.test import APIClient
 
-from residency.models import Account, ApiKey
-from residency.services import api_key_revoke
+from core.models import ApiKey
+from core.services import api_key_revoke
+from residency.models import Account
 from tests.factories import AccountFactory, UserFactory, api_key_for
 
 pytestmark = pytest.mark.django_db

@@ -14,11 +14,11 @@ from django.core.management import CommandError, call_command
 from django.test import Client
 from rest_framework.test import APIClient
 
+from core.roles import AUDITOR
 from residency.catalog.loader import catalog_load, parse_catalog
 from residency.demo import load_demo
 from residency.engine import account_residency_report
 from residency.records import DPF, account_processing_record
-from residency.roles import AUDITOR
 from tests.factories import AccountFactory, UserFactory, api_key_for, region
 
 pytestmark = pytest.mark.django_db

@@ -6,8 +6,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 from django.utils import timezone
 
+from core.history import Origin, history_context
 from dsar.retention import requesters_forget
-from residency.history import Origin, history_context
 
 
 class Command(BaseCommand):

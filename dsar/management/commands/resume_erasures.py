@@ -4,8 +4,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
+from core.history import Origin, history_context
 from dsar.erasure import erasures_resume
-from residency.history import Origin, history_context
 
 
 class Command(BaseCommand):

@@ -7,7 +7,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from residency.csv_safety import safe_cell
+from core.csv_safety import safe_cell
 from residency.engine import ResidencyReport, account_residency_report
 from residency.models import Account
 from residency.snapshot import parse_as_of

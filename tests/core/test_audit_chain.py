@@ -15,17 +15,29 @@ from django.db import DatabaseError, connection, transaction
 from django.test import Client
 from rest_framework.test import APIClient
 
-from recordings import services as recording_services
-from recordings.models import Ticket
-from residency.append_only import sanctioned_write
+from core.append_only import sanctioned_write
+from core.audit import (
+    Action,
+    Record,
+    audit_append,
+    audit_append_many,
+    audit_redact,
+    digest,
+)
+from core.models import AuditChainHead, AuditEntry
+from core.services import api_key_create, api_key_revoke
 from dsar.matching import Matcher
 from dsar.sources import Subject
-from residency.audit import Action, Record, audit_append, audit_append_many, audit_redact, digest
-from residency.models import AuditChainHead, AuditEntry
-from residency.services import api_key_create, api_key_revoke
+from recordings import services as recording_services
+from recordings.models import Ticket
 from tests.dsar.factories import make_request
 from tests.factories import AccountFactory, UserFactory
-from tests.recordings.factories import CallFactory, PhoneLineFactory, RecordingFactory, TicketFactory
+from tests.recordings.factories import (
+    CallFactory,
+    PhoneLineFactory,
+    RecordingFactory,
+    TicketFactory,
+)
 
 pytestmark = pytest.mark.django_db
 

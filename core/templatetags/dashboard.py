@@ -4,7 +4,7 @@ from typing import Any
 
 from django import template
 
-from residency.dashboard import Panel, dashboard_panels
+from core.dashboard import Panel, dashboard_panels
 
 register = template.Library()
 

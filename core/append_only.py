@@ -24,7 +24,7 @@ DELETE_TRIGGER = "append_only_delete"
 
 def protected_models() -> list[type[models.Model]]:
     """The audit chain's entries and every history table."""
-    from residency.models import AuditEntry
+    from core.models import AuditEntry
 
     return [AuditEntry] + [
         model for model in apps.get_models() if issubclass(model, HistoricalChanges) and not model._meta.proxy

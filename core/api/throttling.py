@@ -12,7 +12,7 @@ from django.conf import settings
 from rest_framework.request import Request
 from rest_framework.throttling import SimpleRateThrottle
 
-from residency.api.permissions import api_key_of
+from core.api.permissions import api_key_of
 
 
 class _SettingsRateThrottle(SimpleRateThrottle):

@@ -14,7 +14,7 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 
-from residency.models import ApiKey
+from core.models import ApiKey
 
 LAST_USED_PRECISION = timedelta(minutes=1)
 logger = logging.getLogger(__name__)
@@ -60,7 +60,7 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
 
 
 class ApiKeyScheme(OpenApiAuthenticationExtension):
-    target_class = "residency.api.authentication.ApiKeyAuthentication"
+    target_class = "core.api.authentication.ApiKeyAuthentication"
     name = "apiKey"
 
     def get_security_definition(self, auto_schema: Any) -> dict:

@@ -1,4 +1,4 @@
-"""The one answer a long operation's status URL gives the console (residency/static/residency/progress.js)."""
+"""The one answer a long operation's status URL gives the console (core/static/core/progress.js)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """The audit chain of destructive operations: append, redact (erasure only) and verify.
 
-Each :class:`~residency.models.AuditEntry` keeps its fields in ``data`` and a SHA-256 digest of each field
+Each :class:`~core.models.AuditEntry` keeps its fields in ``data`` and a SHA-256 digest of each field
 in ``digests``. Its ``hash`` is an HMAC (keyed with ``AUDIT_CHAIN_KEY``, by default derived from the
 ``SECRET_KEY``) over the entry's sequence number, time, action, actor, origin, account, object, the
 field DIGESTS and the previous entry's hash. So:
@@ -12,7 +12,7 @@ field DIGESTS and the previous entry's hash. So:
   nulled outside the product is reported.
 
 Appends run inside the caller's transaction (a rolled-back deletion leaves no entry) and lock the one
-:class:`~residency.models.AuditChainHead` row first, so concurrent writers queue instead of forking the
+:class:`~core.models.AuditChainHead` row first, so concurrent writers queue instead of forking the
 chain; the unique sequence number is the last guard.
 """
 
@@ -33,9 +33,9 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
-from residency.append_only import sanctioned_write
-from residency.history import current_actor, current_origin
-from residency.models import AuditChainHead, AuditEntry
+from core.append_only import sanctioned_write
+from core.history import current_actor, current_origin
+from core.models import AuditChainHead, AuditEntry
 
 GENESIS = "0" * 64
 Action = AuditEntry.Action
@@ -67,6 +67,8 @@ def _key() -> bytes:
     configured = getattr(settings, "AUDIT_CHAIN_KEY", "")
     if configured:
         return configured.encode()
+    # The salt is the one the chain was first keyed with (before this module moved to core): changing it
+    # would make every existing entry fail verification.
     return salted_hmac("residency.audit-chain", "key", algorithm="sha256").digest()
 
 

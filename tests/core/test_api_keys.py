@@ -10,10 +10,10 @@ import pytest
 from django.core.exceptions import ValidationError
 from rest_framework.test import APIClient
 
+from core.models import ApiKey
+from core.roles import DEFAULT_SCOPES, SCOPES
+from core.services import api_key_create
 from dsar.models import Request
-from residency.models import ApiKey
-from residency.roles import DEFAULT_SCOPES, SCOPES
-from residency.services import api_key_create
 from tests.factories import AccountFactory, PersonFactory, UserFactory, api_key_for
 from tests.recordings.factories import CallFactory, RecordingFactory, TicketFactory
 

@@ -3,7 +3,7 @@
 Every view declares, per HTTP method, an :class:`Access`: the Django permission a logged-in staff user
 needs and the scope an API key needs (``None``: nobody of that kind may). :class:`HasAccess`, the default
 permission class, enforces it; a method a view does not declare is refused to everyone. The vocabulary
-of roles and scopes is residency/roles.py.
+of roles and scopes is core/roles.py.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from rest_framework import exceptions
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
-from residency.models import Account, ApiKey
+from core.models import ApiKey
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,7 @@ def api_key_of(request: Request) -> ApiKey | None:
     return request.auth if isinstance(request.auth, ApiKey) else None
 
 
-def account_scope(request: Request) -> Account | None:
+def account_scope(request: Request) -> Any:
     """The one account an API-key caller may see; ``None`` for staff, who see every account."""
     key = api_key_of(request)
     return key.account if key else None

@@ -5,8 +5,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
-from residency.audit import verify_chain
-from residency.models import AuditChainHead
+from core.audit import verify_chain
+from core.models import AuditChainHead
 
 
 class Command(BaseCommand):

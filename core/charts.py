@@ -114,7 +114,7 @@ def bar_chart(chart: Chart, *, width: int = 640, height: int = 220) -> SafeStrin
     parts.append("</svg>")
     return mark_safe(
         render_to_string(
-            "admin/residency/chart.html",
+            "admin/core/chart.html",
             {
                 "chart": chart,
                 "svg": mark_safe("".join(parts)),

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from residency.history import Origin, history_context
+from core.history import Origin, history_context
 from residency.models import Account, Region
 from residency.services import account_create
 from tests.factories import AccountFactory, UserFactory
@@ -52,7 +52,7 @@ def test_an_admin_change_records_the_admin_and_survives_the_deletion_of_their_lo
 def test_every_model_of_the_product_keeps_history_with_origin_and_actor() -> None:
     from django.apps import apps
 
-    from residency.history import AuditFields
+    from core.history import AuditFields
 
     models = [
         model
@@ -60,7 +60,7 @@ def test_every_model_of_the_product_keeps_history_with_origin_and_actor() -> Non
         if model._meta.app_label in {"residency", "dsar", "recordings"}
         and not model._meta.proxy
         and not model.__name__.startswith("Historical")
-        # The audit chain is append-only evidence itself (residency/audit.py), not a record that changes.
+        # The audit chain is append-only evidence itself (core/audit.py), not a record that changes.
         and model.__name__ not in {"AuditEntry", "AuditChainHead"}
     ]
     assert len(models) > 20

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from residency.csv_safety import FORMULA_STARTS, row_converter, safe_cell
+from core.csv_safety import FORMULA_STARTS, row_converter, safe_cell
 
 
 @pytest.mark.parametrize(
@@ -108,6 +108,6 @@ def test_an_unknown_column_kind_is_refused() -> None:
 @given(st.one_of(st.text(), st.from_regex(r"[+][0-9\u0663]{0,17}", fullmatch=True)))
 @settings(max_examples=800, deadline=None)
 def test_the_e164_shortcut_agrees_with_the_expression(text: str) -> None:
-    from residency.csv_safety import E164, is_e164
+    from core.csv_safety import E164, is_e164
 
     assert is_e164(text) == bool(E164.fullmatch(text))

@@ -10,7 +10,7 @@ declared on the models (``Meta.permissions``):
   ``dsar.download_export`` (access reports and personal-data downloads) on ``dsar.Request``;
 - ``recordings.place_hold`` and ``recordings.release_hold`` on ``recordings.LegalHold``;
 - ``recordings.download_export`` (call- and monitoring-history CSVs) on ``recordings.HistoryExport``;
-- ``residency.manage_api_keys`` (create and revoke) on ``residency.ApiKey``.
+- ``core.manage_api_keys`` (create and revoke) on ``core.ApiKey``.
 
 Manual deletion of a recording is Django's own ``recordings.delete_recording``; soft deletion and
 restoring of a ticket is ``recordings.delete_ticket``.
@@ -48,7 +48,8 @@ ROLES: dict[str, tuple[str, ...]] = {
         "residency.view_*",
         "residency.add_account",
         "residency.change_account",
-        "residency.manage_api_keys",
+        "core.view_*",
+        "core.manage_api_keys",
         "dsar.view_*",
         "dsar.add_person",
         "dsar.change_person",
@@ -86,6 +87,7 @@ ROLES: dict[str, tuple[str, ...]] = {
     ),
     # Read-only on everything, history and audit logs included; downloads nothing personal.
     AUDITOR: (
+        "core.view_*",
         "residency.view_*",
         "dsar.view_*",
         "recordings.view_*",
