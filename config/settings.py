@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from datetime import timedelta
 from pathlib import Path
 
@@ -205,6 +206,11 @@ DSAR_CODES_PER_REQUEST_PER_HOUR = env.int("DSAR_CODES_PER_REQUEST_PER_HOUR", def
 DSAR_CODES_PER_ADDRESS_PER_HOUR = env.int("DSAR_CODES_PER_ADDRESS_PER_HOUR", default=5)
 DSAR_EXPORT_ROOT = env.path("DSAR_EXPORT_ROOT", default=BASE_DIR / "var" / "dsar-exports")
 
+# How often the audit chain's head is signed and written outside the database (core/checkpoints.py), in seconds.
+AUDIT_CHECKPOINT_INTERVAL = env.int("AUDIT_CHECKPOINT_INTERVAL", default=900)
+if AUDIT_CHECKPOINT_INTERVAL < 60:
+    raise ImproperlyConfigured("AUDIT_CHECKPOINT_INTERVAL: at least 60 seconds.")
+
 # The periodic jobs `manage.py run_schedules` runs, as (seconds between runs, command and its arguments);
 # cron or systemd timers can run the same commands instead (README, "Running in production").
 SCHEDULES: list[tuple[int, list[str]]] = [
@@ -220,6 +226,8 @@ SCHEDULES: list[tuple[int, list[str]]] = [
     (3600, ["send_change_notices", "--verbosity", "0"]),
     # Erasures whose blocker cleared (a call ended, a hold was released) resume by themselves.
     (300, ["resume_erasures", "--verbosity", "0"]),
+    # The audit chain's head, signed and written outside the database, also when nothing happened.
+    (AUDIT_CHECKPOINT_INTERVAL, ["audit_checkpoint", "--verbosity", "0"]),
 ]
 
 # Background tasks (exports, archives, provider deletions) go through Django's Tasks API to one of two
@@ -286,6 +294,23 @@ PGTRIGGER_MIGRATIONS = False
 # The key of the audit chain's hashes (core/audit.py); by default derived from SECRET_KEY. Set it to
 # keep the chain verifiable across a SECRET_KEY rotation.
 AUDIT_CHAIN_KEY = env.str("AUDIT_CHAIN_KEY", default="")
+# Signed checkpoints of the chain's head, kept outside the database (core/checkpoints.py): the Ed25519
+# private key (base64; `manage.py audit_checkpoint --new-key` makes one; by default, for development only,
+# derived from SECRET_KEY), the public key auditors verify with (default: the private key's), the witness
+# directory the checkpoints are written to once each (the interval is AUDIT_CHECKPOINT_INTERVAL, above).
+AUDIT_CHECKPOINT_KEY = env.str("AUDIT_CHECKPOINT_KEY", default="")
+AUDIT_CHECKPOINT_PUBLIC_KEY = env.str("AUDIT_CHECKPOINT_PUBLIC_KEY", default="")
+for _name, _value in (("AUDIT_CHECKPOINT_KEY", AUDIT_CHECKPOINT_KEY), ("AUDIT_CHECKPOINT_PUBLIC_KEY", AUDIT_CHECKPOINT_PUBLIC_KEY)):
+    try:
+        if _value and len(base64.b64decode(_value, validate=True)) != 32:
+            raise ValueError
+    except ValueError:
+        raise ImproperlyConfigured(f"{_name}: give the base64 of a 32-byte Ed25519 key.") from None
+if not AUDIT_CHECKPOINT_KEY and not DEBUG:
+    raise ImproperlyConfigured(
+        "AUDIT_CHECKPOINT_KEY: set it when DEBUG is off (`manage.py audit_checkpoint --new-key` prints one)."
+    )
+AUDIT_WITNESS_DIR = env.path("AUDIT_WITNESS_DIR", default=BASE_DIR / "var" / "witness")
 
 # One JSON shape for every API error: {"type": …, "errors": [{"code", "detail", "attr"}]}, where
 # `attr` names the offending field.

@@ -19,3 +19,10 @@ def fresh_rate_counters() -> None:
     from django.core.cache import cache
 
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def audit_witness(settings: Any, tmp_path_factory: Any) -> Any:
+    """Each test's audit checkpoints go to a witness directory of its own."""
+    settings.AUDIT_WITNESS_DIR = tmp_path_factory.mktemp("witness")
+    return settings.AUDIT_WITNESS_DIR

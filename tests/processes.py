@@ -44,6 +44,7 @@ def own_database(tmp_path: Path, **settings_env: str) -> Iterator[dict[str, str]
             "ALLOWED_HOSTS": "127.0.0.1",
             "SITE_URL": "http://127.0.0.1",
             "TELEPHONY_PROVIDER_BACKEND": "local",
+            "AUDIT_WITNESS_DIR": str(tmp_path / "witness"),
             "DJANGO_SETTINGS_MODULE": "config.settings",
             **settings_env,
         }

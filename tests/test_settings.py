@@ -19,6 +19,7 @@ PRODUCTION = {
     "SITE_URL": "https://privacy.example.com",
     "TELEPHONY_PROVIDER_ACCOUNT_SID": "AC0123456789",
     "TELEPHONY_PROVIDER_AUTH_TOKEN": "token",
+    "AUDIT_CHECKPOINT_KEY": "q1GfZk7Kx0s9vYb2nN5cR8tW3eH6jL4mP0aS2dF7gH8=",
 }
 
 
@@ -50,6 +51,9 @@ def test_production_settings_pass_the_deployment_checks() -> None:
         ("API_THROTTLE_KEY_RATE", "lots", "API_THROTTLE_KEY_RATE: 'lots' is not N/second|minute|hour|day"),
         ("API_THROTTLE_INTAKE_RATE", "0/hour", "API_THROTTLE_INTAKE_RATE: '0/hour' is not N/second|minute|hour|day"),
         ("AXES_FAILURE_LIMIT", "0", "AXES_FAILURE_LIMIT: must be at least 1"),
+        ("AUDIT_CHECKPOINT_KEY", "not-a-key", "AUDIT_CHECKPOINT_KEY: give the base64 of a 32-byte Ed25519 key"),
+        ("AUDIT_CHECKPOINT_PUBLIC_KEY", "c2hvcnQ=", "AUDIT_CHECKPOINT_PUBLIC_KEY: give the base64 of a 32-byte"),
+        ("AUDIT_CHECKPOINT_INTERVAL", "5", "AUDIT_CHECKPOINT_INTERVAL: at least 60 seconds"),
     ],
 )
 def test_a_malformed_variable_stops_start_up_naming_it(variable: str, value: str, message: str) -> None:
@@ -64,6 +68,13 @@ def test_a_missing_secret_key_stops_start_up_when_debug_is_off() -> None:
 
     assert result.returncode != 0
     assert "SECRET_KEY: set it" in result.stderr
+
+
+def test_production_needs_the_key_that_signs_the_audit_checkpoints() -> None:
+    result = manage("check", **{**PRODUCTION, "AUDIT_CHECKPOINT_KEY": ""})
+
+    assert result.returncode != 0
+    assert "AUDIT_CHECKPOINT_KEY: set it when DEBUG is off" in result.stderr
 
 
 def test_production_needs_its_public_address_for_emailed_links() -> None:
