@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -157,6 +158,18 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "timeout": env.int("SQLITE_BUSY_TIMEOUT", default=20),
         }
     )
+# On PostgreSQL the application runs as a login that owns no table (core/database_logins.py): `migrate`, run
+# with the owner's DATABASE_URL and this naming the runtime login, grants it all it needs but rewriting audit
+# and history rows; the application, serving with DATABASE_URL logging in as it, scrubs through the owner's
+# function. Empty: the application's login owns the tables (development; `check --deploy` warns).
+DATABASE_RUNTIME_ROLE = env.str("DATABASE_RUNTIME_ROLE", default="")
+if DATABASE_RUNTIME_ROLE:
+    if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        raise ImproperlyConfigured("DATABASE_RUNTIME_ROLE: only with a PostgreSQL DATABASE_URL.")
+    if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", DATABASE_RUNTIME_ROLE):
+        raise ImproperlyConfigured(
+            f"DATABASE_RUNTIME_ROLE: {DATABASE_RUNTIME_ROLE!r} is not a role name (lowercase letters, digits, underscores)."
+        )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

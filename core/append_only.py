@@ -6,6 +6,10 @@ deleted — by the product, an administrator's SQL session or anything else — 
 A history row may still lose its link to a deleted login (``history_user`` set to NULL): the username is
 kept as text beside it. On SQLite nothing is installed; the audit chain's verification still catches
 changes to the audit table there.
+
+Any login can switch these triggers off, and the tables' owner can drop them: on PostgreSQL the application
+runs as a login that owns no table and may not update, delete or truncate these rows at all; it scrubs
+through the owner's function instead (:mod:`core.database_logins`).
 """
 
 from __future__ import annotations
@@ -18,15 +22,20 @@ from typing import Any
 
 import pgtrigger
 from django.apps import apps
-from django.db import models
+from django.db import models, router
 from simple_history.models import HistoricalChanges
+
+from core.database_logins import runtime_login_scrub, runtime_role
 
 UPDATE_TRIGGER = "append_only_update"
 DELETE_TRIGGER = "append_only_delete"
 
 
 def protected_models() -> list[type[models.Model]]:
-    """The audit chain's entries and every history table."""
+    """The audit tables: the audit chain's entries and every history table. The one list of what is evidence:
+    the triggers protect these, and the runtime database login may only read and insert them
+    (core/database_logins.py); an audit table core adds belongs here (its model's ``scrubbable_fields``
+    name what an erasure may scrub in it, if anything)."""
     from core.models import AuditEntry
 
     return [AuditEntry] + [
@@ -70,6 +79,10 @@ def scrub(model: type[models.Model], changes: Mapping[Any, Mapping[str, Any]], *
 
 
 def _apply_scrub(model: type[models.Model], changes: Mapping[Any, Mapping[str, Any]], *, reason: str) -> None:
+    if runtime_role(router.db_for_write(model)):
+        # The runtime login may not update audit rows at all: it scrubs through the owner's function.
+        runtime_login_scrub(model, changes)
+        return
     groups: dict[str, list[Any]] = defaultdict(list)
     for pk, values in changes.items():
         groups[json.dumps(values, sort_keys=True, default=str)].append(pk)

@@ -1,4 +1,7 @@
+from typing import Any
+
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate, pre_migrate
 
 
 class CoreConfig(AppConfig):
@@ -8,9 +11,25 @@ class CoreConfig(AppConfig):
     def ready(self) -> None:
         from simple_history.signals import pre_create_historical_record
 
+        from core import checks  # noqa: F401  (registers the deployment checks)
         from core.append_only import register_append_only_triggers
         from core.history import fill_audit_fields
 
         pre_create_historical_record.connect(fill_audit_fields, dispatch_uid="core.fill_audit_fields")
         # Every app's models are loaded by now, history models included.
         register_append_only_triggers()
+        # Once per `migrate`, before anything runs and after every app's tables exist.
+        pre_migrate.connect(_refuse_runtime_login, sender=self, dispatch_uid="core.refuse_runtime_login")
+        post_migrate.connect(_grant_runtime_login, sender=self, dispatch_uid="core.grant_runtime_login")
+
+
+def _refuse_runtime_login(sender: AppConfig, using: str, **kwargs: Any) -> None:
+    from core.database_logins import refuse_migrating_as_runtime
+
+    refuse_migrating_as_runtime(using=using)
+
+
+def _grant_runtime_login(sender: AppConfig, using: str, **kwargs: Any) -> None:
+    from core.database_logins import runtime_login_grant
+
+    runtime_login_grant(using=using)

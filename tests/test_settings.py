@@ -22,6 +22,9 @@ PRODUCTION = {
     "AUDIT_CHECKPOINT_KEY": "q1GfZk7Kx0s9vYb2nN5cR8tW3eH6jL4mP0aS2dF7gH8=",
 }
 
+# The deployment checks read no table: nothing needs to listen here.
+POSTGRES = "postgres://privacy_runtime@127.0.0.1:9/privacy"
+
 
 def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
     # A clean environment, so neither the caller's variables nor a developer's .env decide the outcome.
@@ -54,6 +57,7 @@ def test_production_settings_pass_the_deployment_checks() -> None:
         ("AUDIT_CHECKPOINT_KEY", "not-a-key", "AUDIT_CHECKPOINT_KEY: give the base64 of a 32-byte Ed25519 key"),
         ("AUDIT_CHECKPOINT_PUBLIC_KEY", "c2hvcnQ=", "AUDIT_CHECKPOINT_PUBLIC_KEY: give the base64 of a 32-byte"),
         ("AUDIT_CHECKPOINT_INTERVAL", "5", "AUDIT_CHECKPOINT_INTERVAL: at least 60 seconds"),
+        ("DATABASE_RUNTIME_ROLE", "privacy_runtime", "DATABASE_RUNTIME_ROLE: only with a PostgreSQL DATABASE_URL"),
     ],
 )
 def test_a_malformed_variable_stops_start_up_naming_it(variable: str, value: str, message: str) -> None:
@@ -61,6 +65,24 @@ def test_a_malformed_variable_stops_start_up_naming_it(variable: str, value: str
 
     assert result.returncode != 0
     assert message in result.stderr
+
+
+def test_a_runtime_role_that_is_not_a_plain_role_name_stops_start_up() -> None:
+    result = manage("check", **PRODUCTION, DATABASE_URL=POSTGRES, DATABASE_RUNTIME_ROLE="app; DROP TABLE x")
+
+    assert result.returncode != 0
+    assert "DATABASE_RUNTIME_ROLE: 'app; DROP TABLE x' is not a role name" in result.stderr
+
+
+def test_production_on_postgresql_runs_as_a_runtime_login_that_owns_no_table() -> None:
+    as_owner = manage("check", "--deploy", "--fail-level", "WARNING", **PRODUCTION, DATABASE_URL=POSTGRES)
+    as_runtime = manage(
+        "check", "--deploy", "--fail-level", "WARNING", **PRODUCTION, DATABASE_URL=POSTGRES, DATABASE_RUNTIME_ROLE="privacy_runtime"
+    )
+
+    assert as_owner.returncode != 0
+    assert "core.W001" in as_owner.stderr and "DATABASE_RUNTIME_ROLE is not set" in as_owner.stderr
+    assert as_runtime.returncode == 0, as_runtime.stderr
 
 
 def test_a_missing_secret_key_stops_start_up_when_debug_is_off() -> None:
