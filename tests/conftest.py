@@ -1,16 +1,30 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from django.core.management import call_command
 
+from tests.logins import as_runtime_login, owner_wanted
+
 
 @pytest.fixture(scope="session")
-def django_db_setup(django_db_setup: Any, django_db_blocker: Any) -> None:
-    """Every test database starts with the real catalog loaded: it is reference data, like migrations."""
+def django_db_setup(django_db_setup: Any, django_db_blocker: Any) -> Iterator[None]:
+    """Every test database starts with the real catalog loaded: it is reference data, like migrations.
+
+    The owner migrated it (granting the runtime login its privileges); on PostgreSQL with a runtime login
+    the tests then run as that login, and the owner drops the database afterwards."""
     with django_db_blocker.unblock():
         call_command("load_catalog", verbosity=0)
+    with as_runtime_login():
+        yield
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    # Read when the test's transaction opens, before any of its fixtures (see tests/logins.py).
+    owner_wanted[0] = item.get_closest_marker("owner_login") is not None
 
 
 @pytest.fixture(autouse=True)

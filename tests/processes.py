@@ -10,32 +10,42 @@ from pathlib import Path
 
 from django.conf import settings
 
+from tests.logins import owner, runtime_role
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _database_url(tmp_path: Path) -> Iterator[str]:
-    """A database of the test's own, on the engine the suite runs on; dropped afterwards."""
+def _database_urls(tmp_path: Path) -> Iterator[tuple[str, str]]:
+    """A database of the test's own, on the engine the suite runs on, as the URLs of the login that migrates
+    it (the owner) and of the login the product runs as (the runtime login, when there is one); dropped
+    afterwards."""
     current = settings.DATABASES["default"]
     if current["ENGINE"] != "django.db.backends.postgresql":
-        yield f"sqlite:///{tmp_path / 'own.sqlite3'}"
+        url = f"sqlite:///{tmp_path / 'own.sqlite3'}"
+        yield url, url
         return
     import psycopg
 
-    params = {"host": current["HOST"], "port": current["PORT"], "user": current["USER"], "dbname": "postgres"}
+    params = {"host": current["HOST"], "port": current["PORT"], "user": owner(), "dbname": "postgres"}
     name = f"own_{os.getpid()}"
     with psycopg.connect(**params, autocommit=True) as admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
         admin.execute(f'CREATE DATABASE "{name}"')
+
+    def url(user: str) -> str:
+        return f"postgres://{user}@{current['HOST']}:{current['PORT']}/{name}"
+
     try:
-        yield f"postgres://{current['USER']}@{current['HOST']}:{current['PORT']}/{name}"
+        yield url(owner()), url(runtime_role() or owner())
     finally:
         with psycopg.connect(**params, autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def own_database(tmp_path: Path, **settings_env: str) -> Iterator[dict[str, str]]:
-    """The environment of processes working on a migrated database of their own, with the catalog loaded."""
-    for url in _database_url(tmp_path):
+    """The environment of processes working on a migrated database of their own, with the catalog loaded:
+    migrated as the tables' owner, then everything (the catalog too) runs as the runtime login."""
+    for owner_url, url in _database_urls(tmp_path):
         env = {
             **os.environ,
             "DATABASE_URL": url,
@@ -49,6 +59,8 @@ def own_database(tmp_path: Path, **settings_env: str) -> Iterator[dict[str, str]
             **settings_env,
         }
         manage = [sys.executable, str(ROOT / "manage.py")]
-        subprocess.run([*manage, "migrate", "--no-input", "-v", "0"], env=env, check=True, cwd=ROOT, timeout=300)
+        subprocess.run(
+            [*manage, "migrate", "--no-input", "-v", "0"], env={**env, "DATABASE_URL": owner_url}, check=True, cwd=ROOT, timeout=300
+        )
         subprocess.run([*manage, "load_catalog", "-v", "0"], env=env, check=True, cwd=ROOT, timeout=120)
         yield env

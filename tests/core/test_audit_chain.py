@@ -32,6 +32,7 @@ from recordings import services as recording_services
 from recordings.models import Ticket
 from tests.dsar.factories import make_request
 from tests.factories import AccountFactory, UserFactory
+from tests.logins import as_owner
 from tests.recordings.factories import (
     CallFactory,
     PhoneLineFactory,
@@ -71,10 +72,14 @@ def chain_of(count: int) -> list[AuditEntry]:
 
 
 def tamper(sql: str, *params: Any) -> None:
-    """What someone with the database's credentials could do; on PostgreSQL they must first get past the
-    append-only triggers (as the table's owner could, by dropping them)."""
+    """What someone with the owner's credentials could do (tests marked ``owner_login``); on PostgreSQL they
+    must first get past the append-only triggers (as the table's owner could, by dropping them). The runtime
+    login the product runs as cannot at all (tests/core/test_database_logins.py)."""
     with sanctioned_write(AuditEntry), connection.cursor() as cursor:
         cursor.execute(sql, params)
+
+
+owner_login = pytest.mark.owner_login
 
 
 # --- what appends ---------------------------------------------------------------------------------
@@ -154,6 +159,7 @@ def test_an_intact_chain_verifies() -> None:
     assert "Audit chain intact: 5 entries verified; 0 redacted by erasure." in verify()
 
 
+@owner_login
 def test_a_value_changed_by_sql_is_reported_with_its_entry() -> None:
     entries = chain_of(5)
 
@@ -162,6 +168,7 @@ def test_a_value_changed_by_sql_is_reported_with_its_entry() -> None:
     assert f"entry {entries[2].seq} was changed: field 'n' no longer matches its digest" in refused()
 
 
+@owner_login
 def test_an_entry_rewritten_with_matching_digest_is_caught_by_its_hash() -> None:
     entries = chain_of(3)
 
@@ -170,6 +177,7 @@ def test_an_entry_rewritten_with_matching_digest_is_caught_by_its_hash() -> None
     assert f"entry {entries[1].seq} was changed or inserted outside the product" in refused()
 
 
+@owner_login
 def test_a_deleted_entry_is_reported() -> None:
     entries = chain_of(5)
 
@@ -178,6 +186,7 @@ def test_a_deleted_entry_is_reported() -> None:
     assert f"entry {entries[1].seq} removed" in refused()
 
 
+@owner_login
 def test_the_last_entries_deleted_are_reported() -> None:
     entries = chain_of(4)
 
@@ -186,6 +195,7 @@ def test_the_last_entries_deleted_are_reported() -> None:
     assert f"entries after {entries[1].seq} were removed" in refused()
 
 
+@owner_login
 def test_an_entry_inserted_outside_the_product_is_reported() -> None:
     entries = chain_of(3)
     # Make room after the first entry, then slip in an entry that links to it.
@@ -203,6 +213,7 @@ def test_an_entry_inserted_outside_the_product_is_reported() -> None:
     assert f"entry {forged.seq} was changed or inserted outside the product" in refused()
 
 
+@owner_login
 def test_a_value_emptied_outside_the_product_is_not_taken_for_a_redaction() -> None:
     entries = chain_of(2)
     forged = '{"n": {"request": 1, "at": "2026-11-20T09:30:00+00:00", "reason": "erasure"}}'
@@ -255,8 +266,9 @@ def _clear_audit_tables() -> None:
     from django.db import connections
 
     try:
-        # Not TRUNCATE: it would wait for the test's own transaction, which has read these tables.
-        with sanctioned_write(AuditEntry), connections["default"].cursor() as cursor:
+        # Not TRUNCATE: it would wait for the test's own transaction, which has read these tables. As the
+        # owner: the runtime login may delete no audit row (this thread's connection logs in anew).
+        with as_owner(), sanctioned_write(AuditEntry), connections["default"].cursor() as cursor:
             cursor.execute("DELETE FROM residency_auditentry")
             cursor.execute("DELETE FROM residency_auditchainhead")
     finally:
@@ -266,7 +278,9 @@ def _clear_audit_tables() -> None:
 # --- append-only in the database, and no revert ---------------------------------------------------
 
 
+# The triggers guard the owner's own sessions too (the runtime login cannot even try: test_database_logins.py).
 @on_postgres
+@owner_login
 @pytest.mark.parametrize(
     "sql",
     [
@@ -281,11 +295,12 @@ def test_postgresql_refuses_changes_to_audit_and_history_rows(sql: str) -> None:
     TicketFactory()
     make_request()
 
-    with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+    with pytest.raises(DatabaseError, match="pgtrigger: Cannot"), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(sql)
 
 
 @on_postgres
+@owner_login
 def test_the_sanctioned_path_may_scrub_history() -> None:
     TicketFactory(subject="Call from Jane Roe")
 
