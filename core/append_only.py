@@ -79,8 +79,8 @@ def scrub(model: type[models.Model], changes: Mapping[Any, Mapping[str, Any]], *
 
 
 def _apply_scrub(model: type[models.Model], changes: Mapping[Any, Mapping[str, Any]], *, reason: str) -> None:
-    if runtime_role(router.db_for_write(model)):
-        # The runtime login may not update audit rows at all: it scrubs through the owner's function.
+    if runtime_role(router.db_for_write(model)) and model._meta.concrete_model in protected_models():
+        # The runtime login may not update audit rows at all: it scrubs them through the owner's function.
         runtime_login_scrub(model, changes)
         return
     groups: dict[str, list[Any]] = defaultdict(list)

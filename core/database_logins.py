@@ -107,11 +107,12 @@ def _scrub_function_sql(quote: Any, schema: str, whitelist: dict[str, dict[str, 
 CREATE OR REPLACE FUNCTION {name}(target text, changes jsonb) RETURNS integer
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $scrub$
 -- Sets columns of rows of an audit table as the tables' owner: the one way the runtime login (which may
--- only SELECT and INSERT there) scrubs personal data out of history and audit rows. `changes` maps each
--- row's primary key to the columns to set: {{"17": {{"subject": "[redacted]"}}, ...}}.
+-- only SELECT and INSERT there) scrubs personal data out of history and audit rows. `changes` lists the
+-- rows, by primary key, with the columns each group of them gets:
+-- [{{"rows": ["17", "18"], "set": {{"subject": "[redacted]"}}}}, ...], all in one statement.
 -- Still safe to hand it: it knows only the audit tables written below at migrate time, finds rows only
 -- by primary key, and never sets the identity columns (who, when, what, which row, the chain's links);
--- everything it changes must be re-sealed in the audit chain, or verification reports the change.
+-- everything it changes must be sealed again in the audit chain, or verification reports the change.
 DECLARE
     tables CONSTANT jsonb := '{literal}';
     entry jsonb := tables -> target;
@@ -123,27 +124,33 @@ BEGIN
     IF entry IS NULL THEN
         RAISE EXCEPTION '{SCRUB_FUNCTION}: % is not an audit table', target USING ERRCODE = 'insufficient_privilege';
     END IF;
-    IF jsonb_typeof(changes) IS DISTINCT FROM 'object'
-       OR EXISTS (SELECT FROM jsonb_each(changes) AS row WHERE jsonb_typeof(row.value) <> 'object' OR row.value = '{{}}') THEN
-        RAISE EXCEPTION '{SCRUB_FUNCTION}: changes must map primary keys to the columns to set'
+    IF jsonb_typeof(changes) IS DISTINCT FROM 'array' OR EXISTS (
+        SELECT FROM jsonb_array_elements(changes) AS item
+        WHERE jsonb_typeof(item -> 'rows') IS DISTINCT FROM 'array' OR jsonb_typeof(item -> 'set') IS DISTINCT FROM 'object'
+           OR item -> 'set' = '{{}}'
+    ) THEN
+        RAISE EXCEPTION '{SCRUB_FUNCTION}: changes must list rows and the columns to set'
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
     SELECT string_agg(DISTINCT name, ', ') INTO refused
-        FROM jsonb_each(changes) AS row, jsonb_object_keys(row.value) AS name WHERE NOT (entry -> 'columns') ? name;
+        FROM jsonb_array_elements(changes) AS item, jsonb_object_keys(item -> 'set') AS name
+        WHERE NOT (entry -> 'columns') ? name;
     IF refused IS NOT NULL THEN
         RAISE EXCEPTION '{SCRUB_FUNCTION}: % may not be set on %', refused, target USING ERRCODE = 'insufficient_privilege';
     END IF;
-    -- Each row sets its own columns; a column another row sets keeps its value here.
-    SELECT string_agg(format('%1$I = CASE WHEN row.value ? %1$L THEN source.%1$I ELSE t.%1$I END', name), ', ')
-        INTO assignments FROM (SELECT DISTINCT jsonb_object_keys(value) AS name FROM jsonb_each(changes)) AS names;
+    -- Each group sets its own columns; a column only other groups set keeps its value.
+    SELECT string_agg(format('%1$I = CASE WHEN item.value -> ''set'' ? %1$L THEN source.%1$I ELSE t.%1$I END', name), ', ')
+        INTO assignments FROM (SELECT DISTINCT jsonb_object_keys(item -> 'set') AS name FROM jsonb_array_elements(changes) AS item) AS names;
     IF assignments IS NULL THEN
         RETURN 0;
     END IF;
     -- The rows' own append-only triggers, switched off for this statement only.
     PERFORM set_config('pgtrigger.ignore', entry ->> 'triggers', true);
     EXECUTE format(
-        'UPDATE %1$I.%2$I AS t SET %3$s FROM jsonb_each($1) AS row, jsonb_populate_record(NULL::%1$I.%2$I, row.value) AS source '
-        'WHERE t.%4$I = row.key::%5$s',
+        'UPDATE %1$I.%2$I AS t SET %3$s FROM jsonb_array_elements($1) AS item, '
+        'jsonb_array_elements_text(item.value -> ''rows'') AS row(pk), '
+        'jsonb_populate_record(NULL::%1$I.%2$I, item.value -> ''set'') AS source '
+        'WHERE t.%4$I = row.pk::%5$s',
         entry ->> 'schema', target, assignments, entry ->> 'pk', entry ->> 'pk_type'
     ) USING changes;
     GET DIAGNOSTICS changed = ROW_COUNT;
@@ -257,26 +264,24 @@ def refuse_migrating_as_runtime(*, using: str = DEFAULT_DB_ALIAS) -> None:
 
 def runtime_login_scrub(model: type[models.Model], changes: Mapping[Any, Mapping[str, Any]]) -> int:
     """Set the given fields of the given rows of an audit table (``{pk: {field: value}}``) through
-    ``core_audit_scrub``, one call per 500 rows; returns how many rows changed. Values are sent as their
-    column's database value in JSON, which the function casts to the column's type (``jsonb_populate_record``)."""
+    ``core_audit_scrub``, in one statement whatever the number of rows; returns how many rows changed.
+    Values are sent as their column's database value in JSON, which the function casts to the column's
+    type (``jsonb_populate_record``); rows given the same values are sent once, with their keys."""
     connection = connections[router.db_for_write(model)]
-    rows = {}
+    groups: dict[str, dict[str, Any]] = {}
     for pk, values in changes.items():
-        rows[str(pk)] = {}
+        columns = {}
         for name, value in values.items():
             if hasattr(value, "resolve_expression"):
                 raise TypeError(f"A scrub sets values, not expressions ({name}).")
             field = model._meta.get_field(name)
-            rows[str(pk)][field.column] = _json_value(field, value, connection)
-    keys = list(rows)
-    changed = 0
+            columns[field.column] = _json_value(field, value, connection)
+        # str() keeps what the JSON encoder would round (a datetime's microseconds); PostgreSQL parses it back.
+        text = json.dumps(columns, sort_keys=True, default=str)
+        groups.setdefault(text, {"rows": [], "set": json.loads(text)})["rows"].append(str(pk))
     with connection.cursor() as cursor:
-        for start in range(0, len(keys), 500):
-            batch = {key: rows[key] for key in keys[start : start + 500]}
-            # str() keeps what the JSON encoder would round (a datetime's microseconds); PostgreSQL parses it back.
-            cursor.execute(f"SELECT {SCRUB_FUNCTION}(%s, %s::jsonb)", [model._meta.db_table, json.dumps(batch, default=str)])
-            changed += cursor.fetchone()[0]
-    return changed
+        cursor.execute(f"SELECT {SCRUB_FUNCTION}(%s, %s::jsonb)", [model._meta.db_table, json.dumps(list(groups.values()))])
+        return cursor.fetchone()[0]
 
 
 def _json_value(field: models.Field, value: Any, connection: BaseDatabaseWrapper) -> Any:

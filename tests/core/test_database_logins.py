@@ -10,6 +10,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import DataError, ProgrammingError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from core.append_only import UPDATE_TRIGGER, scrub
 from core.audit import Action, Record, audit_append
@@ -118,18 +119,20 @@ def test_an_erasure_scrub_reaches_history_and_audit_rows_as_the_runtime_login() 
     assert (entry.actor, entry.hash) == (actor, sealed)
 
 
-def test_each_row_scrubbed_gets_its_own_values_and_keeps_the_columns_it_was_not_given() -> None:
+def test_each_row_scrubbed_gets_its_own_values_and_keeps_the_columns_it_was_not_given_in_one_statement() -> None:
     first, second = TicketFactory(subject="Jane Roe", description="call Jane"), TicketFactory(subject="John Doe", description="call John")
     row = {ticket.pk: Ticket.history.get(id=ticket.pk).history_id for ticket in (first, second)}
 
-    scrub(
-        Ticket.history.model,
-        {row[first.pk]: {"subject": "[name]", "description": "call [name]"}, row[second.pk]: {"subject": "[other]"}},
-        reason="erasure",
-    )
+    with CaptureQueriesContext(connection) as queries:
+        scrub(
+            Ticket.history.model,
+            {row[first.pk]: {"subject": "[name]", "description": "call [name]"}, row[second.pk]: {"subject": "[other]"}},
+            reason="erasure",
+        )
 
     assert Ticket.history.get(id=first.pk).subject == "[name]" and Ticket.history.get(id=first.pk).description == "call [name]"
     assert Ticket.history.get(id=second.pk).subject == "[other]" and Ticket.history.get(id=second.pk).description == "call John"
+    assert [query["sql"].split("(")[0] for query in queries] == ["SELECT core_audit_scrub"]
 
 
 @pytest.mark.parametrize(
@@ -148,20 +151,24 @@ def test_the_scrub_function_never_sets_who_when_or_which_row(table: str, column:
     TicketFactory()
 
     with pytest.raises(ProgrammingError, match=f"{column} may not be set on {table}"):
-        execute("SELECT core_audit_scrub(%s, jsonb_build_object('1', jsonb_build_object(%s, 'x')))", table, column)
+        execute(
+            "SELECT core_audit_scrub(%s, jsonb_build_array(jsonb_build_object('rows', jsonb_build_array('1'), 'set', jsonb_build_object(%s, 'x'))))",
+            table,
+            column,
+        )
 
 
 @pytest.mark.parametrize("table", ["auth_user", "residency_account", "residency_auditchainhead", "public.residency_auditentry"])
 def test_the_scrub_function_refuses_tables_that_are_not_audit_tables(table: str) -> None:
     with pytest.raises(ProgrammingError, match=f"{table} is not an audit table"):
-        execute("""SELECT core_audit_scrub(%s, '{"1": {"username": "x"}}')""", table)
+        execute("""SELECT core_audit_scrub(%s, '[{"rows": ["1"], "set": {"username": "x"}}]')""", table)
 
 
 def test_the_scrub_function_finds_rows_by_primary_key_only() -> None:
     TicketFactory(subject="Call from Jane Roe")
 
     with pytest.raises(DataError):
-        execute("""SELECT core_audit_scrub('recordings_historicalticket', '{"0 OR true": {"subject": "x"}}')""")
+        execute("""SELECT core_audit_scrub('recordings_historicalticket', '[{"rows": ["0 OR true"], "set": {"subject": "x"}}]')""")
 
     assert set(Ticket.history.values_list("subject", flat=True)) == {"Call from Jane Roe"}
 
