@@ -13,6 +13,12 @@ class DsarConfig(AppConfig):
         register(RequestRecordsSource())
         register(PersonSource())
 
+        from core import sealing
+        from dsar.models import Person, Request, RequestEvent
+
+        # The audit tables people read here: the request timeline, and the history of requests and people.
+        sealing.register(RequestEvent, RequestEvent.history.model, Request.history.model, Person.history.model)
+
         from core.dashboard import register_panel
         from dsar.dashboard import requests_panel
 

@@ -8,7 +8,7 @@ from typing import Any
 from django.contrib.admin.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 
-from core.append_only import sanctioned_write
+from core.append_only import scrub
 from dsar.models import Person
 from dsar.sources import ErasureStep, Retention, Subject
 
@@ -71,8 +71,13 @@ class PersonSource:
     def _scrub_history(self, subject: Subject) -> dict[str, int]:
         blank = {field: "" for field in PERSONAL_FIELDS}
         holding = Person.history.filter(id=subject.person_id, account_id=subject.account_id).exclude(**blank)
-        with sanctioned_write(Person.history.model):  # history is append-only but for an erasure's scrubbing
-            scrubbed = holding.update(**blank)
+        # History is append-only but for an erasure's scrubbing, which seals the rows again.
+        scrubbed = scrub(
+            Person.history.model,
+            {pk: blank for pk in holding.values_list("pk", flat=True)},
+            reason="erasure: personal data removed from history",
+            request_id=subject.request_id,
+        )
         # The admin's change log names the object by its str(), which is the person's name or email.
         log_rows = (
             LogEntry.objects.filter(

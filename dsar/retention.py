@@ -22,7 +22,7 @@ from django.db import transaction
 from django.db.models import Q
 from simple_history.models import HistoricalChanges
 
-from core.append_only import sanctioned_write
+from core.append_only import scrub
 from core.audit import audit_forget
 from dsar.models import Person, Request, RequestEvent
 
@@ -90,14 +90,19 @@ def requesters_forget(*, now: dt.datetime, dry_run: bool = False) -> Forgotten:
                 outcome.notes += request.events.filter(_notes_q()).count()
                 continue
             Request.objects.filter(pk=pk).update(received_with=None, subject=None, status_reason="", extension_reason="")
+            # The history and the timeline are append-only and sealed, but for this scrubbing, which seals the
+            # rows it changes again.
+            blank = {"status_reason": "", "extension_reason": ""}
+            holding = Request.history.filter(id=pk).exclude(**blank).values_list("pk", flat=True)
+            scrub(Request.history.model, dict.fromkeys(holding, blank), reason=FORGOTTEN, request_id=pk)
             notes = 0
-            with sanctioned_write(Request.history.model, RequestEvent.history.model):
-                Request.history.filter(id=pk).update(status_reason="", extension_reason="")
-                for (kind, start), replacement in NOTES.items():
-                    notes += request.events.filter(kind=kind, message__startswith=start).exclude(message=replacement).update(
-                        message=replacement
-                    )
-                    RequestEvent.history.filter(request_id=pk, kind=kind, message__startswith=start).update(message=replacement)
+            for (kind, start), replacement in NOTES.items():
+                note = {"message": replacement}
+                noted = Q(kind=kind, message__startswith=start) & ~Q(message=replacement)
+                lines = request.events.filter(noted).values_list("pk", flat=True)
+                versions = RequestEvent.history.filter(noted, request_id=pk).values_list("pk", flat=True)
+                notes += scrub(RequestEvent, dict.fromkeys(lines, note), reason=FORGOTTEN, request_id=pk)
+                scrub(RequestEvent.history.model, dict.fromkeys(versions, note), reason=FORGOTTEN, request_id=pk)
             audit_forget(
                 object_type="dsar.request", object_id=pk, fields=["note"], account_id=request.account_id, reason=FORGOTTEN
             )
@@ -107,8 +112,9 @@ def requesters_forget(*, now: dt.datetime, dry_run: bool = False) -> Forgotten:
     if doomed and not dry_run:
         with transaction.atomic():
             Person.objects.filter(pk__in=doomed).delete()
-            with sanctioned_write(Person.history.model):
-                Person.history.filter(id__in=doomed).update(name="", email="", phone="", external_id="")
+            blank = {"name": "", "email": "", "phone": "", "external_id": ""}
+            holding = Person.history.filter(id__in=doomed).exclude(**blank).values_list("pk", flat=True)
+            scrub(Person.history.model, dict.fromkeys(holding, blank), reason=FORGOTTEN)
             LogEntry.objects.filter(
                 content_type=ContentType.objects.get_for_model(Person), object_id__in=[str(pk) for pk in doomed]
             ).update(object_repr="(person removed after the retention period)", change_message="")

@@ -76,6 +76,8 @@ class Subject:
     former_phones: tuple[str, ...] = ()
     #: The account's country (ISO 3166): how national phone numbers are read. Empty: international forms only.
     country: str = ""
+    #: The request erasing them: named in the audit chain by every scrub of their data.
+    request_id: int | None = None
 
     def identifiers(self, kind: str) -> list[str]:
         """Every value of ``kind`` (``name``, ``email`` or ``phone``) the person has had, current first,

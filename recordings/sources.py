@@ -25,7 +25,7 @@ from typing import Any
 from django.db import models, transaction
 from django.db.models import Case, F, Q, Value, When
 
-from core.append_only import sanctioned_write
+from core.append_only import scrub
 from core.history import write_history, write_history_from
 from dsar.matching import Matcher, redact_rows
 from dsar.sources import ErasureStep, Retention, Subject
@@ -315,9 +315,7 @@ class RecordingsSource:
         if step == ErasureStep.RECORDS:
             return self._erase_records(found, frozen)
         if step == ErasureStep.HISTORY:
-            # History is append-only (core/append_only.py) except for an erasure's scrubbing.
-            with sanctioned_write():
-                return self._erase_history(found, frozen)
+            return self._erase_history(found, frozen)
         return {}
 
     def _erase_tickets(self, found: Found, frozen: Frozen) -> dict[str, int]:
@@ -414,6 +412,17 @@ class RecordingsSource:
             changes[name] = Value("", output_field=models.TextField())
         return match, changes
 
+    def _taken_out(
+        self, found: Found, person_fields: list[str], number_fields: list[str], clear: tuple[str, ...], row: dict[str, Any]
+    ) -> dict[str, Any]:
+        """What :meth:`_unlinking`'s SQL changes in ``row`` (a row holding the person), as values: the links to
+        them null, their numbers blank, ``clear`` emptied; the fields that stay as they are left out."""
+        phones = set(found.phones)
+        values: dict[str, Any] = {name: None for name in person_fields if row[name] == found.person_id}
+        values.update({name: "" for name in number_fields if row[name] in phones})
+        values.update({name: "" for name in clear})
+        return values
+
     def _unlink(
         self,
         model: type[models.Model],
@@ -455,6 +464,7 @@ class RecordingsSource:
             (HistoryExport, [], [], (), ("email",), set()),
         ]
         subject = found.subject
+        request_id = subject.request_id
         for model, id_fields, number_fields, clear, redact, held in scrubs:
             history_model = model.history.model
             history = history_model.objects.filter(account_id=found.account_id).exclude(id__in=held)
@@ -468,18 +478,25 @@ class RecordingsSource:
                 own = history.filter(**{id_fields[0]: found.person_id}) if id_fields else history.none()
                 rows = redact_rows(own, redact, Matcher(subject, linked=True))
                 rows += redact_rows(history.exclude(pk__in=own.values("pk")), redact, Matcher(subject))
+            # History is append-only (core/append_only.py) except for an erasure's scrubbing, which seals the rows
+            # of a sealed table again (core/sealing.py).
             if redact:
-                history_model.objects.bulk_update(rows, list(redact), batch_size=500)
-                changed += len(rows)
+                redacted = {row.pk: {name: getattr(row, name) for name in redact} for row in rows}
+                changed += scrub(history_model, redacted, reason="erasure: personal data redacted", request_id=request_id)
             if changes:
-                changed += history.filter(match).update(**changes)
+                linked = history.filter(match).values("pk", *id_fields, *number_fields)
+                unlinked = {row["pk"]: self._taken_out(found, id_fields, number_fields, clear, row) for row in linked}
+                changed += scrub(history_model, unlinked, reason="erasure: unlinked from the person", request_id=request_id)
             counts[model._meta.model_name] = changed
         # Analytics history of the kept external-call rows keeps the number (declared in retained()); the
         # history of deleted analytics rows loses it.
         deleted_analytics = AnalyticsRow.history.model.objects.filter(
             account_id=found.account_id, phone_number__in=found.phones
         ).exclude(_external_call_q())
-        counts["analyticsrow"] = counts.get("analyticsrow", 0) + deleted_analytics.update(phone_number="")
+        blanked = {pk: {"phone_number": ""} for pk in deleted_analytics.values_list("pk", flat=True)}
+        counts["analyticsrow"] = counts.get("analyticsrow", 0) + scrub(
+            AnalyticsRow.history.model, blanked, reason="erasure: number removed", request_id=request_id
+        )
         return {f"history:{name}": count for name, count in counts.items() if count}
 
 
