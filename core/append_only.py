@@ -1,7 +1,7 @@
 """History and audit tables are append-only in PostgreSQL itself (django-pgtrigger protect triggers).
 
-Rows of the audit chain, of its seal ledger, of every django-simple-history table and of every sealed table
-(:mod:`core.sealing`: the request timeline) can be inserted, never updated or deleted — by the product, an
+Rows of the audit chain, of its seal ledger, of every django-simple-history table and of the other audit tables
+apps protect (the request timeline) can be inserted, never updated or deleted — by the product, an
 administrator's SQL session or anything else — except through :func:`scrub`, the one path an erasure or a
 retention period takes to scrub personal data out of them. A history row may still lose its link to a deleted
 login (``history_user`` set to NULL): the username is kept as text beside it. On SQLite nothing is installed;
@@ -21,6 +21,7 @@ from django.apps import apps
 from django.db import models, transaction
 from simple_history.models import HistoricalChanges
 
+from core.sealing import reseal
 from core.sql import id_array
 
 UPDATE_TRIGGER = "append_only_update"
@@ -31,7 +32,7 @@ _protected: list[type[models.Model]] = []
 
 
 def protected_models() -> list[type[models.Model]]:
-    """The audit chain's entries, the seal ledger, every history table and every sealed table."""
+    """The audit chain's entries, the seal ledger, every history table and the tables apps protect."""
     return list(_protected)
 
 
@@ -56,8 +57,8 @@ def protect(*models_: type[models.Model]) -> None:
 
 
 def register_append_only_triggers() -> None:
-    """Protect the audit chain, the seal ledger and every history table (sealed tables protect themselves as
-    they are registered, see :func:`core.sealing.register`)."""
+    """Protect the audit chain, the seal ledger and every history table (an app protects its other audit
+    tables itself, as dsar does its timeline)."""
     from core.models import AuditEntry, SealedRow
 
     protect(AuditEntry, SealedRow)
@@ -89,9 +90,6 @@ def scrub(
     same values are written by one statement, whatever their number. Runs in the caller's transaction."""
     if not changes:
         return 0
-    # core.sealing appends to the audit chain, whose redaction scrubs through here: imported when used.
-    from core.sealing import reseal
-
     with transaction.atomic(savepoint=False):
         _apply_scrub(model, changes, reason=reason)
         reseal(model, list(changes), reason=reason, request_id=request_id)

@@ -18,6 +18,7 @@ from typing import Any
 
 from django.db import connections, models, transaction
 from django.db.models import F, Value
+from django.dispatch import Signal
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
@@ -110,8 +111,14 @@ def fill_audit_fields(sender: type, history_instance: Any, history_user: Any = N
 
 # Changes made with a conditional or bulk ``update()``/``delete()`` (the guarded state changes and the
 # batch deletions) skip simple-history's signals: their history rows are written here, in one insert,
-# stamped with the same origin and actor as the others, and sealed in the same transaction when their table
-# is sealed (core/sealing.py).
+# stamped with the same origin and actor as the others.
+
+#: Sent, inside the writing transaction, with the ids of the history rows ``write_history`` and
+#: ``write_history_from`` wrote (``sender``: the history model), as simple-history sends
+#: ``post_create_historical_record`` for the rows it writes: the seals of audit tables (core/sealing.py) are
+#: made in the same transaction from these. (A signal, because sealing stands on the chain, which stands on
+#: this module.)
+history_written = Signal()
 
 
 def user_id_of(user: Any) -> int | None:
@@ -166,16 +173,8 @@ def write_history(
         rows.append(history_model(**attrs))
     with transaction.atomic(savepoint=False):
         history_model.objects.bulk_create(rows, batch_size=500)
-        _seal(history_model, [row.pk for row in rows])
+        history_written.send(sender=history_model, ids=[row.pk for row in rows])
     return len(rows)
-
-
-def _seal(history_model: type[models.Model], ids: list[Any]) -> None:
-    """Seal the history rows just written, if their table is sealed (core/sealing.py)."""
-    # core.sealing stands on the audit chain, which reads who and where from here: imported when used.
-    from core.sealing import seal_rows
-
-    seal_rows(history_model, ids)
 
 
 def _insert_select_sql(model: type[models.Model], values: dict[str, Any], rows: models.QuerySet) -> tuple[str, Any]:
@@ -247,5 +246,5 @@ def write_history_from(
         values[name] = expression(value, name)
     with transaction.atomic(using=rows.db, savepoint=False):
         ids = insert_select_returning(history_model, values, rows)
-        _seal(history_model, ids)
+        history_written.send(sender=history_model, ids=ids)
     return len(ids)

@@ -3,16 +3,18 @@ requests, people, holds and lines) cannot be rewritten, emptied or added to outs
 ``verify_audit_log`` saying so.
 
 Every row written to a sealed table is sealed in the same transaction: the SHA-256 of its stored column values
-(read back from the database, so their types are the ones verification will read; in canonical JSON; without
-``history_user_id``, which deleting a login nulls, as the username is kept as text) goes into the seal ledger
-(:class:`~core.models.SealedRow`), and each sealing call appends one entry to the audit chain naming the table,
-how many rows, their id range and a digest over their ledger rows. So a seal cannot be edited, removed or added
-without breaking the chain, and the chain's keyed hashes cannot be recomputed without the key.
+(read back from the database as its driver returns them, which is how verification reads them too; in canonical
+JSON; without ``history_user_id``, which deleting a login nulls, as the username is kept as text) goes into the
+seal ledger (:class:`~core.models.SealedRow`), and each sealing call appends one entry to the audit chain naming
+the table, how many rows, their id range and a digest over their ledger rows. So a seal cannot be edited,
+removed or added without breaking the chain, and the chain's keyed hashes cannot be recomputed without the key.
 
 A sanctioned scrub (:func:`core.append_only.scrub`) seals the rows it changed again, under an entry naming the
-reason and the request; a row must match its newest seal. Sealed tables are append-only in PostgreSQL too.
-Rows already in a table when it is first sealed are sealed once, as a baseline, after ``migrate``; never again,
-so a row inserted outside the product later is reported, not absorbed.
+reason and the request; a row must match its newest seal. Rows already in a table when it is first sealed are
+sealed once, as a baseline, after ``migrate``; never again, so a row inserted outside the product later is
+reported, not absorbed. NULL columns are left out of a digest, so a nullable column added later keeps the seals
+valid; a migration that fills or rewrites a sealed table's column changes what was sealed, and verification
+will say so.
 
 Apps register their tables in ``AppConfig.ready`` (:func:`register`): core knows none of them. Work is set-based
 (one read and one ledger insert per sealing call, whatever its number of rows) and verification streams every
@@ -22,6 +24,7 @@ table and the ledger in key order, in batches, with flat memory.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,13 +32,14 @@ from typing import Any
 from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
 from django.db.models import Q
 
-from core.append_only import protect
-from core.audit import SEAL_ACTIONS, Action, Record, audit_append_many, digest
+from core.chain import Action, Record, audit_append_many
 from core.models import AuditChainHead, AuditEntry, SealedRow
 from core.sql import id_array, insert_json_rows
 
 #: The object type of the chain entries that anchor seals; their object id is the table.
 OBJECT_TYPE = "sealed table"
+#: The actions of those entries.
+SEAL_ACTIONS = (Action.ROWS_SEALED, Action.ROWS_SCRUBBED, Action.SEAL_BASELINE)
 #: How many problems verification names; past that it counts them.
 REPORTED = 50
 
@@ -43,12 +47,11 @@ _registry: dict[str, type[models.Model]] = {}
 
 
 def register(*models_: type[models.Model]) -> None:
-    """Seal every row written to ``models_`` from now on, and make them append-only. Called by the app that
-    owns them, from its ``AppConfig.ready``."""
+    """Seal every row written to ``models_`` from now on. Called by the app that owns them, from its
+    ``AppConfig.ready``, which also makes them append-only (:func:`core.append_only.protect`)."""
     for model in models_:
         model = model._meta.concrete_model
         _registry[model._meta.db_table] = model
-        protect(model)
 
 
 def sealed_models() -> list[type[models.Model]]:
@@ -64,13 +67,34 @@ def _sealed_fields(model: type[models.Model]) -> list[models.Field]:
     return [field for field in model._meta.concrete_fields if field.attname != "history_user_id"]
 
 
+def _fetch(values: models.QuerySet) -> Iterator[tuple[Any, ...]]:
+    """The rows of ``values`` (a ``values_list`` queryset) as the database driver returns them, without Django's
+    conversions: sealing and verification read a row the same way, and hash what is stored."""
+    sql, params = values.query.get_compiler(using=values.db).as_sql()
+    with connections[values.db].cursor() as cursor:
+        cursor.execute(sql, params)
+        while rows := cursor.fetchmany(2000):
+            yield from rows
+
+
+#: Canonical JSON (as the chain writes it), one encoder for every row: building one per call costs more than hashing.
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def row_digest(columns: Sequence[str], row: Sequence[Any]) -> str:
+    """The SHA-256 of a stored row: its columns and values in canonical JSON. NULL columns are left out, so a
+    nullable column added to a table later leaves the rows sealed before it verifying."""
+    values = {column: value for column, value in zip(columns, row) if value is not None}
+    return hashlib.sha256(_CANONICAL.encode(values).encode()).hexdigest()
+
+
 def _digests(model: type[models.Model], rows: models.QuerySet) -> list[tuple[int, str]]:
     """``(id, digest)`` of each row of ``rows`` (of ``model``, ordered by id), read in one query."""
     fields = _sealed_fields(model)
     columns = [field.column for field in fields]
     at = [field.attname for field in fields].index(model._meta.pk.attname)
     values = rows.values_list(*(field.attname for field in fields))
-    return [(row[at], digest(dict(zip(columns, row)))) for row in values.iterator(chunk_size=2000)]
+    return [(row[at], row_digest(columns, row)) for row in _fetch(values)]
 
 
 class LedgerDigest:
@@ -136,39 +160,36 @@ def seal_history_row(sender: type, history_instance: models.Model, **kwargs: Any
     seal_rows(type(history_instance), [history_instance.pk])
 
 
+def seal_history_rows(sender: type[models.Model], ids: list[Any], **kwargs: Any) -> None:
+    """``core.history.history_written`` receiver: seal the history rows ``write_history`` or
+    ``write_history_from`` wrote."""
+    seal_rows(sender, ids)
+
+
 # --------------------------------------------------------------------------------------------------
 # Baseline: the rows a table holds when it is first sealed
 
 
 def seal_baseline(*, using: str = DEFAULT_DB_ALIAS, batch_size: int = 5000, verbosity: int = 0, **kwargs: Any) -> None:
-    """``post_migrate`` receiver: seal, once, the rows of every sealed table that has never been sealed (one
-    chain entry per ``batch_size`` rows, and one for an empty table). A table sealed before is left alone, so
-    rows inserted outside the product since are reported, never absorbed."""
+    """``post_migrate`` receiver: seal the rows of every sealed table the chain has never sealed a row of, as
+    they stand (one chain entry per ``batch_size`` rows). Once a table has a seal it is left alone, so rows
+    inserted outside the product since are reported, never absorbed. (An empty table gets no entry: its
+    first row the product writes is its first seal.)"""
     tables = set(connections[using].introspection.table_names())
     platform = {AuditEntry._meta.db_table, AuditChainHead._meta.db_table, SealedRow._meta.db_table}
     if not platform <= tables:
         return
     for model in sealed_models():
         table = model._meta.db_table
-        if table not in tables:
+        if table not in tables or AuditEntry.objects.using(using).filter(object_type=OBJECT_TYPE, object_id=table).exists():
             continue
-        done = AuditEntry.objects.using(using).filter(action=Action.SEAL_BASELINE, object_type=OBJECT_TYPE, object_id=table)
-        if done.exists():
-            continue
+        count = 0
         with transaction.atomic(using=using):
-            # Rows the product sealed already keep their seals: only the others are taken as they are.
-            unsealed = model._base_manager.using(using).exclude(
-                pk__in=SealedRow.objects.using(using).filter(table_name=table).values("row_id")
-            )
-            after, count = None, 0
-            while True:
-                batch = unsealed if after is None else unsealed.filter(pk__gt=after)
-                sealed = _digests(model, batch.order_by("pk")[:batch_size])
+            rows = model._base_manager.using(using).order_by("pk")
+            while sealed := _digests(model, rows[:batch_size]):
                 _anchor(model, sealed, action=Action.SEAL_BASELINE, data={})
                 count += len(sealed)
-                if len(sealed) < batch_size:
-                    break
-                after = sealed[-1][0]
+                rows = model._base_manager.using(using).filter(pk__gt=sealed[-1][0]).order_by("pk")
         if verbosity >= 1 and count:
             print(f"  Sealed the {count} rows {table} held before it was sealed (once, as a baseline).")
 
@@ -202,11 +223,12 @@ def _after(keys: Sequence[str], values: Sequence[Any]) -> Q:
 
 
 def _stream(rows: models.QuerySet, keys: Sequence[str], fields: Sequence[str], batch_size: int) -> Iterator[tuple[Any, ...]]:
-    """``(*keys, *fields)`` of every row of ``rows`` in ``keys`` order, ``batch_size`` rows per query."""
+    """``(*keys, *fields)`` of every row of ``rows`` in ``keys`` order, ``batch_size`` rows per query, as
+    :func:`_fetch` reads them."""
     start: tuple[Any, ...] | None = None
     while True:
         page = rows if start is None else rows.filter(_after(keys, start))
-        batch = list(page.order_by(*keys).values_list(*keys, *fields)[:batch_size])
+        batch = list(_fetch(page.order_by(*keys).values_list(*keys, *fields)[:batch_size]))
         yield from batch
         if len(batch) < batch_size:
             return
@@ -229,7 +251,8 @@ def _verify_ledger(check: SealCheck, batch_size: int) -> None:
     entries = _stream(AuditEntry.objects.filter(action__in=SEAL_ACTIONS), ["seq"], ["data"], batch_size)
     ledger = _stream(SealedRow.objects.all(), ["entry_seq", "row_id"], ["table_name", "digest"], batch_size)
     pending = next(ledger, None)
-    for seq, data in entries:
+    for seq, stored in entries:
+        data = json.loads(stored) if isinstance(stored, str) else stored  # JSON as the driver returns it
         while pending is not None and pending[0] < seq:
             check.report(
                 f"seal ledger: the seal of {pending[2]} row {pending[1]} names entry {pending[0]}, which seals nothing: "
@@ -275,7 +298,7 @@ def _verify_table(model: type[models.Model], check: SealCheck, batch_size: int, 
             check.report(f"{table} row {seal[0]} (sealed by entry {seal[2]}) is gone: it was deleted outside the product")
             seal = next(seals, None)
         else:
-            if digest(dict(zip(columns, row))) != seal[1]:
+            if row_digest(columns, row) != seal[1]:
                 check.report(
                     f"{table} row {row[0]} no longer matches its seal (entry {seal[2]}): it was changed outside the product"
                 )

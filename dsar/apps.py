@@ -14,9 +14,12 @@ class DsarConfig(AppConfig):
         register(PersonSource())
 
         from core import sealing
+        from core.append_only import protect
         from dsar.models import Person, Request, RequestEvent
 
-        # The audit tables people read here: the request timeline, and the history of requests and people.
+        # The audit tables people read here: the request timeline (append-only, like history), and the history
+        # of requests and people.
+        protect(RequestEvent)
         sealing.register(RequestEvent, RequestEvent.history.model, Request.history.model, Person.history.model)
 
         from core.dashboard import register_panel

@@ -222,7 +222,7 @@ def test_concurrent_appends_form_one_unbroken_chain() -> None:
         pytest.skip("SQLite serializes writers itself; two connections need a server")
     account_id = AccountFactory().pk
     head = AuditChainHead.objects.filter(pk=1).first()
-    before = (head.seq, head.hash) if head else (0, "")
+    before = (head.seq, head.hash) if head else None
     errors: list[BaseException] = []
 
     def append(worker: int) -> None:
@@ -252,20 +252,23 @@ def test_concurrent_appends_form_one_unbroken_chain() -> None:
     finally:
         # The threads committed outside this test's transaction (which is rolled back, TRUNCATE included):
         # clear what they wrote from a connection of its own.
-        cleaner = threading.Thread(target=_clear_audit_tables, args=before)
+        cleaner = threading.Thread(target=_clear_audit_tables, args=(before,))
         cleaner.start()
         cleaner.join(timeout=60)
 
 
-def _clear_audit_tables(seq: int, hash: str) -> None:
-    """Take the chain back to entry ``seq`` (the seals of the empty tables the database started with)."""
+def _clear_audit_tables(head: tuple[int, str] | None) -> None:
+    """Take the chain back to the ``head`` (seq, hash) it had before the threads, or to nothing."""
     from django.db import connections
 
     try:
         # Not TRUNCATE: it would wait for the test's own transaction, which has read these tables.
         with sanctioned_write(AuditEntry), connections["default"].cursor() as cursor:
-            cursor.execute("DELETE FROM residency_auditentry WHERE seq > %s", [seq])
-            cursor.execute("UPDATE residency_auditchainhead SET seq = %s, hash = %s", [seq, hash])
+            cursor.execute("DELETE FROM residency_auditentry WHERE seq > %s", [head[0] if head else 0])
+            if head:
+                cursor.execute("UPDATE residency_auditchainhead SET seq = %s, hash = %s", list(head))
+            else:
+                cursor.execute("DELETE FROM residency_auditchainhead")
     finally:
         connections.close_all()
 
