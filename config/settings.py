@@ -175,7 +175,23 @@ STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "var" / "static")
 MEDIA_URL = "media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "var" / "media")
 
-vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+# Emails carry identity codes and download links: in production they go to a mail server, never to the
+# console or a file (where they end up in logs and on disk), to memory or nowhere.
+if not DEBUG and not env.str("EMAIL_URL", default=""):
+    raise ImproperlyConfigured("EMAIL_URL: set it to the mail server (smtp+tls://USER:PASSWORD@HOST:587) when DEBUG is off.")
+_email = env.email_url("EMAIL_URL", default="consolemail://")
+_UNSENT_MAIL = {
+    "django.core.mail.backends.console.EmailBackend": "prints every email",
+    "django.core.mail.backends.filebased.EmailBackend": "writes every email to a file",
+    "django.core.mail.backends.locmem.EmailBackend": "keeps every email in memory",
+    "django.core.mail.backends.dummy.EmailBackend": "drops every email",
+}
+if not DEBUG and _email["EMAIL_BACKEND"] in _UNSENT_MAIL:
+    raise ImproperlyConfigured(
+        f"EMAIL_URL: {env.str('EMAIL_URL').split('://', 1)[0]}:// {_UNSENT_MAIL[_email['EMAIL_BACKEND']]} instead of "
+        "sending it; use smtp://, smtp+tls:// or smtp+ssl:// when DEBUG is off."
+    )
+vars().update(_email)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="privacy-ops@localhost")
 # Where digests and notices for the privacy team go.
 PRIVACY_TEAM_EMAILS = env.list("PRIVACY_TEAM_EMAILS", default=["privacy-team@localhost"])
@@ -370,11 +386,19 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
     }
 )
 
+# Identity codes and the data subject's address are never logged; signed download links would be (Django
+# logs the path of every refused request), so the one handler redacts them (config/logging_filters.py).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"redact_signed_values": {"()": "config.logging_filters.RedactSignedValues"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["redact_signed_values"]}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    # Every successful login is not news; failures and lockouts (warnings) are.
-    "loggers": {"axes": {"level": "WARNING"}},
+    "loggers": {
+        # Every successful login is not news; failures and lockouts (warnings) are.
+        "axes": {"level": "WARNING"},
+        # Django's defaults give these handlers of their own, which would bypass the redaction.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.server": {"handlers": [], "level": "INFO", "propagate": True},
+    },
 }

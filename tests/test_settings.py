@@ -17,6 +17,7 @@ PRODUCTION = {
     "SECRET_KEY": "k" * 20 + "Zq8#pL2!vX9@mN4$wR7^tY1&uI6*oP3(aS5)dF0",
     "ALLOWED_HOSTS": "privacy.example.com",
     "SITE_URL": "https://privacy.example.com",
+    "EMAIL_URL": "smtp+tls://privacy:secret@smtp.example.com:587",
     "TELEPHONY_PROVIDER_ACCOUNT_SID": "AC0123456789",
     "TELEPHONY_PROVIDER_AUTH_TOKEN": "token",
 }
@@ -71,6 +72,39 @@ def test_production_needs_its_public_address_for_emailed_links() -> None:
 
     assert result.returncode != 0
     assert "SITE_URL: set it" in result.stderr
+
+
+def test_production_needs_a_mail_server() -> None:
+    without = {key: value for key, value in PRODUCTION.items() if key != "EMAIL_URL"}
+
+    result = manage("check", **without)
+
+    assert result.returncode != 0
+    assert "EMAIL_URL: set it to the mail server" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("url", "what"),
+    [
+        ("consolemail://", "prints every email"),
+        ("filemail:///tmp/mail", "writes every email to a file"),
+        ("memorymail://", "keeps every email in memory"),
+        ("dummymail://", "drops every email"),
+    ],
+)
+def test_production_refuses_a_mail_backend_that_does_not_send(url: str, what: str) -> None:
+    result = manage("check", **{**PRODUCTION, "EMAIL_URL": url})
+
+    assert result.returncode != 0
+    assert f"EMAIL_URL: {url.split('://')[0]}:// {what} instead of sending it" in result.stderr
+
+
+def test_development_prints_emails_by_default() -> None:
+    script = "from django.conf import settings as s; print(s.EMAIL_BACKEND)"
+    result = manage("shell", "-c", script, DEBUG="true", TELEPHONY_PROVIDER_BACKEND="local")
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "django.core.mail.backends.console.EmailBackend"
 
 
 def test_production_sends_provider_credentials_over_https_only() -> None:
