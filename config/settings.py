@@ -44,6 +44,16 @@ if SECURE_HSTS_SECONDS < 0:
     raise ImproperlyConfigured("SECURE_HSTS_SECONDS: must not be negative.")
 if env.bool("SECURE_PROXY_SSL_HEADER", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# The reverse proxies (addresses or networks) whose X-Forwarded-For is believed; from anyone else the header is
+# ignored. Login lockouts and the API's throttles read the client's address one way (core/client_address.py).
+TRUSTED_PROXIES = env.networks("TRUSTED_PROXIES", default=[])
+for _network in TRUSTED_PROXIES:
+    if _network.prefixlen == 0:
+        raise ImproperlyConfigured(f"TRUSTED_PROXIES: {_network} would trust every address; name the proxies.")
+if env.bool("SECURE_PROXY_SSL_HEADER", default=False) and not TRUSTED_PROXIES:
+    # Otherwise every client appears with the proxy's address, and five wrong passwords from anyone lock
+    # the real user out.
+    raise ImproperlyConfigured("TRUSTED_PROXIES: set it to the proxy's addresses when SECURE_PROXY_SSL_HEADER is on.")
 
 # Content-Security-Policy (django-csp): scripts only from our own static files (the admin and the API
 # docs have no inline scripts); inline styles are allowed because the admin and Swagger UI set some.
@@ -118,11 +128,9 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "admin/locked_out.html"
 AXES_VERBOSE = False
+AXES_CLIENT_IP_CALLABLE = "core.client_address.client_address"
 if AXES_FAILURE_LIMIT < 1:
     raise ImproperlyConfigured("AXES_FAILURE_LIMIT: must be at least 1.")
-if env.bool("SECURE_PROXY_SSL_HEADER", default=False):
-    # Behind the proxy, the client's address is the first of X-Forwarded-For.
-    AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"

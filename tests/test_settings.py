@@ -51,6 +51,8 @@ def test_production_settings_pass_the_deployment_checks() -> None:
         ("API_THROTTLE_KEY_RATE", "lots", "API_THROTTLE_KEY_RATE: 'lots' is not N/second|minute|hour|day"),
         ("API_THROTTLE_INTAKE_RATE", "0/hour", "API_THROTTLE_INTAKE_RATE: '0/hour' is not N/second|minute|hour|day"),
         ("AXES_FAILURE_LIMIT", "0", "AXES_FAILURE_LIMIT: must be at least 1"),
+        ("TRUSTED_PROXIES", "10.0.0.1,10.0.0.0/33", "TRUSTED_PROXIES: '10.0.0.0/33' is not an IP address or network"),
+        ("TRUSTED_PROXIES", "0.0.0.0/0", "TRUSTED_PROXIES: 0.0.0.0/0 would trust every address"),
     ],
 )
 def test_a_malformed_variable_stops_start_up_naming_it(variable: str, value: str, message: str) -> None:
@@ -105,6 +107,18 @@ def test_development_prints_emails_by_default() -> None:
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "django.core.mail.backends.console.EmailBackend"
+
+
+def test_a_proxy_setting_needs_the_proxies_it_trusts() -> None:
+    without = manage("check", **{**PRODUCTION, "SECURE_PROXY_SSL_HEADER": "true"})
+    with_proxies = manage(
+        "check", "--deploy", "--fail-level", "WARNING",
+        **{**PRODUCTION, "SECURE_PROXY_SSL_HEADER": "true", "TRUSTED_PROXIES": "10.0.0.5, 10.1.0.0/16, fd00::1"},
+    )
+
+    assert without.returncode != 0
+    assert "TRUSTED_PROXIES: set it to the proxy's addresses when SECURE_PROXY_SSL_HEADER is on" in without.stderr
+    assert with_proxies.returncode == 0, with_proxies.stderr
 
 
 def test_production_sends_provider_credentials_over_https_only() -> None:
