@@ -127,7 +127,10 @@ def test_another_staff_login_allowed_to_read_it_may_be_named(account: Account) -
         (lambda: staff_with("gone", *READER, email="x@example.com", is_active=False), "inactive"),
         (lambda: staff_with("customer", *READER, email="x@example.com", is_staff=False), "not staff"),
         (lambda: staff_with("auditor", "recordings.view_call", email="x@example.com"), "may not download"),
-        (lambda: staff_with("support", "recordings.view_monitoringentry", "recordings.download_export", email="x@example.com"), "may not read calls"),
+        (
+            lambda: staff_with("support", "recordings.view_monitoringentry", "recordings.download_export", email="x@example.com"),
+            "may not read calls",
+        ),
     ],
 )
 def test_a_login_that_may_not_have_the_data_is_no_recipient(account: Account, who: Any, why: str) -> None:
