@@ -430,11 +430,32 @@ class RequestAdmin(HistoryAdmin):
         return request.user.has_perm("dsar.execute_request")
 
     def has_execute_permission(self, request: HttpRequest) -> bool:
-        """Executing needs the permission of the request's type, checked per request; either lets the action show."""
-        return self.has_execute_erasure_permission(request) or self.has_execute_request_permission(request)
+        """Executing needs the permission of the request's type, checked per request; either lets the action show.
+        It writes to the person (the erasure's letter, the archive's link), so reading requests is needed too."""
+        may_execute = self.has_execute_erasure_permission(request) or self.has_execute_request_permission(request)
+        return may_execute and self.has_read_request_permission(request)
 
     def has_download_export_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("dsar.download_export")
+
+    def has_read_request_permission(self, request: HttpRequest) -> bool:
+        """Reading requests, as such (Django lets a change permission stand for a view one): what every action that
+        writes to the person about their request needs too, as ``requests:read`` does in the API."""
+        return request.user.has_perm("dsar.view_request")
+
+    # An action's permissions are alternatives to Django (any one shows it): those needing several combine them here.
+
+    def has_extend_permission(self, request: HttpRequest) -> bool:
+        """Extending tells the person: changing requests and reading them."""
+        return self.has_change_permission(request) and self.has_read_request_permission(request)
+
+    def has_generate_export_permission(self, request: HttpRequest) -> bool:
+        """The archive emailed to the person is their data: executing requests, reading them and people's data."""
+        return (
+            self.has_execute_request_permission(request)
+            and self.has_read_request_permission(request)
+            and self.has_download_export_permission(request)
+        )
 
     def report_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         obj = get_object_or_404(Request.objects.select_related("account", "jurisdiction", "person"), pk=pk)
@@ -461,7 +482,9 @@ class RequestAdmin(HistoryAdmin):
 
     def rectify_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         obj = get_object_or_404(Request.objects.select_related("person"), pk=pk)
-        if not (self.has_change_permission(request, obj) and request.user.has_perm("dsar.change_person")):
+        # The page shows the person's data and can email it to them: reading both is needed as well as changing.
+        may_read = self.has_read_request_permission(request) and request.user.has_perm("dsar.view_person")
+        if not (may_read and self.has_change_permission(request, obj) and request.user.has_perm("dsar.change_person")):
             raise PermissionDenied
         person = obj.person
         form = RectifyForm(
@@ -493,7 +516,7 @@ class RequestAdmin(HistoryAdmin):
     def scan_hits_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         """The undeclared hits of an erasure's last scan, each to redact in place or declare retained."""
         obj = get_object_or_404(Request, pk=pk)
-        if not (self.has_view_permission(request, obj) and self.has_execute_erasure_permission(request)):
+        if not (self.has_read_request_permission(request) and self.has_execute_erasure_permission(request)):
             raise PermissionDenied
         form = forms.Form()
         if request.method == "POST":
@@ -547,7 +570,7 @@ class RequestAdmin(HistoryAdmin):
             self, request, queryset, "code sent", lambda r: services.request_send_code(request=r, actor=request.user)
         )
 
-    @admin.action(description="Extend the deadline (reason required; the person is told)", permissions=["change"])
+    @admin.action(description="Extend the deadline (reason required; the person is told)", permissions=["extend"])
     def extend(self, request: HttpRequest, queryset: QuerySet[Request]) -> None:
         reason = self._text(request)
 
@@ -592,6 +615,12 @@ class RequestAdmin(HistoryAdmin):
                     request, f"{r}: not executed: you may not execute {r.get_type_display().lower()} requests.", messages.ERROR
                 )
                 continue
+            if r.type == Request.Type.PORTABILITY and not self.has_download_export_permission(request):
+                # The archive emailed to the person is their personal data, as an access report is.
+                self.message_user(
+                    request, f"{r}: not executed: you may not read people's data (dsar.download_export).", messages.ERROR
+                )
+                continue
             try:
                 outcome = services.request_execute(request=r, actor=request.user)
             except (ValidationError, PermissionDenied) as exc:
@@ -618,7 +647,7 @@ class RequestAdmin(HistoryAdmin):
             else:
                 self.message_user(request, f"{r}: executed.", messages.SUCCESS)
 
-    @admin.action(description="Generate export (emailed to the person)", permissions=["execute_request"])
+    @admin.action(description="Generate export (emailed to the person)", permissions=["generate_export"])
     def generate_export(self, request: HttpRequest, queryset: QuerySet[Request]) -> None:
         _run_per_item(
             self,

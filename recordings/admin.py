@@ -455,17 +455,27 @@ class ProviderDeletionAdmin(HistoryAdmin):
 
 
 class HistoryExportForm(forms.ModelForm):
+    """A new export. ``requester`` (the login asking) is set by :meth:`HistoryExportAdmin.get_form`."""
+
+    requester: Any = None
+    recipient = forms.EmailField(
+        required=False,
+        help_text=(
+            "Where the download link is sent: the address of an active staff login allowed to read this history "
+            "and to download exports. Empty: your own address."
+        ),
+    )
+
     class Meta:
         model = HistoryExport
-        fields = ["account", "kind", "start", "end", "email"]
+        fields = ["account", "kind", "start", "end"]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        for name in ("start", "end", "email"):
+        for name in ("start", "end"):
             self.fields[name].required = False
         self.fields["start"].help_text = "Empty: the first day of the current month."
         self.fields["end"].help_text = "Inclusive. Empty: the last day of the current month."
-        self.fields["email"].help_text = "Where the download link is sent. Empty: your own address."
 
     def _post_clean(self) -> None:
         # The service fills in the defaults and validates; the model's own checks would run before it.
@@ -473,10 +483,20 @@ class HistoryExportForm(forms.ModelForm):
 
     def clean(self) -> dict:
         data = super().clean()
-        if data.get("account") and data.get("kind"):
+        kind = data.get("kind")
+        if kind and not self.requester.has_perm(HistoryExport.read_permission(kind)):
+            # Exporting is reading: the same permission as the history's own list.
+            raise forms.ValidationError(
+                {"kind": f"You may not read {HistoryExport.Kind(kind).label.lower()} "
+                         f"({HistoryExport.read_permission(kind)}), so you may not export it."}
+            )
+        if data.get("account") and kind:
             try:
                 data["start"], data["end"] = services.history_export_range(
-                    account=data["account"], kind=data["kind"], start=data.get("start"), end=data.get("end")
+                    account=data["account"], kind=kind, start=data.get("start"), end=data.get("end")
+                )
+                data["recipient"] = services.history_export_recipient(
+                    kind=kind, recipient=data.get("recipient") or "", requester=self.requester
                 )
             except ValidationError as exc:
                 raise forms.ValidationError(exc.message_dict) from exc
@@ -494,19 +514,23 @@ class HistoryExportAdmin(HistoryAdmin):
 
     def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
         if obj is None:
-            kwargs["form"] = HistoryExportForm
+            kwargs["form"] = type("HistoryExportForm", (HistoryExportForm,), {"requester": request.user})
         return super().get_form(request, obj, change=change, **kwargs)
+
+    @staticmethod
+    def may_download(request: HttpRequest, export: HistoryExport) -> bool:
+        """The link is the download's only credential: shown to those who may download and read what it holds."""
+        return request.user.has_perms([services.DOWNLOAD_PERMISSION, HistoryExport.read_permission(export.kind)])
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         if obj is None:
             return []
         fields = [f.name for f in HistoryExport._meta.fields if f.name != "requested_by"]
-        # The link is the download's only credential: shown to those who may download.
-        return fields + ["download"] if request.user.has_perm("recordings.download_export") else fields
+        return fields + ["download"] if self.may_download(request, obj) else fields
 
     def get_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         if obj is None:
-            return ["account", "kind", "start", "end", "email"]
+            return ["account", "kind", "start", "end", "recipient"]
         return [name for name in self.get_readonly_fields(request, obj)]
 
     @admin.display(description="download")
@@ -522,7 +546,7 @@ class HistoryExportAdmin(HistoryAdmin):
             start=form.cleaned_data.get("start"),
             end=form.cleaned_data.get("end"),
             user=request.user,
-            email=form.cleaned_data.get("email") or "",
+            recipient=form.cleaned_data["recipient"],
         )
         # The admin logs and redirects with ``obj``: make it the export the service created.
         for model_field in HistoryExport._meta.concrete_fields:
@@ -558,6 +582,6 @@ class HistoryExportAdmin(HistoryAdmin):
             HistoryExport.Status.EXPIRED: "Expired: the file has been removed.",
         }[export.status]
         link = None
-        if export.status == HistoryExport.Status.DONE and request.user.has_perm("recordings.download_export"):
+        if export.status == HistoryExport.Status.DONE and self.may_download(request, export):
             link = (services.export_download_url(export), f"Download the CSV ({rows})")
         return progress_response(state=export.status, text=text, done=done, link=link)

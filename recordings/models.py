@@ -561,3 +561,13 @@ class HistoryExport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.start}…{self.end} for {self.account}"
+
+    @staticmethod
+    def read_permission(kind: str) -> str:
+        """The permission that reads the history a ``kind`` of export holds: the same as its list's, in the console
+        and the API (``recordings.view_call``, ``recordings.view_monitoringentry``)."""
+        readers = {
+            HistoryExport.Kind.CALL_HISTORY: "recordings.view_call",
+            HistoryExport.Kind.MONITORING_HISTORY: "recordings.view_monitoringentry",
+        }
+        return readers[kind]

@@ -14,12 +14,15 @@ from recordings.deletion import (  # noqa: F401 (re-exported)
 )
 from recordings.history_exports import (  # noqa: F401 (re-exported)
     CALL_HISTORY_HEADER,
+    DOWNLOAD_PERMISSION,
     MONITORING_HISTORY_HEADER,
     export_download_token,
     export_download_url,
     export_from_token,
     export_path,
+    export_recipient_login,
     history_export_range,
+    history_export_recipient,
     history_export_request,
     history_export_rows,
     history_export_run,
