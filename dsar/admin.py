@@ -25,7 +25,7 @@ from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.utils.html import format_html, format_html_join
 
-from core.admin import HistoryAdmin
+from core.admin import HistoryAdmin, posted_changes
 from core.progress import progress_response
 from dsar import services
 from dsar.exports import export_create
@@ -106,12 +106,62 @@ class PersonAdmin(HistoryAdmin):
         # A person is removed by an erasure request, which also cleans every other store and the history.
         return False
 
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+    def _holds(self, request: HttpRequest, person: Person | None) -> list[str]:
+        """The holds that freeze ``person``, read once per request (the page asks for them several times)."""
+        if person is None or person.pk is None:
+            return []
+        known = request.__dict__.setdefault("_person_holds", {})
+        if person.pk not in known:
+            known[person.pk] = services.person_holds(person)
+        return known[person.pk]
+
+    def get_fields(self, request: HttpRequest, obj: Person | None = None) -> list[str]:
+        fields = list(super().get_fields(request, obj))
+        return ["legal_hold", *[name for name in fields if name != "legal_hold"]] if self._holds(request, obj) else fields
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Person | None = None) -> list[str]:
         # Once a person exists, their identifiers change only through a rectification request, which
         # records why; an erasure later looks for every earlier value in the history.
         if obj is None:
             return list(self.readonly_fields)
+        if self._holds(request, obj):
+            return ["legal_hold", *Person.HELD_FIELDS, *self.readonly_fields]
         return [*services.RECTIFIABLE_FIELDS, *self.readonly_fields]
+
+    @admin.display(description="legal hold")
+    def legal_hold(self, person: Person) -> str:
+        return format_html(
+            "{}.<br>Frozen until then: {}; nor can the person be deleted.",
+            services.person_hold_notice(services.person_holds(person)),
+            ", ".join(Person.HELD_FIELDS),
+        )
+
+    def get_form(self, request: HttpRequest, obj: Person | None = None, change: bool = False, **kwargs: Any) -> Any:
+        form = super().get_form(request, obj, change=change, **kwargs)
+        if not self._holds(request, obj):
+            return form
+        model_admin = self
+
+        class HeldPersonForm(form):  # type: ignore[misc, valid-type]
+            def clean(self) -> dict:
+                data = super().clean()
+                # Shown read-only; a POST that changes them anyway is refused by the rule every path applies.
+                attempted = posted_changes(model_admin, request, self.instance, Person.HELD_FIELDS)
+                try:
+                    services.person_check_change(self.instance, attempted)
+                except services.PersonHeld as held:
+                    raise forms.ValidationError(str(held)) from held
+                return data
+
+        return HeldPersonForm
+
+    def save_model(self, request: HttpRequest, obj: Person, form: Any, change: bool) -> None:
+        if not change:
+            super().save_model(request, obj, form, change)
+            return
+        services.person_update(
+            person_id=obj.pk, changes={name: form.cleaned_data[name] for name in form.changed_data}, actor=request.user
+        )
 
     def has_start_request_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("dsar.add_request")
@@ -498,6 +548,8 @@ class RequestAdmin(HistoryAdmin):
                 changed = services.person_rectify(request=obj, changes=data, actor=request.user)
                 if send:
                     services.person_send_data(request=obj, actor=request.user)
+            except services.PersonHeld as held:
+                form.add_error(None, str(held))
             except ValidationError as exc:
                 if hasattr(exc, "error_dict"):
                     for field, errors in exc.message_dict.items():

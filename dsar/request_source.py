@@ -9,6 +9,7 @@ received with stays, declared, until ``forget_requesters`` removes it after the 
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from contextlib import nullcontext
 from typing import Any
 
@@ -107,3 +108,6 @@ class RequestRecordsSource:
 
     def blockers(self, subject: Subject) -> list[str]:
         return []
+
+    def holds_on(self, subjects: Collection[Subject]) -> dict[int, list[str]]:
+        return {}

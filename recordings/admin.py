@@ -26,7 +26,7 @@ from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.utils.html import format_html
 
-from core.admin import HistoryAdmin, LargeTableAdmin, ReadOnlyAdmin
+from core.admin import HistoryAdmin, LargeTableAdmin, ReadOnlyAdmin, posted_changes
 from core.csv_safety import row_converter
 from core.progress import progress_response
 from recordings import services
@@ -98,11 +98,65 @@ class TicketAdmin(LargeTableAdmin, HistoryAdmin):
     list_filter = [DeletedFilter, "status", ("created_at", admin.DateFieldListFilter), "account"]
     list_select_related = ["account", "requester"]
     search_fields = ["subject", "=id"]
+    fields = ["account", "requester", "subject", "description", "status", "created_at", "deleted_at", "deleted_by_name"]
     readonly_fields = ["deleted_at", "deleted_by_name"]
-    exclude = ["deleted_by"]
     raw_id_fields = ["requester"]
     inlines = [RecordingInline]
     actions = ["soft_delete", "restore"]
+
+    def _holds(self, request: HttpRequest, ticket: Ticket | None) -> list[LegalHold]:
+        """The active holds covering ``ticket``, read once per request (the page asks for them several times)."""
+        if ticket is None or ticket.pk is None:
+            return []
+        known = request.__dict__.setdefault("_ticket_holds", {})
+        if ticket.pk not in known:
+            known[ticket.pk] = services.holds_covering(ticket)
+        return known[ticket.pk]
+
+    def get_fields(self, request: HttpRequest, obj: Ticket | None = None) -> list[str]:
+        fields = list(super().get_fields(request, obj))
+        return ["legal_hold", *fields] if self._holds(request, obj) else fields
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Ticket | None = None) -> list[str]:
+        # What a hold covers is shown, not offered: the reason heads the page.
+        if self._holds(request, obj):
+            return ["legal_hold", *Ticket.HELD_FIELDS, *self.readonly_fields]
+        return list(self.readonly_fields)
+
+    @admin.display(description="legal hold")
+    def legal_hold(self, ticket: Ticket) -> str:
+        notices = [services.hold_notice(hold) for hold in services.holds_covering(ticket)]
+        frozen = ", ".join(Ticket._meta.get_field(name).verbose_name for name in Ticket.HELD_FIELDS)
+        return format_html("{}.<br>Frozen until then: {}; nor can the ticket be deleted.", "; ".join(notices), frozen)
+
+    def get_form(self, request: HttpRequest, obj: Ticket | None = None, change: bool = False, **kwargs: Any) -> Any:
+        form = super().get_form(request, obj, change=change, **kwargs)
+        if not self._holds(request, obj):
+            return form
+        model_admin = self
+
+        class HeldTicketForm(form):  # type: ignore[misc, valid-type]
+            def clean(self) -> dict:
+                data = super().clean()
+                # The page shows the held fields read-only; a POST that changes them anyway (a page opened before
+                # the hold, a forged form) is refused by the same rule as every other path, not silently dropped.
+                attempted = posted_changes(model_admin, request, self.instance, Ticket.HELD_FIELDS)
+                try:
+                    services.hold_check_change(self.instance, attempted)
+                except services.TicketHeld as held:
+                    raise forms.ValidationError(str(held)) from held
+                return data
+
+        return HeldTicketForm
+
+    def save_model(self, request: HttpRequest, obj: Ticket, form: Any, change: bool) -> None:
+        if not change:
+            super().save_model(request, obj, form, change)
+            return
+        # Through the service, which applies the legal holds under the ticket's lock (the form only says it early).
+        services.ticket_update(
+            ticket_id=obj.pk, changes={name: form.cleaned_data[name] for name in form.changed_data}, user=request.user
+        )
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # Tickets are soft-deleted (the action below); the purge deletes them for good 7 days later.

@@ -30,7 +30,12 @@ from recordings.history_exports import (  # noqa: F401 (re-exported)
     month_bounds,
 )
 from recordings.holds import (  # noqa: F401 (re-exported)
+    Held,
+    hold_check_change,
+    hold_check_delete,
     hold_message,
+    hold_notice,
+    holds_covering,
     holds_covering_recording,
     legal_hold_place,
     legal_hold_release,
@@ -52,4 +57,4 @@ from recordings.purge import (  # noqa: F401 (re-exported)
     recordings_purge_batch,
     tickets_purge_batch,
 )
-from recordings.tickets import TicketHeld, ticket_restore, ticket_soft_delete  # noqa: F401 (re-exported)
+from recordings.tickets import TicketHeld, ticket_restore, ticket_soft_delete, ticket_update  # noqa: F401 (re-exported)
