@@ -144,7 +144,8 @@ def test_erasing_a_held_person_through_the_api_waits_naming_the_hold_and_deletes
     hold = hold_on(person, scope)
     request = make_request(person)
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {api_key_for(person.account, scopes=['requests:execute'])}")
+    key = api_key_for(person.account, scopes=["requests:read", "requests:execute"])
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
 
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(f"/api/v1/dsar/requests/{request.pk}/execute/")
