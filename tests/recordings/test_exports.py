@@ -17,7 +17,7 @@ from django.core.management import CommandError, call_command
 from django.test import Client
 from django_tasks_db.models import DBTaskResult
 
-from core.roles import SCOPES
+from core.roles import scopes
 from core.services import api_key_create
 from recordings import services
 from recordings.models import HistoryExport
@@ -44,7 +44,7 @@ def frozen(time_machine: Any, export_dir: Any) -> Any:
 
 
 def key_client(account: Account) -> Client:
-    _, raw = api_key_create(account=account, name="suite", scopes=SCOPES)
+    _, raw = api_key_create(account=account, name="suite", scopes=list(scopes()))
     return Client(HTTP_AUTHORIZATION=f"Bearer {raw}")
 
 
