@@ -26,7 +26,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from core.dashboard import COUNT_CAP
 from core.models import ApiKey, AuditEntry
-from core.roles import DEFAULT_SCOPES, SCOPES
+from core.roles import default_scopes, scope_choices
 from core.services import api_key_create, api_key_revoke
 
 
@@ -110,8 +110,8 @@ class LargeTableAdmin(admin.ModelAdmin):
 
 class ApiKeyAddForm(forms.ModelForm):
     scopes = forms.MultipleChoiceField(
-        choices=list(SCOPES.items()),
-        initial=list(DEFAULT_SCOPES),
+        choices=scope_choices,
+        initial=default_scopes,
         widget=forms.CheckboxSelectMultiple,
         help_text="What the key may do. The default is what an intake form needs; grant more only as needed.",
     )

@@ -90,7 +90,7 @@ def test_the_identity_code_and_the_export_link_are_never_logged(
     assert (opened.status_code, wrong.status_code, right.status_code, executed.status_code) == (201, 400, 200, 200)
     assert (downloaded.status_code, refused.status_code) == (200, 410)
     written = logs.getvalue()
-    assert f"Gone: /api/v1/dsar/exports/[signed token]/" in written  # the refusal is logged, without its link
+    assert "Gone: /api/v1/dsar/exports/[signed token]/" in written  # the refusal is logged, without its link
     token = path_of(link).strip("/").rsplit("/", 1)[1]
     for secret in (code, token, SUBJECT):
         assert secret not in written

@@ -17,7 +17,7 @@ from django.core.management import CommandError, call_command
 from django.test import Client
 from django_tasks_db.models import DBTaskResult
 
-from core.roles import SCOPES
+from core.roles import scopes
 from core.services import api_key_create
 from recordings import services
 from recordings.models import HistoryExport
@@ -50,7 +50,7 @@ def ops() -> Any:
 
 
 def key_client(account: Account) -> Client:
-    _, raw = api_key_create(account=account, name="suite", scopes=SCOPES, created_by=UserFactory(username="ops"))
+    _, raw = api_key_create(account=account, name="suite", scopes=list(scopes()), created_by=UserFactory(username="ops"))
     return Client(HTTP_AUTHORIZATION=f"Bearer {raw}")
 
 
@@ -127,7 +127,7 @@ def test_exactly_one_year_is_accepted() -> None:
 
 def test_a_key_without_an_owner_must_name_the_recipient() -> None:
     account = AccountFactory()
-    _, raw = api_key_create(account=account, name="no owner", scopes=SCOPES)
+    _, raw = api_key_create(account=account, name="no owner", scopes=list(scopes()))
     client = Client(HTTP_AUTHORIZATION=f"Bearer {raw}")
 
     response = post(client, kind="call_history")
