@@ -45,6 +45,16 @@ if SECURE_HSTS_SECONDS < 0:
     raise ImproperlyConfigured("SECURE_HSTS_SECONDS: must not be negative.")
 if env.bool("SECURE_PROXY_SSL_HEADER", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# The reverse proxies (addresses or networks) whose X-Forwarded-For is believed; from anyone else the header is
+# ignored. Login lockouts and the API's throttles read the client's address one way (core/client_address.py).
+TRUSTED_PROXIES = env.networks("TRUSTED_PROXIES", default=[])
+for _network in TRUSTED_PROXIES:
+    if _network.prefixlen == 0:
+        raise ImproperlyConfigured(f"TRUSTED_PROXIES: {_network} would trust every address; name the proxies.")
+if env.bool("SECURE_PROXY_SSL_HEADER", default=False) and not TRUSTED_PROXIES:
+    # Otherwise every client appears with the proxy's address, and five wrong passwords from anyone lock
+    # the real user out.
+    raise ImproperlyConfigured("TRUSTED_PROXIES: set it to the proxy's addresses when SECURE_PROXY_SSL_HEADER is on.")
 
 # Content-Security-Policy (django-csp): scripts only from our own static files (the admin and the API
 # docs have no inline scripts); inline styles are allowed because the admin and Swagger UI set some.
@@ -119,11 +129,9 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "admin/locked_out.html"
 AXES_VERBOSE = False
+AXES_CLIENT_IP_CALLABLE = "core.client_address.client_address"
 if AXES_FAILURE_LIMIT < 1:
     raise ImproperlyConfigured("AXES_FAILURE_LIMIT: must be at least 1.")
-if env.bool("SECURE_PROXY_SSL_HEADER", default=False):
-    # Behind the proxy, the client's address is the first of X-Forwarded-For.
-    AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
@@ -176,7 +184,23 @@ STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "var" / "static")
 MEDIA_URL = "media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "var" / "media")
 
-vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+# Emails carry identity codes and download links: in production they go to a mail server, never to the
+# console or a file (where they end up in logs and on disk), to memory or nowhere.
+if not DEBUG and not env.str("EMAIL_URL", default=""):
+    raise ImproperlyConfigured("EMAIL_URL: set it to the mail server (smtp+tls://USER:PASSWORD@HOST:587) when DEBUG is off.")
+_email = env.email_url("EMAIL_URL", default="consolemail://")
+_UNSENT_MAIL = {
+    "django.core.mail.backends.console.EmailBackend": "prints every email",
+    "django.core.mail.backends.filebased.EmailBackend": "writes every email to a file",
+    "django.core.mail.backends.locmem.EmailBackend": "keeps every email in memory",
+    "django.core.mail.backends.dummy.EmailBackend": "drops every email",
+}
+if not DEBUG and _email["EMAIL_BACKEND"] in _UNSENT_MAIL:
+    raise ImproperlyConfigured(
+        f"EMAIL_URL: {env.str('EMAIL_URL').split('://', 1)[0]}:// {_UNSENT_MAIL[_email['EMAIL_BACKEND']]} instead of "
+        "sending it; use smtp://, smtp+tls:// or smtp+ssl:// when DEBUG is off."
+    )
+vars().update(_email)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="privacy-ops@localhost")
 # Where digests and notices for the privacy team go.
 PRIVACY_TEAM_EMAILS = env.list("PRIVACY_TEAM_EMAILS", default=["privacy-team@localhost"])
@@ -395,11 +419,19 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
     }
 )
 
+# Identity codes and the data subject's address are never logged; signed download links would be (Django
+# logs the path of every refused request), so the one handler redacts them (config/logging_filters.py).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"redact_signed_values": {"()": "config.logging_filters.RedactSignedValues"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["redact_signed_values"]}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    # Every successful login is not news; failures and lockouts (warnings) are.
-    "loggers": {"axes": {"level": "WARNING"}},
+    "loggers": {
+        # Every successful login is not news; failures and lockouts (warnings) are.
+        "axes": {"level": "WARNING"},
+        # Django's defaults give these handlers of their own, which would bypass the redaction.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.server": {"handlers": [], "level": "INFO", "propagate": True},
+    },
 }

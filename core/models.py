@@ -18,12 +18,12 @@ from django.db.models import Q
 from django.utils import timezone
 
 from core.history import AuditedHistory
-from core.roles import DEFAULT_SCOPES
+from core import roles
 
 
 def default_scopes() -> list[str]:
     """A new key's scopes: the least, what an intake form needs (see core/roles.py)."""
-    return list(DEFAULT_SCOPES)
+    return list(roles.default_scopes())
 
 
 class ApiKeyQuerySet(models.QuerySet):
@@ -53,7 +53,7 @@ class ApiKey(models.Model):
     last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
     revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
     scopes = models.JSONField(
-        default=default_scopes, editable=False, help_text="What the key may do (see core/roles.py SCOPES)."
+        default=default_scopes, editable=False, help_text="What the key may do (see the scopes of core/roles.py)."
     )
     expires_at = models.DateTimeField(null=True, blank=True, editable=False, help_text="Empty: never expires.")
     history = AuditedHistory(excluded_fields=["last_used_at"], table_name="residency_historicalapikey")

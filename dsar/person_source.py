@@ -3,6 +3,7 @@ after every other source has used the row to find theirs."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from django.contrib.admin.models import LogEntry
@@ -10,6 +11,7 @@ from django.contrib.contenttypes.models import ContentType
 
 from core.append_only import scrub
 from dsar.models import Person
+from dsar.people import person_check_delete
 from dsar.sources import ErasureStep, Retention, Subject
 
 #: The catalog's data categories a person row belongs to, by kind.
@@ -64,6 +66,9 @@ class PersonSource:
         exported = exports_delete_files(person_id=subject.person_id)
         if exported:
             counts["export-archives"] = exported
+        # The erasure waits while a hold freezes the person (their blockers); this catches one placed since.
+        for person in self._people(subject):
+            person_check_delete(person)
         # Queryset delete still sends post_delete, so the deletion itself is in history (scrubbed in step 3).
         self._people(subject).delete()
         return counts
@@ -105,3 +110,6 @@ class PersonSource:
 
     def blockers(self, subject: Subject) -> list[str]:
         return []
+
+    def holds_on(self, subjects: Collection[Subject]) -> dict[int, list[str]]:
+        return {}

@@ -9,6 +9,7 @@ received with stays, declared, until ``forget_requesters`` removes it after the 
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from django.conf import settings
@@ -111,3 +112,6 @@ class RequestRecordsSource:
 
     def blockers(self, subject: Subject) -> list[str]:
         return []
+
+    def holds_on(self, subjects: Collection[Subject]) -> dict[int, list[str]]:
+        return {}

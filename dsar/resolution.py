@@ -59,16 +59,21 @@ def _model_of(table: str) -> type[models.Model]:
 
 def _redact_column(model: type[models.Model], column: str, request: Request, subject: Subject) -> int:
     """Redact the subject's identifiers from ``column`` of the account's rows of ``model`` (see
-    :mod:`dsar.scope`); returns how many rows changed. An audit entry is never rewritten: its field is nulled
-    through the chain's sanctioned path, which appends the redaction and keeps the chain verifying."""
+    :mod:`dsar.scope`) where the last scan found them undeclared; returns how many rows changed. Rows declared
+    kept (a ticket a legal hold keeps as it is, data a staff member declared) are left alone. An audit entry is
+    never rewritten: its field is nulled through the chain's sanctioned path, which appends the redaction and
+    keeps the chain verifying."""
     field = next((f for f in model._meta.concrete_fields if f.column == column), None)
     if field is None or f"{model._meta.db_table}.{column}" in INTERNAL_COLUMNS:
         raise ValidationError({"column": f"{model._meta.db_table}.{column} cannot be redacted here."})
     matcher = Matcher(subject)
     if model is AuditEntry:
         return redact_audit_entries(request=request, subject=subject)
+    undeclared = {key for hit in hits_at(request, model._meta.db_table, column) for key in hit.get("rows", [])}
     changes = {}
     for pk, found in rows_mentioning(model, [field.name], matcher, subject.account_id):
+        if str(pk) not in undeclared:
+            continue
         value, _ = found[field.name]
         redacted = matcher.redact_value(value)
         if redacted != value:

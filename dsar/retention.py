@@ -25,6 +25,7 @@ from simple_history.models import HistoricalChanges
 from core.append_only import scrub
 from core.audit import audit_forget
 from dsar.models import Person, Request, RequestEvent
+from dsar.people import people_held
 
 #: Timeline lines that hold a staff member's words (kind, how the message starts), and what replaces them.
 NOTES = {
@@ -76,7 +77,13 @@ def requesters_forget(*, now: dt.datetime, dry_run: bool = False) -> Forgotten:
     cutoff = now - dt.timedelta(days=settings.DSAR_IDENTITY_RETENTION_DAYS)
     outcome = Forgotten()
     ids = list(Request.objects.filter(_forgettable(cutoff)).values_list("pk", flat=True).distinct().order_by("pk"))
-    people: set[int] = set()
+    # People an earlier run kept (a legal hold froze them) are looked at again: their requests' identity data is
+    # gone already, so those requests are not among ``ids``.
+    people: set[int] = set(
+        Request.objects.filter(status__in=Request.CLOSED, completed_at__lt=cutoff, person__created_by_intake=True)
+        .values_list("person_id", flat=True)
+        .distinct()
+    )
     for pk in ids:
         with transaction.atomic():
             request = Request.objects.select_for_update().get(pk=pk)
@@ -107,7 +114,10 @@ def requesters_forget(*, now: dt.datetime, dry_run: bool = False) -> Forgotten:
                 object_type="dsar.request", object_id=pk, fields=["note"], account_id=request.account_id, reason=FORGOTTEN
             )
             outcome.notes += notes
-    doomed = _people_with_nothing_else(people, cutoff)
+    # A person a legal hold freezes (a hold on their whole account) stays until it is released.
+    candidates = _people_with_nothing_else(people, cutoff)
+    held = people_held(candidates)
+    doomed = [pk for pk in candidates if pk not in held]
     outcome.people = len(doomed)
     if doomed and not dry_run:
         with transaction.atomic():

@@ -41,7 +41,7 @@ def test_an_export_at_the_end_of_the_calendar_answers_400_naming_the_field(start
     account = AccountFactory()
 
     response = staff_api().post(
-        "/api/v1/exports/", {"kind": "call_history", "start": start, "end": end, "account": account.pk, "email": "a@b.se"}
+        "/api/v1/exports/", {"kind": "call_history", "start": start, "end": end, "account": account.pk}
     )
 
     assert response.status_code == 400

@@ -55,6 +55,13 @@ class OutsideRequestTransaction:
         return response
 
 
+#: Reading a request: what every operation that writes to its person about it needs as well (a letter or a link
+#: leaves only through a caller allowed to read what it says).
+READ_REQUEST = Access("dsar.view_request", "requests:read")
+#: Reading a person's data (an access report): what sending them a portability archive needs as well.
+READ_PERSONAL_DATA = Access("dsar.download_export", "requests:report")
+
+
 class RequestObjectView(APIView):
     def get_request_object(self, pk: int) -> Request:
         return get_object_or_404(visible_requests(self.request).select_related("person", "account"), pk=pk)
@@ -127,12 +134,14 @@ class RequestVerify(OutsideRequestTransaction, RequestObjectView):
 
 
 class RequestExtend(RequestObjectView):
-    """Extend the deadline once, with a reason, before the first deadline passes; the person is told."""
+    """Extend the deadline once, with a reason, before the first deadline passes; the person is told (so it needs
+    ``requests:read`` too)."""
 
     access = {"POST": Access("dsar.change_request", "requests:manage")}
 
     @extend_schema(request=s.RequestExtendInput, responses={200: s.RequestOutput})
     def post(self, request: ApiRequest, pk: int) -> Response:
+        check_access(request, READ_REQUEST)
         data = s.RequestExtendInput(data=request.data)
         data.is_valid(raise_exception=True)
         target = self.get_request_object(pk)
@@ -160,16 +169,22 @@ class RequestErasurePreview(RequestObjectView):
 
 
 class RequestExecute(OutsideRequestTransaction, RequestObjectView):
-    """Do what the request asks. An erasure that a source blocks answers 409 and the request waits."""
+    """Do what the request asks. An erasure that a source blocks answers 409 and the request waits.
+
+    Executing writes to the person (the erasure's letter, the portability archive's link), so it needs
+    ``requests:read`` too, and a portability request ``requests:report`` (the archive is their personal data)."""
 
     # The gate; which permission executing needs depends on the request's type (checked below).
     access = {"POST": Access("dsar.view_request", "requests:execute")}
 
     @extend_schema(request=None, responses={200: s.ExecuteOutput, 409: s.ExecuteOutput})
     def post(self, request: ApiRequest, pk: int) -> Response:
+        check_access(request, READ_REQUEST)
         target = self.get_request_object(pk)
         needed = "dsar.execute_erasure" if target.type == Request.Type.ERASURE else "dsar.execute_request"
         check_access(request, Access(needed, "requests:execute"))
+        if target.type == Request.Type.PORTABILITY:
+            check_access(request, READ_PERSONAL_DATA)
         outcome = services.request_execute(request=target, actor=request.user)
         target.refresh_from_db()
         body: dict[str, Any] = {
@@ -205,6 +220,7 @@ class RequestScanHits(RequestObjectView):
 
     @extend_schema(request=s.ScanHitResolveInput, responses={200: s.ScanOutput})
     def post(self, request: ApiRequest, pk: int) -> Response:
+        check_access(request, READ_REQUEST)  # a clean scan completes the erasure and writes to the person
         target = self.get_request_object(pk)
         data = s.ScanHitResolveInput(data=request.data)
         data.is_valid(raise_exception=True)
