@@ -10,6 +10,7 @@ from typing import Any
 from django.contrib.admin import AdminSite, ModelAdmin
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ChangeList
+from django.db import DataError, router, transaction
 from django.db.models import Model
 from django.http import HttpRequest
 
@@ -71,9 +72,9 @@ class CheckedChangeList(ChangeList):
     """A changelist whose filters, typed into its URL by anyone, never reach the database as values it cannot
     take: a moment past the calendar (core/bounds.py) — the date hierarchy's last year, month or day has
     no end to bound it by (``?received_at__year=9999``), and a date filter's day given in a time zone east or
-    west of UTC can overflow once converted for SQLite — or text with a NUL character, which PostgreSQL
-    refuses (``?status=a%00``). Each is the changelist's "invalid filter" (a redirect to ``?e=1``), as a
-    malformed date already is, never a server error."""
+    west of UTC can overflow once converted for SQLite — or a value PostgreSQL refuses: text with a NUL
+    character (``?status=a%00``), a time zone offset past ±15:59. Each is the changelist's "invalid filter" (a
+    redirect to ``?e=1``), as a malformed date already is, never a server error."""
 
     def get_filters(self, request: HttpRequest) -> Any:
         if any("\x00" in value for values in self.filter_params.values() for value in values):
@@ -101,9 +102,13 @@ class CheckedChangeList(ChangeList):
             raise IncorrectLookupParameters(f"{self.date_hierarchy}: {start:%Y-%m-%d} is outside the dates kept.")
 
     def get_results(self, request: HttpRequest) -> None:
+        # SQLite's adapter overflows converting a filter's moment to UTC; PostgreSQL refuses an offset past
+        # ±15:59 (``?started__gte=2026-01-01T00:00:00%2B16:00``). The page's first queries run in a savepoint,
+        # so that the refusal leaves the request's transaction usable.
         try:
-            super().get_results(request)
-        except OverflowError as exc:  # a filter's moment left the calendar when converted to UTC for the query
+            with transaction.atomic(using=router.db_for_read(self.model)):
+                super().get_results(request)
+        except (OverflowError, DataError) as exc:
             raise IncorrectLookupParameters(exc) from exc
 
 

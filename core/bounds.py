@@ -3,8 +3,10 @@
 Python's calendar runs from year 1 to year 9999, and SQLite keeps every moment in UTC: a moment at either end
 of the calendar given with a time zone (``0001-01-01T00:00:00+14:00``, ``9999-12-31T23:59:59-12:00``) is
 still a valid datetime, but one that overflows when it is turned into UTC for a query, or into a reader's
-time zone to be shown. A day's margin at each end keeps every conversion inside the calendar. Ids are the
-database's 64-bit integers; a larger number cannot be sent as a query parameter at all.
+time zone to be shown. A day's margin at each end keeps every conversion inside the calendar. The offset it
+was written with goes too: Python takes up to ±23:59, PostgreSQL at most ±15:59, so an accepted moment
+reaches the database in the current time zone. Ids are the database's 64-bit integers; a larger number cannot
+be sent as a query parameter at all.
 """
 
 from __future__ import annotations
@@ -36,9 +38,14 @@ def moment_in_range(value: datetime) -> bool:
 
 
 def check_moment(value: datetime, *, field_name: str, shown: str | None = None) -> datetime:
-    """``value`` itself, or a ValidationError naming ``field_name`` when it is out of range (``shown``: the
-    value as the caller wrote it, for the message)."""
+    """``value`` in the current time zone, or a ValidationError naming ``field_name`` when it is out of range
+    (``shown``: the value as the caller wrote it, for the message)."""
     if not moment_in_range(value):
         message = f"{shown or value.isoformat()} {MOMENT_OUT_OF_RANGE}"
         raise ValidationError({field_name: message})
-    return value
+    return in_current_time_zone(value)
+
+
+def in_current_time_zone(value: datetime) -> datetime:
+    """An in-range ``value`` (see :func:`moment_in_range`) as the same moment in the current time zone."""
+    return timezone.localtime(timezone.make_aware(value) if timezone.is_naive(value) else value)

@@ -13,17 +13,20 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django_filters.fields import IsoDateTimeField
 
-from core.bounds import MAX_ID, MOMENT_OUT_OF_RANGE, moment_in_range
+from core.bounds import MAX_ID, MOMENT_OUT_OF_RANGE, in_current_time_zone, moment_in_range
 
 
 class MomentField(IsoDateTimeField):
-    """An ISO 8601 date and time, within the calendar the database keeps (core/bounds.py)."""
+    """An ISO 8601 date and time, within the calendar the database keeps, in the current time zone
+    (core/bounds.py)."""
 
     def to_python(self, value: Any) -> datetime | None:
         moment = super().to_python(value)
-        if moment is not None and not moment_in_range(moment):
+        if moment is None:
+            return None
+        if not moment_in_range(moment):
             raise ValidationError(f"{value} {MOMENT_OUT_OF_RANGE}", code="invalid")
-        return moment
+        return in_current_time_zone(moment)
 
 
 class MomentFilter(django_filters.IsoDateTimeFilter):

@@ -12,7 +12,7 @@ from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import Cursor, CursorPagination
 from rest_framework.request import Request
 
-from core.bounds import MAX_ID, moment_in_range
+from core.bounds import MAX_ID, in_current_time_zone, moment_in_range
 
 INVALID_CURSOR = "This is not a cursor of this list: follow the next and previous links as given."
 
@@ -31,24 +31,28 @@ class CheckedCursorPagination(CursorPagination):
             cursor = super().decode_cursor(request)
         except NotFound:
             raise ValidationError({self.cursor_query_param: INVALID_CURSOR}, code="invalid") from None
-        if cursor is not None and cursor.position is not None and not _is_value_of(self._position_field, cursor.position):
+        if cursor is None or cursor.position is None:
+            return cursor
+        position = _value_of(self._position_field, cursor.position)
+        if position is None:
             raise ValidationError({self.cursor_query_param: INVALID_CURSOR}, code="invalid")
-        return cursor
+        return cursor._replace(position=position)
 
 
-def _is_value_of(field: Field, text: str) -> bool:
-    """Whether ``text`` reads as a value of ``field`` that a query can compare with."""
+def _value_of(field: Field, text: str) -> Any:
+    """``text`` read as a value of ``field`` that a query can compare with (a moment in the current time zone),
+    or None."""
     if "\x00" in text:
-        return False
+        return None
     try:
         value = field.to_python(text)
     except DjangoValidationError:
-        return False
+        return None
     if isinstance(value, datetime):
-        return moment_in_range(value)
+        return in_current_time_zone(value) if moment_in_range(value) else None
     if isinstance(value, int):
-        return -MAX_ID - 1 <= value <= MAX_ID
-    return True
+        return value if -MAX_ID - 1 <= value <= MAX_ID else None
+    return value
 
 
 def cursor_pagination(*ordering: str) -> type[CursorPagination]:
