@@ -102,6 +102,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so that it marks every answer, those of the middleware below (413, lockouts, redirects) too.
+    "config.middleware.NoStoreMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "config.middleware.RequestBodyLimitMiddleware",
@@ -282,7 +284,13 @@ REST_FRAMEWORK = {
         "core.api.throttling.ApiKeyRateThrottle",
         "core.api.throttling.UserRateThrottle",
     ],
-    "DEFAULT_SCHEMA_CLASS": "drf_standardized_errors.openapi.AutoSchema",
+    # JSON bodies nested deeper than any operation reads answer 400 before they are decoded (see the module).
+    "DEFAULT_PARSER_CLASSES": [
+        "core.api.parsers.DepthLimitedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "DEFAULT_SCHEMA_CLASS": "core.api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "drf_standardized_errors.handler.exception_handler",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
@@ -303,9 +311,19 @@ for _name, _rate in API_THROTTLE_RATES.items():
             f"API_THROTTLE_{'KEY' if _name == 'api_key' else _name.upper()}_RATE: {_rate!r} is not N/second|minute|hour|day."
         )
 
-# Counters for throttling. The default lives in each process's memory; with several server processes
-# use a shared cache (e.g. CACHE_URL=dbcache://cache_table after `manage.py createcachetable`).
-CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+# The cache holds the API's rate counters (and the dashboard's figures): every process of the deployment must
+# see the same counters, or each server process allows the whole rate. The default is a directory of files
+# under var/, shared by every process on this host and created on first use; a deployment on several hosts
+# sets CACHE_URL=redis://HOST:6379/1. Not the database cache: its writes would belong to the request's
+# transaction, and a refused request would roll back its own count. `check --deploy` warns about a cache
+# that lives in one process's memory (config/checks.py).
+CACHES = {
+    "default": env.cache_url(
+        "CACHE_URL",
+        # Entries past MAX_ENTRIES are culled at random; counters of a few thousand keys and logins must stay.
+        default=f"filecache://{BASE_DIR / 'var' / 'cache'}?max_entries=20000",
+    )
+}
 
 # History and audit tables are append-only on PostgreSQL (core/append_only.py): the triggers are
 # registered in code for the generated history models, so `migrate` installs them instead of migrations.

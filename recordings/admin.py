@@ -8,6 +8,8 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.views.main import ERROR_FLAG
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.db import models
 from django.db.models import QuerySet
@@ -454,11 +456,14 @@ class RecordingDeletionAdmin(ReadOnlyAdmin, LargeTableAdmin):
         add_never_cache_headers(response)
         return response
 
-    def export_view(self, request: HttpRequest) -> StreamingHttpResponse:
+    def export_view(self, request: HttpRequest) -> HttpResponse:
         """The whole log as filtered on the page (the changelist's own filters and search)."""
         if not self.has_view_permission(request):
             raise PermissionDenied
-        changelist = self.get_changelist_instance(request)
+        try:
+            changelist = self.get_changelist_instance(request)
+        except IncorrectLookupParameters:  # as the page itself answers a filter it cannot apply
+            return HttpResponseRedirect(f"{reverse('admin:recordings_recordingdeletion_changelist')}?{ERROR_FLAG}=1")
         return self._csv_response(changelist.get_queryset(request))
 
     @admin.action(description="Export selected entries to CSV", permissions=["view"])

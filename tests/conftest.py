@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from django.core.management import call_command
+from django.test import override_settings
 
 
 @pytest.fixture(scope="session")
@@ -11,6 +13,15 @@ def django_db_setup(django_db_setup: Any, django_db_blocker: Any) -> None:
     """Every test database starts with the real catalog loaded: it is reference data, like migrations."""
     with django_db_blocker.unblock():
         call_command("load_catalog", verbosity=0)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def own_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The default cache (files, as a deployment on one host has them) in a directory of this test process's
+    own: parallel test processes, and a server running from this checkout, keep their counters apart."""
+    backend = "django.core.cache.backends.filebased.FileBasedCache"
+    with override_settings(CACHES={"default": {"BACKEND": backend, "LOCATION": str(tmp_path_factory.mktemp("cache"))}}):
+        yield
 
 
 @pytest.fixture(autouse=True)

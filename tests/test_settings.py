@@ -41,6 +41,15 @@ def test_production_settings_pass_the_deployment_checks() -> None:
     assert "System check identified no issues" in result.stdout
 
 
+@pytest.mark.parametrize("cache_url", ["locmemcache://", "dummycache://"])
+def test_the_deployment_checks_warn_of_a_cache_the_server_processes_do_not_share(cache_url: str) -> None:
+    result = manage("check", "--deploy", "--fail-level", "WARNING", **PRODUCTION, CACHE_URL=cache_url)
+
+    assert result.returncode != 0
+    assert "(config.W001) CACHE_URL: the cache" in result.stderr
+    assert "counts API request rates on its own" in result.stderr
+
+
 @pytest.mark.parametrize(
     ("variable", "value", "message"),
     [
