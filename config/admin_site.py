@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
-from django.contrib.admin import AdminSite
+from django.contrib.admin import AdminSite, ModelAdmin
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.views.main import ChangeList
+from django.db import DataError, router, transaction
+from django.db.models import Model
 from django.http import HttpRequest
+
+from core.bounds import moment_in_range
 
 #: (heading, [(app label, model name, name shown or "" for the model's own)]), in the order shown.
 GROUPS: list[tuple[str, list[tuple[str, str, str]]]] = [
@@ -59,10 +68,76 @@ GROUPS: list[tuple[str, list[tuple[str, str, str]]]] = [
 ]
 
 
+class CheckedChangeList(ChangeList):
+    """A changelist whose filters, typed into its URL by anyone, never reach the database as values it cannot
+    take: a moment past the calendar (core/bounds.py) — the date hierarchy's last year, month or day has
+    no end to bound it by (``?received_at__year=9999``), and a date filter's day given in a time zone east or
+    west of UTC can overflow once converted for SQLite — or a value PostgreSQL refuses: text with a NUL
+    character (``?status=a%00``), a time zone offset past ±15:59. Each is the changelist's "invalid filter" (a
+    redirect to ``?e=1``), as a malformed date already is, never a server error."""
+
+    def get_filters(self, request: HttpRequest) -> Any:
+        if any("\x00" in value for values in self.filter_params.values() for value in values):
+            raise IncorrectLookupParameters("A filter's value holds a NUL character.")
+        if self.date_hierarchy:
+            self._check_date_hierarchy()
+        return super().get_filters(request)
+
+    def _check_date_hierarchy(self) -> None:
+        """The range Django's date hierarchy filters by, computed as it does; refused when it leaves the calendar."""
+        values = {part: self.filter_params.get(f"{self.date_hierarchy}__{part}") for part in ("year", "month", "day")}
+        if values["year"] is None:
+            return
+        try:
+            start = datetime(*(int(values[part][-1]) if values[part] else 1 for part in ("year", "month", "day")))
+            if values["day"]:
+                end = start + timedelta(days=1)
+            elif values["month"]:
+                end = (start + timedelta(days=32)).replace(day=1)
+            else:
+                end = start.replace(year=start.year + 1)
+        except (ValueError, OverflowError) as exc:
+            raise IncorrectLookupParameters(exc) from exc
+        if not (moment_in_range(start) and moment_in_range(end)):
+            raise IncorrectLookupParameters(f"{self.date_hierarchy}: {start:%Y-%m-%d} is outside the dates kept.")
+
+    def get_results(self, request: HttpRequest) -> None:
+        # SQLite's adapter overflows converting a filter's moment to UTC; PostgreSQL refuses an offset past
+        # ±15:59 (``?started__gte=2026-01-01T00:00:00%2B16:00``). The page's first queries run in a savepoint,
+        # so that the refusal leaves the request's transaction usable.
+        try:
+            with transaction.atomic(using=router.db_for_read(self.model)):
+                super().get_results(request)
+        except (OverflowError, DataError) as exc:
+            raise IncorrectLookupParameters(exc) from exc
+
+
+@cache
+def checked_changelist(changelist: type[ChangeList]) -> type[ChangeList]:
+    """``changelist`` (Django's, or an admin's own subclass of it) with the checks of :class:`CheckedChangeList`."""
+    if issubclass(changelist, CheckedChangeList):
+        return changelist
+    return type(f"Checked{changelist.__name__}", (CheckedChangeList, changelist), {})
+
+
+class CheckedChangeListAdmin(ModelAdmin):
+    def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
+        return checked_changelist(super().get_changelist(request, **kwargs))
+
+
 class PrivacyAdminSite(AdminSite):
     site_header = "Privacy operations"
     site_title = "Privacy operations"
     index_title = "Back office"
+
+    def register(
+        self, model_or_iterable: type[Model] | Iterable[type[Model]], admin_class: type[ModelAdmin] | None = None, **options: Any
+    ) -> None:
+        """Every admin, ours and the installed apps' (axes, tasks, auth), with the checked changelist."""
+        admin_class = admin_class or ModelAdmin
+        if not issubclass(admin_class, CheckedChangeListAdmin):
+            admin_class = type(admin_class.__name__, (CheckedChangeListAdmin, admin_class), {"__module__": admin_class.__module__})
+        super().register(model_or_iterable, admin_class, **options)
 
     def get_app_list(self, request: HttpRequest, app_label: str | None = None) -> list[dict[str, Any]]:
         """The models the user may see, under the team's headings (an app's own page keeps the app's list)."""

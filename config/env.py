@@ -7,6 +7,7 @@ that names the variable, so every read goes through :class:`StrictEnv`.
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Any
 
 import environ
@@ -50,5 +51,16 @@ class StrictEnv(environ.Env):
 
     def cache_url(self, var: str = environ.Env.DEFAULT_CACHE_ENV, default: Any = environ.Env.NOTSET, backend: Any = None) -> dict:
         return self._service_url(var, default, self.cache_url_config, "cache", backend=backend)
+
+    def networks(self, var: str, default: Any = environ.Env.NOTSET) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+        """A comma-separated list of IP addresses and networks (``10.0.0.5``, ``10.0.0.0/24``, ``fd00::/8``)."""
+        networks = []
+        for item in self.list(var, default=default):
+            try:
+                networks.append(ipaddress.ip_network(item.strip(), strict=False))
+            except ValueError as exc:
+                raise ImproperlyConfigured(f"{var}: {item.strip()!r} is not an IP address or network (CIDR).") from exc
+        return networks
+
 
 env = StrictEnv()

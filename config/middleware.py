@@ -1,4 +1,5 @@
-"""Refuse request bodies over the upload limit before anything reads them: 413, not a server error."""
+"""The console's own middleware: request bodies over the upload limit refused before anything reads them (413,
+not a server error), and no answer kept by a cache."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.cache import add_never_cache_headers
 
 
 class RequestBodyLimitMiddleware:
@@ -28,3 +30,18 @@ class RequestBodyLimitMiddleware:
                 return JsonResponse(body, status=413)
             return HttpResponse(detail, status=413, content_type="text/plain")
         return self.get_response(request)
+
+
+class NoStoreMiddleware:
+    """Every answer carries ``Cache-Control: no-store`` (and ``private``, ``no-cache``, an expiry in the past):
+    the console's pages and the API's bodies name people, their requests, calls and recordings, and neither
+    a browser's cache nor a proxy may keep a copy. Static files are served before any middleware runs (by the
+    web server, or by runserver's static handler) and stay cacheable."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        add_never_cache_headers(response)
+        return response

@@ -46,6 +46,16 @@ if SECURE_HSTS_SECONDS < 0:
     raise ImproperlyConfigured("SECURE_HSTS_SECONDS: must not be negative.")
 if env.bool("SECURE_PROXY_SSL_HEADER", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# The reverse proxies (addresses or networks) whose X-Forwarded-For is believed; from anyone else the header is
+# ignored. Login lockouts and the API's throttles read the client's address one way (core/client_address.py).
+TRUSTED_PROXIES = env.networks("TRUSTED_PROXIES", default=[])
+for _network in TRUSTED_PROXIES:
+    if _network.prefixlen == 0:
+        raise ImproperlyConfigured(f"TRUSTED_PROXIES: {_network} would trust every address; name the proxies.")
+if env.bool("SECURE_PROXY_SSL_HEADER", default=False) and not TRUSTED_PROXIES:
+    # Otherwise every client appears with the proxy's address, and five wrong passwords from anyone lock
+    # the real user out.
+    raise ImproperlyConfigured("TRUSTED_PROXIES: set it to the proxy's addresses when SECURE_PROXY_SSL_HEADER is on.")
 
 # Content-Security-Policy (django-csp): scripts only from our own static files (the admin and the API
 # docs have no inline scripts); inline styles are allowed because the admin and Swagger UI set some.
@@ -93,6 +103,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so that it marks every answer, those of the middleware below (413, lockouts, redirects) too.
+    "config.middleware.NoStoreMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "config.middleware.RequestBodyLimitMiddleware",
@@ -120,11 +132,9 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "admin/locked_out.html"
 AXES_VERBOSE = False
+AXES_CLIENT_IP_CALLABLE = "core.client_address.client_address"
 if AXES_FAILURE_LIMIT < 1:
     raise ImproperlyConfigured("AXES_FAILURE_LIMIT: must be at least 1.")
-if env.bool("SECURE_PROXY_SSL_HEADER", default=False):
-    # Behind the proxy, the client's address is the first of X-Forwarded-For.
-    AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
@@ -189,7 +199,23 @@ STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "var" / "static")
 MEDIA_URL = "media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "var" / "media")
 
-vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+# Emails carry identity codes and download links: in production they go to a mail server, never to the
+# console or a file (where they end up in logs and on disk), to memory or nowhere.
+if not DEBUG and not env.str("EMAIL_URL", default=""):
+    raise ImproperlyConfigured("EMAIL_URL: set it to the mail server (smtp+tls://USER:PASSWORD@HOST:587) when DEBUG is off.")
+_email = env.email_url("EMAIL_URL", default="consolemail://")
+_UNSENT_MAIL = {
+    "django.core.mail.backends.console.EmailBackend": "prints every email",
+    "django.core.mail.backends.filebased.EmailBackend": "writes every email to a file",
+    "django.core.mail.backends.locmem.EmailBackend": "keeps every email in memory",
+    "django.core.mail.backends.dummy.EmailBackend": "drops every email",
+}
+if not DEBUG and _email["EMAIL_BACKEND"] in _UNSENT_MAIL:
+    raise ImproperlyConfigured(
+        f"EMAIL_URL: {env.str('EMAIL_URL').split('://', 1)[0]}:// {_UNSENT_MAIL[_email['EMAIL_BACKEND']]} instead of "
+        "sending it; use smtp://, smtp+tls:// or smtp+ssl:// when DEBUG is off."
+    )
+vars().update(_email)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="privacy-ops@localhost")
 # Where digests and notices for the privacy team go.
 PRIVACY_TEAM_EMAILS = env.list("PRIVACY_TEAM_EMAILS", default=["privacy-team@localhost"])
@@ -271,7 +297,13 @@ REST_FRAMEWORK = {
         "core.api.throttling.ApiKeyRateThrottle",
         "core.api.throttling.UserRateThrottle",
     ],
-    "DEFAULT_SCHEMA_CLASS": "drf_standardized_errors.openapi.AutoSchema",
+    # JSON bodies nested deeper than any operation reads answer 400 before they are decoded (see the module).
+    "DEFAULT_PARSER_CLASSES": [
+        "core.api.parsers.DepthLimitedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "DEFAULT_SCHEMA_CLASS": "core.api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "drf_standardized_errors.handler.exception_handler",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
@@ -292,9 +324,19 @@ for _name, _rate in API_THROTTLE_RATES.items():
             f"API_THROTTLE_{'KEY' if _name == 'api_key' else _name.upper()}_RATE: {_rate!r} is not N/second|minute|hour|day."
         )
 
-# Counters for throttling. The default lives in each process's memory; with several server processes
-# use a shared cache (e.g. CACHE_URL=dbcache://cache_table after `manage.py createcachetable`).
-CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+# The cache holds the API's rate counters (and the dashboard's figures): every process of the deployment must
+# see the same counters, or each server process allows the whole rate. The default is a directory of files
+# under var/, shared by every process on this host and created on first use; a deployment on several hosts
+# sets CACHE_URL=redis://HOST:6379/1. Not the database cache: its writes would belong to the request's
+# transaction, and a refused request would roll back its own count. `check --deploy` warns about a cache
+# that lives in one process's memory (config/checks.py).
+CACHES = {
+    "default": env.cache_url(
+        "CACHE_URL",
+        # Entries past MAX_ENTRIES are culled at random; counters of a few thousand keys and logins must stay.
+        default=f"filecache://{BASE_DIR / 'var' / 'cache'}?max_entries=20000",
+    )
+}
 
 # History and audit tables are append-only on PostgreSQL (core/append_only.py): the triggers are
 # registered in code for the generated history models, so `migrate` installs them instead of migrations.
@@ -408,11 +450,19 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
     }
 )
 
+# Identity codes and the data subject's address are never logged; signed download links would be (Django
+# logs the path of every refused request), so the one handler redacts them (config/logging_filters.py).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"redact_signed_values": {"()": "config.logging_filters.RedactSignedValues"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["redact_signed_values"]}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    # Every successful login is not news; failures and lockouts (warnings) are.
-    "loggers": {"axes": {"level": "WARNING"}},
+    "loggers": {
+        # Every successful login is not news; failures and lockouts (warnings) are.
+        "axes": {"level": "WARNING"},
+        # Django's defaults give these handlers of their own, which would bypass the redaction.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.server": {"handlers": [], "level": "INFO", "propagate": True},
+    },
 }

@@ -1,12 +1,15 @@
 """The console's platform pages and the base classes every app's admin stands on.
 
 - :class:`HistoryAdmin`: a model's history with who made each change and from where, never written back.
+- :func:`posted_changes`: what a POST would change of the fields a change form shows read-only.
 - :class:`ReadOnlyAdmin`: evidence and records from elsewhere, shown but never added, edited or deleted.
 - :class:`LargeTableAdmin`: a changelist that stays fast at millions of rows.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from functools import partial
 from typing import Any
 
 from django import forms
@@ -23,7 +26,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from core.dashboard import COUNT_CAP
 from core.models import ApiKey, AuditEntry
-from core.roles import DEFAULT_SCOPES, SCOPES
+from core.roles import default_scopes, scope_choices
 from core.services import api_key_create, api_key_revoke
 
 
@@ -40,6 +43,23 @@ class HistoryAdmin(SimpleHistoryAdmin):
         if request.method == "POST":
             raise PermissionDenied
         return super().history_form_view(request, object_id, version_id, extra_context)
+
+
+def posted_changes(model_admin: admin.ModelAdmin, request: HttpRequest, obj: Any, names: Iterable[str]) -> list[str]:
+    """Of ``names``, fields ``obj``'s change form shows read-only, those the POST would change anyway: a change the
+    page did not offer (a page opened before a legal hold was placed, or a forged form). The posted values are
+    read by the admin's own form fields for them, so an unchanged value sent back by a stale page is no change."""
+    names = [name for name in names if any(key == name or key.startswith(f"{name}_") for key in request.POST)]
+    if not names:
+        return []
+    probe = forms.modelform_factory(
+        type(obj), fields=names, formfield_callback=partial(model_admin.formfield_for_dbfield, request=request)
+    )
+    form = probe(request.POST, request.FILES, instance=obj)
+    for field in form.fields.values():
+        # Compared with the stored row, not with the value the page says it showed (a callable default's hidden input).
+        field.show_hidden_initial = False
+    return list(form.changed_data)
 
 
 class CappedCountPaginator(Paginator):
@@ -90,8 +110,8 @@ class LargeTableAdmin(admin.ModelAdmin):
 
 class ApiKeyAddForm(forms.ModelForm):
     scopes = forms.MultipleChoiceField(
-        choices=list(SCOPES.items()),
-        initial=list(DEFAULT_SCOPES),
+        choices=scope_choices,
+        initial=default_scopes,
         widget=forms.CheckboxSelectMultiple,
         help_text="What the key may do. The default is what an intake form needs; grant more only as needed.",
     )

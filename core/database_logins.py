@@ -17,7 +17,7 @@ On SQLite, or on PostgreSQL with no runtime login configured, none of this exist
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pgtrigger
@@ -81,15 +81,15 @@ def _scrubbable_columns(model: type[models.Model]) -> list[str]:
     return sorted(field.column for field in model._meta.concrete_fields if field.column not in identity)
 
 
-def _whitelist(connection: BaseDatabaseWrapper, schema: str) -> dict[str, dict[str, Any]]:
+def _whitelist(
+    connection: BaseDatabaseWrapper, schema: str, audit: Sequence[type[models.Model]], update_trigger: str
+) -> dict[str, dict[str, Any]]:
     """What ``core_audit_scrub`` may touch, written into its body at migrate time: per audit table, its
     schema, primary key column and type, the columns a scrub may set, and its append-only triggers."""
-    from core.append_only import UPDATE_TRIGGER, protected_models
-
     tables = {}
-    for model in protected_models():
+    for model in audit:
         pk = model._meta.pk
-        triggers = [trigger.get_pgid(model) for _, trigger in pgtrigger.registered(f"{model._meta.label}:{UPDATE_TRIGGER}")]
+        triggers = [trigger.get_pgid(model) for _, trigger in pgtrigger.registered(f"{model._meta.label}:{update_trigger}")]
         tables[model._meta.db_table] = {
             "schema": schema,
             "pk": pk.column,
@@ -162,18 +162,20 @@ REVOKE ALL ON FUNCTION {name}(text, jsonb) FROM PUBLIC;
 """
 
 
-def runtime_login_grant(*, using: str = DEFAULT_DB_ALIAS) -> None:
+def runtime_login_grant(
+    audit_models: Sequence[type[models.Model]], *, update_trigger: str, using: str = DEFAULT_DB_ALIAS
+) -> None:
     """Give the runtime login exactly what the application needs (see the module's docstring) and create
-    the scrub function it calls. Run as the tables' owner; each run revokes and grants everything again,
-    so it is idempotent and a table that became an audit table loses its old privileges."""
-    from core.append_only import protected_models
-
+    the scrub function it calls. ``audit_models``: the audit tables (:func:`core.append_only.protected_models`),
+    whose append-only triggers are named ``update_trigger``. Run as the tables' owner; each run revokes and
+    grants everything again, so it is idempotent and a table that became an audit table loses its old
+    privileges."""
     role = runtime_role(using)
     if not role:
         return
     connection = connections[using]
     quote = connection.ops.quote_name
-    audit = {model._meta.db_table: model for model in protected_models()}
+    audit = {model._meta.db_table: model for model in audit_models}
     with transaction.atomic(using=using), connection.cursor() as cursor:
         _, schema = _check_logins(cursor, role)
         cursor.execute(
@@ -216,7 +218,7 @@ def runtime_login_grant(*, using: str = DEFAULT_DB_ALIAS) -> None:
                 statements.append(f"GRANT SELECT ON TABLE {qualified} TO {grantee}")
             else:
                 statements.append(f"GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE {qualified} TO {grantee}")
-        statements.append(_scrub_function_sql(quote, schema, _whitelist(connection, schema)))
+        statements.append(_scrub_function_sql(quote, schema, _whitelist(connection, schema, audit_models, update_trigger)))
         statements.append(f"GRANT EXECUTE ON FUNCTION {quote(schema)}.{SCRUB_FUNCTION}(text, jsonb) TO {grantee}")
         cursor.execute(";\n".join(statements))
 

@@ -16,8 +16,9 @@ from datetime import datetime
 from functools import partial
 from typing import Any
 
-from django.db import connections, models
+from django.db import connections, models, transaction
 from django.db.models import F, Value
+from django.dispatch import Signal
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
@@ -112,6 +113,13 @@ def fill_audit_fields(sender: type, history_instance: Any, history_user: Any = N
 # batch deletions) skip simple-history's signals: their history rows are written here, in one insert,
 # stamped with the same origin and actor as the others.
 
+#: Sent, inside the writing transaction, with the ids of the history rows ``write_history`` and
+#: ``write_history_from`` wrote (``sender``: the history model), as simple-history sends
+#: ``post_create_historical_record`` for the rows it writes: the seals of audit tables (core/sealing.py) are
+#: made in the same transaction from these. (A signal, because sealing stands on the chain, which stands on
+#: this module.)
+history_written = Signal()
+
 
 def user_id_of(user: Any) -> int | None:
     """The login's id, for history and audit rows; ``None`` for anonymous callers (API keys) and the system."""
@@ -163,8 +171,20 @@ def write_history(
             attrs.update(per_object(obj))
         attrs.update({field.attname: getattr(obj, field.attname) for field in history_model.tracked_fields})
         rows.append(history_model(**attrs))
-    history_model.objects.bulk_create(rows, batch_size=500)
+    with transaction.atomic(savepoint=False):
+        history_model.objects.bulk_create(rows, batch_size=500)
+        history_written.send(sender=history_model, ids=[row.pk for row in rows])
     return len(rows)
+
+
+def _insert_select_sql(model: type[models.Model], values: dict[str, Any], rows: models.QuerySet) -> tuple[str, Any]:
+    names = list(values)
+    aliases = {f"_insert_{index}": expression for index, expression in enumerate(values.values())}
+    select = rows.order_by().annotate(**aliases).values_list(*aliases)
+    sql, params = select.query.sql_with_params()
+    quote = connections[rows.db].ops.quote_name
+    columns = ", ".join(quote(model._meta.get_field(name).column) for name in names)
+    return f"INSERT INTO {quote(model._meta.db_table)} ({columns}) {sql}", params
 
 
 def insert_select(model: type[models.Model], values: dict[str, Any], rows: models.QuerySet) -> int:
@@ -174,16 +194,19 @@ def insert_select(model: type[models.Model], values: dict[str, Any], rows: model
     ``Concat(…)``…). The SELECT is compiled by Django for the database in use, so the statement is portable
     (SQLite, PostgreSQL); nothing is loaded into Python, whatever the number of rows.
     """
-    names = list(values)
-    aliases = {f"_insert_{index}": expression for index, expression in enumerate(values.values())}
-    select = rows.order_by().annotate(**aliases).values_list(*aliases)
-    sql, params = select.query.sql_with_params()
-    connection = connections[rows.db]
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(model._meta.get_field(name).column) for name in names)
-    with connection.cursor() as cursor:
-        cursor.execute(f"INSERT INTO {quote(model._meta.db_table)} ({columns}) {sql}", params)
+    sql, params = _insert_select_sql(model, values, rows)
+    with connections[rows.db].cursor() as cursor:
+        cursor.execute(sql, params)
         return cursor.rowcount
+
+
+def insert_select_returning(model: type[models.Model], values: dict[str, Any], rows: models.QuerySet) -> list[Any]:
+    """:func:`insert_select`, returning the new rows' primary keys (``RETURNING``: PostgreSQL, SQLite 3.35+)."""
+    sql, params = _insert_select_sql(model, values, rows)
+    quote = connections[rows.db].ops.quote_name
+    with connections[rows.db].cursor() as cursor:
+        cursor.execute(f"{sql} RETURNING {quote(model._meta.pk.column)}", params)
+        return [row[0] for row in cursor.fetchall()]
 
 
 def write_history_from(
@@ -221,4 +244,7 @@ def write_history_from(
     )
     for name, value in (extra or {}).items():
         values[name] = expression(value, name)
-    return insert_select(history_model, values, rows)
+    with transaction.atomic(using=rows.db, savepoint=False):
+        ids = insert_select_returning(history_model, values, rows)
+        history_written.send(sender=history_model, ids=ids)
+    return len(ids)

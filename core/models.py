@@ -1,4 +1,4 @@
-"""The platform's records: API keys, and the audit chain of destructive operations.
+"""The platform's records: API keys, the audit chain of destructive operations and the seals of audit tables.
 
 Both name a customer account, which lives in the catalog app above this one. ``core`` imports nothing of
 the apps that stand on it, so the link names the account model through the ``ACCOUNT_MODEL`` setting, as
@@ -18,12 +18,12 @@ from django.db.models import Q
 from django.utils import timezone
 
 from core.history import AuditedHistory
-from core.roles import DEFAULT_SCOPES
+from core import roles
 
 
 def default_scopes() -> list[str]:
     """A new key's scopes: the least, what an intake form needs (see core/roles.py)."""
-    return list(DEFAULT_SCOPES)
+    return list(roles.default_scopes())
 
 
 class ApiKeyQuerySet(models.QuerySet):
@@ -53,7 +53,7 @@ class ApiKey(models.Model):
     last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
     revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
     scopes = models.JSONField(
-        default=default_scopes, editable=False, help_text="What the key may do (see core/roles.py SCOPES)."
+        default=default_scopes, editable=False, help_text="What the key may do (see the scopes of core/roles.py)."
     )
     expires_at = models.DateTimeField(null=True, blank=True, editable=False, help_text="Empty: never expires.")
     history = AuditedHistory(excluded_fields=["last_used_at"], table_name="residency_historicalapikey")
@@ -113,6 +113,9 @@ class AuditEntry(models.Model):
         AUDIT_REDACTED = "audit_redacted", "Personal data redacted from audit entries"
         ERASURE_HIT_REDACTED = "erasure_hit_redacted", "Erasure scan hit redacted"
         ERASURE_HIT_DECLARED = "erasure_hit_declared", "Erasure scan hit declared retained"
+        ROWS_SEALED = "rows_sealed", "Audit rows sealed"
+        ROWS_SCRUBBED = "rows_scrubbed", "Sealed audit rows scrubbed and sealed again"
+        SEAL_BASELINE = "seal_baseline", "Existing audit rows sealed (baseline)"
 
     seq = models.PositiveBigIntegerField(unique=True, editable=False)
     at = models.DateTimeField(editable=False)
@@ -154,3 +157,23 @@ class AuditChainHead(models.Model):
 
     class Meta:
         db_table = "residency_auditchainhead"
+
+
+class SealedRow(models.Model):
+    """The seal of one row of a sealed table (see :mod:`core.sealing`): the digest of the row as the product
+    wrote it, or as a sanctioned scrub left it, under the audit chain entry that anchors it. Append-only; a row
+    sealed again has a newer seal, the one it must match."""
+
+    entry_seq = models.PositiveBigIntegerField(editable=False, help_text="The audit chain entry anchoring the seal.")
+    table_name = models.CharField(max_length=63, editable=False)
+    row_id = models.BigIntegerField(editable=False)
+    digest = models.CharField(max_length=64, editable=False)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["entry_seq", "row_id"], name="core_sealedrow_entry_row")]
+        # A table's rows in id order, each with its seals in chain order: what verification merges with the table.
+        indexes = [models.Index(fields=["table_name", "row_id", "entry_seq"], name="core_sealedrow_table_row")]
+        verbose_name = "sealed row"
+
+    def __str__(self) -> str:
+        return f"{self.table_name} row {self.row_id} (entry {self.entry_seq})"

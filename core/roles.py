@@ -1,19 +1,13 @@
 """Who may do what: the roles (Django groups) and the scopes an API key can carry.
 
-This is the one table of the product's permissions. The admin, the API and the commands check Django
-permissions (``app_label.codename``); a role is a named set of them, created and kept in step by data
-migrations (``recordings/migrations/*_roles.py``: recordings is the app that depends on all others, so
-every permission named here exists when it runs). Permissions that Django does not create by itself are
-declared on the models (``Meta.permissions``):
-
-- ``dsar.verify_identity``, ``dsar.execute_erasure``, ``dsar.execute_request`` and
-  ``dsar.download_export`` (access reports and personal-data downloads) on ``dsar.Request``;
-- ``recordings.place_hold`` and ``recordings.release_hold`` on ``recordings.LegalHold``;
-- ``recordings.download_export`` (call- and monitoring-history CSVs) on ``recordings.HistoryExport``;
-- ``core.manage_api_keys`` (create and revoke) on ``core.ApiKey``.
-
-Manual deletion of a recording is Django's own ``recordings.delete_recording``; soft deletion and
-restoring of a ticket is ``recordings.delete_ticket``.
+The admin, the API and the commands check Django permissions (``app_label.codename``); a role is a named set
+of them. Each app states what each role may do with its own records, and which scopes a key can carry for
+them, in its ``roles`` module (``GRANTS``, ``SCOPES``, ``DEFAULT_SCOPES``); this module knows the three roles,
+puts the apps' tables together (:func:`roles`, :func:`scopes`, :func:`default_scopes`) and keeps the groups in
+step through data migrations (``recordings/migrations/*_roles.py``: recordings is the app that depends on all
+the others, so every permission named exists when it runs). Permissions Django does not create by itself are
+declared on the models (``Meta.permissions``), e.g. ``core.manage_api_keys`` (create and revoke) on
+``core.ApiKey``.
 
 An entry ``"app.view_*"`` stands for every view permission of that app.
 """
@@ -21,102 +15,75 @@ An entry ``"app.view_*"`` stands for every view permission of that app.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import cache
 from typing import Any
 
+from django.apps import apps as installed_apps
+from django.utils.module_loading import import_string, module_has_submodule
+
+#: People, requests, identity, erasure, portability, exports, holds; accounts and their API keys.
 PRIVACY_OFFICER = "Privacy officer"
+#: Lines, tickets, recordings (manual deletion), history exports; no requests, identity or erasure.
 SUPPORT_ADMIN = "Support admin"
+#: Read-only on everything, history and audit logs included; downloads nothing personal.
 AUDITOR = "Auditor"
 
-CATALOG_VIEW = (
-    "residency.view_region",
-    "residency.view_product",
-    "residency.view_datacategory",
-    "residency.view_hostingoffer",
-    "residency.view_transientroute",
-    "residency.view_retentionrule",
-    "residency.view_integration",
-    "residency.view_subprocessor",
-    "residency.view_processingplatform",
-    "residency.view_processor",
-    "residency.view_catalogload",
-    "residency.view_changenotice",
-)
-
-ROLES: dict[str, tuple[str, ...]] = {
-    # People, requests, identity, erasure, portability, exports, holds; accounts and their API keys.
+#: What the platform's own records give each role: API keys and the audit chain, logins and lockouts.
+GRANTS: dict[str, tuple[str, ...]] = {
     PRIVACY_OFFICER: (
-        "residency.view_*",
-        "residency.add_account",
-        "residency.change_account",
         "core.view_*",
         "core.manage_api_keys",
-        "dsar.view_*",
-        "dsar.add_person",
-        "dsar.change_person",
-        "dsar.add_request",
-        "dsar.change_request",
-        "dsar.verify_identity",
-        "dsar.execute_erasure",
-        "dsar.execute_request",
-        "dsar.download_export",
-        "dsar.change_jurisdiction",
-        "recordings.view_*",
-        "recordings.place_hold",
-        "recordings.release_hold",
-        "recordings.add_historyexport",
-        "recordings.download_export",
         # Login lockouts: seeing them, and lifting one by deleting the attempt.
         "axes.view_*",
         "axes.delete_accessattempt",
     ),
-    # Lines, tickets, recordings (manual deletion), history exports; no requests, identity or erasure.
-    SUPPORT_ADMIN: (
-        "residency.view_account",
-        *CATALOG_VIEW,
-        "dsar.view_person",
-        "recordings.view_*",
-        "recordings.add_phoneline",
-        "recordings.change_phoneline",
-        "recordings.add_ticket",
-        "recordings.change_ticket",
-        "recordings.delete_ticket",
-        "recordings.delete_recording",
-        "recordings.add_historyexport",
-        "recordings.download_export",
-        "recordings.change_providerdeletion",
-    ),
-    # Read-only on everything, history and audit logs included; downloads nothing personal.
-    AUDITOR: (
-        "core.view_*",
-        "residency.view_*",
-        "dsar.view_*",
-        "recordings.view_*",
-        "axes.view_*",
-        "auth.view_user",
-        "auth.view_group",
-    ),
+    SUPPORT_ADMIN: (),
+    AUDITOR: ("core.view_*", "axes.view_*", "auth.view_user", "auth.view_group"),
 }
 
-#: What an API key may be allowed to do. A key carries the scopes chosen when it was created.
-SCOPES: dict[str, str] = {
-    "residency:read": "Read the catalog, the account, its residency report, record of processing and notices.",
-    "requests:create": "Open data subject requests (intake).",
-    "requests:read": "Read the account's requests and their timelines.",
-    "requests:verify": "Submit the one-time code a requester received.",
-    "requests:manage": "Extend deadlines.",
-    "requests:report": "Read access reports (personal data).",
-    "requests:execute": "Preview and execute requests, erasure included.",
-    "history:read": "Read call, monitoring and text history (people's numbers).",
-    "recordings:read": "Read recordings.",
-    "recordings:delete": "Delete recordings permanently.",
-    "tickets:read": "Read telephony tickets.",
-    "tickets:delete": "Delete (soft) and restore telephony tickets.",
-    "exports:create": "Queue call- and monitoring-history exports.",
-    "exports:read": "Read the state of history exports.",
-}
 
-#: A new key's scopes unless others are chosen: what an intake form needs, and reading.
-DEFAULT_SCOPES: tuple[str, ...] = ("requests:create", "requests:read", "requests:verify", "residency:read")
+def _tables(name: str) -> list[Any]:
+    """``name`` (GRANTS, SCOPES, DEFAULT_SCOPES) of every installed app's ``roles`` module, in app order."""
+    found = []
+    for app_config in installed_apps.get_app_configs():
+        if module_has_submodule(app_config.module, "roles"):
+            try:
+                found.append(import_string(f"{app_config.name}.roles.{name}"))
+            except ImportError:
+                continue
+    return found
+
+
+@cache
+def roles() -> dict[str, tuple[str, ...]]:
+    """Each role and every permission it holds, across the apps."""
+    combined: dict[str, tuple[str, ...]] = {PRIVACY_OFFICER: (), SUPPORT_ADMIN: (), AUDITOR: ()}
+    for grants in _tables("GRANTS"):
+        for role, entries in grants.items():
+            if role not in combined:
+                raise LookupError(f"No role {role!r}: roles are {', '.join(combined)}.")
+            combined[role] += tuple(entries)
+    return combined
+
+
+@cache
+def scopes() -> dict[str, str]:
+    """What an API key may be allowed to do, with what each scope means. A key carries the scopes chosen
+    when it was created."""
+    combined: dict[str, str] = {}
+    for table in _tables("SCOPES"):
+        combined.update(table)
+    return combined
+
+
+@cache
+def default_scopes() -> tuple[str, ...]:
+    """A new key's scopes unless others are chosen: the least, what an intake form needs, and reading."""
+    return tuple(scope for table in _tables("DEFAULT_SCOPES") for scope in table)
+
+
+def scope_choices() -> list[tuple[str, str]]:
+    return list(scopes().items())
 
 
 def expand(entries: Iterable[str], available: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
@@ -140,7 +107,7 @@ def expand(entries: Iterable[str], available: Iterable[tuple[str, str]]) -> set[
 
 
 def sync_roles(apps: Any, schema_editor: Any = None) -> None:
-    """Create or update the groups of :data:`ROLES` with exactly their permissions (a data migration's body).
+    """Create or update the groups of :func:`roles` with exactly their permissions (a data migration's body).
 
     Permissions are created first: on a fresh database Django creates them only after every migration.
     """
@@ -156,10 +123,10 @@ def sync_roles(apps: Any, schema_editor: Any = None) -> None:
         (app, code): pk
         for pk, app, code in Permission.objects.values_list("pk", "content_type__app_label", "codename")
     }
-    for name, entries in ROLES.items():
+    for name, entries in roles().items():
         group, _ = Group.objects.get_or_create(name=name)
         group.permissions.set([available[pair] for pair in expand(entries, available)])
 
 
 def remove_roles(apps: Any, schema_editor: Any = None) -> None:
-    apps.get_model("auth", "Group").objects.filter(name__in=list(ROLES)).delete()
+    apps.get_model("auth", "Group").objects.filter(name__in=list(roles())).delete()

@@ -13,7 +13,7 @@ from django.utils import timezone
 from core.audit import Action, Record, audit_append
 from core.history import actor_name
 from core.models import ApiKey
-from core.roles import DEFAULT_SCOPES, SCOPES
+from core import roles
 
 API_KEY = ApiKey._meta.label_lower
 
@@ -29,15 +29,16 @@ def api_key_create(
 ) -> tuple[ApiKey, str]:
     """Create a key for ``account``; returns the key and its raw value, which is never stored or shown again.
 
-    ``scopes`` default to the least (:data:`core.roles.DEFAULT_SCOPES`: intake and reading); an unknown
+    ``scopes`` default to the least (:func:`core.roles.default_scopes`: intake and reading); an unknown
     scope, or an expiry that is not in the future, is refused naming the field.
     """
     if not name.strip():
         raise ValidationError({"name": "Name the key after what uses it."})
-    chosen = sorted(set(DEFAULT_SCOPES if scopes is None else scopes))
-    unknown = [scope for scope in chosen if scope not in SCOPES]
+    chosen = sorted(set(roles.default_scopes() if scopes is None else scopes))
+    known = roles.scopes()
+    unknown = [scope for scope in chosen if scope not in known]
     if unknown:
-        raise ValidationError({"scopes": f"Unknown scope {unknown[0]!r}; use one of {', '.join(SCOPES)}."})
+        raise ValidationError({"scopes": f"Unknown scope {unknown[0]!r}; use one of {', '.join(known)}."})
     if not chosen:
         raise ValidationError({"scopes": "Choose at least one scope."})
     if expires_at is not None and expires_at <= timezone.now():

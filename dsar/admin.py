@@ -25,7 +25,7 @@ from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.utils.html import format_html, format_html_join
 
-from core.admin import HistoryAdmin
+from core.admin import HistoryAdmin, posted_changes
 from core.progress import progress_response
 from dsar import services
 from dsar.exports import export_create
@@ -106,12 +106,62 @@ class PersonAdmin(HistoryAdmin):
         # A person is removed by an erasure request, which also cleans every other store and the history.
         return False
 
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+    def _holds(self, request: HttpRequest, person: Person | None) -> list[str]:
+        """The holds that freeze ``person``, read once per request (the page asks for them several times)."""
+        if person is None or person.pk is None:
+            return []
+        known = request.__dict__.setdefault("_person_holds", {})
+        if person.pk not in known:
+            known[person.pk] = services.person_holds(person)
+        return known[person.pk]
+
+    def get_fields(self, request: HttpRequest, obj: Person | None = None) -> list[str]:
+        fields = list(super().get_fields(request, obj))
+        return ["legal_hold", *[name for name in fields if name != "legal_hold"]] if self._holds(request, obj) else fields
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Person | None = None) -> list[str]:
         # Once a person exists, their identifiers change only through a rectification request, which
         # records why; an erasure later looks for every earlier value in the history.
         if obj is None:
             return list(self.readonly_fields)
+        if self._holds(request, obj):
+            return ["legal_hold", *Person.HELD_FIELDS, *self.readonly_fields]
         return [*services.RECTIFIABLE_FIELDS, *self.readonly_fields]
+
+    @admin.display(description="legal hold")
+    def legal_hold(self, person: Person) -> str:
+        return format_html(
+            "{}.<br>Frozen until then: {}; nor can the person be deleted.",
+            services.person_hold_notice(services.person_holds(person)),
+            ", ".join(Person.HELD_FIELDS),
+        )
+
+    def get_form(self, request: HttpRequest, obj: Person | None = None, change: bool = False, **kwargs: Any) -> Any:
+        form = super().get_form(request, obj, change=change, **kwargs)
+        if not self._holds(request, obj):
+            return form
+        model_admin = self
+
+        class HeldPersonForm(form):  # type: ignore[misc, valid-type]
+            def clean(self) -> dict:
+                data = super().clean()
+                # Shown read-only; a POST that changes them anyway is refused by the rule every path applies.
+                attempted = posted_changes(model_admin, request, self.instance, Person.HELD_FIELDS)
+                try:
+                    services.person_check_change(self.instance, attempted)
+                except services.PersonHeld as held:
+                    raise forms.ValidationError(str(held)) from held
+                return data
+
+        return HeldPersonForm
+
+    def save_model(self, request: HttpRequest, obj: Person, form: Any, change: bool) -> None:
+        if not change:
+            super().save_model(request, obj, form, change)
+            return
+        services.person_update(
+            person_id=obj.pk, changes={name: form.cleaned_data[name] for name in form.changed_data}, actor=request.user
+        )
 
     def has_start_request_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("dsar.add_request")
@@ -430,11 +480,32 @@ class RequestAdmin(HistoryAdmin):
         return request.user.has_perm("dsar.execute_request")
 
     def has_execute_permission(self, request: HttpRequest) -> bool:
-        """Executing needs the permission of the request's type, checked per request; either lets the action show."""
-        return self.has_execute_erasure_permission(request) or self.has_execute_request_permission(request)
+        """Executing needs the permission of the request's type, checked per request; either lets the action show.
+        It writes to the person (the erasure's letter, the archive's link), so reading requests is needed too."""
+        may_execute = self.has_execute_erasure_permission(request) or self.has_execute_request_permission(request)
+        return may_execute and self.has_read_request_permission(request)
 
     def has_download_export_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("dsar.download_export")
+
+    def has_read_request_permission(self, request: HttpRequest) -> bool:
+        """Reading requests, as such (Django lets a change permission stand for a view one): what every action that
+        writes to the person about their request needs too, as ``requests:read`` does in the API."""
+        return request.user.has_perm("dsar.view_request")
+
+    # An action's permissions are alternatives to Django (any one shows it): those needing several combine them here.
+
+    def has_extend_permission(self, request: HttpRequest) -> bool:
+        """Extending tells the person: changing requests and reading them."""
+        return self.has_change_permission(request) and self.has_read_request_permission(request)
+
+    def has_generate_export_permission(self, request: HttpRequest) -> bool:
+        """The archive emailed to the person is their data: executing requests, reading them and people's data."""
+        return (
+            self.has_execute_request_permission(request)
+            and self.has_read_request_permission(request)
+            and self.has_download_export_permission(request)
+        )
 
     def report_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         obj = get_object_or_404(Request.objects.select_related("account", "jurisdiction", "person"), pk=pk)
@@ -461,7 +532,9 @@ class RequestAdmin(HistoryAdmin):
 
     def rectify_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         obj = get_object_or_404(Request.objects.select_related("person"), pk=pk)
-        if not (self.has_change_permission(request, obj) and request.user.has_perm("dsar.change_person")):
+        # The page shows the person's data and can email it to them: reading both is needed as well as changing.
+        may_read = self.has_read_request_permission(request) and request.user.has_perm("dsar.view_person")
+        if not (may_read and self.has_change_permission(request, obj) and request.user.has_perm("dsar.change_person")):
             raise PermissionDenied
         person = obj.person
         form = RectifyForm(
@@ -475,6 +548,8 @@ class RequestAdmin(HistoryAdmin):
                 changed = services.person_rectify(request=obj, changes=data, actor=request.user)
                 if send:
                     services.person_send_data(request=obj, actor=request.user)
+            except services.PersonHeld as held:
+                form.add_error(None, str(held))
             except ValidationError as exc:
                 if hasattr(exc, "error_dict"):
                     for field, errors in exc.message_dict.items():
@@ -493,7 +568,7 @@ class RequestAdmin(HistoryAdmin):
     def scan_hits_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         """The undeclared hits of an erasure's last scan, each to redact in place or declare retained."""
         obj = get_object_or_404(Request, pk=pk)
-        if not (self.has_view_permission(request, obj) and self.has_execute_erasure_permission(request)):
+        if not (self.has_read_request_permission(request) and self.has_execute_erasure_permission(request)):
             raise PermissionDenied
         form = forms.Form()
         if request.method == "POST":
@@ -547,7 +622,7 @@ class RequestAdmin(HistoryAdmin):
             self, request, queryset, "code sent", lambda r: services.request_send_code(request=r, actor=request.user)
         )
 
-    @admin.action(description="Extend the deadline (reason required; the person is told)", permissions=["change"])
+    @admin.action(description="Extend the deadline (reason required; the person is told)", permissions=["extend"])
     def extend(self, request: HttpRequest, queryset: QuerySet[Request]) -> None:
         reason = self._text(request)
 
@@ -592,6 +667,12 @@ class RequestAdmin(HistoryAdmin):
                     request, f"{r}: not executed: you may not execute {r.get_type_display().lower()} requests.", messages.ERROR
                 )
                 continue
+            if r.type == Request.Type.PORTABILITY and not self.has_download_export_permission(request):
+                # The archive emailed to the person is their personal data, as an access report is.
+                self.message_user(
+                    request, f"{r}: not executed: you may not read people's data (dsar.download_export).", messages.ERROR
+                )
+                continue
             try:
                 outcome = services.request_execute(request=r, actor=request.user)
             except (ValidationError, PermissionDenied) as exc:
@@ -618,7 +699,7 @@ class RequestAdmin(HistoryAdmin):
             else:
                 self.message_user(request, f"{r}: executed.", messages.SUCCESS)
 
-    @admin.action(description="Generate export (emailed to the person)", permissions=["execute_request"])
+    @admin.action(description="Generate export (emailed to the person)", permissions=["generate_export"])
     def generate_export(self, request: HttpRequest, queryset: QuerySet[Request]) -> None:
         _run_per_item(
             self,

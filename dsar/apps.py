@@ -13,6 +13,15 @@ class DsarConfig(AppConfig):
         register(RequestRecordsSource())
         register(PersonSource())
 
+        from core import sealing
+        from core.append_only import protect
+        from dsar.models import Person, Request, RequestEvent
+
+        # The audit tables people read here: the request timeline (append-only, like history), and the history
+        # of requests and people.
+        protect(RequestEvent)
+        sealing.register(RequestEvent, RequestEvent.history.model, Request.history.model, Person.history.model)
+
         from core.dashboard import register_panel
         from dsar.dashboard import requests_panel
 

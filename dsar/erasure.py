@@ -230,7 +230,7 @@ def request_execute_erasure(
             subject = _erasure_subject(request)
             Request.objects.filter(pk=request.pk, subject__isnull=True).update(subject=asdict(subject))
             request.refresh_from_db()
-        subject = Subject(**request.subject)
+        subject = request_subject(request)
     sources = registered_sources()
     outcome = ErasureOutcome()
     done = set(ErasureProgress.objects.filter(request=request).values_list("source", "step"))
@@ -377,7 +377,7 @@ def request_verify_erasure(*, request: Request, actor: User = None) -> ScanResul
         raise ValidationError(
             {"status": "The request is closed; its identifiers are gone, so it cannot be scanned again."}
         )
-    subject = Subject(**request.subject)
+    subject = request_subject(request)
     kept = _kept(subject)  # what the sources keep: the scan's declarations and the certificate's "kept"
     result = scan_for_subject(subject, declared=_declared(request, kept))
     now = timezone.now()
@@ -502,7 +502,7 @@ def request_release_held(*, request: Request, actor: User = None) -> bool:
     request = Request.objects.select_for_update().get(pk=request.pk)
     if not request.held or not request.subject:
         return False
-    subject = Subject(**request.subject)
+    subject = request_subject(request)
     active = {retention.hold for _, retention in _kept(subject) if retention.hold is not None}
     released = [item for item in request.held if item["hold"] not in active]
     if not released:

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils import timezone
 
+from core.bounds import check_moment
 from dsar.identity import request_send_code
 from dsar.models import (
     Jurisdiction,
@@ -59,6 +60,7 @@ def request_create(
         raise ValidationError({"received_at": "Give a time zone (e.g. 2026-01-31T09:00:00Z)."})
     if received_at > now:
         raise ValidationError({"received_at": "The request cannot be received in the future."})
+    received_at = check_moment(received_at, field_name="received_at")
     if channel not in Request.Channel.values:
         raise ValidationError({"channel": f"Unknown channel {channel!r}."})
     if person is None:

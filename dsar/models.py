@@ -47,7 +47,17 @@ class PersonQuerySet(models.QuerySet):
 
 
 class Person(models.Model):
-    """An end user or agent of a customer account."""
+    """An end user or agent of a customer account.
+
+    While a legal hold freezes the person (a hold on them, on a ticket they requested or on their whole account,
+    learnt through the data sources: :mod:`dsar.people`), ``HELD_FIELDS`` stay as they are and the person is
+    deleted by no path. Who they are (name, email, phone, their id in the support product, end user or agent)
+    is what the held records are evidence of; the account is how an account hold reaches them, and moving them
+    to another account would take them out from under it. Their objection to marketing stays theirs to make:
+    it rewrites nothing a hold keeps.
+    """
+
+    HELD_FIELDS: tuple[str, ...] = ("account", "kind", "name", "email", "phone", "external_id")
 
     class Kind(models.TextChoices):
         END_USER = "end_user", "End user"
@@ -342,6 +352,10 @@ class RequestEvent(models.Model):
     kind = models.CharField(max_length=16, choices=Kind.choices)
     actor = models.CharField(max_length=150, blank=True, help_text="Who did it: a login, an API key, or 'system'.")
     message = models.TextField(blank=True)
+
+    #: What an erasure or the requester retention may scrub in a timeline line (a note naming the person);
+    #: the runtime database login scrubs nothing else here (core/database_logins.py).
+    scrubbable_fields = ("message",)
     history = AuditedHistory()
 
     class Meta:

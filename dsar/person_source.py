@@ -3,13 +3,15 @@ after every other source has used the row to find theirs."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from django.contrib.admin.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 
-from core.append_only import sanctioned_write
+from core.append_only import scrub
 from dsar.models import Person
+from dsar.people import person_check_delete
 from dsar.sources import ErasureStep, Retention, Subject
 
 #: The catalog's data categories a person row belongs to, by kind.
@@ -64,6 +66,9 @@ class PersonSource:
         exported = exports_delete_files(person_id=subject.person_id)
         if exported:
             counts["export-archives"] = exported
+        # The erasure waits while a hold freezes the person (their blockers); this catches one placed since.
+        for person in self._people(subject):
+            person_check_delete(person)
         # Queryset delete still sends post_delete, so the deletion itself is in history (scrubbed in step 3).
         self._people(subject).delete()
         return counts
@@ -71,8 +76,13 @@ class PersonSource:
     def _scrub_history(self, subject: Subject) -> dict[str, int]:
         blank = {field: "" for field in PERSONAL_FIELDS}
         holding = Person.history.filter(id=subject.person_id, account_id=subject.account_id).exclude(**blank)
-        with sanctioned_write(Person.history.model):  # history is append-only but for an erasure's scrubbing
-            scrubbed = holding.update(**blank)
+        # History is append-only but for an erasure's scrubbing, which seals the rows again.
+        scrubbed = scrub(
+            Person.history.model,
+            {pk: blank for pk in holding.values_list("pk", flat=True)},
+            reason="erasure: personal data removed from history",
+            request_id=subject.request_id,
+        )
         # The admin's change log names the object by its str(), which is the person's name or email.
         log_rows = (
             LogEntry.objects.filter(
@@ -100,3 +110,6 @@ class PersonSource:
 
     def blockers(self, subject: Subject) -> list[str]:
         return []
+
+    def holds_on(self, subjects: Collection[Subject]) -> dict[int, list[str]]:
+        return {}

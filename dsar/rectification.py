@@ -9,6 +9,7 @@ from dsar.models import (
     Request,
     RequestEvent,
 )
+from dsar.people import person_check_change
 from dsar.workflow import User, add_event, email_person, require_open, require_verified
 
 # --- rectification -------------------------------------------------------------------------------
@@ -20,7 +21,8 @@ RECTIFIABLE_FIELDS = ("kind", "name", "email", "phone", "external_id")
 def person_rectify(*, request: Request, changes: dict[str, str], actor: User = None) -> list[str]:
     """Correct the person's data under a rectification request; returns the fields that changed.
 
-    The person's history row carries the request in its change reason; the timeline names the fields but
+    Raises :class:`dsar.people.PersonHeld`, naming the hold, when a legal hold freezes the person. The person's
+    history row carries the request in its change reason; the timeline names the fields but
     not the values (it must stay free of personal data).
     """
     if request.type != Request.Type.RECTIFICATION:
@@ -36,6 +38,8 @@ def person_rectify(*, request: Request, changes: dict[str, str], actor: User = N
     changed = [name for name in RECTIFIABLE_FIELDS if name in changes and getattr(person, name) != changes[name]]
     if not changed:
         return []
+    # A held person's identifiers are the evidence the hold keeps: corrected once it is released.
+    person_check_change(person, changed)
     for name in changed:
         setattr(person, name, (changes[name] or "").strip())
     person.full_clean()

@@ -9,14 +9,14 @@ received with stays, declared, until ``forget_requesters`` removes it after the 
 
 from __future__ import annotations
 
-from contextlib import nullcontext
+from collections.abc import Collection
 from typing import Any
 
 from django.conf import settings
 from django.contrib.admin.models import LogEntry
 from django.db import models, transaction
 
-from core.append_only import sanctioned_write
+from core.append_only import scrub
 from dsar.matching import Matcher, redact_rows
 from dsar.models import Request, RequestEvent
 from dsar.scope import log_entries_of_account
@@ -83,12 +83,17 @@ class RequestRecordsSource:
             return {}
         history = step == ErasureStep.HISTORY
         counts = {}
-        # History is append-only (core/append_only.py) but for an erasure's scrubbing.
-        with sanctioned_write(RequestEvent.history.model, Request.history.model) if history else nullcontext():
-            for key, (model, rows, fields) in self._changes(subject, history=history).items():
-                model.objects.bulk_update(rows, list(fields), batch_size=500)
-                if rows:
-                    counts[f"history:{key}" if history else key] = len(rows)
+        for key, (model, rows, fields) in self._changes(subject, history=history).items():
+            # The timeline and history are append-only and sealed (core/append_only.py, core/sealing.py) but
+            # for an erasure's scrubbing, which seals the rows again.
+            changed = scrub(
+                model,
+                {row.pk: {name: getattr(row, name) for name in fields} for row in rows},
+                reason=f"erasure: personal data redacted ({key})",
+                request_id=subject.request_id,
+            )
+            if changed:
+                counts[f"history:{key}" if history else key] = changed
         return counts
 
     def retained(self, subject: Subject) -> list[Retention]:
@@ -107,3 +112,6 @@ class RequestRecordsSource:
 
     def blockers(self, subject: Subject) -> list[str]:
         return []
+
+    def holds_on(self, subjects: Collection[Subject]) -> dict[int, list[str]]:
+        return {}

@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils import timezone
 
-from core.append_only import sanctioned_write
+from core.append_only import scrub
 from core.audit import Action, Record, audit_append
 from core.models import AuditEntry
 from dsar.erasure import redact_audit_entries, request_verify_erasure
@@ -20,7 +20,7 @@ from dsar.matching import Matcher
 from dsar.models import Request, RequestEvent
 from dsar.scan import INTERNAL_COLUMNS, ScanResult, rows_mentioning
 from dsar.sources import Subject
-from dsar.workflow import User, actor_label, add_event, record_history
+from dsar.workflow import User, actor_label, add_event, record_history, request_subject
 
 #: The longest a staff member may declare a leftover retained for, in days (ten years).
 MAX_RETENTION_DAYS = 3650
@@ -59,23 +59,27 @@ def _model_of(table: str) -> type[models.Model]:
 
 def _redact_column(model: type[models.Model], column: str, request: Request, subject: Subject) -> int:
     """Redact the subject's identifiers from ``column`` of the account's rows of ``model`` (see
-    :mod:`dsar.scope`); returns how many rows changed. An audit entry is never rewritten: its field is nulled
-    through the chain's sanctioned path, which appends the redaction and keeps the chain verifying."""
+    :mod:`dsar.scope`) where the last scan found them undeclared; returns how many rows changed. Rows declared
+    kept (a ticket a legal hold keeps as it is, data a staff member declared) are left alone. An audit entry is
+    never rewritten: its field is nulled through the chain's sanctioned path, which appends the redaction and
+    keeps the chain verifying."""
     field = next((f for f in model._meta.concrete_fields if f.column == column), None)
     if field is None or f"{model._meta.db_table}.{column}" in INTERNAL_COLUMNS:
         raise ValidationError({"column": f"{model._meta.db_table}.{column} cannot be redacted here."})
     matcher = Matcher(subject)
     if model is AuditEntry:
         return redact_audit_entries(request=request, subject=subject)
-    changed = 0
-    with sanctioned_write():  # a history table is append-only but for a scrubbing of the subject's data
-        for pk, found in rows_mentioning(model, [field.name], matcher, subject.account_id):
-            value, _ = found[field.name]
-            redacted = matcher.redact_value(value)
-            if redacted != value:
-                model._base_manager.filter(pk=pk).update(**{field.name: redacted})
-                changed += 1
-    return changed
+    undeclared = {key for hit in hits_at(request, model._meta.db_table, column) for key in hit.get("rows", [])}
+    changes = {}
+    for pk, found in rows_mentioning(model, [field.name], matcher, subject.account_id):
+        if str(pk) not in undeclared:
+            continue
+        value, _ = found[field.name]
+        redacted = matcher.redact_value(value)
+        if redacted != value:
+            changes[pk] = {field.name: redacted}
+    # A history or sealed table is append-only but for a scrubbing of the subject's data (sealed again after).
+    return scrub(model, changes, reason="erasure: scan hit redacted in place", request_id=request.pk)
 
 
 @transaction.atomic
@@ -86,7 +90,7 @@ def erasure_hit_redact(*, request: Request, table: str, column: str, actor: User
     not the person's stays, and is for declaring instead."""
     request = Request.objects.select_for_update().get(pk=request.pk)
     hit = _open_hit(request, table, column)
-    changed = _redact_column(_model_of(table), column, request, Subject(**request.subject))
+    changed = _redact_column(_model_of(table), column, request, request_subject(request))
     audit_append(
         Record(
             action=Action.ERASURE_HIT_REDACTED,

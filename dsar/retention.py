@@ -22,9 +22,10 @@ from django.db import transaction
 from django.db.models import Q
 from simple_history.models import HistoricalChanges
 
-from core.append_only import sanctioned_write
+from core.append_only import scrub
 from core.audit import audit_forget
 from dsar.models import Person, Request, RequestEvent
+from dsar.people import people_held
 
 #: Timeline lines that hold a staff member's words (kind, how the message starts), and what replaces them.
 NOTES = {
@@ -76,7 +77,13 @@ def requesters_forget(*, now: dt.datetime, dry_run: bool = False) -> Forgotten:
     cutoff = now - dt.timedelta(days=settings.DSAR_IDENTITY_RETENTION_DAYS)
     outcome = Forgotten()
     ids = list(Request.objects.filter(_forgettable(cutoff)).values_list("pk", flat=True).distinct().order_by("pk"))
-    people: set[int] = set()
+    # People an earlier run kept (a legal hold froze them) are looked at again: their requests' identity data is
+    # gone already, so those requests are not among ``ids``.
+    people: set[int] = set(
+        Request.objects.filter(status__in=Request.CLOSED, completed_at__lt=cutoff, person__created_by_intake=True)
+        .values_list("person_id", flat=True)
+        .distinct()
+    )
     for pk in ids:
         with transaction.atomic():
             request = Request.objects.select_for_update().get(pk=pk)
@@ -90,25 +97,34 @@ def requesters_forget(*, now: dt.datetime, dry_run: bool = False) -> Forgotten:
                 outcome.notes += request.events.filter(_notes_q()).count()
                 continue
             Request.objects.filter(pk=pk).update(received_with=None, subject=None, status_reason="", extension_reason="")
+            # The history and the timeline are append-only and sealed, but for this scrubbing, which seals the
+            # rows it changes again.
+            blank = {"status_reason": "", "extension_reason": ""}
+            holding = Request.history.filter(id=pk).exclude(**blank).values_list("pk", flat=True)
+            scrub(Request.history.model, dict.fromkeys(holding, blank), reason=FORGOTTEN, request_id=pk)
             notes = 0
-            with sanctioned_write(Request.history.model, RequestEvent.history.model):
-                Request.history.filter(id=pk).update(status_reason="", extension_reason="")
-                for (kind, start), replacement in NOTES.items():
-                    notes += request.events.filter(kind=kind, message__startswith=start).exclude(message=replacement).update(
-                        message=replacement
-                    )
-                    RequestEvent.history.filter(request_id=pk, kind=kind, message__startswith=start).update(message=replacement)
+            for (kind, start), replacement in NOTES.items():
+                note = {"message": replacement}
+                noted = Q(kind=kind, message__startswith=start) & ~Q(message=replacement)
+                lines = request.events.filter(noted).values_list("pk", flat=True)
+                versions = RequestEvent.history.filter(noted, request_id=pk).values_list("pk", flat=True)
+                notes += scrub(RequestEvent, dict.fromkeys(lines, note), reason=FORGOTTEN, request_id=pk)
+                scrub(RequestEvent.history.model, dict.fromkeys(versions, note), reason=FORGOTTEN, request_id=pk)
             audit_forget(
                 object_type="dsar.request", object_id=pk, fields=["note"], account_id=request.account_id, reason=FORGOTTEN
             )
             outcome.notes += notes
-    doomed = _people_with_nothing_else(people, cutoff)
+    # A person a legal hold freezes (a hold on their whole account) stays until it is released.
+    candidates = _people_with_nothing_else(people, cutoff)
+    held = people_held(candidates)
+    doomed = [pk for pk in candidates if pk not in held]
     outcome.people = len(doomed)
     if doomed and not dry_run:
         with transaction.atomic():
             Person.objects.filter(pk__in=doomed).delete()
-            with sanctioned_write(Person.history.model):
-                Person.history.filter(id__in=doomed).update(name="", email="", phone="", external_id="")
+            blank = {"name": "", "email": "", "phone": "", "external_id": ""}
+            holding = Person.history.filter(id__in=doomed).exclude(**blank).values_list("pk", flat=True)
+            scrub(Person.history.model, dict.fromkeys(holding, blank), reason=FORGOTTEN)
             LogEntry.objects.filter(
                 content_type=ContentType.objects.get_for_model(Person), object_id__in=[str(pk) for pk in doomed]
             ).update(object_repr="(person removed after the retention period)", change_message="")

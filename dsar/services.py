@@ -1,7 +1,7 @@
 """The services of people and requests, by capability, in one place for their callers (the admin, the API,
-the commands and the tasks): intake, identity, lifecycle (deadlines and closing), rectification,
-objection, erasure, portability (dsar.exports) and access (dsar.report). This module only gathers them
-and dispatches ``request_execute`` to the one the request's type needs; none of them imports it."""
+the commands and the tasks): people (and what a legal hold freezes of them), intake, identity, lifecycle
+(deadlines and closing), rectification, objection, erasure, portability (dsar.exports) and access
+(dsar.report). This module only gathers them and dispatches ``request_execute`` to the one the request's type needs; none of them imports it."""
 
 from __future__ import annotations
 
@@ -35,6 +35,15 @@ from dsar.lifecycle import (  # noqa: F401
 )
 from dsar.models import Request, RequestEvent
 from dsar.objection import person_object
+from dsar.people import (  # noqa: F401 (re-exported)
+    PersonHeld,
+    people_held,
+    person_check_change,
+    person_check_delete,
+    person_hold_notice,
+    person_holds,
+    person_update,
+)
 from dsar.rectification import RECTIFIABLE_FIELDS, person_rectify, person_send_data  # noqa: F401
 from dsar.report import request_access_report
 from dsar.resolution import erasure_hit_declare, erasure_hit_redact  # noqa: F401 (re-exported)

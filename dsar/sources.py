@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
@@ -76,6 +76,8 @@ class Subject:
     former_phones: tuple[str, ...] = ()
     #: The account's country (ISO 3166): how national phone numbers are read. Empty: international forms only.
     country: str = ""
+    #: The request erasing them: named in the audit chain by every scrub of their data.
+    request_id: int | None = None
 
     def identifiers(self, kind: str) -> list[str]:
         """Every value of ``kind`` (``name``, ``email`` or ``phone``) the person has had, current first,
@@ -128,6 +130,12 @@ class DataSource(Protocol):
     def blockers(self, subject: Subject) -> list[str]:
         """Reasons erasure cannot run right now (e.g. the person is on a call); empty when it can."""
 
+    def holds_on(self, subjects: Collection[Subject]) -> dict[int, list[str]]:
+        """The legal holds this source keeps that freeze each of ``subjects``, by person id: a sentence naming
+        each hold; people under none are left out (a source that places no holds answers ``{}``). While one
+        stands, the person is deleted by no path and their identifiers and account stay as they are
+        (:mod:`dsar.people`). Answers for many people in a fixed number of queries."""
+
 
 def catalog_category(source: DataSource, category: str) -> str:
     """The residency catalog category whose hosting applies to ``category`` of ``source``.
@@ -144,6 +152,18 @@ _registry: dict[str, DataSource] = {}
 def register(source: DataSource) -> None:
     """Add a data source; registering the same key again replaces it (app reloads, tests)."""
     _registry[source.key] = source
+
+
+def holds_on(subjects: Iterable[Subject]) -> dict[int, list[str]]:
+    """What every registered source says holds ``subjects``: person id → sentences naming each hold."""
+    subjects = list(subjects)
+    held: dict[int, list[str]] = {}
+    if not subjects:
+        return held
+    for source in registered_sources():
+        for person_id, holds in source.holds_on(subjects).items():
+            held.setdefault(person_id, []).extend(holds)
+    return held
 
 
 def registered_sources() -> list[DataSource]:

@@ -3,6 +3,7 @@ the checks every operation makes first, and the request's subject."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from django.conf import settings
@@ -12,6 +13,7 @@ from django.core.mail import send_mail
 from django.db import models, transaction
 
 from core.history import actor_name, write_history
+from core.sealing import seal_rows
 from dsar.models import (
     Person,
     Request,
@@ -36,7 +38,11 @@ def is_staff(actor: User) -> bool:
 
 
 def add_event(request: Request, kind: str, message: str, *, actor: User = None) -> RequestEvent:
-    return RequestEvent.objects.create(request=request, kind=kind, message=message, actor=actor_label(actor))
+    """Add a line to the request's timeline, sealed in the same transaction (core/sealing.py)."""
+    with transaction.atomic(savepoint=False):
+        event = RequestEvent.objects.create(request=request, kind=kind, message=message, actor=actor_label(actor))
+        seal_rows(RequestEvent, [event.pk])
+    return event
 
 
 def record_history(instance: models.Model, *, actor: User = None, reason: str = "") -> None:
@@ -109,9 +115,12 @@ def subject_of(person: Person, *, received_with: dict[str, str] | None = None) -
 
 
 def request_subject(request: Request) -> Subject | None:
-    """The request's subject: the snapshot taken when an erasure started, else the person as they are now."""
+    """The request's subject: the snapshot taken when an erasure started, else the person as they are now;
+    named with the request, which every scrub of their data then names."""
     if request.subject:
-        return Subject(**request.subject)
-    if request.person is not None:
-        return subject_of(request.person, received_with=request.received_with)
-    return None
+        subject = Subject(**request.subject)
+    elif request.person is not None:
+        subject = subject_of(request.person, received_with=request.received_with)
+    else:
+        return None
+    return replace(subject, request_id=request.pk)

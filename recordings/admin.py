@@ -8,6 +8,8 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.views.main import ERROR_FLAG
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.db import models
 from django.db.models import QuerySet
@@ -26,7 +28,7 @@ from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.utils.html import format_html
 
-from core.admin import HistoryAdmin, LargeTableAdmin, ReadOnlyAdmin
+from core.admin import HistoryAdmin, LargeTableAdmin, ReadOnlyAdmin, posted_changes
 from core.csv_safety import row_converter
 from core.progress import progress_response
 from recordings import services
@@ -98,11 +100,65 @@ class TicketAdmin(LargeTableAdmin, HistoryAdmin):
     list_filter = [DeletedFilter, "status", ("created_at", admin.DateFieldListFilter), "account"]
     list_select_related = ["account", "requester"]
     search_fields = ["subject", "=id"]
+    fields = ["account", "requester", "subject", "description", "status", "created_at", "deleted_at", "deleted_by_name"]
     readonly_fields = ["deleted_at", "deleted_by_name"]
-    exclude = ["deleted_by"]
     raw_id_fields = ["requester"]
     inlines = [RecordingInline]
     actions = ["soft_delete", "restore"]
+
+    def _holds(self, request: HttpRequest, ticket: Ticket | None) -> list[LegalHold]:
+        """The active holds covering ``ticket``, read once per request (the page asks for them several times)."""
+        if ticket is None or ticket.pk is None:
+            return []
+        known = request.__dict__.setdefault("_ticket_holds", {})
+        if ticket.pk not in known:
+            known[ticket.pk] = services.holds_covering(ticket)
+        return known[ticket.pk]
+
+    def get_fields(self, request: HttpRequest, obj: Ticket | None = None) -> list[str]:
+        fields = list(super().get_fields(request, obj))
+        return ["legal_hold", *fields] if self._holds(request, obj) else fields
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Ticket | None = None) -> list[str]:
+        # What a hold covers is shown, not offered: the reason heads the page.
+        if self._holds(request, obj):
+            return ["legal_hold", *Ticket.HELD_FIELDS, *self.readonly_fields]
+        return list(self.readonly_fields)
+
+    @admin.display(description="legal hold")
+    def legal_hold(self, ticket: Ticket) -> str:
+        notices = [services.hold_notice(hold) for hold in services.holds_covering(ticket)]
+        frozen = ", ".join(Ticket._meta.get_field(name).verbose_name for name in Ticket.HELD_FIELDS)
+        return format_html("{}.<br>Frozen until then: {}; nor can the ticket be deleted.", "; ".join(notices), frozen)
+
+    def get_form(self, request: HttpRequest, obj: Ticket | None = None, change: bool = False, **kwargs: Any) -> Any:
+        form = super().get_form(request, obj, change=change, **kwargs)
+        if not self._holds(request, obj):
+            return form
+        model_admin = self
+
+        class HeldTicketForm(form):  # type: ignore[misc, valid-type]
+            def clean(self) -> dict:
+                data = super().clean()
+                # The page shows the held fields read-only; a POST that changes them anyway (a page opened before
+                # the hold, a forged form) is refused by the same rule as every other path, not silently dropped.
+                attempted = posted_changes(model_admin, request, self.instance, Ticket.HELD_FIELDS)
+                try:
+                    services.hold_check_change(self.instance, attempted)
+                except services.TicketHeld as held:
+                    raise forms.ValidationError(str(held)) from held
+                return data
+
+        return HeldTicketForm
+
+    def save_model(self, request: HttpRequest, obj: Ticket, form: Any, change: bool) -> None:
+        if not change:
+            super().save_model(request, obj, form, change)
+            return
+        # Through the service, which applies the legal holds under the ticket's lock (the form only says it early).
+        services.ticket_update(
+            ticket_id=obj.pk, changes={name: form.cleaned_data[name] for name in form.changed_data}, user=request.user
+        )
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # Tickets are soft-deleted (the action below); the purge deletes them for good 7 days later.
@@ -400,11 +456,14 @@ class RecordingDeletionAdmin(ReadOnlyAdmin, LargeTableAdmin):
         add_never_cache_headers(response)
         return response
 
-    def export_view(self, request: HttpRequest) -> StreamingHttpResponse:
+    def export_view(self, request: HttpRequest) -> HttpResponse:
         """The whole log as filtered on the page (the changelist's own filters and search)."""
         if not self.has_view_permission(request):
             raise PermissionDenied
-        changelist = self.get_changelist_instance(request)
+        try:
+            changelist = self.get_changelist_instance(request)
+        except IncorrectLookupParameters:  # as the page itself answers a filter it cannot apply
+            return HttpResponseRedirect(f"{reverse('admin:recordings_recordingdeletion_changelist')}?{ERROR_FLAG}=1")
         return self._csv_response(changelist.get_queryset(request))
 
     @admin.action(description="Export selected entries to CSV", permissions=["view"])
@@ -455,17 +514,27 @@ class ProviderDeletionAdmin(HistoryAdmin):
 
 
 class HistoryExportForm(forms.ModelForm):
+    """A new export. ``requester`` (the login asking) is set by :meth:`HistoryExportAdmin.get_form`."""
+
+    requester: Any = None
+    recipient = forms.EmailField(
+        required=False,
+        help_text=(
+            "Where the download link is sent: the address of an active staff login allowed to read this history "
+            "and to download exports. Empty: your own address."
+        ),
+    )
+
     class Meta:
         model = HistoryExport
-        fields = ["account", "kind", "start", "end", "email"]
+        fields = ["account", "kind", "start", "end"]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        for name in ("start", "end", "email"):
+        for name in ("start", "end"):
             self.fields[name].required = False
         self.fields["start"].help_text = "Empty: the first day of the current month."
         self.fields["end"].help_text = "Inclusive. Empty: the last day of the current month."
-        self.fields["email"].help_text = "Where the download link is sent. Empty: your own address."
 
     def _post_clean(self) -> None:
         # The service fills in the defaults and validates; the model's own checks would run before it.
@@ -473,10 +542,20 @@ class HistoryExportForm(forms.ModelForm):
 
     def clean(self) -> dict:
         data = super().clean()
-        if data.get("account") and data.get("kind"):
+        kind = data.get("kind")
+        if kind and not self.requester.has_perm(HistoryExport.read_permission(kind)):
+            # Exporting is reading: the same permission as the history's own list.
+            raise forms.ValidationError(
+                {"kind": f"You may not read {HistoryExport.Kind(kind).label.lower()} "
+                         f"({HistoryExport.read_permission(kind)}), so you may not export it."}
+            )
+        if data.get("account") and kind:
             try:
                 data["start"], data["end"] = services.history_export_range(
-                    account=data["account"], kind=data["kind"], start=data.get("start"), end=data.get("end")
+                    account=data["account"], kind=kind, start=data.get("start"), end=data.get("end")
+                )
+                data["recipient"] = services.history_export_recipient(
+                    kind=kind, recipient=data.get("recipient") or "", requester=self.requester
                 )
             except ValidationError as exc:
                 raise forms.ValidationError(exc.message_dict) from exc
@@ -494,19 +573,23 @@ class HistoryExportAdmin(HistoryAdmin):
 
     def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
         if obj is None:
-            kwargs["form"] = HistoryExportForm
+            kwargs["form"] = type("HistoryExportForm", (HistoryExportForm,), {"requester": request.user})
         return super().get_form(request, obj, change=change, **kwargs)
+
+    @staticmethod
+    def may_download(request: HttpRequest, export: HistoryExport) -> bool:
+        """The link is the download's only credential: shown to those who may download and read what it holds."""
+        return request.user.has_perms([services.DOWNLOAD_PERMISSION, HistoryExport.read_permission(export.kind)])
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         if obj is None:
             return []
         fields = [f.name for f in HistoryExport._meta.fields if f.name != "requested_by"]
-        # The link is the download's only credential: shown to those who may download.
-        return fields + ["download"] if request.user.has_perm("recordings.download_export") else fields
+        return fields + ["download"] if self.may_download(request, obj) else fields
 
     def get_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         if obj is None:
-            return ["account", "kind", "start", "end", "email"]
+            return ["account", "kind", "start", "end", "recipient"]
         return [name for name in self.get_readonly_fields(request, obj)]
 
     @admin.display(description="download")
@@ -522,7 +605,7 @@ class HistoryExportAdmin(HistoryAdmin):
             start=form.cleaned_data.get("start"),
             end=form.cleaned_data.get("end"),
             user=request.user,
-            email=form.cleaned_data.get("email") or "",
+            recipient=form.cleaned_data["recipient"],
         )
         # The admin logs and redirects with ``obj``: make it the export the service created.
         for model_field in HistoryExport._meta.concrete_fields:
@@ -558,6 +641,6 @@ class HistoryExportAdmin(HistoryAdmin):
             HistoryExport.Status.EXPIRED: "Expired: the file has been removed.",
         }[export.status]
         link = None
-        if export.status == HistoryExport.Status.DONE and request.user.has_perm("recordings.download_export"):
+        if export.status == HistoryExport.Status.DONE and self.may_download(request, export):
             link = (services.export_download_url(export), f"Download the CSV ({rows})")
         return progress_response(state=export.status, text=text, done=done, link=link)

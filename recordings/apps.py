@@ -10,6 +10,13 @@ class RecordingsConfig(AppConfig):
 
         register_source()
 
+        from core import sealing
+        from recordings.models import HistoricalRecording, LegalHold, PhoneLine
+
+        # The audit tables people read here: the recording deletions (the recordings' history), and the history
+        # of legal holds and phone lines.
+        sealing.register(HistoricalRecording, LegalHold.history.model, PhoneLine.history.model)
+
         from core.dashboard import register_panel
         from recordings.dashboard import recordings_panel
 

@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
 from django.db import connections, models, transaction
 from django.db.models import F, Max, Min, Value
 from django.db.models.expressions import RawSQL
@@ -18,17 +17,13 @@ from django.utils import timezone
 
 from core.audit import Action, Record, audit_append_many
 from core.history import actor_name, insert_select, user_id_of, write_history_from
-from recordings.holds import hold_message, holds_covering_recording
+from recordings.holds import RecordingHeld, hold_check_delete  # noqa: F401 (RecordingHeld re-exported)
 from recordings.models import (
     DeletionReason,
     ProviderDeletion,
     Recording,
 )
 from residency.models import Account
-
-
-class RecordingHeld(PermissionDenied):
-    """A deletion refused because a legal hold covers the recording; the message names the hold."""
 
 
 # --------------------------------------------------------------------------------------------------
@@ -189,12 +184,7 @@ def recording_delete(*, recording_id: int, user: Any = None, account: Account | 
     if account is not None:
         recordings = recordings.for_account(account)
     recording = recordings.get(pk=recording_id)
-    holds = holds_covering_recording(recording)
-    if holds:
-        raise RecordingHeld(
-            f"Recording {recording.provider_sid} cannot be deleted: it is under {hold_message(holds[0])}. "
-            "Release the hold first."
-        )
+    hold_check_delete(recording)
     ticket_label = f"ticket #{recording.ticket_id}" if recording.ticket_id else "no ticket"
     info = AuditInfo(
         reason=DeletionReason.MANUAL,

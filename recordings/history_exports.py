@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
@@ -23,6 +24,7 @@ from django_tasks import task
 
 from core.csv_safety import row_converter
 from core.history import Origin, actor_name, history_context, write_history
+from core.models import ApiKey
 from core.queueing import enqueue_when_committed
 from recordings.models import (
     Call,
@@ -84,6 +86,56 @@ def history_export_range(
     return start, end
 
 
+#: Who may receive an export's link besides reading its history: the link is the download's only credential.
+DOWNLOAD_PERMISSION = "recordings.download_export"
+
+
+def export_recipient_login(*, kind: str, address: str) -> Any:
+    """The active staff login with the email ``address`` (in any case) that may read this ``kind`` of history and
+    download exports (a superuser may), or ``None``. Logins are the console's users; the people in an account's
+    records never are."""
+    address = (address or "").strip()
+    if not address:
+        return None
+    needed = [HistoryExport.read_permission(kind), DOWNLOAD_PERMISSION]
+    logins = get_user_model().objects.filter(email__iexact=address, is_active=True, is_staff=True).order_by("pk")
+    return next((login for login in logins if login.has_perms(needed)), None)
+
+
+def history_export_recipient(*, kind: str, recipient: str = "", requester: Any = None, api_key: ApiKey | None = None) -> str:
+    """The address an export's link goes to, or ``ValidationError`` naming ``recipient``.
+
+    An export carries people's names and numbers, so its link goes only to a known recipient: the address of an
+    active staff login that may read this history and download exports (:func:`export_recipient_login`), returned
+    as the login spells it. Logins are not tied to accounts (staff see every account), so "the account's staff" is
+    every such login. Without a ``recipient`` it is the one who asks: the staff ``requester`` in the console or the
+    API, or the owner of the ``api_key`` (the staff user who created it), who must be allowed too.
+    """
+    kind_name = HistoryExport.Kind(kind).label.lower()
+    rule = (
+        f"the address of an active staff login allowed to read {kind_name} "
+        f"({HistoryExport.read_permission(kind)}) and to download exports ({DOWNLOAD_PERMISSION})"
+    )
+    address = (recipient or "").strip()
+    if not address:
+        if requester is not None and getattr(requester, "is_authenticated", False):
+            owner, whose = requester, "your login"
+        elif api_key is not None:
+            owner, whose = api_key.created_by, "the API key's owner"
+        else:  # a command: nobody asks
+            raise ValidationError({"recipient": f"Give the recipient: {rule}."})
+        address = (getattr(owner, "email", "") or "").strip()
+        if not address:
+            raise ValidationError({"recipient": f"Give the recipient: {rule}; {whose} has no email address."})
+        if export_recipient_login(kind=kind, address=address) is None:
+            raise ValidationError({"recipient": f"The link would go to {whose} ({address}), which is not {rule}."})
+        return address
+    login = export_recipient_login(kind=kind, address=address)
+    if login is None:
+        raise ValidationError({"recipient": f"{address} is not {rule}; the link goes to no other address."})
+    return login.email
+
+
 @transaction.atomic
 def history_export_request(
     *,
@@ -92,18 +144,20 @@ def history_export_request(
     start: date | None = None,
     end: date | None = None,
     user: Any = None,
-    email: str = "",
+    api_key: ApiKey | None = None,
+    recipient: str = "",
     today: date | None = None,
 ) -> HistoryExport:
-    """Queue a CSV export of the account's call or monitoring history; the link is emailed when it is ready.
+    """Queue a CSV export of the account's call or monitoring history; the link is emailed when it is ready, to
+    ``recipient`` or by default to the one who asks (see :func:`history_export_recipient`).
 
     Monitoring history is for Professional and Enterprise plans (the guide: "Professional and above").
     The range defaults to the current month; it may not start after it ends nor span more than a year.
+    Whether the caller may read the history is the caller's door to check (the API's scopes, the console's
+    permissions); the recipient is checked here, for every door.
     """
     start, end = history_export_range(account=account, kind=kind, start=start, end=end, today=today)
-    email = (email or getattr(user, "email", "") or "").strip()
-    if not email:
-        raise ValidationError({"email": "Give the address the download link is sent to."})
+    email = history_export_recipient(kind=kind, recipient=recipient, requester=user, api_key=api_key)
     export = HistoryExport(
         account=account,
         kind=kind,
@@ -196,7 +250,8 @@ def export_download_url(export: HistoryExport) -> str:
 
 
 def history_export_run(*, export_id: int) -> HistoryExport:
-    """Write the export's CSV, then email the signed link. Safe to run twice: only a queued export is run.
+    """Write the export's CSV, then email the signed link. Safe to run twice: only a queued export is run. An
+    export whose recipient is no longer allowed to have it fails without a file or a mail.
 
     Not one transaction: the file is streamed row by row; the status changes are each a guarded update.
     """
@@ -206,6 +261,15 @@ def history_export_run(*, export_id: int) -> HistoryExport:
     ):
         return HistoryExport.objects.get(pk=export_id)
     export = HistoryExport.objects.select_related("account").get(pk=export_id)
+    if export_recipient_login(kind=export.kind, address=export.email) is None:
+        # Checked again when the link would go: the login may have been deactivated or lost its role since.
+        HistoryExport.objects.filter(pk=export.pk, status=HistoryExport.Status.RUNNING).update(
+            status=HistoryExport.Status.FAILED,
+            error=f"Not sent: {export.email} is no longer an active staff login allowed to read this history.",
+            finished_at=timezone.now(),
+        )
+        write_history(HistoryExport.objects.filter(pk=export.pk), history_type="~")
+        return HistoryExport.objects.get(pk=export.pk)
     export.file_name = f"{export.kind}-{export.account_id}-{export.start:%Y%m%d}-{export.end:%Y%m%d}-{uuid.uuid4().hex}.csv"
     path = export_path(export)
     path.parent.mkdir(parents=True, exist_ok=True)

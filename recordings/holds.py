@@ -1,11 +1,18 @@
-"""Legal holds: placed on an account, a ticket or a person, they stop every deletion path until released."""
+"""Legal holds: placed on an account, a ticket or a person, they freeze what they cover until released.
+
+A held record is deleted by no path and a held ticket keeps its ``Ticket.HELD_FIELDS``. The rule is here,
+once: the services every path goes through (the console, the API, the commands, the purge, the erasure)
+ask :func:`hold_check_delete` and :func:`hold_check_change`, and their conditional writes filter out held
+rows (``not_held()``), so that a hold placed between the check and the write still wins.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -22,13 +29,73 @@ from residency.models import Account
 # Legal holds
 
 
+class Held(PermissionDenied):
+    """A change or deletion refused because a legal hold covers the record. The message names the record, the
+    hold and, for a change, the fields; ``hold`` and ``fields`` say the same to code."""
+
+    def __init__(self, message: str, *, hold: LegalHold | None, fields: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.hold = hold
+        self.fields = fields
+
+
+class TicketHeld(Held):
+    """A ticket's deletion or change refused: a legal hold covers the ticket."""
+
+
+class RecordingHeld(Held):
+    """A recording's deletion refused: a legal hold covers the recording."""
+
+
+def holds_covering(record: Ticket | Recording) -> list[LegalHold]:
+    """The active holds covering ``record`` (a ticket: on it, its requester or its account; a recording: also on
+    its ticket and on the caller or agent of its call), oldest first."""
+    holds = LegalHold.objects.active()
+    covering = holds.covering_ticket(record) if isinstance(record, Ticket) else holds.covering_recording(record)
+    return list(covering.order_by("pk"))
+
+
 def holds_covering_recording(recording: Recording) -> list[LegalHold]:
     """The active holds that stop ``recording`` from being deleted, oldest first."""
-    return list(LegalHold.objects.active().covering_recording(recording).order_by("pk"))
+    return holds_covering(recording)
 
 
 def hold_message(hold: LegalHold) -> str:
     return f"legal hold #{hold.pk} on {hold.target_label} ({hold.reason}), placed by {hold.placed_by_name or 'unknown'}"
+
+
+def hold_notice(hold: LegalHold) -> str:
+    """What a held record's page and every refusal say: which hold, and what to do about it."""
+    return f"Under {hold_message(hold)} — release the hold first"
+
+
+def _refusal(record: Ticket | Recording) -> tuple[str, type[Held]]:
+    if isinstance(record, Ticket):
+        return f"Ticket #{record.pk}", TicketHeld
+    return f"Recording {record.provider_sid}", RecordingHeld
+
+
+def hold_check_delete(record: Ticket | Recording) -> None:
+    """Raise :class:`TicketHeld` or :class:`RecordingHeld`, naming the oldest hold, when an active hold covers
+    ``record``: a held record is deleted (or soft-deleted) by no path."""
+    holds = holds_covering(record)
+    if holds:
+        label, refusal = _refusal(record)
+        raise refusal(f"{label} cannot be deleted. {hold_notice(holds[0])}.", hold=holds[0])
+
+
+def hold_check_change(ticket: Ticket, fields: Iterable[str]) -> None:
+    """Raise :class:`TicketHeld`, naming the oldest hold and the fields, when ``fields`` (those a change would
+    write) include any of ``Ticket.HELD_FIELDS`` and an active hold covers the ticket as it is now (a change
+    that would move it out from under its hold is what is refused). Other fields pass, held or not."""
+    asked = set(fields)
+    frozen = tuple(name for name in Ticket.HELD_FIELDS if name in asked)
+    if not frozen:
+        return
+    holds = holds_covering(ticket)
+    if holds:
+        label, refusal = _refusal(ticket)
+        raise refusal(f"{label}: {', '.join(frozen)} cannot be changed. {hold_notice(holds[0])}.", hold=holds[0], fields=frozen)
 
 
 def legal_hold_validate(

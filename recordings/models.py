@@ -109,6 +109,18 @@ class TicketQuerySet(models.QuerySet):
 
 
 class Ticket(models.Model):
+    """A telephony ticket: who asked (the requester), what they said (subject and description), for which account.
+
+    Under a legal hold (on the ticket, its requester or its account) ``HELD_FIELDS`` stay as they are, by every
+    path (:func:`recordings.holds.hold_check_change`): the account and the requester because a hold reaches the
+    ticket through them (moving the ticket to another account, or blanking its requester, takes it out from
+    under an account or person hold, and the purge then deletes it), the subject and description because they
+    are what was said, the evidence itself, and the creation time because it dates it. The status stays
+    editable: working a ticket to its end changes nothing it says, and its history keeps each step.
+    """
+
+    HELD_FIELDS: tuple[str, ...] = ("account", "requester", "subject", "description", "created_at")
+
     class Status(models.TextChoices):
         OPEN = "open", "Open"
         PENDING = "pending", "Pending"
@@ -156,6 +168,9 @@ class CallQuerySet(models.QuerySet):
         """Calls started in ``[start, end)``."""
         return self.filter(started__gte=start, started__lt=end)
 
+    def held(self) -> CallQuerySet:
+        return self.filter(_call_hold_q())
+
     def involving(self, *, person_id: int, phones: Iterable[str] = ()) -> CallQuerySet:
         """Calls the person took part in: as end user or agent, or from or to one of their numbers."""
         phones = [phone for phone in phones if phone]
@@ -166,7 +181,14 @@ class CallQuerySet(models.QuerySet):
 
 
 class Call(models.Model):
-    """One row of the call history."""
+    """One row of the call history.
+
+    Every field is evidence of the call (who, on which line, which ticket, from and to which number, when), so
+    none is edited through the product: the console shows calls read-only, the API has no write. Only the
+    erasure changes a call (it unlinks a person and blanks their number) and it leaves alone the calls a hold
+    keeps (:class:`recordings.sources.Frozen`); the purge unlinks a call from a ticket it deletes, and it
+    deletes no held ticket.
+    """
 
     class Direction(models.TextChoices):
         INBOUND = "inbound", "Inbound"
@@ -209,6 +231,17 @@ def _ticket_hold_q() -> Q:
     return Q(_hold_exists(scope=LegalHold.Scope.ACCOUNT, account_id=OuterRef("account_id"))) | Q(
         _hold_exists(scope=LegalHold.Scope.TICKET, ticket_id=OuterRef("pk"))
     ) | Q(_hold_exists(scope=LegalHold.Scope.PERSON, person_id=OuterRef("requester_id")))
+
+
+def _call_hold_q() -> Q:
+    """A call is held by a hold on its account, its ticket, the ticket's requester, or its caller or agent."""
+    return (
+        Q(_hold_exists(scope=LegalHold.Scope.ACCOUNT, account_id=OuterRef("account_id")))
+        | Q(_hold_exists(scope=LegalHold.Scope.TICKET, ticket_id=OuterRef("ticket_id")))
+        | Q(_hold_exists(scope=LegalHold.Scope.PERSON, person_id=OuterRef("ticket__requester_id")))
+        | Q(_hold_exists(scope=LegalHold.Scope.PERSON, person_id=OuterRef("end_user_id")))
+        | Q(_hold_exists(scope=LegalHold.Scope.PERSON, person_id=OuterRef("agent_id")))
+    )
 
 
 def _recording_hold_q() -> Q:
@@ -265,7 +298,12 @@ class RecordingQuerySet(models.QuerySet):
 
 
 class Recording(models.Model):
-    """A call recording or voicemail, stored at the telephony provider under ``provider_sid``."""
+    """A call recording or voicemail, stored at the telephony provider under ``provider_sid``.
+
+    A recording is evidence whole (the audio at the provider, its call, line, ticket and date): it is viewed or
+    deleted, never edited (no change form, no API write). A held one is deleted by no path: every deletion
+    claims its rows with ``not_held()`` (:mod:`recordings.deletion`).
+    """
 
     class Kind(models.TextChoices):
         CALL = "call", "Call recording"
@@ -417,6 +455,16 @@ class LegalHoldQuerySet(models.QuerySet):
             q |= Q(scope=LegalHold.Scope.PERSON, person_id=ticket.requester_id)
         return self.filter(q)
 
+    def covering_people(self, *, person_ids: Iterable[int], account_ids: Iterable[int]) -> LegalHoldQuerySet:
+        """Holds that freeze these people: a hold on one of them, on a ticket one of them requested, or on one of
+        these accounts (a whole-account hold covers its people). Callers match each hold to its person."""
+        person_ids, account_ids = sorted(set(person_ids)), sorted(set(account_ids))
+        return self.filter(
+            Q(scope=LegalHold.Scope.PERSON, person_id__in=person_ids)
+            | Q(scope=LegalHold.Scope.ACCOUNT, account_id__in=account_ids)
+            | Q(scope=LegalHold.Scope.TICKET, ticket__requester_id__in=person_ids)
+        )
+
     def covering_recording(self, recording: Recording) -> LegalHoldQuerySet:
         """Holds on the recording's account, its ticket, the ticket's requester, or the call's caller or agent."""
         people = {recording.call.end_user_id, recording.call.agent_id}
@@ -561,3 +609,13 @@ class HistoryExport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.start}…{self.end} for {self.account}"
+
+    @staticmethod
+    def read_permission(kind: str) -> str:
+        """The permission that reads the history a ``kind`` of export holds: the same as its list's, in the console
+        and the API (``recordings.view_call``, ``recordings.view_monitoringentry``)."""
+        readers = {
+            HistoryExport.Kind.CALL_HISTORY: "recordings.view_call",
+            HistoryExport.Kind.MONITORING_HISTORY: "recordings.view_monitoringentry",
+        }
+        return readers[kind]

@@ -127,24 +127,32 @@ def _tickets_ready_for_purge(now: datetime) -> Any:
 
 @transaction.atomic
 def tickets_purge_batch(*, ids: list[int], now: datetime) -> int:
-    """Delete for good the tickets among ``ids`` still ready for purge; returns how many."""
-    tickets = list(_tickets_ready_for_purge(now).filter(pk__in=ids).select_for_update())
+    """Delete for good the tickets among ``ids`` still ready for purge; returns how many.
+
+    A held ticket is never deleted, however long ago it was soft-deleted: the candidates leave out held rows,
+    and so does the ``DELETE`` itself, which is what decides."""
+    tickets = {ticket.pk: ticket for ticket in _tickets_ready_for_purge(now).filter(pk__in=ids).select_for_update()}
     if not tickets:
         return 0
-    ticket_ids = [ticket.pk for ticket in tickets]
-    # Unlink what outlives the ticket: its calls (the call history stays) and released holds.
-    Call.objects.filter(ticket_id__in=ticket_ids).update(ticket=None)
-    LegalHold.objects.filter(ticket_id__in=ticket_ids).update(ticket=None)
+    # Conditional on still being soft-deleted and not held: a ticket restored, or put under a hold, since it was
+    # read is neither deleted nor counted (a hold does not lock the ticket, so the lock above cannot stop it).
+    doomed = Ticket.objects.filter(pk__in=list(tickets), deleted_at__lte=now - TICKET_PURGE_AFTER).not_held()
+    if doomed._raw_delete(doomed.db) < len(tickets):
+        for kept in Ticket.objects.filter(pk__in=list(tickets)).values_list("pk", flat=True):
+            del tickets[kept]
+    gone = list(tickets)
+    # Unlink what outlives the ticket: its calls (the call history stays) and released holds. After the DELETE,
+    # in the same transaction: foreign keys are checked at commit.
+    Call.objects.filter(ticket_id__in=gone).update(ticket=None)
+    LegalHold.objects.filter(ticket_id__in=gone).update(ticket=None)
     write_history(
-        tickets,
+        tickets.values(),
         history_type="-",
         when=now,
         reason="Permanently deleted 7 days after its soft deletion",
         per_object=lambda t: {"history_username": t.deleted_by_name, "history_user_id": t.deleted_by_id},
     )
-    # Conditional on still being soft-deleted: a ticket restored meanwhile is not deleted (nor counted).
-    doomed = Ticket.objects.filter(pk__in=ticket_ids, deleted_at__lte=now - TICKET_PURGE_AFTER)
-    return doomed._raw_delete(doomed.db)
+    return len(gone)
 
 
 def recordings_purge(

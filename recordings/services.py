@@ -14,12 +14,15 @@ from recordings.deletion import (  # noqa: F401 (re-exported)
 )
 from recordings.history_exports import (  # noqa: F401 (re-exported)
     CALL_HISTORY_HEADER,
+    DOWNLOAD_PERMISSION,
     MONITORING_HISTORY_HEADER,
     export_download_token,
     export_download_url,
     export_from_token,
     export_path,
+    export_recipient_login,
     history_export_range,
+    history_export_recipient,
     history_export_request,
     history_export_rows,
     history_export_run,
@@ -27,7 +30,12 @@ from recordings.history_exports import (  # noqa: F401 (re-exported)
     month_bounds,
 )
 from recordings.holds import (  # noqa: F401 (re-exported)
+    Held,
+    hold_check_change,
+    hold_check_delete,
     hold_message,
+    hold_notice,
+    holds_covering,
     holds_covering_recording,
     legal_hold_place,
     legal_hold_release,
@@ -49,4 +57,4 @@ from recordings.purge import (  # noqa: F401 (re-exported)
     recordings_purge_batch,
     tickets_purge_batch,
 )
-from recordings.tickets import TicketHeld, ticket_restore, ticket_soft_delete  # noqa: F401 (re-exported)
+from recordings.tickets import TicketHeld, ticket_restore, ticket_soft_delete, ticket_update  # noqa: F401 (re-exported)

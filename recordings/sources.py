@@ -18,14 +18,14 @@ and returns zero counts. Held data is never deleted: a hold covering the person 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import models, transaction
 from django.db.models import Case, F, Q, Value, When
 
-from core.append_only import sanctioned_write
+from core.append_only import scrub
 from core.history import write_history, write_history_from
 from dsar.matching import Matcher, redact_rows
 from dsar.sources import ErasureStep, Retention, Subject
@@ -71,35 +71,47 @@ def _external_call_q(prefix: str = "") -> Q:
     return Q(**{f"{prefix}ivr_external": True}) | Q(**{f"{prefix}transferred_external": True})
 
 
-def _covers(hold: LegalHold, recording: dict[str, Any]) -> bool:
+def _covers(hold: LegalHold, row: dict[str, Any], people: tuple[str, ...]) -> bool:
+    """Whether ``hold`` covers the recording or call ``row`` (its ticket, or one of its ``people`` columns)."""
     if hold.scope == LegalHold.Scope.TICKET:
-        return hold.ticket_id == recording["ticket_id"]
-    people = (recording["ticket__requester_id"], recording["call__end_user_id"], recording["call__agent_id"])
-    return hold.person_id in people
+        return hold.ticket_id == row["ticket_id"]
+    return hold.person_id in {row[name] for name in people}
+
+
+_RECORDING_PEOPLE = ("ticket__requester_id", "call__end_user_id", "call__agent_id")
+_CALL_PEOPLE = ("ticket__requester_id", "end_user_id", "agent_id")
 
 
 @dataclass
 class Held:
-    """What one legal hold keeps of the subject's data: recordings with their calls, and tickets naming them."""
+    """What one legal hold keeps of the subject's data: recordings with their calls, calls it holds themselves (a
+    held agent's), and tickets naming them."""
 
     hold: LegalHold
     recordings: set[int] = field(default_factory=set)
     calls: set[int] = field(default_factory=set)
     tickets: set[int] = field(default_factory=set)
+    #: Calls the hold covers without a held recording on them: call-history rows kept as they are.
+    history: set[int] = field(default_factory=set)
 
     def retention(self) -> Retention:
         what = []
         if self.recordings:
             what.append(f"{len(self.recordings)} call recording(s) or voicemail(s) with their call(s)")
+        bare = self.history - self.calls
+        if bare:
+            what.append(f"{len(bare)} call(s) of the call history")
         if self.tickets:
             what.append(f"{len(self.tickets)} ticket(s) that name the person")
-        calls, tickets = Q(id__in=sorted(self.calls)), Q(id__in=sorted(self.tickets))
+        held_calls = sorted(self.calls | self.history)
+        calls, tickets = Q(id__in=held_calls), Q(id__in=sorted(self.tickets))
+        category = "call-recording" if self.recordings else "call-data" if bare else "ticket"
         return Retention(
-            data_category="call-recording" if self.recordings else "ticket",
+            data_category=category,
             description=f"{' and '.join(what).capitalize()}, kept under hold #{self.hold.pk} until it is released; "
             "they are erased then.",
             reason=f"Legal hold #{self.hold.pk} on {self.hold.target_label}: {self.hold.reason}",
-            count=len(self.recordings) + len(self.tickets),
+            count=len(self.recordings) + len(bare) + len(self.tickets),
             locations=(
                 "recordings_call", "recordings_historicalcall", "recordings_ticket", "recordings_historicalticket",
             ),
@@ -110,7 +122,7 @@ class Held:
                 "recordings_historicalticket": tickets,
             },
             hold=self.hold.pk,
-            ids={"recordings": sorted(self.recordings), "calls": sorted(self.calls), "tickets": sorted(self.tickets)},
+            ids={"recordings": sorted(self.recordings), "calls": held_calls, "tickets": sorted(self.tickets)},
         )
 
 
@@ -181,30 +193,35 @@ class RecordingsSource:
         )
 
     def _held(self, found: Found) -> list[Held]:
-        """The subject's recordings (with their calls) and the tickets naming them that someone else's legal hold
-        keeps: a hold on another person's ticket, or on another person (the agent who took the call). Holds on
-        the person, their own tickets or the whole account block the erasure instead (:meth:`blockers`)."""
+        """The subject's recordings (with their calls), their calls and the tickets naming them that someone else's
+        legal hold keeps: a hold on another person's ticket, or on another person (the agent who took the call).
+        Holds on the person, their own tickets or the whole account block the erasure instead (:meth:`blockers`)."""
         mine = Recording.objects.filter(account_id=found.account_id).filter(
             Q(pk__in=self._recordings(found).values("pk")) | Q(ticket__requester_id=found.person_id)
         )
-        recordings = list(
-            mine.held().values("pk", "call_id", "ticket_id", "ticket__requester_id", "call__end_user_id", "call__agent_id")
-        )
+        recordings = list(mine.held().values("pk", "call_id", "ticket_id", *_RECORDING_PEOPLE))
+        calls = list(self._calls(found).held().values("pk", "ticket_id", *_CALL_PEOPLE))
         tickets = list(
             self._tickets(found).held().exclude(requester_id=found.person_id).values("pk", "requester_id")
         )
-        others = Q(scope=LegalHold.Scope.TICKET, ticket_id__in={row["ticket_id"] for row in recordings} | {row["pk"] for row in tickets})
-        people = {row[key] for row in recordings for key in ("ticket__requester_id", "call__end_user_id", "call__agent_id")}
+        ticket_ids = {row["ticket_id"] for row in recordings + calls} | {row["pk"] for row in tickets}
+        others = Q(scope=LegalHold.Scope.TICKET, ticket_id__in=ticket_ids - {None})
+        people = {row[key] for row in recordings for key in _RECORDING_PEOPLE}
+        people |= {row[key] for row in calls for key in _CALL_PEOPLE}
         people |= {row["requester_id"] for row in tickets}
         others |= Q(scope=LegalHold.Scope.PERSON, person_id__in=people - {None, found.person_id})
         holds = list(LegalHold.objects.active().filter(account_id=found.account_id).filter(others).order_by("pk"))
         held: dict[int, Held] = {}
         for row in recordings:
-            hold = next((hold for hold in holds if _covers(hold, row)), None)
+            hold = next((hold for hold in holds if _covers(hold, row, _RECORDING_PEOPLE)), None)
             if hold is not None:
                 item = held.setdefault(hold.pk, Held(hold))
                 item.recordings.add(row["pk"])
                 item.calls.add(row["call_id"])
+        for row in calls:
+            hold = next((hold for hold in holds if _covers(hold, row, _CALL_PEOPLE)), None)
+            if hold is not None:
+                held.setdefault(hold.pk, Held(hold)).history.add(row["pk"])
         for row in tickets:
             hold = next(
                 (hold for hold in holds if hold.ticket_id == row["pk"] or (hold.person_id and hold.person_id == row["requester_id"])),
@@ -291,14 +308,36 @@ class RecordingsSource:
                 f"The person is on a call right now ({live} call{'s' if live > 1 else ''} in progress): "
                 "wait until every call has ended, or some personal data would not be deleted."
             )
-        holds = LegalHold.objects.active().filter(
-            Q(scope=LegalHold.Scope.PERSON, person_id=subject.person_id)
-            | Q(scope=LegalHold.Scope.ACCOUNT, account_id=subject.account_id)
-            | Q(scope=LegalHold.Scope.TICKET, ticket__requester_id=subject.person_id)
-        )
-        for hold in holds.order_by("pk"):
-            reasons.append(f"Telephony records are under {services.hold_message(hold)}.")
+        for hold in self.holds_on([subject]).get(subject.person_id, []):
+            reasons.append(f"Telephony records are under {hold}.")
         return reasons
+
+    def holds_on(self, subjects: Collection[Subject]) -> dict[int, list[str]]:
+        """The active holds on each subject, their account, or a ticket they requested (one query): a hold on
+        them or their records freezes them too. Holds on someone else that keep some of their data (a colleague's
+        ticket, an agent) do not: those rows are kept as they are instead (:meth:`_held`)."""
+        people = {subject.person_id: subject.account_id for subject in subjects}
+        holds = (
+            LegalHold.objects.active()
+            .covering_people(person_ids=people, account_ids=people.values())
+            .select_related("ticket")
+            .order_by("pk")
+        )
+        of_account: dict[int, list[int]] = {}
+        for person_id, account_id in people.items():
+            of_account.setdefault(account_id, []).append(person_id)
+        held: dict[int, list[str]] = {}
+        for hold in holds:
+            if hold.scope == LegalHold.Scope.PERSON:
+                covered = [hold.person_id]
+            elif hold.scope == LegalHold.Scope.TICKET:
+                covered = [hold.ticket.requester_id]
+            else:
+                covered = of_account.get(hold.account_id, [])
+            for person_id in covered:
+                if person_id in people:
+                    held.setdefault(person_id, []).append(services.hold_message(hold))
+        return held
 
     # Erasure -------------------------------------------------------------------------------------
 
@@ -308,16 +347,15 @@ class RecordingsSource:
         # What someone else's hold keeps is frozen: not redacted, not deleted, not unlinked, until released.
         held = self._held(found)
         frozen = Frozen(
-            calls={pk for item in held for pk in item.calls}, tickets={pk for item in held for pk in item.tickets}
+            calls={pk for item in held for pk in item.calls | item.history},
+            tickets={pk for item in held for pk in item.tickets},
         )
         if step == ErasureStep.TICKETS:
             return self._erase_tickets(found, frozen)
         if step == ErasureStep.RECORDS:
             return self._erase_records(found, frozen)
         if step == ErasureStep.HISTORY:
-            # History is append-only (core/append_only.py) except for an erasure's scrubbing.
-            with sanctioned_write():
-                return self._erase_history(found, frozen)
+            return self._erase_history(found, frozen)
         return {}
 
     def _erase_tickets(self, found: Found, frozen: Frozen) -> dict[str, int]:
@@ -414,6 +452,17 @@ class RecordingsSource:
             changes[name] = Value("", output_field=models.TextField())
         return match, changes
 
+    def _taken_out(
+        self, found: Found, person_fields: list[str], number_fields: list[str], clear: tuple[str, ...], row: dict[str, Any]
+    ) -> dict[str, Any]:
+        """What :meth:`_unlinking`'s SQL changes in ``row`` (a row holding the person), as values: the links to
+        them null, their numbers blank, ``clear`` emptied; the fields that stay as they are left out."""
+        phones = set(found.phones)
+        values: dict[str, Any] = {name: None for name in person_fields if row[name] == found.person_id}
+        values.update({name: "" for name in number_fields if row[name] in phones})
+        values.update({name: "" for name in clear})
+        return values
+
     def _unlink(
         self,
         model: type[models.Model],
@@ -455,6 +504,7 @@ class RecordingsSource:
             (HistoryExport, [], [], (), ("email",), set()),
         ]
         subject = found.subject
+        request_id = subject.request_id
         for model, id_fields, number_fields, clear, redact, held in scrubs:
             history_model = model.history.model
             history = history_model.objects.filter(account_id=found.account_id).exclude(id__in=held)
@@ -468,18 +518,25 @@ class RecordingsSource:
                 own = history.filter(**{id_fields[0]: found.person_id}) if id_fields else history.none()
                 rows = redact_rows(own, redact, Matcher(subject, linked=True))
                 rows += redact_rows(history.exclude(pk__in=own.values("pk")), redact, Matcher(subject))
+            # History is append-only (core/append_only.py) except for an erasure's scrubbing, which seals the rows
+            # of a sealed table again (core/sealing.py).
             if redact:
-                history_model.objects.bulk_update(rows, list(redact), batch_size=500)
-                changed += len(rows)
+                redacted = {row.pk: {name: getattr(row, name) for name in redact} for row in rows}
+                changed += scrub(history_model, redacted, reason="erasure: personal data redacted", request_id=request_id)
             if changes:
-                changed += history.filter(match).update(**changes)
+                linked = history.filter(match).values("pk", *id_fields, *number_fields)
+                unlinked = {row["pk"]: self._taken_out(found, id_fields, number_fields, clear, row) for row in linked}
+                changed += scrub(history_model, unlinked, reason="erasure: unlinked from the person", request_id=request_id)
             counts[model._meta.model_name] = changed
         # Analytics history of the kept external-call rows keeps the number (declared in retained()); the
         # history of deleted analytics rows loses it.
         deleted_analytics = AnalyticsRow.history.model.objects.filter(
             account_id=found.account_id, phone_number__in=found.phones
         ).exclude(_external_call_q())
-        counts["analyticsrow"] = counts.get("analyticsrow", 0) + deleted_analytics.update(phone_number="")
+        blanked = {pk: {"phone_number": ""} for pk in deleted_analytics.values_list("pk", flat=True)}
+        counts["analyticsrow"] = counts.get("analyticsrow", 0) + scrub(
+            AnalyticsRow.history.model, blanked, reason="erasure: number removed", request_id=request_id
+        )
         return {f"history:{name}": count for name, count in counts.items() if count}
 
 

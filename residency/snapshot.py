@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from dataclasses import fields as dataclass_fields
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from functools import cached_property
 from typing import Any, TypeVar
 
@@ -20,6 +20,7 @@ from django.db import models
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from core.bounds import check_moment
 from residency.models import (
     Account,
     CatalogLoad,
@@ -103,7 +104,8 @@ def end_of_day(day: date) -> datetime:
 def parse_as_of(value: str | None, *, field_name: str = "as_of") -> datetime | None:
     """``2026-03-01`` (the end of that day) or an ISO date and time; None or empty for now.
 
-    Raises ValidationError naming ``field_name`` for anything else, or a moment in the future.
+    Raises ValidationError naming ``field_name`` for anything else, a moment outside the calendar the
+    database keeps (``0001-01-01T00:00:00+14:00``, see core/bounds.py), or a moment in the future.
     """
     if not value:
         return None
@@ -114,14 +116,16 @@ def parse_as_of(value: str | None, *, field_name: str = "as_of") -> datetime | N
             moment = datetime.fromisoformat(value)
             if timezone.is_naive(moment):
                 moment = timezone.make_aware(moment)
-    except (ValueError, OverflowError):
+    except OverflowError:  # the end of 9999-12-31 is past the calendar's last day
+        moment = datetime.max.replace(tzinfo=UTC)
+    except ValueError:
         raise ValidationError(
             {field_name: f"{value!r} is not a date (2026-03-01) or a date and time (2026-03-01T12:00:00+00:00)."}
         ) from None
     # Today counts as the past (as of the end of today is now); anything later does not.
     if moment > max(timezone.now(), end_of_day(timezone.localdate())):
         raise ValidationError({field_name: f"{value} is in the future; a report can only be produced as of the past."})
-    return moment
+    return check_moment(moment, field_name=field_name, shown=value)
 
 
 @dataclass(frozen=True)

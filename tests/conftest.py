@@ -5,6 +5,7 @@ from typing import Any
 
 import pytest
 from django.core.management import call_command
+from django.test import override_settings
 
 from tests.logins import as_runtime_login, owner_wanted
 
@@ -25,6 +26,15 @@ def django_db_setup(django_db_setup: Any, django_db_blocker: Any) -> Iterator[No
 def pytest_runtest_setup(item: pytest.Item) -> None:
     # Read when the test's transaction opens, before any of its fixtures (see tests/logins.py).
     owner_wanted[0] = item.get_closest_marker("owner_login") is not None
+
+
+@pytest.fixture(scope="session", autouse=True)
+def own_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The default cache (files, as a deployment on one host has them) in a directory of this test process's
+    own: parallel test processes, and a server running from this checkout, keep their counters apart."""
+    backend = "django.core.cache.backends.filebased.FileBasedCache"
+    with override_settings(CACHES={"default": {"BACKEND": backend, "LOCATION": str(tmp_path_factory.mktemp("cache"))}}):
+        yield
 
 
 @pytest.fixture(autouse=True)

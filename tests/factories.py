@@ -7,7 +7,7 @@ from collections.abc import Iterable
 import factory
 from django.contrib.auth import get_user_model
 
-from core.roles import SCOPES
+from core import roles
 from core.services import api_key_create
 from dsar.models import Person
 from residency.models import Account, Integration, Product, Region
@@ -63,4 +63,4 @@ def region(code: str) -> Region:
 
 def api_key_for(account: Account, name: str = "integration", scopes: Iterable[str] | None = None) -> str:
     """A new raw API key for ``account``, with every scope unless ``scopes`` are given."""
-    return api_key_create(account=account, name=name, scopes=list(SCOPES) if scopes is None else scopes)[1]
+    return api_key_create(account=account, name=name, scopes=list(roles.scopes()) if scopes is None else scopes)[1]

@@ -43,8 +43,8 @@ def _database_urls(tmp_path: Path) -> Iterator[tuple[str, str]]:
 
 
 def own_database(tmp_path: Path, **settings_env: str) -> Iterator[dict[str, str]]:
-    """The environment of processes working on a migrated database of their own, with the catalog loaded:
-    migrated as the tables' owner, then everything (the catalog too) runs as the runtime login."""
+    """The environment of processes working on a migrated database (and a cache) of their own, with the catalog
+    loaded: migrated as the tables' owner, then everything (the catalog too) runs as the runtime login."""
     for owner_url, url in _database_urls(tmp_path):
         env = {
             **os.environ,
@@ -56,6 +56,8 @@ def own_database(tmp_path: Path, **settings_env: str) -> Iterator[dict[str, str]
             "TELEPHONY_PROVIDER_BACKEND": "local",
             "AUDIT_WITNESS_DIR": str(tmp_path / "witness"),
             "DJANGO_SETTINGS_MODULE": "config.settings",
+            # A cache of their own too: the default one under var/ is shared by everything run from this checkout.
+            "CACHE_URL": f"filecache://{tmp_path / 'cache'}",
             **settings_env,
         }
         manage = [sys.executable, str(ROOT / "manage.py")]

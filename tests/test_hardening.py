@@ -1,14 +1,17 @@
-"""What every response carries (CSP, framing), who reads the API docs, and how odd requests are answered."""
+"""What every response carries (CSP, framing, no-store), who reads the API docs, and how odd requests are answered."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import pytest
+from django.contrib import admin
 from django.test import Client
+from django.urls import reverse
 from rest_framework.test import APIClient
 
-from tests.factories import AccountFactory, UserFactory, api_key_for
+from dsar import services as dsar_services
+from tests.factories import AccountFactory, PersonFactory, UserFactory, api_key_for
 
 pytestmark = pytest.mark.django_db
 
@@ -79,3 +82,52 @@ def test_a_path_no_route_matches_answers_a_json_404_under_the_api() -> None:
         "type": "client_error",
         "errors": [{"code": "not_found", "detail": "Not found.", "attr": None}],
     }
+
+
+def no_store(response: Any) -> bool:
+    return "no-store" in response.get("Cache-Control", "")
+
+
+def test_the_access_report_through_the_api_is_kept_by_no_cache() -> None:
+    account = AccountFactory()
+    staff = UserFactory()
+    request = dsar_services.request_create(account=account, person=PersonFactory(account=account), type="access", jurisdiction="gdpr")
+    dsar_services.request_verify_manually(request=request, note="Checked in the help desk.", actor=staff)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {api_key_for(account)}")
+
+    response = client.get(f"/api/v1/dsar/requests/{request.pk}/report/")
+
+    assert response.status_code == 200 and response.json()["request"] == request.pk
+    assert no_store(response) and "private" in response["Cache-Control"]
+
+
+def test_api_errors_and_refusals_are_kept_by_no_cache_either(settings: Any) -> None:
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    client = APIClient()
+    client.force_authenticate(UserFactory())
+
+    too_large = client.post("/api/v1/accounts/", {"name": "x" * 2000}, format="json")
+    unknown = client.get("/api/v1/nowhere/")
+    anonymous = APIClient().get("/api/v1/accounts/")
+
+    assert [too_large.status_code, unknown.status_code, anonymous.status_code] == [413, 404, 401]
+    assert no_store(too_large) and no_store(unknown) and no_store(anonymous)
+
+
+def test_every_console_page_is_kept_by_no_cache() -> None:
+    """Each model's list and add page (people, requests, calls…), the home page and the login page."""
+    client = staff_client()
+    pages = ["/admin/", "/admin/login/"] + [
+        url
+        for model, model_admin in admin.site._registry.items()
+        for url in (
+            reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist"),
+            reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_add"),
+        )
+    ]
+
+    answers = {page: client.get(page) for page in pages}
+
+    assert {page: answer.status_code for page, answer in answers.items() if answer.status_code not in (200, 302, 403)} == {}
+    assert [page for page, answer in answers.items() if not no_store(answer)] == []

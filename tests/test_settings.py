@@ -17,6 +17,7 @@ PRODUCTION = {
     "SECRET_KEY": "k" * 20 + "Zq8#pL2!vX9@mN4$wR7^tY1&uI6*oP3(aS5)dF0",
     "ALLOWED_HOSTS": "privacy.example.com",
     "SITE_URL": "https://privacy.example.com",
+    "EMAIL_URL": "smtp+tls://privacy:secret@smtp.example.com:587",
     "TELEPHONY_PROVIDER_ACCOUNT_SID": "AC0123456789",
     "TELEPHONY_PROVIDER_AUTH_TOKEN": "token",
     "AUDIT_CHECKPOINT_KEY": "q1GfZk7Kx0s9vYb2nN5cR8tW3eH6jL4mP0aS2dF7gH8=",
@@ -43,6 +44,15 @@ def test_production_settings_pass_the_deployment_checks() -> None:
     assert "System check identified no issues" in result.stdout
 
 
+@pytest.mark.parametrize("cache_url", ["locmemcache://", "dummycache://"])
+def test_the_deployment_checks_warn_of_a_cache_the_server_processes_do_not_share(cache_url: str) -> None:
+    result = manage("check", "--deploy", "--fail-level", "WARNING", **PRODUCTION, CACHE_URL=cache_url)
+
+    assert result.returncode != 0
+    assert "(config.W001) CACHE_URL: the cache" in result.stderr
+    assert "counts API request rates on its own" in result.stderr
+
+
 @pytest.mark.parametrize(
     ("variable", "value", "message"),
     [
@@ -58,6 +68,8 @@ def test_production_settings_pass_the_deployment_checks() -> None:
         ("AUDIT_CHECKPOINT_PUBLIC_KEY", "c2hvcnQ=", "AUDIT_CHECKPOINT_PUBLIC_KEY: give the base64 of a 32-byte"),
         ("AUDIT_CHECKPOINT_INTERVAL", "5", "AUDIT_CHECKPOINT_INTERVAL: at least 60 seconds"),
         ("DATABASE_RUNTIME_ROLE", "privacy_runtime", "DATABASE_RUNTIME_ROLE: only with a PostgreSQL DATABASE_URL"),
+        ("TRUSTED_PROXIES", "10.0.0.1,10.0.0.0/33", "TRUSTED_PROXIES: '10.0.0.0/33' is not an IP address or network"),
+        ("TRUSTED_PROXIES", "0.0.0.0/0", "TRUSTED_PROXIES: 0.0.0.0/0 would trust every address"),
     ],
 )
 def test_a_malformed_variable_stops_start_up_naming_it(variable: str, value: str, message: str) -> None:
@@ -104,6 +116,51 @@ def test_production_needs_its_public_address_for_emailed_links() -> None:
 
     assert result.returncode != 0
     assert "SITE_URL: set it" in result.stderr
+
+
+def test_production_needs_a_mail_server() -> None:
+    without = {key: value for key, value in PRODUCTION.items() if key != "EMAIL_URL"}
+
+    result = manage("check", **without)
+
+    assert result.returncode != 0
+    assert "EMAIL_URL: set it to the mail server" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("url", "what"),
+    [
+        ("consolemail://", "prints every email"),
+        ("filemail:///tmp/mail", "writes every email to a file"),
+        ("memorymail://", "keeps every email in memory"),
+        ("dummymail://", "drops every email"),
+    ],
+)
+def test_production_refuses_a_mail_backend_that_does_not_send(url: str, what: str) -> None:
+    result = manage("check", **{**PRODUCTION, "EMAIL_URL": url})
+
+    assert result.returncode != 0
+    assert f"EMAIL_URL: {url.split('://')[0]}:// {what} instead of sending it" in result.stderr
+
+
+def test_development_prints_emails_by_default() -> None:
+    script = "from django.conf import settings as s; print(s.EMAIL_BACKEND)"
+    result = manage("shell", "-c", script, DEBUG="true", TELEPHONY_PROVIDER_BACKEND="local")
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "django.core.mail.backends.console.EmailBackend"
+
+
+def test_a_proxy_setting_needs_the_proxies_it_trusts() -> None:
+    without = manage("check", **{**PRODUCTION, "SECURE_PROXY_SSL_HEADER": "true"})
+    with_proxies = manage(
+        "check", "--deploy", "--fail-level", "WARNING",
+        **{**PRODUCTION, "SECURE_PROXY_SSL_HEADER": "true", "TRUSTED_PROXIES": "10.0.0.5, 10.1.0.0/16, fd00::1"},
+    )
+
+    assert without.returncode != 0
+    assert "TRUSTED_PROXIES: set it to the proxy's addresses when SECURE_PROXY_SSL_HEADER is on" in without.stderr
+    assert with_proxies.returncode == 0, with_proxies.stderr
 
 
 def test_production_sends_provider_credentials_over_https_only() -> None:

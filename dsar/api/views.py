@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -11,6 +12,7 @@ from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils.cache import add_never_cache_headers
 from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
 from rest_framework import generics, status
 from rest_framework.request import Request as ApiRequest
 from rest_framework.response import Response
@@ -33,6 +35,19 @@ from residency.api.views import AS_OF, as_of_errors
 from residency.snapshot import parse_as_of
 
 
+def refused_for_its_state(*fields: str, methods: list[str]) -> Callable[[type[APIView]], type[APIView]]:
+    """Documents that ``methods`` answer 400 naming the request's ``fields`` (its status, type or person) when
+    the request is not in a state that allows the operation (not verified, closed, of another type, its
+    person erased): the schema then lists those bodies with the others."""
+
+    def decorate(view: type[APIView]) -> type[APIView]:
+        for name in fields:
+            view = extend_validation_errors(["invalid"], field_name=name, methods=methods)(view)
+        return view
+
+    return decorate
+
+
 def visible_requests(request: ApiRequest) -> QuerySet[Request]:
     """Staff see every request; an API key only its own account's (another account's answers 404)."""
     return Request.objects.for_account(account_scope(request)).select_related("jurisdiction", "assignee")
@@ -53,6 +68,13 @@ class OutsideRequestTransaction:
         if connection.in_atomic_block:
             connection.needs_rollback = needed_rollback
         return response
+
+
+#: Reading a request: what every operation that writes to its person about it needs as well (a letter or a link
+#: leaves only through a caller allowed to read what it says).
+READ_REQUEST = Access("dsar.view_request", "requests:read")
+#: Reading a person's data (an access report): what sending them a portability archive needs as well.
+READ_PERSONAL_DATA = Access("dsar.download_export", "requests:report")
 
 
 class RequestObjectView(APIView):
@@ -104,6 +126,7 @@ class RequestDetail(generics.RetrieveAPIView):
         return visible_requests(self.request).prefetch_related("events")
 
 
+@refused_for_its_state("status", methods=["post"])
 class RequestVerify(OutsideRequestTransaction, RequestObjectView):
     """Verify the requester: ``{"code": …}`` as the person received it, or (staff) ``{"method": "manual", "note": …}``."""
 
@@ -126,13 +149,16 @@ class RequestVerify(OutsideRequestTransaction, RequestObjectView):
         return Response(s.RequestOutput(target).data)
 
 
+@refused_for_its_state("status", methods=["post"])
 class RequestExtend(RequestObjectView):
-    """Extend the deadline once, with a reason, before the first deadline passes; the person is told."""
+    """Extend the deadline once, with a reason, before the first deadline passes; the person is told (so it needs
+    ``requests:read`` too)."""
 
     access = {"POST": Access("dsar.change_request", "requests:manage")}
 
     @extend_schema(request=s.RequestExtendInput, responses={200: s.RequestOutput})
     def post(self, request: ApiRequest, pk: int) -> Response:
+        check_access(request, READ_REQUEST)
         data = s.RequestExtendInput(data=request.data)
         data.is_valid(raise_exception=True)
         target = self.get_request_object(pk)
@@ -141,6 +167,7 @@ class RequestExtend(RequestObjectView):
         return Response(s.RequestOutput(target).data)
 
 
+@refused_for_its_state("type", "person", methods=["get", "post"])
 class RequestErasurePreview(RequestObjectView):
     """What each source would erase, what it keeps and why, and what blocks the erasure now."""
 
@@ -159,17 +186,24 @@ class RequestErasurePreview(RequestObjectView):
         return self.post(request, pk)
 
 
+@refused_for_its_state("status", "type", "person", methods=["post"])
 class RequestExecute(OutsideRequestTransaction, RequestObjectView):
-    """Do what the request asks. An erasure that a source blocks answers 409 and the request waits."""
+    """Do what the request asks. An erasure that a source blocks answers 409 and the request waits.
+
+    Executing writes to the person (the erasure's letter, the portability archive's link), so it needs
+    ``requests:read`` too, and a portability request ``requests:report`` (the archive is their personal data)."""
 
     # The gate; which permission executing needs depends on the request's type (checked below).
     access = {"POST": Access("dsar.view_request", "requests:execute")}
 
     @extend_schema(request=None, responses={200: s.ExecuteOutput, 409: s.ExecuteOutput})
     def post(self, request: ApiRequest, pk: int) -> Response:
+        check_access(request, READ_REQUEST)
         target = self.get_request_object(pk)
         needed = "dsar.execute_erasure" if target.type == Request.Type.ERASURE else "dsar.execute_request"
         check_access(request, Access(needed, "requests:execute"))
+        if target.type == Request.Type.PORTABILITY:
+            check_access(request, READ_PERSONAL_DATA)
         outcome = services.request_execute(request=target, actor=request.user)
         target.refresh_from_db()
         body: dict[str, Any] = {
@@ -184,6 +218,7 @@ class RequestExecute(OutsideRequestTransaction, RequestObjectView):
         return Response(body, status=status.HTTP_409_CONFLICT if body["blockers"] else status.HTTP_200_OK)
 
 
+@refused_for_its_state("status", methods=["post"])
 class RequestScanHits(RequestObjectView):
     """Resolve a hit of the erasure's last verification scan: redact it in place or declare it retained (with
     a reason and a period); the scan runs again, and a clean one completes the request unless finalization
@@ -205,9 +240,10 @@ class RequestScanHits(RequestObjectView):
 
     @extend_schema(request=s.ScanHitResolveInput, responses={200: s.ScanOutput})
     def post(self, request: ApiRequest, pk: int) -> Response:
-        target = self.get_request_object(pk)
+        check_access(request, READ_REQUEST)  # a clean scan completes the erasure and writes to the person
         data = s.ScanHitResolveInput(data=request.data)
         data.is_valid(raise_exception=True)
+        target = self.get_request_object(pk)
         values = data.validated_data
         if values["action"] == "declare":
             if values["retention_days"] is None:
@@ -226,6 +262,7 @@ class RequestScanHits(RequestObjectView):
 
 
 @as_of_errors
+@refused_for_its_state("status", "person", methods=["get"])
 class RequestReport(RequestObjectView):
     """The access report: the person's records by data category, where each is stored and why."""
 

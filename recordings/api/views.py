@@ -15,8 +15,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.api.permissions import Access, account_scope
+from core.api.permissions import Access, account_scope, api_key_of, check_access
 from recordings import services
+from recordings.api.lists import CallListApi, MonitoringListApi
 from recordings.models import HistoryExport, Recording, Ticket
 from residency.models import Account
 
@@ -105,9 +106,19 @@ class ExportOutput(serializers.ModelSerializer):
 
 
 class ExportCreateApi(APIView):
-    """Queue a CSV export of call or monitoring history; the signed download link is emailed when it is ready."""
+    """Queue a CSV export of call or monitoring history; the signed download link is emailed when it is ready.
+
+    The caller needs ``exports:create`` and what reading that history needs (``history:read``, as its list), and
+    the link goes only to an active staff login allowed to read it: by default the key's owner or the staff user.
+    """
 
     access = {"POST": Access("recordings.add_historyexport", "exports:create")}
+
+    #: Reading what each kind of export holds: what its list needs (GET calls/, GET monitoring/).
+    read_access = {
+        HistoryExport.Kind.CALL_HISTORY: CallListApi.access["GET"],
+        HistoryExport.Kind.MONITORING_HISTORY: MonitoringListApi.access["GET"],
+    }
 
     class InputSerializer(serializers.Serializer):
         kind = serializers.ChoiceField(choices=HistoryExport.Kind.choices)
@@ -116,12 +127,27 @@ class ExportCreateApi(APIView):
         account = serializers.PrimaryKeyRelatedField(
             queryset=Account.objects.all(), required=False, help_text="Staff only; an API key exports its own account."
         )
-        email = serializers.EmailField(required=False, help_text="Where the link is sent; default: the staff user's email.")
+        recipient = serializers.EmailField(
+            required=False,
+            help_text=(
+                "Where the download link is sent: the email address of an active staff login (a console user) "
+                "allowed to read this history and to download exports; no other address is accepted. Default: "
+                "the API key's owner (the staff user who created the key), or the staff user calling."
+            ),
+        )
+
+        def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+            if "email" in self.initial_data:
+                # The field's old name: ignoring it would send the link somewhere the caller did not say.
+                raise serializers.ValidationError({"email": "This field is now called recipient."})
+            return attrs
 
     @extend_schema(request=InputSerializer, responses={202: ExportOutput})
     def post(self, request: Request) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
+        kind = data.validated_data["kind"]
+        check_access(request, self.read_access[kind])
         account = account_scope(request)
         if account is None:
             account = data.validated_data.get("account")
@@ -130,11 +156,12 @@ class ExportCreateApi(APIView):
         user = request.user if request.user.is_authenticated else None
         export = services.history_export_request(
             account=account,
-            kind=data.validated_data["kind"],
+            kind=kind,
             start=data.validated_data.get("start"),
             end=data.validated_data.get("end"),
             user=user,
-            email=data.validated_data.get("email", ""),
+            api_key=api_key_of(request),
+            recipient=data.validated_data.get("recipient", ""),
         )
         return Response(ExportOutput(export).data, status=status.HTTP_202_ACCEPTED)
 

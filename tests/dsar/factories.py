@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any
 
 from django.utils import timezone
@@ -95,3 +95,6 @@ class FakeSource:
 
     def blockers(self, subject: Subject) -> list[str]:
         return self.current_blockers
+
+    def holds_on(self, subjects: Collection[Subject]) -> dict[int, list[str]]:
+        return {}

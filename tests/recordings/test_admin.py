@@ -141,7 +141,7 @@ def test_a_finished_export_shows_its_download_link(console: Client, export_dir: 
     from recordings import services
     from tests.recordings.factories import AccountFactory
 
-    export = services.history_export_request(account=AccountFactory(), kind="call_history", email="a@example.com")
+    export = services.history_export_request(account=AccountFactory(), kind="call_history", recipient="hana@example.com")
     services.history_export_run(export_id=export.pk)
 
     page = console.get(reverse("admin:recordings_historyexport_change", args=[export.pk])).content.decode()

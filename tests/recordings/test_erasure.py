@@ -4,11 +4,17 @@ from __future__ import annotations
 
 from datetime import datetime
 from datetime import timezone as dt_timezone
+from io import StringIO
 from typing import Any
 
 import pytest
+from django.core.management import call_command
 
+from core.audit import Action
+from core.models import AuditEntry
+from dsar import services
 from dsar.sources import DataSource, ErasureStep, Subject, registered_sources
+from recordings import holds
 from recordings.models import (
     AnalyticsRow,
     Call,
@@ -21,6 +27,7 @@ from recordings.models import (
     Ticket,
 )
 from recordings.sources import RecordingsSource
+from tests.dsar.factories import make_request, staff
 from tests.recordings.factories import (
     AnalyticsRowFactory,
     CallFactory,
@@ -208,3 +215,26 @@ def test_the_export_holds_the_persons_rows(world: dict[str, Any]) -> None:
 
     assert len(exported["call-recording"]) == 3
     assert exported["text-history"][0]["body"] == "Hello, please call me back."
+
+
+def test_a_full_erasure_leaves_the_audit_log_verifying_and_names_the_request_in_each_scrub(world: dict[str, Any]) -> None:
+    person = world["person"]
+    hold = holds.legal_hold_place(account=world["account"], scope="person", person=person, reason="Dispute 12")
+    holds.legal_hold_release(hold_id=hold.pk)
+    line = PhoneLineFactory(account=world["account"], name="Jane Roe direct")
+    line.name = "Support direct"  # its history still names her
+    line.save()
+    request = make_request(person)
+
+    services.request_execute(request=request, actor=staff())
+
+    request.refresh_from_db()
+    assert request.status == "completed", request.status_reason
+    scrubbed = AuditEntry.objects.filter(action=Action.ROWS_SCRUBBED)
+    tables = {entry.data["table"] for entry in scrubbed}
+    assert {"recordings_historicallegalhold", "recordings_historicalphoneline", "dsar_historicalperson"} <= tables
+    assert {entry.data["request"] for entry in scrubbed} == {request.pk}
+    assert not LegalHold.history.filter(person_id=person.pk).exists()
+    out = StringIO()
+    call_command("verify_audit_log", stdout=out)
+    assert "Sealed tables intact" in out.getvalue()

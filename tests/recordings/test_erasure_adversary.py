@@ -23,6 +23,7 @@ from dsar.erasure import erasures_resume
 from dsar.models import Person, Request, RequestEvent
 from dsar.scan import scanned_models
 from dsar.scope import in_account, log_entries_of_account
+from dsar.workflow import add_event
 from recordings import holds
 from recordings.history_exports import history_export_run
 from recordings.models import Call, HistoryExport, MonitoringEntry, Recording, Ticket
@@ -117,7 +118,7 @@ def test_erasing_her_in_one_account_leaves_every_row_of_another_account_identica
             object_id=someone.pk, object_repr=str(someone), action_flag=CHANGE, change_message="Zoë Łukasz changed",
         )
     theirs = make_request(namesake)
-    RequestEvent.objects.create(request=theirs, kind=RequestEvent.Kind.RECEIVED, message="Zoë Łukasz phoned in")
+    add_event(theirs, RequestEvent.Kind.RECEIVED, "Zoë Łukasz phoned in")
     before = rows_of(namesake.account)
 
     with django_capture_on_commit_callbacks(execute=True):

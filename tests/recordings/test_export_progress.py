@@ -32,9 +32,7 @@ def test_adding_an_export_leads_to_its_page_which_follows_it_to_its_link(export_
     CallFactory(line=PhoneLineFactory(account=account))
     officer = console(PRIVACY_OFFICER)
 
-    added = officer.post(
-        "/admin/recordings/historyexport/add/", {"account": account.pk, "kind": "call_history", "email": "dpo@example.com"}
-    )
+    added = officer.post("/admin/recordings/historyexport/add/", {"account": account.pk, "kind": "call_history"})
     export = HistoryExport.objects.get()
     assert added.status_code == 302 and added["Location"] == f"/admin/recordings/historyexport/{export.pk}/change/"
     page = officer.get(added["Location"]).content.decode()

@@ -17,7 +17,7 @@ from django.core.management import CommandError, call_command
 from django.test import Client
 from django_tasks_db.models import DBTaskResult
 
-from core.roles import SCOPES
+from core.roles import scopes
 from core.services import api_key_create
 from recordings import services
 from recordings.models import HistoryExport
@@ -43,8 +43,14 @@ def frozen(time_machine: Any, export_dir: Any) -> Any:
     return time_machine
 
 
+@pytest.fixture(autouse=True)
+def ops() -> Any:
+    """The staff login the links go to (a superuser: it may read every history and download exports)."""
+    return UserFactory(username="ops", email="ops@example.com")
+
+
 def key_client(account: Account) -> Client:
-    _, raw = api_key_create(account=account, name="suite", scopes=SCOPES)
+    _, raw = api_key_create(account=account, name="suite", scopes=list(scopes()), created_by=UserFactory(username="ops"))
     return Client(HTTP_AUTHORIZATION=f"Bearer {raw}")
 
 
@@ -55,7 +61,7 @@ def post(client: Client, **data: Any) -> Any:
 def test_it_queues_an_export_of_the_current_month_by_default() -> None:
     account = AccountFactory(plan=Account.Plan.TEAM)
 
-    response = post(key_client(account), kind="call_history", email="ops@example.com")
+    response = post(key_client(account), kind="call_history")
 
     assert response.status_code == 202
     body = response.json()
@@ -68,7 +74,7 @@ def test_it_queues_an_export_of_the_current_month_by_default() -> None:
 def test_the_status_can_be_read_back() -> None:
     account = AccountFactory()
     client = key_client(account)
-    export_id = post(client, kind="call_history", email="ops@example.com").json()["id"]
+    export_id = post(client, kind="call_history").json()["id"]
 
     response = client.get(f"/api/v1/exports/{export_id}/")
 
@@ -77,7 +83,7 @@ def test_the_status_can_be_read_back() -> None:
 
 
 def test_another_accounts_export_is_not_found() -> None:
-    export_id = post(key_client(AccountFactory()), kind="call_history", email="a@example.com").json()["id"]
+    export_id = post(key_client(AccountFactory()), kind="call_history").json()["id"]
 
     assert key_client(AccountFactory()).get(f"/api/v1/exports/{export_id}/").status_code == 404
 
@@ -85,7 +91,7 @@ def test_another_accounts_export_is_not_found() -> None:
 def test_monitoring_history_is_refused_below_professional_saying_so() -> None:
     account = AccountFactory(plan=Account.Plan.GROWTH)
 
-    response = post(key_client(account), kind="monitoring_history", email="ops@example.com")
+    response = post(key_client(account), kind="monitoring_history")
 
     assert response.status_code == 403
     assert "Professional and Enterprise plans" in response.json()["errors"][0]["detail"]
@@ -94,36 +100,52 @@ def test_monitoring_history_is_refused_below_professional_saying_so() -> None:
 
 @pytest.mark.parametrize("plan", [Account.Plan.PROFESSIONAL, Account.Plan.ENTERPRISE])
 def test_monitoring_history_is_allowed_on_professional_and_above(plan: str) -> None:
-    response = post(key_client(AccountFactory(plan=plan)), kind="monitoring_history", email="ops@example.com")
+    response = post(key_client(AccountFactory(plan=plan)), kind="monitoring_history")
 
     assert response.status_code == 202
 
 
 def test_a_start_after_the_end_is_a_400_naming_start() -> None:
-    response = post(key_client(AccountFactory()), kind="call_history", start="2026-11-10", end="2026-11-01", email="a@example.com")
+    response = post(key_client(AccountFactory()), kind="call_history", start="2026-11-10", end="2026-11-01")
 
     assert response.status_code == 400
     assert response.json()["errors"][0]["attr"] == "start"
 
 
 def test_a_range_over_a_year_is_a_400_naming_end() -> None:
-    response = post(key_client(AccountFactory()), kind="call_history", start="2025-01-01", end="2026-01-02", email="a@example.com")
+    response = post(key_client(AccountFactory()), kind="call_history", start="2025-01-01", end="2026-01-02")
 
     assert response.status_code == 400
     assert response.json()["errors"][0]["attr"] == "end"
 
 
 def test_exactly_one_year_is_accepted() -> None:
-    response = post(key_client(AccountFactory()), kind="call_history", start="2025-01-01", end="2026-01-01", email="a@example.com")
+    response = post(key_client(AccountFactory()), kind="call_history", start="2025-01-01", end="2026-01-01")
 
     assert response.status_code == 202
 
 
-def test_a_key_must_say_where_to_send_the_link() -> None:
-    response = post(key_client(AccountFactory()), kind="call_history")
+def test_a_key_without_an_owner_must_name_the_recipient() -> None:
+    account = AccountFactory()
+    _, raw = api_key_create(account=account, name="no owner", scopes=list(scopes()))
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {raw}")
+
+    response = post(client, kind="call_history")
+    named = post(client, kind="call_history", recipient="ops@example.com")
+
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["attr"] == "recipient"
+    assert "owner has no email address" in response.json()["errors"][0]["detail"]
+    assert named.status_code == 202
+    assert HistoryExport.objects.get().email == "ops@example.com"
+
+
+def test_the_old_email_field_is_refused_rather_than_ignored() -> None:
+    response = post(key_client(AccountFactory()), kind="call_history", email="ops@example.com")
 
     assert response.status_code == 400
     assert response.json()["errors"][0]["attr"] == "email"
+    assert not HistoryExport.objects.exists()
 
 
 def test_staff_name_the_account_and_get_the_link_at_their_address() -> None:
@@ -164,7 +186,7 @@ def test_the_task_writes_the_csv_and_emails_a_signed_link_that_downloads_it(sett
     settings.SITE_URL = "http://127.0.0.1:8000"
     account = AccountFactory()
     make_calls(account)
-    export = services.history_export_request(account=account, kind="call_history", email="ops@example.com")
+    export = services.history_export_request(account=account, kind="call_history", recipient="ops@example.com")
 
     export = run_queued_export(export.pk)
 
@@ -185,7 +207,7 @@ def test_the_task_writes_the_csv_and_emails_a_signed_link_that_downloads_it(sett
 def test_cells_that_a_spreadsheet_would_run_are_neutralised() -> None:
     account = AccountFactory()
     make_calls(account)
-    export = services.history_export_request(account=account, kind="call_history", email="ops@example.com")
+    export = services.history_export_request(account=account, kind="call_history", recipient="ops@example.com")
     export = run_queued_export(export.pk)
 
     rows = list(csv.DictReader(services.export_path(export).open()))
@@ -199,7 +221,7 @@ def test_cells_that_a_spreadsheet_would_run_are_neutralised() -> None:
 
 def test_the_link_expires_after_seven_days(frozen: Any) -> None:
     account = AccountFactory()
-    export = run_queued_export(services.history_export_request(account=account, kind="call_history", email="a@example.com").pk)
+    export = run_queued_export(services.history_export_request(account=account, kind="call_history", recipient="ops@example.com").pk)
     url = services.export_download_url(export)
 
     frozen.move_to(NOW + timedelta(days=7, minutes=-1), tick=False)
@@ -209,7 +231,7 @@ def test_the_link_expires_after_seven_days(frozen: Any) -> None:
 
 
 def test_a_tampered_link_is_refused() -> None:
-    export = run_queued_export(services.history_export_request(account=AccountFactory(), kind="call_history", email="a@example.com").pk)
+    export = run_queued_export(services.history_export_request(account=AccountFactory(), kind="call_history", recipient="ops@example.com").pk)
     url = services.export_download_url(export)
 
     assert download(url[:-3] + "abc/").status_code == 404
@@ -220,7 +242,7 @@ def test_the_monitoring_history_export_lists_supervisions() -> None:
     call = CallFactory(line=PhoneLineFactory(account=account), started=datetime(2026, 11, 2, tzinfo=dt_timezone.utc))
     MonitoringEntryFactory(call=call, mode="whisper")
 
-    export = run_queued_export(services.history_export_request(account=account, kind="monitoring_history", email="a@example.com").pk)
+    export = run_queued_export(services.history_export_request(account=account, kind="monitoring_history", recipient="ops@example.com").pk)
 
     rows = list(csv.DictReader(services.export_path(export).open()))
     assert [row["mode"] for row in rows] == ["whisper"]
@@ -228,7 +250,7 @@ def test_the_monitoring_history_export_lists_supervisions() -> None:
 
 
 def test_running_the_task_twice_writes_and_emails_once() -> None:
-    export = services.history_export_request(account=AccountFactory(), kind="call_history", email="a@example.com")
+    export = services.history_export_request(account=AccountFactory(), kind="call_history", recipient="ops@example.com")
 
     run_queued_export(export.pk)
     run_queued_export(export.pk)
@@ -269,7 +291,7 @@ def test_the_command_exports_and_reports_the_rows() -> None:
     make_calls(account)
     out = StringIO()
 
-    call_command("export_history", "Nordic Telco", "--kind", "call_history", "--start", "2026-11-01", "--end", "2026-11-30", "--email", "a@example.com", "--now", stdout=out)
+    call_command("export_history", "Nordic Telco", "--kind", "call_history", "--start", "2026-11-01", "--end", "2026-11-30", "--recipient", "ops@example.com", "--now", stdout=out)
 
     assert "2 rows written" in out.getvalue()
     assert len(mail.outbox) == 1
@@ -279,25 +301,29 @@ def test_the_command_names_the_bad_option() -> None:
     AccountFactory(name="Nordic Telco", plan=Account.Plan.TEAM)
 
     with pytest.raises(CommandError, match="--start"):
-        call_command("export_history", "Nordic Telco", "--kind", "call_history", "--start", "2026-11-10", "--end", "2026-11-01", "--email", "a@example.com")
+        call_command("export_history", "Nordic Telco", "--kind", "call_history", "--start", "2026-11-10", "--end", "2026-11-01", "--recipient", "ops@example.com")
     with pytest.raises(CommandError, match="Professional"):
-        call_command("export_history", "Nordic Telco", "--kind", "monitoring_history", "--email", "a@example.com")
+        call_command("export_history", "Nordic Telco", "--kind", "monitoring_history", "--recipient", "ops@example.com")
     with pytest.raises(CommandError, match="account"):
-        call_command("export_history", "Nobody", "--kind", "call_history", "--email", "a@example.com")
+        call_command("export_history", "Nobody", "--kind", "call_history", "--recipient", "ops@example.com")
 
 
-def test_the_command_sends_the_link_to_the_privacy_team_by_default(settings: Any) -> None:
+def test_the_command_needs_a_staff_login_as_recipient(settings: Any) -> None:
     settings.PRIVACY_TEAM_EMAILS = ["dpo@example.com"]
     AccountFactory(name="Nordic Telco")
 
-    call_command("export_history", "Nordic Telco", "--kind", "call_history", "--now", stdout=StringIO())
+    with pytest.raises(CommandError, match="--recipient: Give the recipient"):
+        call_command("export_history", "Nordic Telco", "--kind", "call_history", "--now", stdout=StringIO())
+    with pytest.raises(CommandError, match="--recipient: dpo@example.com is not the address of an active staff login"):
+        call_command("export_history", "Nordic Telco", "--kind", "call_history", "--recipient", "dpo@example.com", stdout=StringIO())
+    call_command("export_history", "Nordic Telco", "--kind", "call_history", "--recipient", "OPS@example.com", "--now", stdout=StringIO())
 
-    assert mail.outbox[0].to == ["dpo@example.com"]
+    assert [message.to for message in mail.outbox] == [["ops@example.com"]]  # as the login spells it
     assert HistoryExport.objects.get().start == date(2026, 11, 1)
 
 
 def test_the_purge_removes_export_files_once_their_link_has_expired(frozen: Any) -> None:
-    export = run_queued_export(services.history_export_request(account=AccountFactory(), kind="call_history", email="a@example.com").pk)
+    export = run_queued_export(services.history_export_request(account=AccountFactory(), kind="call_history", recipient="ops@example.com").pk)
     path = services.export_path(export)
     assert path.is_file()
 

@@ -11,7 +11,7 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.test import Client
 from django.urls import reverse
 
-from core.roles import SCOPES
+from core.roles import scopes
 from core.services import api_key_create
 from recordings.models import LegalHold, ProviderDeletion, Recording, RecordingDeletion
 from tests.recordings.factories import (
@@ -131,7 +131,7 @@ def api(raw_key: str | None = None, user: Any = None) -> Client:
 
 
 def test_the_api_deletes_a_recording_of_the_keys_account(recording: Recording) -> None:
-    key, raw = api_key_create(account=recording.account, name="support suite", scopes=SCOPES)
+    key, raw = api_key_create(account=recording.account, name="support suite", scopes=list(scopes()))
 
     response = api(raw).delete(f"/api/v1/recordings/{recording.pk}/")
 
@@ -145,7 +145,7 @@ def test_the_api_deletes_a_recording_of_the_keys_account(recording: Recording) -
 
 def test_a_key_of_another_account_gets_404(recording: Recording) -> None:
     other = TicketFactory().account
-    _, raw = api_key_create(account=other, name="other", scopes=SCOPES)
+    _, raw = api_key_create(account=other, name="other", scopes=list(scopes()))
 
     response = api(raw).delete(f"/api/v1/recordings/{recording.pk}/")
 
@@ -155,7 +155,7 @@ def test_a_key_of_another_account_gets_404(recording: Recording) -> None:
 
 def test_the_api_refuses_a_held_recording_with_403_naming_the_hold(recording: Recording) -> None:
     hold = LegalHoldFactory(account=recording.account, reason="Regulator inquiry")
-    _, raw = api_key_create(account=recording.account, name="suite", scopes=SCOPES)
+    _, raw = api_key_create(account=recording.account, name="suite", scopes=list(scopes()))
 
     response = api(raw).delete(f"/api/v1/recordings/{recording.pk}/")
 

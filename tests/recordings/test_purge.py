@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from django.core.management import CommandError, call_command
 
+from core.models import SealedRow
 from recordings import deletion, services
 from recordings.models import (
     LegalHold,
@@ -329,6 +330,18 @@ def test_the_purge_query_count_does_not_grow_with_the_rows(rows: int, django_ass
         result = services.recordings_purge(now=NOW, batch_size=1000)
     assert result.recordings_deleted > 0
     assert not Recording.objects.due_for_purge(NOW).exists()
+
+
+def test_the_purge_leaves_the_audit_log_verifying_with_every_deletion_sealed() -> None:
+    _seed(6)
+
+    result = services.recordings_purge(now=NOW, batch_size=4)
+
+    out = StringIO()
+    call_command("verify_audit_log", stdout=out)
+    assert result.recordings_deleted > 0 and "Sealed tables intact" in out.getvalue()
+    sealed = set(SealedRow.objects.filter(table_name="recordings_historicalrecording").values_list("row_id", flat=True))
+    assert set(RecordingDeletion.objects.values_list("history_id", flat=True)) <= sealed
 
 
 def test_the_batch_size_must_be_positive() -> None:

@@ -25,6 +25,7 @@ pytestmark = pytest.mark.skipif(
 
 QUEUE = """
 from datetime import timedelta
+from django.contrib.auth import get_user_model
 from django.utils import timezone
 from dsar.models import Person
 from recordings.history_exports import history_export_request
@@ -46,7 +47,8 @@ Recording.objects.bulk_create(
     for i in range(12)
 )
 print("purged", recordings_purge(now=now).recordings_deleted)
-export = history_export_request(account=account, kind="call_history", email="dpo@example.com")
+dpo = get_user_model().objects.create_user("dpo", "dpo@example.com", is_staff=True, is_superuser=True)
+export = history_export_request(account=account, kind="call_history", recipient=dpo.email)
 result = process_provider_deletions.enqueue(limit=100)
 print("queued", export.pk, result.backend)
 """

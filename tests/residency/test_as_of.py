@@ -102,7 +102,12 @@ def test_a_migration_shows_as_a_processing_location_only_while_the_account_was_m
 
 @pytest.mark.parametrize(
     ("value", "message"),
-    [("1st of March", "is not a date"), ("2999-01-01", "in the future"), ("9999-12-31", "is not a date")],
+    [
+        ("1st of March", "is not a date"),
+        ("2999-01-01", "in the future"),
+        ("9999-12-31", "in the future"),
+        ("0001-01-01T00:00:00+14:00", "is outside the dates this service keeps"),
+    ],
 )
 def test_as_of_refuses_what_is_not_a_past_date_naming_the_field(value: str, message: str) -> None:
     with pytest.raises(ValidationError) as raised:

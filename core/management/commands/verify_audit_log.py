@@ -5,7 +5,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
-from core.audit import verify_chain
+from core.audit import Verification, verify_chain
 from core.checkpoints import verify_checkpoints
 from core.models import AuditChainHead
 
@@ -13,27 +13,32 @@ from core.models import AuditChainHead
 class Command(BaseCommand):
     help = (
         "Verifies the audit chain of destructive operations (recording deletions, erasure steps, legal holds, "
-        "identity checks, API keys). Walks every entry in order, recomputes each field's digest and each "
-        "entry's keyed hash from the one before, and reports the first entry changed, removed or inserted "
-        "outside the product. Then holds the chain to every signed checkpoint in the witness directory: a log "
-        "shorter than a checkpoint, another head, a checkpoint not signed by the audit key, no checkpoint, or a "
-        "gap longer than the schedule is reported. Exits with status 1 on any problem. Values an erasure "
-        "redacted are checked against their kept digests' record in the chain and counted by request."
+        "identity checks, API keys) and the sealed audit tables (recording deletions, request timelines, the "
+        "history of requests, people, holds and lines). Walks every entry in order, recomputes each field's "
+        "digest and each entry's keyed hash from the one before, and reports the first entry changed, removed or "
+        "inserted outside the product. Values an erasure redacted are checked against the chain's record of the "
+        "redaction (request, time, reason) and counted by request. Then every row of every sealed table is "
+        "checked against its seal, and the seals against the chain: each row changed, deleted or inserted outside "
+        "the product is named with its table. Then holds the chain to every signed checkpoint in the witness "
+        "directory: a log shorter than a checkpoint, another head, a checkpoint not signed by the audit key, no "
+        "checkpoint, or a gap longer than the schedule is reported. Exits with status 1 on any problem."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--batch-size", type=int, default=2000, help="Entries read per query (default 2000).")
+        parser.add_argument("--batch-size", type=int, default=2000, help="Entries or rows read per query (default 2000).")
 
     def handle(self, *args: Any, batch_size: int, **options: Any) -> None:
         if batch_size < 1:
             raise CommandError("--batch-size: must be at least 1.")
         head = AuditChainHead.objects.filter(pk=1).first()
         total = head.seq if head else 0
-        bar = tqdm(total=total, unit="entries", disable=options["verbosity"] < 2 or not total)
-        with bar:
-            result = verify_chain(batch_size=batch_size, progress=bar.update)
+        quiet = options["verbosity"] < 2
+        with tqdm(total=total, unit="entries", disable=quiet or not total) as entries, tqdm(
+            unit="sealed rows", disable=quiet
+        ) as rows:
+            result = verify_chain(batch_size=batch_size, progress=entries.update, seal_progress=rows.update)
         if not result.intact:
-            raise CommandError(f"Audit chain broken after {result.verified} intact entries: {result.problem}.")
+            raise CommandError(_failure(result))
         problems = verify_checkpoints()
         if problems:
             raise CommandError("Audit chain not anchored: " + "; ".join(problems) + ".")
@@ -43,7 +48,19 @@ class Command(BaseCommand):
         )
         self.stdout.write(
             self.style.SUCCESS(
-                f"Audit chain intact: {result.verified} entries verified; {redacted} redacted by erasure"
+                f"Audit chain intact: {result.verified} entries verified ({result.verified - result.seals} "
+                f"operations, {result.seals} seals); {redacted} redacted by erasure"
                 + (f" ({by_request})." if by_request else ".")
+                + f" Sealed tables intact: {result.sealed_rows} rows of {result.sealed_tables} tables match their seals."
             )
         )
+
+
+def _failure(result: Verification) -> str:
+    lines = []
+    if result.chain_problem:
+        lines.append(f"Audit chain broken after {result.verified} intact entries: {result.chain_problem}.")
+    if result.sealed_problems:
+        more = f"; and {result.unreported} more" if result.unreported else ""
+        lines.append(f"Sealed tables changed outside the product: {'; '.join(result.sealed_problems)}{more}.")
+    return "\n".join(lines)

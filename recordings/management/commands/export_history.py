@@ -3,7 +3,6 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
@@ -23,9 +22,9 @@ class Command(BaseCommand):
     help = (
         "Exports an account's call history or monitoring history as CSV for a date range (default: the current "
         "month; at most a year). Monitoring history is for Professional and Enterprise plans only. The file is "
-        "written by the background worker and a signed download link, valid 7 days, is emailed to --email "
-        "(default: the privacy team's first address); "
-        "--now writes it in this process instead."
+        "written by the background worker and a signed download link, valid 7 days, is emailed to --recipient: "
+        "the address of an active staff login allowed to read that history and to download exports (no other "
+        "address is accepted); --now writes it in this process instead."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -34,19 +33,20 @@ class Command(BaseCommand):
         parser.add_argument("--start", type=_date, help="First day, YYYY-MM-DD (default: first of this month).")
         parser.add_argument("--end", type=_date, help="Last day, inclusive (default: end of this month).")
         parser.add_argument(
-            "--email", default="", help="Where the download link is sent (default: the first PRIVACY_TEAM_EMAILS address)."
+            "--recipient",
+            default="",
+            help="Where the download link is sent: an active staff login's address, allowed to read the history.",
         )
         parser.add_argument("--now", action="store_true", help="Write the file now instead of in the background.")
 
-    def handle(self, *args: Any, account: str, kind: str, start: date | None, end: date | None, email: str, now: bool, **options: Any) -> None:
-        email = email or next(iter(settings.PRIVACY_TEAM_EMAILS), "")
+    def handle(self, *args: Any, account: str, kind: str, start: date | None, end: date | None, recipient: str, now: bool, **options: Any) -> None:
         found = Account.objects.filter(name=account).first() or (
             Account.objects.filter(pk=int(account)).first() if account.isdigit() and len(account) < 19 else None
         )
         if found is None:
             raise CommandError(f"account: no account named {account!r}.")
         try:
-            export = services.history_export_request(account=found, kind=kind, start=start, end=end, email=email)
+            export = services.history_export_request(account=found, kind=kind, start=start, end=end, recipient=recipient)
         except ValidationError as exc:
             raise CommandError("; ".join(f"--{name}: {' '.join(messages)}" for name, messages in exc.message_dict.items())) from exc
         except PermissionDenied as exc:

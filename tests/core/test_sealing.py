@@ -1,0 +1,290 @@
+"""Sealed audit tables: every row written through the product is sealed into the audit chain, a sanctioned scrub
+seals it again, and verify_audit_log reports each row changed, deleted or inserted outside the product."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import datetime
+from datetime import timezone as dt_timezone
+from io import StringIO
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from core import sealing
+from core.append_only import sanctioned_write, scrub
+from core.audit import Action, Record, audit_append, audit_redact
+from core.models import AuditEntry, SealedRow
+from dsar import services
+from dsar.models import Person, Request, RequestEvent
+from recordings.models import Ticket
+from tests.dsar.factories import make_request, staff
+from tests.factories import AccountFactory, PersonFactory, UserFactory
+from tests.recordings.factories import TicketFactory
+
+pytestmark = pytest.mark.django_db
+
+NOW = datetime(2026, 11, 20, 9, 30, tzinfo=dt_timezone.utc)
+
+
+@pytest.fixture(autouse=True)
+def frozen(time_machine: Any) -> None:
+    time_machine.move_to(NOW, tick=False)
+
+
+def verify(*args: str) -> str:
+    out = StringIO()
+    call_command("verify_audit_log", *args, stdout=out)
+    return out.getvalue()
+
+
+def refused(*args: str) -> str:
+    with pytest.raises(CommandError) as error:
+        verify(*args)
+    return str(error.value)
+
+
+def tamper(model: Any, sql: str, *params: Any) -> None:
+    """What someone with the database's credentials could do; on PostgreSQL they must first get past the
+    append-only triggers (as the table's owner could, by dropping them)."""
+    with sanctioned_write(model), connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+# --- what is sealed -------------------------------------------------------------------------------
+
+
+def test_a_requests_timeline_and_the_history_written_by_every_path_verify_intact() -> None:
+    request = make_request()  # history by simple-history's signals and by write_history; timeline lines
+    services.request_extend(request=request, reason="Complex request", actor=staff())
+    person = request.person
+    person.name = "Rectified Name"
+    person.save()
+
+    output = verify()
+
+    assert "Sealed tables intact:" in output
+    sealed = set(SealedRow.objects.values_list("table_name", "row_id"))
+    assert {("dsar_requestevent", pk) for pk in request.events.values_list("pk", flat=True)} <= sealed
+    assert {("dsar_historicalrequest", pk) for pk in Request.history.filter(id=request.pk).values_list("pk", flat=True)} <= sealed
+    assert {("dsar_historicalperson", pk) for pk in Person.history.filter(id=person.pk).values_list("pk", flat=True)} <= sealed
+
+
+def test_each_sealing_is_one_chain_entry_naming_the_table_its_rows_and_their_digest() -> None:
+    request = make_request()
+
+    event = request.events.order_by("pk").last()
+    entry = AuditEntry.objects.filter(action=Action.ROWS_SEALED, object_id="dsar_requestevent").order_by("seq").last()
+    assert entry.object_type == "sealed table"
+    assert (entry.data["table"], entry.data["rows"], entry.data["first"], entry.data["last"]) == (
+        "dsar_requestevent", 1, event.pk, event.pk,
+    )
+    assert SealedRow.objects.get(entry_seq=entry.seq).row_id == event.pk
+
+
+# --- what verification reports --------------------------------------------------------------------
+
+
+def test_a_rewritten_request_history_row_is_reported() -> None:
+    request = make_request()
+    row = Request.history.filter(id=request.pk).order_by("history_id").first()
+
+    tamper(Request.history.model, "UPDATE dsar_historicalrequest SET history_change_reason = %s WHERE history_id = %s", "nothing happened", row.pk)
+
+    assert f"dsar_historicalrequest row {row.pk} no longer matches its seal" in refused()
+
+
+def test_an_edited_timeline_event_is_reported() -> None:
+    request = make_request()
+    event = request.events.order_by("pk").first()
+
+    tamper(RequestEvent, "UPDATE dsar_requestevent SET actor = %s WHERE id = %s", "someone else", event.pk)
+
+    assert f"dsar_requestevent row {event.pk} no longer matches its seal" in refused()
+
+
+def test_a_deleted_timeline_event_is_reported() -> None:
+    request = make_request()
+    event = request.events.order_by("pk").last()
+
+    tamper(RequestEvent, "DELETE FROM dsar_requestevent WHERE id = %s", event.pk)
+
+    assert f"dsar_requestevent row {event.pk}" in (problem := refused()) and "deleted outside the product" in problem
+
+
+def test_a_history_row_inserted_outside_the_product_is_reported() -> None:
+    person = PersonFactory()
+    forged = Person.history.filter(id=person.pk).first()
+    forged.pk = None
+    forged.history_change_reason = "backdated change"
+    forged.save()  # a plain insert: no product path, so no seal
+
+    assert f"dsar_historicalperson row {forged.pk} has no seal: it was inserted outside the product" in refused()
+
+
+def test_a_history_user_unlinked_by_deleting_the_login_keeps_the_seal() -> None:
+    user = UserFactory(username="leaver")
+    request = make_request()
+    services.request_extend(request=request, reason="Complex request", actor=user)
+
+    user.delete()
+
+    assert Request.history.filter(id=request.pk, history_user_id__isnull=True, history_username="leaver").exists()
+    assert "Sealed tables intact" in verify()
+
+
+def test_a_seal_changed_in_the_ledger_is_reported_against_the_chain() -> None:
+    request = make_request()
+    seal = SealedRow.objects.filter(table_name="dsar_requestevent", row_id=request.events.first().pk).get()
+
+    tamper(SealedRow, "UPDATE core_sealedrow SET digest = %s WHERE id = %s", "0" * 64, seal.pk)
+
+    problem = refused()
+    assert f"the seals of dsar_requestevent anchored by entry {seal.entry_seq} no longer match it" in problem
+    assert f"dsar_requestevent row {seal.row_id} no longer matches its seal" in problem
+
+
+def test_every_problem_is_named_when_read_in_small_batches() -> None:
+    requests = [make_request() for _ in range(3)]
+    events = [event.pk for request in requests for event in request.events.order_by("pk")]
+    assert "Sealed tables intact" in verify("--batch-size", "2")
+
+    tamper(RequestEvent, "UPDATE dsar_requestevent SET message = 'x' WHERE id IN (%s, %s)", events[1], events[-2])
+
+    problem = refused("--batch-size", "2")
+    assert f"dsar_requestevent row {events[1]} no longer matches its seal" in problem
+    assert f"dsar_requestevent row {events[-2]} no longer matches its seal" in problem
+
+
+# --- sanctioned scrubs ----------------------------------------------------------------------------
+
+
+def test_a_scrub_seals_the_rows_again_naming_its_reason_and_request() -> None:
+    request = make_request()
+    event = request.events.order_by("pk").first()
+
+    changed = scrub(RequestEvent, {event.pk: {"message": "[redacted]"}}, reason="erasure: test", request_id=request.pk)
+
+    entry = AuditEntry.objects.filter(action=Action.ROWS_SCRUBBED).get()
+    assert changed == 1 and RequestEvent.objects.get(pk=event.pk).message == "[redacted]"
+    assert (entry.data["table"], entry.data["reason"], entry.data["request"], entry.data["rows"]) == (
+        "dsar_requestevent", "erasure: test", request.pk, 1,
+    )
+    assert "Sealed tables intact" in verify()
+
+
+def test_rows_given_the_same_values_are_scrubbed_by_one_statement() -> None:
+    requests = [make_request() for _ in range(4)]
+    events = RequestEvent.objects.filter(request__in=requests)
+
+    with CaptureQueriesContext(connection) as queries:
+        scrub(RequestEvent, {pk: {"message": "gone"} for pk in events.values_list("pk", flat=True)}, reason="test")
+
+    assert set(events.values_list("message", flat=True)) == {"gone"}
+    assert sum('UPDATE "dsar_requestevent"' in query["sql"] for query in queries.captured_queries) == 1
+    assert "Sealed tables intact" in verify()
+
+
+# --- redaction attribution ------------------------------------------------------------------------
+
+
+def _redacted_entry() -> AuditEntry:
+    account = AccountFactory()
+    entry = audit_append(
+        Record(action=Action.IDENTITY_VERIFIED, object_type="test", object_id=1, account_id=account.pk, data={"note": "Åsa showed a passport"})
+    )
+    audit_redact(account_id=account.pk, pattern="", mentions=lambda value: "Åsa" in str(value), request_id=7, entries=[entry.seq])
+    entry.refresh_from_db()
+    return entry
+
+
+def test_a_redaction_names_its_request_reason_and_time_in_the_chain() -> None:
+    entry = _redacted_entry()
+
+    record = AuditEntry.objects.get(action=Action.AUDIT_REDACTED)
+    assert entry.redactions["note"] == {"request": 7, "reason": "erasure", "at": NOW.isoformat()}
+    assert (record.data["request"], record.data["reason"], record.data["at"]) == (7, "erasure", NOW.isoformat())
+    assert record.data["entries"] == {str(entry.seq): ["note"]}
+    assert "1 redacted by erasure (request 7: 1)" in verify()
+
+
+@pytest.mark.parametrize(
+    "rewritten",
+    [{"request": 8}, {"reason": "identity retention"}, {"at": "2026-01-01T00:00:00+00:00"}],
+)
+def test_a_rewritten_redaction_attribution_is_reported(rewritten: dict[str, Any]) -> None:
+    entry = _redacted_entry()
+    redactions = {"note": {**entry.redactions["note"], **rewritten}}
+
+    tamper(AuditEntry, "UPDATE residency_auditentry SET redactions = %s WHERE seq = %s", _json(redactions), entry.seq)
+
+    assert f"entry {entry.seq}: the redaction of field 'note' is attributed to request" in refused()
+
+
+def test_an_older_redaction_without_a_reason_is_compared_by_its_request_only() -> None:
+    account = AccountFactory()
+    entry = audit_append(Record(action=Action.IDENTITY_VERIFIED, object_type="test", object_id=1, account_id=account.pk, data={"note": "x"}))
+    # As redactions were chained before they named their reason and time.
+    audit_append(
+        Record(action=Action.AUDIT_REDACTED, object_type="dsar.request", object_id=7, account_id=account.pk,
+               data={"request": 7, "entries": {str(entry.seq): ["note"]}})
+    )
+    recorded = {"note": {"request": 7, "at": "2025-05-05T10:00:00+00:00", "reason": "erasure"}}
+    tamper(AuditEntry, "UPDATE residency_auditentry SET data = %s, redactions = %s WHERE seq = %s", '{"note": null}', _json(recorded), entry.seq)
+
+    assert "1 redacted by erasure (request 7: 1)" in verify()
+
+    recorded["note"]["request"] = 9
+    tamper(AuditEntry, "UPDATE residency_auditentry SET redactions = %s WHERE seq = %s", _json(recorded), entry.seq)
+
+    assert "attributed to request 9" in refused()
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value)
+
+
+# --- the baseline at upgrade ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def tickets_sealed_later() -> Iterator[None]:
+    """The tickets' history, a table the product does not seal, as a table sealed by a new release."""
+    saved = dict(sealing._registry)
+    yield
+    sealing._registry.clear()
+    sealing._registry.update(saved)
+
+
+def test_a_table_first_sealed_at_upgrade_is_sealed_once_as_it_stands(tickets_sealed_later: None) -> None:
+    ticket = TicketFactory(subject="Before the upgrade")
+    sealing.register(Ticket.history.model)
+
+    sealing.seal_baseline()
+
+    baseline = AuditEntry.objects.get(action=Action.SEAL_BASELINE, object_id="recordings_historicalticket")
+    assert baseline.data["rows"] == Ticket.history.count() and "Sealed tables intact" in verify()
+    ticket.subject = "After the upgrade"
+    ticket.save()  # sealed as written
+    assert "Sealed tables intact" in verify()
+
+
+def test_rows_inserted_outside_the_product_after_the_baseline_are_not_absorbed_by_a_later_migrate(
+    tickets_sealed_later: None,
+) -> None:
+    TicketFactory()
+    sealing.register(Ticket.history.model)
+    sealing.seal_baseline()
+    forged = Ticket.history.first()
+    forged.pk = None
+    forged.save()
+
+    sealing.seal_baseline()  # what the next migrate runs
+
+    assert AuditEntry.objects.filter(action=Action.SEAL_BASELINE, object_id="recordings_historicalticket").count() == 1
+    assert f"recordings_historicalticket row {forged.pk} has no seal" in refused()
