@@ -51,6 +51,11 @@ PRIMITIVES = {
     "django.core.signing:sign",
 }
 
+#: Functions that sign something other than a link, with what they sign: they send no data anywhere.
+NOT_LINKS = {
+    "core.checkpoints:audit_checkpoint_write": "an audit checkpoint's Ed25519 signature, written to the witness",
+}
+
 #: Every function that mails or signs a link, and what it sends to whom.
 SENDERS = {
     "recordings.history_exports:history_export_run": "a call- or monitoring-history CSV's link, to the export's recipient",
@@ -415,7 +420,7 @@ def graph() -> CallGraph:
 
 
 def test_the_functions_that_mail_or_sign_a_link_are_the_known_ones(graph: CallGraph) -> None:
-    found = graph.using(PRIMITIVES)
+    found = graph.using(PRIMITIVES) - set(NOT_LINKS)
 
     assert found == set(SENDERS), (
         "A function now mails or signs a link without being listed in SENDERS (or a listed one no longer does): "
