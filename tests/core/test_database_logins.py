@@ -29,6 +29,14 @@ pytestmark = [
 ]
 
 AUDIT_TABLES = ["residency_auditentry", "recordings_historicalrecording", "dsar_historicalrequest"]
+#: Every audit table, with a column of it: the chain, its seal ledger, the request timeline and the history tables.
+WRITES_REFUSED = {
+    "residency_auditentry": "at",
+    "core_sealedrow": "digest",
+    "dsar_requestevent": "message",
+    "recordings_historicalrecording": "history_date",
+    "dsar_historicalrequest": "history_date",
+}
 
 
 @pytest.fixture
@@ -63,17 +71,13 @@ def test_the_tests_run_as_the_runtime_login_which_owns_no_table() -> None:
         assert cursor.fetchone() == (runtime_role(), 0)
 
 
-@pytest.mark.parametrize("table", AUDIT_TABLES)
+@pytest.mark.parametrize("table", WRITES_REFUSED)
 @pytest.mark.parametrize(
-    "sql",
-    ["UPDATE {} SET history_date = now()", "DELETE FROM {}", "TRUNCATE {}"],
-    ids=["update", "delete", "truncate"],
+    "sql", ["UPDATE {table} SET {column} = {column}", "DELETE FROM {table}", "TRUNCATE {table}"], ids=["update", "delete", "truncate"]
 )
 def test_the_runtime_login_cannot_update_delete_or_truncate_audit_rows(audit_rows: None, table: str, sql: str) -> None:
-    sql = sql.replace("history_date", "at") if table == "residency_auditentry" else sql
-
     with pytest.raises(ProgrammingError, match=f"permission denied for table {table}"):
-        execute(sql.format(table))
+        execute(sql.format(table=table, column=WRITES_REFUSED[table]))
 
 
 @pytest.mark.parametrize("model", [AuditEntry, Recording.history.model, Request.history.model], ids=AUDIT_TABLES)
