@@ -97,7 +97,9 @@ def world(settings: Any, tmp_path: Any) -> Any:
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
     settings.RECORDINGS_EXPORT_DIR = tmp_path / "exports"
     settings.DSAR_EXPORT_ROOT = tmp_path / "dsar-exports"
-    staff = get_user_model().objects.create(username="fuzzing-staff", is_staff=True, is_superuser=True)
+    staff = get_user_model().objects.create(
+        username="fuzzing-staff", email="dpo@example.com", is_staff=True, is_superuser=True
+    )
     account, other = AccountFactory(products=["freshdesk", "freshdesk-contact-center"]), AccountFactory()
     person = PersonFactory(account=account)
     waiting = dsar_services.request_create(account=account, person=person, type="erasure", jurisdiction="gdpr")
@@ -106,7 +108,7 @@ def world(settings: Any, tmp_path: Any) -> Any:
     elsewhere = dsar_services.request_create(account=other, person=PersonFactory(account=other), type="access", jurisdiction="gdpr")
     ticket = TicketFactory(account=account, requester=person)
     recording = RecordingFactory(call=CallFactory(line__account=account, ticket=ticket))
-    export = recording_services.history_export_request(account=account, kind="call_history", user=staff, email="dpo@example.com")
+    export = recording_services.history_export_request(account=account, kind="call_history", user=staff)
     KNOWN.clear()
     KNOWN.update(
         account=[account.pk, other.pk],
