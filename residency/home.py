@@ -1,4 +1,4 @@
-"""The residency panel of the console's home page, and the home page's registry of panels (see dashboard.py)."""
+"""The residency panel of the console's home page (registered with core/dashboard.py)."""
 
 from __future__ import annotations
 

@@ -5,12 +5,9 @@ from __future__ import annotations
 import threading
 from datetime import datetime, timedelta
 from datetime import timezone as dt_timezone
-from io import StringIO
 from typing import Any
 
 import pytest
-from django.core.management import call_command
-from django.core.management.base import CommandError
 from django.db import DatabaseError, connection, transaction
 from django.test import Client
 from rest_framework.test import APIClient
@@ -21,7 +18,6 @@ from core.audit import (
     Action,
     Record,
     audit_append,
-    audit_append_many,
     audit_redact,
     digest,
 )
@@ -31,6 +27,7 @@ from dsar.matching import Matcher
 from dsar.sources import Subject
 from recordings import services as recording_services
 from recordings.models import Ticket
+from tests.audit_log import chain_of, owner_login, refused, tamper, verify
 from tests.dsar.factories import make_request
 from tests.factories import AccountFactory, UserFactory
 from tests.logins import as_owner
@@ -52,35 +49,10 @@ def frozen(time_machine: Any) -> None:
     time_machine.move_to(NOW, tick=False)
 
 
-def verify() -> str:
-    out = StringIO()
-    call_command("verify_audit_log", stdout=out)
-    return out.getvalue()
 
 
-def refused() -> str:
-    with pytest.raises(CommandError) as error:
-        verify()
-    return str(error.value)
 
 
-def chain_of(count: int) -> list[AuditEntry]:
-    account = AccountFactory()
-    return audit_append_many(
-        Record(action=Action.HOLD_PLACED, object_type="test", object_id=n, account_id=account.pk, data={"n": n})
-        for n in range(count)
-    )
-
-
-def tamper(sql: str, *params: Any) -> None:
-    """What someone with the owner's credentials could do (tests marked ``owner_login``); on PostgreSQL they
-    must first get past the append-only triggers (as the table's owner could, by dropping them). The runtime
-    login the product runs as cannot at all (tests/core/test_database_logins.py)."""
-    with sanctioned_write(AuditEntry), connection.cursor() as cursor:
-        cursor.execute(sql, params)
-
-
-owner_login = pytest.mark.owner_login
 
 
 # --- what appends ---------------------------------------------------------------------------------

@@ -14,13 +14,10 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import connection
 
-from core.append_only import sanctioned_write
-from core.audit import Action, Record, audit_append_many
 from core.checkpoints import Checkpoint
 from core.models import AuditChainHead, AuditEntry
-from tests.factories import AccountFactory
+from tests.audit_log import chain_of, owner_login, refused, tamper, verify
 
 pytestmark = pytest.mark.django_db
 
@@ -33,16 +30,6 @@ def frozen(time_machine: Any) -> Any:
     return time_machine
 
 
-def verify() -> str:
-    out = StringIO()
-    call_command("verify_audit_log", stdout=out)
-    return out.getvalue()
-
-
-def refused() -> str:
-    with pytest.raises(CommandError) as error:
-        verify()
-    return str(error.value)
 
 
 def checkpoint() -> str:
@@ -51,28 +38,15 @@ def checkpoint() -> str:
     return out.getvalue()
 
 
-def chain_of(count: int) -> list[AuditEntry]:
-    account = AccountFactory()
-    return audit_append_many(
-        Record(action=Action.HOLD_PLACED, object_type="test", object_id=n, account_id=account.pk, data={"n": n})
-        for n in range(count)
-    )
 
 
-def tamper(*statements: tuple[str, list[Any]]) -> None:
-    """What someone holding the database login could do (on PostgreSQL, past the append-only triggers)."""
-    with sanctioned_write(AuditEntry), connection.cursor() as cursor:
-        for sql, params in statements:
-            cursor.execute(sql, params)
 
 
 def cut_to(seq: int) -> None:
     """Remove the entries after ``seq`` and move the head back to it: the chain still links up."""
     kept = AuditEntry.objects.get(seq=seq)
-    tamper(
-        ("DELETE FROM residency_auditentry WHERE seq > %s", [seq]),
-        ("UPDATE residency_auditchainhead SET seq = %s, hash = %s", [seq, kept.hash]),
-    )
+    tamper("DELETE FROM residency_auditentry WHERE seq > %s", seq)
+    tamper("UPDATE residency_auditchainhead SET seq = %s, hash = %s", seq, kept.hash)
 
 
 def test_a_checkpoint_is_written_once_signed_and_verifies(audit_witness: Path) -> None:
@@ -103,6 +77,7 @@ def test_a_checkpoint_is_written_when_nothing_happened(audit_witness: Path, froz
     assert "0 entries verified" in verify()
 
 
+@owner_login
 def test_the_last_entry_removed_and_the_head_moved_back_is_reported() -> None:
     chain_of(5)
     checkpoint()
@@ -113,15 +88,18 @@ def test_the_last_entry_removed_and_the_head_moved_back_is_reported() -> None:
     assert "the log is shorter than checkpoint" in problem and "it ends at entry 4" in problem and "saw 5" in problem
 
 
+@owner_login
 def test_every_entry_and_the_head_removed_is_reported() -> None:
     chain_of(5)
     checkpoint()
 
-    tamper(("DELETE FROM residency_auditentry", []), ("DELETE FROM residency_auditchainhead", []))
+    tamper("DELETE FROM residency_auditentry")
+    tamper("DELETE FROM residency_auditchainhead")
 
     assert "the log is shorter than checkpoint" in refused()
 
 
+@owner_login
 def test_a_chain_rewritten_from_a_point_with_valid_entries_is_another_head(frozen: Any) -> None:
     chain_of(5)
     checkpoint()
@@ -132,6 +110,7 @@ def test_a_chain_rewritten_from_a_point_with_valid_entries_is_another_head(froze
     assert "is not the one checkpoint" in refused()
 
 
+@owner_login
 def test_the_checkpoint_command_refuses_to_anchor_a_cut_chain() -> None:
     chain_of(5)
     checkpoint()
@@ -173,7 +152,7 @@ def test_the_head_row_alone_moved_back_is_reported_by_the_chain() -> None:
     chain_of(3)
     checkpoint()
 
-    tamper(("UPDATE residency_auditchainhead SET seq = 2", []))
+    tamper("UPDATE residency_auditchainhead SET seq = 2")
 
     assert "were removed (or the head was changed)" in refused()
     assert AuditChainHead.objects.get().seq == 2
