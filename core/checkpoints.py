@@ -197,13 +197,13 @@ def _holds(checkpoint: Checkpoint) -> str:
         last = AuditEntry.objects.order_by("-seq").values_list("seq", flat=True).first() or 0
         if last < checkpoint.seq:
             return (
-                f"the log is shorter than checkpoint {checkpoint.name}: it ends at entry {last}, "
+                f"the log is shorter than {checkpoint.name}: it ends at entry {last}, "
                 f"the checkpoint of {checkpoint.at:%Y-%m-%d %H:%M} saw {checkpoint.seq}"
             )
-        return f"entry {checkpoint.seq}, which checkpoint {checkpoint.name} signed, is missing"
+        return f"entry {checkpoint.seq}, which {checkpoint.name} signed, is missing"
     if entry != checkpoint.hash:
         return (
-            f"entry {checkpoint.seq} is not the one checkpoint {checkpoint.name} signed: the chain has another head "
+            f"entry {checkpoint.seq} is not the one {checkpoint.name} signed: the chain has another head "
             "(it was rewritten from there)"
         )
     return ""
@@ -218,7 +218,7 @@ def verify_checkpoints(*, now: datetime | None = None) -> list[str]:
     allowed = tolerance()
     for checkpoint in checkpoints:
         if checkpoint.seq < 0 or not _signed(checkpoint):
-            problems.append(f"checkpoint {checkpoint.name} is not signed by the audit key (forged or damaged)")
+            problems.append(f"{checkpoint.name} is not signed by the audit key (forged or damaged)")
             continue
         problem = _holds(checkpoint)
         if problem:

@@ -18,6 +18,7 @@ from django.core.management.base import CommandError
 from core.checkpoints import Checkpoint
 from core.models import AuditChainHead, AuditEntry
 from tests.audit_log import chain_of, owner_login, refused, tamper, verify
+from tests.dsar.factories import make_request
 
 pytestmark = pytest.mark.django_db
 
@@ -86,6 +87,20 @@ def test_the_last_entry_removed_and_the_head_moved_back_is_reported() -> None:
 
     problem = refused()
     assert "the log is shorter than checkpoint" in problem and "it ends at entry 4" in problem and "saw 5" in problem
+
+
+@owner_login
+def test_a_cut_chain_and_a_rewritten_row_are_reported_together() -> None:
+    event = make_request().events.first()
+    checkpoint()
+    last = AuditEntry.objects.order_by("seq").last().seq
+
+    tamper("UPDATE dsar_requestevent SET message = %s WHERE id = %s", "nothing happened", event.pk)
+    cut_to(last - 1)
+
+    problem = refused()
+    assert f"dsar_requestevent row {event.pk} no longer matches its seal" in problem
+    assert "the log is shorter than checkpoint-" in problem and f"it ends at entry {last - 1}" in problem
 
 
 @owner_login

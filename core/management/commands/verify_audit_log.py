@@ -21,7 +21,7 @@ class Command(BaseCommand):
         "checked against its seal, and the seals against the chain: each row changed, deleted or inserted outside "
         "the product is named with its table. Then holds the chain to every signed checkpoint in the witness "
         "directory: a log shorter than a checkpoint, another head, a checkpoint not signed by the audit key, no "
-        "checkpoint, or a gap longer than the schedule is reported. Exits with status 1 on any problem."
+        "checkpoint, or a gap longer than the schedule is reported. Every problem found is reported together; exits with status 1 on any."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -37,11 +37,10 @@ class Command(BaseCommand):
             unit="sealed rows", disable=quiet
         ) as rows:
             result = verify_chain(batch_size=batch_size, progress=entries.update, seal_progress=rows.update)
-        if not result.intact:
-            raise CommandError(_failure(result))
-        problems = verify_checkpoints()
-        if problems:
-            raise CommandError("Audit chain not anchored: " + "; ".join(problems) + ".")
+        # Every kind of problem is reported at once: a cut chain may also have rewritten rows.
+        failure = _failure(result, verify_checkpoints())
+        if failure:
+            raise CommandError(failure)
         redacted = sum(result.redacted_by_request.values())
         by_request = ", ".join(
             f"request {request}: {count}" for request, count in sorted(result.redacted_by_request.items())
@@ -56,11 +55,13 @@ class Command(BaseCommand):
         )
 
 
-def _failure(result: Verification) -> str:
+def _failure(result: Verification, unanchored: list[str]) -> str:
     lines = []
     if result.chain_problem:
         lines.append(f"Audit chain broken after {result.verified} intact entries: {result.chain_problem}.")
     if result.sealed_problems:
         more = f"; and {result.unreported} more" if result.unreported else ""
         lines.append(f"Sealed tables changed outside the product: {'; '.join(result.sealed_problems)}{more}.")
+    if unanchored:
+        lines.append("Audit chain not anchored: " + "; ".join(unanchored) + ".")
     return "\n".join(lines)
