@@ -9,12 +9,19 @@ from typing import Any
 
 from django.contrib.admin import AdminSite, ModelAdmin
 from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.utils import NotRelationField, get_fields_from_path
 from django.contrib.admin.views.main import ChangeList
+from django.core.exceptions import FieldDoesNotExist
 from django.db import DataError, router, transaction
-from django.db.models import Model
+from django.db.models import DateTimeField, Model
+from django.db.models.constants import LOOKUP_SEP
 from django.http import HttpRequest
+from django.utils.dateparse import parse_datetime
 
-from core.bounds import moment_in_range
+from core.bounds import in_current_time_zone, moment_in_range
+
+#: The lookups by which a changelist's URL compares a date and time field with a moment.
+MOMENT_LOOKUPS = ([], ["exact"], ["gt"], ["gte"], ["lt"], ["lte"])
 
 #: (heading, [(app label, model name, name shown or "" for the model's own)]), in the order shown.
 GROUPS: list[tuple[str, list[tuple[str, str, str]]]] = [
@@ -74,14 +81,30 @@ class CheckedChangeList(ChangeList):
     no end to bound it by (``?received_at__year=9999``), and a date filter's day given in a time zone east or
     west of UTC can overflow once converted for SQLite — or a value PostgreSQL refuses: text with a NUL
     character (``?status=a%00``), a time zone offset past ±15:59. Each is the changelist's "invalid filter" (a
-    redirect to ``?e=1``), as a malformed date already is, never a server error."""
+    redirect to ``?e=1``), as a malformed date already is, never a server error. A moment compared with a date
+    and time field reaches the query in the current time zone, a day or a moment without one read in it (as
+    Django would, but without its warning), one with an offset converted to it."""
 
     def get_filters(self, request: HttpRequest) -> Any:
         if any("\x00" in value for values in self.filter_params.values() for value in values):
             raise IncorrectLookupParameters("A filter's value holds a NUL character.")
         if self.date_hierarchy:
             self._check_date_hierarchy()
+        for key, values in self.filter_params.items():
+            if self._compares_a_moment(key):
+                self.filter_params[key] = [_moment_in_current_time_zone(key, value) for value in values]
         return super().get_filters(request)
+
+    def _compares_a_moment(self, key: str) -> bool:
+        """Whether the filter ``key`` compares a date and time field (of the model or a related one) with a value."""
+        parts = key.split(LOOKUP_SEP)
+        for end in range(len(parts), 0, -1):
+            try:
+                fields = get_fields_from_path(self.model, LOOKUP_SEP.join(parts[:end]))
+            except (FieldDoesNotExist, NotRelationField):
+                continue
+            return isinstance(fields[-1], DateTimeField) and parts[end:] in MOMENT_LOOKUPS
+        return False
 
     def _check_date_hierarchy(self) -> None:
         """The range Django's date hierarchy filters by, computed as it does; refused when it leaves the calendar."""
@@ -110,6 +133,20 @@ class CheckedChangeList(ChangeList):
                 super().get_results(request)
         except (OverflowError, DataError) as exc:
             raise IncorrectLookupParameters(exc) from exc
+
+
+def _moment_in_current_time_zone(key: str, value: str) -> str:
+    """``value`` (a day, or a moment with or without an offset) as an ISO moment in the current time zone;
+    refused when it leaves the calendar. A value that is no date is left for Django to refuse."""
+    try:
+        moment = parse_datetime(value.strip())
+    except ValueError as exc:  # well formed, but no such day or time
+        raise IncorrectLookupParameters(f"{key}: {exc}") from exc
+    if moment is None:
+        return value
+    if not moment_in_range(moment):
+        raise IncorrectLookupParameters(f"{key}: {value} is outside the dates kept.")
+    return in_current_time_zone(moment).isoformat()
 
 
 @cache
