@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 from django.contrib.admin.models import CHANGE, LogEntry
-from django.contrib.contenttypes.models import ContentType
 from django.core import mail
 from django.core.management import call_command
 from django.test import Client
@@ -113,9 +112,9 @@ def test_erasing_her_in_one_account_leaves_every_row_of_another_account_identica
             Record(action=Action.IDENTITY_VERIFIED, object_type="test", object_id=someone.pk, account_id=someone.account_id,
                    data={"note": "Zoë Łukasz showed her passport"})
         )
-        LogEntry.objects.log_action(
-            user_id=staff(f"clerk{someone.pk}").pk, content_type_id=ContentType.objects.get_for_model(Person).pk,
-            object_id=someone.pk, object_repr=str(someone), action_flag=CHANGE, change_message="Zoë Łukasz changed",
+        LogEntry.objects.log_actions(
+            user_id=staff(f"clerk{someone.pk}").pk, queryset=[someone], action_flag=CHANGE,
+            change_message="Zoë Łukasz changed", single_object=True,
         )
     theirs = make_request(namesake)
     add_event(theirs, RequestEvent.Kind.RECEIVED, "Zoë Łukasz phoned in")
