@@ -3,17 +3,18 @@ actions that call the same services as the API and the commands)."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
+from django.template.defaultfilters import filesizeformat
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
@@ -106,8 +107,24 @@ class PersonAdmin(HistoryAdmin):
 
     def get_form(self, request: HttpRequest, obj: Person | None = None, change: bool = False, **kwargs: Any) -> Any:
         form = super().get_form(request, obj, change=change, **kwargs)
-        if not self._holds(request, obj):
+        if obj is None:
             return form
+        if not self._holds(request, obj):
+
+            class PersonForm(form):  # type: ignore[misc, valid-type]
+                def clean(self) -> dict:
+                    data = super().clean()
+                    # The service's own check, so a refused value (an external id taken in the new account) is
+                    # an error beside its field rather than a failed save.
+                    changes = {name: data[name] for name in self.changed_data if name in data}
+                    try:
+                        services.person_validate_change(Person.objects.get(pk=self.instance.pk), changes)
+                    except ValidationError as exc:
+                        for field, errors in exc.message_dict.items():
+                            self.add_error(field if field in self.fields else None, errors)
+                    return data
+
+            return PersonForm
         model_admin = self
 
         class HeldPersonForm(form):  # type: ignore[misc, valid-type]
@@ -135,28 +152,8 @@ class PersonAdmin(HistoryAdmin):
         return request.user.has_perm("dsar.add_request")
 
     @admin.action(description="Start a request for the selected people (choose type and law)", permissions=["start_request"])
-    def start_request(self, request: HttpRequest, queryset: QuerySet[Person]) -> None:
-        request_type = request.POST.get("request_type", "")
-        jurisdiction = request.POST.get("jurisdiction", "")
-        if not request_type or not jurisdiction:
-            self.message_user(request, "Choose a type and a law, then run the action again.", messages.ERROR)
-            return
-        law = Jurisdiction.objects.filter(pk=jurisdiction).first()
-        channel = request.POST.get("channel") or Request.Channel.ADMIN
-
-        def start(person: Person) -> str:
-            created = services.request_create(
-                account=person.account,
-                person=person,
-                type=request_type,
-                jurisdiction=law or jurisdiction,
-                channel=channel,
-                actor=request.user,
-            )
-            moved = f" ({created.due_note})" if created.due_note else ""
-            return f"request {created.pk} opened, due {created.due_at.isoformat()}{moved}"
-
-        pages.run_per_item(self, request, queryset.select_related("account"), "started", start)
+    def start_request(self, request: HttpRequest, queryset: QuerySet[Person]) -> HttpResponse | None:
+        return pages.start_request(self, request, queryset)
 
 
 class DeadlineFilter(admin.SimpleListFilter):
@@ -187,26 +184,48 @@ class EventInline(admin.TabularInline):
         return False
 
 
+def counts_table(counts: dict[str, int] | None) -> str:
+    """Records by category as a small table, largest first; a dash when there are none."""
+    if not counts:
+        return "—"
+    rows = format_html_join(
+        "", "<tr><td>{}</td><td>{}</td></tr>", sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    )
+    return format_html('<table class="counts"><tbody>{}</tbody></table>', rows)
+
+
 class ErasureProgressInline(admin.TabularInline):
     model = ErasureProgress
-    fields = ["step", "source", "counts", "finished_at"]
+    fields = ["step", "source", "counts_display", "finished_at"]
     readonly_fields = fields
     extra = 0
     can_delete = False
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+    @admin.display(description="Records")
+    def counts_display(self, progress: ErasureProgress) -> str:
+        return counts_table(progress.counts)
 
 
 class ExportInline(admin.TabularInline):
     model = Export
-    fields = ["progress", "created_at", "ready_at", "expires_at", "size", "counts", "downloads_count"]
+    fields = ["progress", "created_at", "ready_at", "expires_at", "size_display", "counts_display", "downloads_count"]
     readonly_fields = fields
     extra = 0
     can_delete = False
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+    @admin.display(description="Size")
+    def size_display(self, export: Export) -> str:
+        return filesizeformat(export.size) if export.size else "—"
+
+    @admin.display(description="Records")
+    def counts_display(self, export: Export) -> str:
+        return counts_table(export.counts)
 
     @admin.display(description="Downloads")
     def downloads_count(self, export: Export) -> int:
@@ -236,6 +255,7 @@ class RequestAdmin(HistoryAdmin):
         "due_at",
         "days_left",
         "assignee",
+        "duplicate",
     ]
     list_filter = [DeadlineFilter, "type", "jurisdiction", "status", "assignee"]
     list_select_related = ["account", "jurisdiction", "assignee"]
@@ -280,6 +300,17 @@ class RequestAdmin(HistoryAdmin):
             return format_html('<span style="color:#b36b00">{}</span>', left)
         return str(left)
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Request]:
+        return super().get_queryset(request).with_duplicate_of()
+
+    @admin.display(description="Possible duplicate of")
+    def duplicate(self, obj: Request) -> str:
+        """The same person's earlier open request of the same type: flagged for staff to check, never linked."""
+        earlier = getattr(obj, "duplicate_of", None)
+        if not earlier:
+            return "—"
+        return format_html('<a href="{}">#{}</a>', reverse("admin:dsar_request_change", args=[earlier]), earlier)
+
     @admin.display(description="Pages")
     def links(self, obj: Request) -> str:
         if obj.pk is None:
@@ -307,7 +338,9 @@ class RequestAdmin(HistoryAdmin):
 
     @admin.display(description="Verification scan")
     def scan_display(self, obj: Request) -> str:
-        return format_html("<pre>{}</pre>", json.dumps(obj.scan, indent=2)) if obj.scan else "—"
+        if not obj.scan:
+            return "—"
+        return render_to_string("dsar/admin/scan.html", {"scan": obj.scan})
 
     def save_model(self, request: HttpRequest, obj: Request, form: Any, change: bool) -> None:
         if change and "assignee" in form.changed_data:
@@ -328,6 +361,11 @@ class RequestAdmin(HistoryAdmin):
         def change(request: HttpRequest, object_id: str) -> HttpResponse:
             return self.change_view(request, object_id)
 
+        # A wrong code stays counted although the page reports it (as the API's view, dsar.identity).
+        @transaction.non_atomic_requests
+        def verify_code(request: HttpRequest, pk: int) -> HttpResponse:
+            return self.verify_code_view(request, pk)
+
         return [
             path("", view(changelist), name="dsar_request_changelist"),
             path("<path:object_id>/change/", view(change), name="dsar_request_change"),
@@ -335,6 +373,7 @@ class RequestAdmin(HistoryAdmin):
             path("<int:pk>/rectify/", view(self.rectify_view), name="dsar_request_rectify"),
             path("<int:pk>/scan-hits/", view(self.scan_hits_view), name="dsar_request_scan_hits"),
             path("<int:pk>/erasure-preview/", view(self.erasure_preview_view), name="dsar_request_erasure_preview"),
+            path("<int:pk>/verify-code/", view(verify_code), name="dsar_request_verify_code"),
             path(
                 "<int:pk>/exports/<int:export_id>/status/",
                 view(self.export_status_view),
@@ -409,6 +448,9 @@ class RequestAdmin(HistoryAdmin):
 
     def erasure_preview_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         return pages.erasure_preview_view(self, request, pk)
+
+    def verify_code_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        return pages.verify_code_view(self, request, pk)
 
     def export_status_view(self, request: HttpRequest, pk: int, export_id: int) -> HttpResponse:
         return pages.export_status_view(self, request, pk, export_id)

@@ -21,11 +21,13 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
+from django.utils.html import format_html
 
+from core.confirmation import Confirmation, Row, confirmation_page, confirmed
 from core.progress import progress_response
 from dsar import services
-from dsar.exports import export_create
-from dsar.models import Export, Person, Request
+from dsar.exports import export_create, export_create_blockers
+from dsar.models import Export, Jurisdiction, Person, Request
 from dsar.report import request_access_report
 from dsar.summary import request_summary
 from residency.snapshot import parse_as_of
@@ -79,7 +81,9 @@ def request_action_post(model_admin: admin.ModelAdmin, request: HttpRequest, obj
     if obj is None or name not in actions:
         raise PermissionDenied
     # Outside a request transaction (see RequestAdmin.get_urls): each erasure step commits with its progress.
-    actions[name][0](model_admin, request, Request.objects.filter(pk=obj.pk))
+    response = actions[name][0](model_admin, request, Request.objects.filter(pk=obj.pk))
+    if response is not None:  # its confirmation page, or the erasure's preview
+        return response
     return HttpResponseRedirect(reverse("admin:dsar_request_change", args=[obj.pk]))
 
 
@@ -89,35 +93,83 @@ def request_page_context(model_admin: admin.ModelAdmin, request: HttpRequest, ob
     return {
         "summary": request_summary(obj, today=obj.account.local_date(timezone.now())),
         "buttons": buttons(model_admin, request, obj),
+        "siblings": [
+            {"request": sibling, "url": reverse("admin:dsar_request_change", args=[sibling.pk])}
+            for sibling in Request.objects.siblings_of(obj).select_related("jurisdiction")
+        ],
+        "duplicate_of": Request.objects.with_duplicate_of().get(pk=obj.pk).duplicate_of,
+        # A code was emailed: the person may read it out on the phone.
+        "code_form": model_admin.has_verify_identity_permission(request)
+        and not services.request_send_code_blockers(obj)
+        and obj.codes.filter(used_at__isnull=True, revoked_at__isnull=True).exists(),
     }
 
 
 def buttons(model_admin: admin.ModelAdmin, request: HttpRequest, obj: Request) -> list[dict[str, Any]]:
-    """The actions this user may take on this request in its state, as buttons (a note field when needed)."""
+    """The actions this user may take on this request, as buttons (a note field when needed): those that can succeed
+    in its state, and, for the others that concern its type, the reason they cannot, from the services' own
+    ``*_blockers`` (the rules they refuse with), so the page offers no click that would only be refused."""
     allowed = model_admin.get_actions(request)
-    open_ = obj.status not in Request.CLOSED
-    verified = obj.verified_at is not None
+    today = obj.account.local_date(timezone.now())
     executed = obj.executed_at is not None
-    wanted = [
-        ("verify", open_ and not verified, "Verification note (how you checked who they are)", ""),
-        ("send_code", open_ and not verified and obj.person_id is not None, "", ""),
-        ("extend", open_ and obj.extended_at is None, "Reason for the extension (the person is told)", ""),
-        ("execute", open_ and verified and not executed and obj.type != Request.Type.ERASURE, "", ""),
-        ("generate_export", open_ and verified and obj.type in (Request.Type.ACCESS, Request.Type.PORTABILITY), "", ""),
-        ("complete", open_ and (executed or obj.type == Request.Type.RECTIFICATION), "",
-         "Complete this request? The person is told it is done."),
-        ("reject", open_, "Reason for rejecting (the person is told)", "Reject this request? This cannot be undone."),
+    exports = obj.type in (Request.Type.ACCESS, Request.Type.PORTABILITY)
+    wanted: list[tuple[str, bool, Callable[[], dict[str, str]], str]] = [
+        ("verify", True, lambda: services.request_verify_blockers(obj),
+         "Verification note (how you checked who they are)"),
+        ("send_code", True, lambda: services.request_send_code_blockers(obj), ""),
+        ("extend", True, lambda: services.request_extend_blockers(obj, today=today),
+         "Reason for the extension (the person is told)"),
+        ("execute", obj.type != Request.Type.ERASURE and obj.type != Request.Type.RECTIFICATION and not executed,
+         lambda: services.request_execute_blockers(obj), ""),
+        ("generate_export", exports, lambda: export_create_blockers(obj), ""),
+        ("complete", True, lambda: services.request_complete_blockers(obj), ""),
+        ("reject", True, lambda: services.request_reject_blockers(obj), "Reason for rejecting"),
     ]
-    shown = []
-    if obj.type == Request.Type.ERASURE and open_ and verified and "preview_erasure" in allowed:
-        shown.append({
-            "url": reverse("admin:dsar_request_erasure_preview", args=[obj.pk]),
-            "label": "Preview the erasure" if not executed else "Preview the erasure again",
-        })
-    for name, applies, text, confirm in wanted:
-        if applies and name in allowed:
-            shown.append({"name": name, "label": allowed[name][2], "text": text, "confirm": confirm})
+    shown: list[dict[str, Any]] = []
+    if obj.type == Request.Type.ERASURE and "preview_erasure" in allowed:
+        blockers = services.request_execute_blockers(obj)
+        if blockers:
+            shown.append({"label": "Preview the erasure", "blocked": " ".join(blockers.values())})
+        else:
+            shown.append({
+                "url": reverse("admin:dsar_request_erasure_preview", args=[obj.pk]),
+                "label": "Preview the erasure" if not executed else "Preview the erasure again",
+            })
+    closed = obj.status in Request.CLOSED
+    for name, concerns, blockers_of, text in wanted:
+        if not concerns or name not in allowed:
+            continue
+        blockers = blockers_of()
+        if closed and blockers:
+            continue  # a closed request says so once, in its summary, not beside every button
+        label = allowed[name][2]
+        if blockers:
+            shown.append({"name": name, "label": label, "blocked": " ".join(blockers.values())})
+        else:
+            shown.append({"name": name, "label": label, "text": text})
     return shown
+
+
+def verify_code_view(model_admin: admin.ModelAdmin, request: HttpRequest, pk: int) -> HttpResponse:
+    """The code a person reads out on the phone, typed in by the officer: checked by the same service as the API's,
+    so a wrong code is counted against the same limit. Nothing runs on GET."""
+    obj = get_object_or_404(Request.objects.select_related("person"), pk=pk)
+    if not (model_admin.has_view_permission(request, obj) and model_admin.has_verify_identity_permission(request)):
+        raise PermissionDenied
+    page = HttpResponseRedirect(reverse("admin:dsar_request_change", args=[pk]))
+    if request.method != "POST":
+        return page
+    code = request.POST.get("code", "").strip()
+    if not code:
+        model_admin.message_user(request, "code: type the code the person reads out.", messages.ERROR)
+        return page
+    try:
+        services.request_verify_code(request=obj, code=code, actor=request.user)
+    except ValidationError as exc:
+        model_admin.message_user(request, f"code: {_errors(exc)}", messages.ERROR)
+    else:
+        model_admin.message_user(request, "Identity verified with the code the person read out.", messages.SUCCESS)
+    return page
 
 
 def export_status_view(model_admin: admin.ModelAdmin, request: HttpRequest, pk: int, export_id: int) -> JsonResponse:
@@ -230,7 +282,18 @@ def scan_hits_view(model_admin: admin.ModelAdmin, request: HttpRequest, pk: int)
     form = forms.Form()
     if request.method == "POST":
         table, column = request.POST.get("table", ""), request.POST.get("column", "")
+        if request.POST.get("action") != "declare" and not confirmed(request):
+            # Redacting overwrites rows in place: the page says which and how many before it runs.
+            hit = next((h for h in (obj.scan or {}).get("hits", []) if (h["table"], h["column"]) == (table, column)), None)
+            if hit is None:
+                form.add_error(None, f"table, column: {table}.{column} is not a hit of the last scan; it may be resolved already.")
+            else:
+                return request_page(
+                    model_admin, request, obj, "Redact in place?", "dsar/admin/scan_hit_redact.html", hit=hit,
+                )
         try:
+            if form.errors:
+                raise ValidationError(form.non_field_errors())
             if request.POST.get("action") == "declare":
                 days = request.POST.get("retention_days", "")
                 if not days.isdigit():
@@ -261,11 +324,104 @@ def scan_hits_view(model_admin: admin.ModelAdmin, request: HttpRequest, pk: int)
 # --- actions: each calls the same service as the API and the commands, and reports per request ---
 
 
+def start_request(model_admin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Person]) -> HttpResponse | None:
+    """People's action: open a request of the chosen type and law for each, once confirmed."""
+    request_type = request.POST.get("request_type", "")
+    jurisdiction = request.POST.get("jurisdiction", "")
+    if not request_type or not jurisdiction:
+        model_admin.message_user(request, "Choose a type and a law, then run the action again.", messages.ERROR)
+        return None
+    law = Jurisdiction.objects.filter(pk=jurisdiction).first()
+    channel = request.POST.get("channel") or Request.Channel.ADMIN
+    if not confirmed(request):
+        kind = dict(Request.Type.choices).get(request_type, request_type)
+        page = Confirmation(
+            title=f"Open {str(kind).lower()} requests under {law or jurisdiction} for these people?",
+            happens=[
+                "A request is opened for each person: its legal deadline starts counting today.",
+                "It still needs the person's identity verified before anything is done with their data.",
+            ],
+            cannot_be_undone="a request is the proof that it was answered: it is closed (completed or rejected), "
+            "never deleted.",
+            rows=[
+                Row(
+                    person,
+                    [person.account, ", ".join(str(r) for r in person.requests.open().filter(type=request_type)) or "—"],
+                    reverse("admin:dsar_person_change", args=[person.pk]),
+                )
+                for person in queryset.select_related("account")
+            ],
+            columns=["Account", f"Open {str(kind).lower()} requests already"],
+        )
+        return confirmation_page(model_admin, request, page)
+
+    def start(person: Person) -> str:
+        created = services.request_create(
+            account=person.account,
+            person=person,
+            type=request_type,
+            jurisdiction=law or jurisdiction,
+            channel=channel,
+            actor=request.user,
+        )
+        moved = f" ({created.due_note})" if created.due_note else ""
+        return f"request {created.pk} opened, due {created.due_at.isoformat()}{moved}"
+
+    run_per_item(model_admin, request, queryset.select_related("account"), "started", start)
+    return None
+
+
 def _text(request: HttpRequest) -> str:
     return request.POST.get("text", "").strip()
 
 
-def verify(model_admin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Request]) -> None:
+def _rows(queryset: QuerySet[Request], *extra: tuple[str, Callable[[Request], Any]]) -> Confirmation:
+    """Columns and rows of the requests an action will act on: what, under which law, where it stands, due when."""
+    columns = ["Type", "Law", "Status", "Due", *(label for label, _ in extra)]
+    rows = [
+        Row(
+            r,
+            [r.get_type_display(), r.jurisdiction, r.get_status_display(), r.due_at, *(cell(r) for _, cell in extra)],
+            reverse("admin:dsar_request_change", args=[r.pk]),
+        )
+        for r in queryset.select_related("jurisdiction", "person", "account")
+    ]
+    return Confirmation(title="", happens=[], cannot_be_undone="", rows=rows, columns=columns)
+
+
+def _ask(
+    model_admin: admin.ModelAdmin,
+    request: HttpRequest,
+    queryset: QuerySet[Request],
+    *,
+    title: str,
+    happens: list[str],
+    cannot_be_undone: str,
+    note: str = "",
+    extra: tuple[tuple[str, Callable[[Request], Any]], ...] = (),
+) -> HttpResponse:
+    """The confirmation page of a request action (core/confirmation.py): nothing has run yet."""
+    page = _rows(queryset, *extra)
+    page.title, page.happens, page.cannot_be_undone, page.note = title, happens, cannot_be_undone, note
+    return confirmation_page(model_admin, request, page)
+
+
+def _email_on_record(r: Request) -> str:
+    return "yes" if r.person and r.person.email else "no: nothing can be sent"
+
+
+def verify(model_admin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Request]) -> HttpResponse | None:
+    if not confirmed(request):
+        return _ask(
+            model_admin, request, queryset,
+            title="Mark the identity of these requests' people as verified?",
+            happens=[
+                "Each request is recorded as verified by you, with your note, on its timeline and in its history.",
+                "A verified request can then be executed: its data reported, exported or erased.",
+            ],
+            cannot_be_undone="a verification stays on the request; it is not withdrawn.",
+            note="Verification note (how you checked who they are)",
+        )
     note = _text(request)
     run_per_item(
         model_admin,
@@ -274,15 +430,38 @@ def verify(model_admin: admin.ModelAdmin, request: HttpRequest, queryset: QueryS
         "verified",
         lambda r: services.request_verify_manually(request=r, note=note, actor=request.user),
     )
+    return None
 
 
-def send_code(model_admin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Request]) -> None:
+def send_code(model_admin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Request]) -> HttpResponse | None:
+    if not confirmed(request):
+        return _ask(
+            model_admin, request, queryset,
+            title="Email a new verification code to these requests' people?",
+            happens=["Each person gets an email with a new one-time code at their address on record; "
+                     "the codes sent before stop working."],
+            cannot_be_undone="an email once sent cannot be recalled.",
+            extra=(("Email on record", _email_on_record),),
+        )
     run_per_item(
         model_admin, request, queryset, "code sent", lambda r: services.request_send_code(request=r, actor=request.user)
     )
+    return None
 
 
-def extend(model_admin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Request]) -> None:
+def extend(model_admin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Request]) -> HttpResponse | None:
+    if not confirmed(request):
+        return _ask(
+            model_admin, request, queryset,
+            title="Extend the deadline of these requests?",
+            happens=[
+                "Each deadline moves by what the request's law allows, counted from receipt.",
+                "Each person is emailed the new deadline and your reason.",
+            ],
+            cannot_be_undone="a deadline is extended once and is not shortened back; the email cannot be recalled.",
+            note="Reason for the extension (the person is told)",
+            extra=(("Email on record", _email_on_record),),
+        )
     reason = _text(request)
 
     def act(r: Request) -> str:
@@ -292,6 +471,7 @@ def extend(model_admin: admin.ModelAdmin, request: HttpRequest, queryset: QueryS
 
     related = ("account__home_region", "jurisdiction", "person")
     run_per_item(model_admin, request, queryset.select_related(*related), "extended", act)
+    return None
 
 
 def preview_erasure(model_admin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Request]) -> None:
@@ -314,8 +494,50 @@ def preview_erasure(model_admin: admin.ModelAdmin, request: HttpRequest, queryse
     run_per_item(model_admin, request, queryset.select_related("person"), "previewed", act)
 
 
-def execute(model_admin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Request]) -> None:
-    for r in queryset.select_related("person", "account", "jurisdiction"):
+#: What executing does, by type, said on the confirmation page.
+EXECUTES = {
+    Request.Type.ACCESS: "Access: the access report is produced and the request recorded as answered.",
+    Request.Type.PORTABILITY: "Portability: an archive of the person's data is built and a download link emailed to them.",
+    Request.Type.OBJECTION: "Objection: the person is excluded from every marketing use from now, and the request completed.",
+    Request.Type.RECTIFICATION: "Rectification: nothing runs here; correct the person's data from the request.",
+}
+
+
+def _erasure_from_its_preview(request: HttpRequest, r: Request) -> bool:
+    """Whether this is the erasure's own confirmation: its preview page's button, for this one request.
+
+    An erasure is never executed from the list, even confirmed. Each is signed off on its own preview: what it erases
+    by category, what it keeps and why, what outlives it (backups, kept numbers) and what a hold keeps, for one
+    person. A privacy officer answers for each erasure (the certificate names who executed it); counts of many
+    people side by side invite approving them as a batch. So the list sends each erasure to its preview."""
+    return r.type == Request.Type.ERASURE and request.POST.get("_request_action") == "execute"
+
+
+def execute(model_admin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Request]) -> HttpResponse | None:
+    chosen = list(queryset.select_related("person", "account", "jurisdiction"))
+    erasures = [r for r in chosen if r.type == Request.Type.ERASURE]
+    if not confirmed(request):
+        if len(chosen) == 1 and erasures:
+            # One erasure, from the list or its page: its preview is its confirmation page.
+            return HttpResponseRedirect(reverse("admin:dsar_request_erasure_preview", args=[erasures[0].pk]))
+        page = _rows(queryset)
+        for row in page.rows:
+            if row.item.type == Request.Type.ERASURE:
+                row.url = reverse("admin:dsar_request_erasure_preview", args=[row.item.pk])
+                row.refused = "An erasure is not executed from the list: open its preview (linked) to execute it."
+        page.title = "Execute these requests?"
+        page.happens = [EXECUTES[kind] for kind in dict.fromkeys(r.type for r in chosen) if kind in EXECUTES]
+        page.cannot_be_undone = "a report produced, an archive sent or an objection recorded stays so; emails cannot be recalled."
+        return confirmation_page(model_admin, request, page)
+    for r in chosen:
+        if r.type == Request.Type.ERASURE and not _erasure_from_its_preview(request, r):
+            url = reverse("admin:dsar_request_erasure_preview", args=[r.pk])
+            model_admin.message_user(
+                request,
+                format_html('{}: not executed: an erasure runs from <a href="{}">its preview</a>.', r, url),
+                messages.ERROR,
+            )
+            continue
         allowed = (
             model_admin.has_execute_erasure_permission(request)
             if r.type == Request.Type.ERASURE
@@ -357,9 +579,21 @@ def execute(model_admin: admin.ModelAdmin, request: HttpRequest, queryset: Query
             )
         else:
             model_admin.message_user(request, f"{r}: executed.", messages.SUCCESS)
+    return None
 
 
-def generate_export(model_admin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Request]) -> None:
+def generate_export(
+    model_admin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Request]
+) -> HttpResponse | None:
+    if not confirmed(request):
+        return _ask(
+            model_admin, request, queryset,
+            title="Build an archive of these requests' people's data and email it to them?",
+            happens=["An archive (JSON and CSV) of each person's data is built in the background; a download link, "
+                     "which expires, is emailed to the person's address on record."],
+            cannot_be_undone="the person's data leaves with the link; an email cannot be recalled.",
+            extra=(("Email on record", _email_on_record),),
+        )
     run_per_item(
         model_admin,
         request,
@@ -367,15 +601,35 @@ def generate_export(model_admin: admin.ModelAdmin, request: HttpRequest, queryse
         "export queued",
         lambda r: f"export {export_create(request=r, actor=request.user).pk} queued",
     )
+    return None
 
 
-def complete(model_admin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Request]) -> None:
+def complete(model_admin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Request]) -> HttpResponse | None:
+    if not confirmed(request):
+        return _ask(
+            model_admin, request, queryset,
+            title="Complete these requests?",
+            happens=[
+                "Each request is closed as completed, with you as the one who closed it.",
+                "An erasure keeps its certificate (counts, not data); the identifiers kept for its scan are dropped.",
+            ],
+            cannot_be_undone="a completed request is not reopened; the identifiers dropped are gone.",
+        )
     run_per_item(
         model_admin, request, queryset, "completed", lambda r: services.request_complete(request=r, actor=request.user)
     )
+    return None
 
 
-def reject(model_admin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Request]) -> None:
+def reject(model_admin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Request]) -> HttpResponse | None:
+    if not confirmed(request):
+        return _ask(
+            model_admin, request, queryset,
+            title="Reject these requests?",
+            happens=["Each request is closed as rejected, with your reason on its timeline and in its history."],
+            cannot_be_undone="a rejected request is not reopened: the person has to make a new one.",
+            note="Reason for rejecting",
+        )
     reason = _text(request)
     run_per_item(
         model_admin,
@@ -384,3 +638,4 @@ def reject(model_admin: admin.ModelAdmin, request: HttpRequest, queryset: QueryS
         "rejected",
         lambda r: services.request_reject(request=r, reason=reason, actor=request.user),
     )
+    return None
