@@ -24,6 +24,7 @@ from django.utils.functional import cached_property
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
+from core.confirmation import Confirmation, confirmation_page, confirmed, rows_of
 from core.dashboard import COUNT_CAP
 from core.models import ApiKey, AuditEntry
 from core.roles import default_scopes, scope_choices
@@ -193,12 +194,21 @@ class ApiKeyAdmin(HistoryAdmin):
         )
 
     @admin.action(description="Revoke selected API keys", permissions=["manage_api_keys"])
-    def revoke(self, request: HttpRequest, queryset: QuerySet) -> None:
+    def revoke(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+        if not confirmed(request):
+            return confirmation_page(self, request, Confirmation(
+                title="Revoke these API keys?",
+                happens=["Each key stops working at once: every call made with it is refused from now on."],
+                cannot_be_undone="a revoked key is never active again; the integration needs a new key.",
+                rows=rows_of(queryset.select_related("account"), lambda key: [key.account, key.prefix, self.status(key)]),
+                columns=["Account", "Prefix", "Status"],
+            ))
         for key in queryset.select_related("account"):
             if api_key_revoke(key=key, user=request.user):
                 self.message_user(request, f"Revoked {key}.", messages.SUCCESS)
             else:
                 self.message_user(request, f"{key} was already revoked.", messages.INFO)
+        return None
 
 
 @admin.register(AuditEntry)

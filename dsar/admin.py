@@ -3,32 +3,25 @@ actions that call the same services as the API and the commands)."""
 
 from __future__ import annotations
 
-import json
-import logging
-from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
 from django import forms
-from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
-from django.shortcuts import get_object_or_404
+from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
-from django.template.response import TemplateResponse
+from django.template.defaultfilters import filesizeformat
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.cache import add_never_cache_headers
 from django.utils.html import format_html, format_html_join
 
 from core.admin import HistoryAdmin, posted_changes
-from core.progress import progress_response
+from dsar import admin_pages as pages
 from dsar import services
-from dsar.exports import export_create
 from dsar.models import (
     ErasureProgress,
     Export,
@@ -37,30 +30,6 @@ from dsar.models import (
     Request,
     RequestEvent,
 )
-from dsar.report import request_access_report
-from dsar.summary import request_summary
-from residency.snapshot import parse_as_of
-
-logger = logging.getLogger(__name__)
-
-
-def _errors(exc: Exception) -> str:
-    if isinstance(exc, ValidationError):
-        return " ".join(exc.messages)
-    return str(exc)
-
-
-def _run_per_item(
-    modeladmin: admin.ModelAdmin, request: HttpRequest, items: QuerySet, verb: str, act: Callable[[Any], str | None]
-) -> None:
-    """Run ``act`` on each item, reporting success or the reason for refusal per item."""
-    for item in items:
-        try:
-            detail = act(item)
-        except (ValidationError, PermissionDenied) as exc:
-            modeladmin.message_user(request, f"{item}: not {verb}: {_errors(exc)}", messages.ERROR)
-        else:
-            modeladmin.message_user(request, f"{item}: {detail or verb}.", messages.SUCCESS)
 
 
 @admin.register(Jurisdiction)
@@ -138,8 +107,24 @@ class PersonAdmin(HistoryAdmin):
 
     def get_form(self, request: HttpRequest, obj: Person | None = None, change: bool = False, **kwargs: Any) -> Any:
         form = super().get_form(request, obj, change=change, **kwargs)
-        if not self._holds(request, obj):
+        if obj is None:
             return form
+        if not self._holds(request, obj):
+
+            class PersonForm(form):  # type: ignore[misc, valid-type]
+                def clean(self) -> dict:
+                    data = super().clean()
+                    # The service's own check, so a refused value (an external id taken in the new account) is
+                    # an error beside its field rather than a failed save.
+                    changes = {name: data[name] for name in self.changed_data if name in data}
+                    try:
+                        services.person_validate_change(Person.objects.get(pk=self.instance.pk), changes)
+                    except ValidationError as exc:
+                        for field, errors in exc.message_dict.items():
+                            self.add_error(field if field in self.fields else None, errors)
+                    return data
+
+            return PersonForm
         model_admin = self
 
         class HeldPersonForm(form):  # type: ignore[misc, valid-type]
@@ -167,28 +152,8 @@ class PersonAdmin(HistoryAdmin):
         return request.user.has_perm("dsar.add_request")
 
     @admin.action(description="Start a request for the selected people (choose type and law)", permissions=["start_request"])
-    def start_request(self, request: HttpRequest, queryset: QuerySet[Person]) -> None:
-        request_type = request.POST.get("request_type", "")
-        jurisdiction = request.POST.get("jurisdiction", "")
-        if not request_type or not jurisdiction:
-            self.message_user(request, "Choose a type and a law, then run the action again.", messages.ERROR)
-            return
-        law = Jurisdiction.objects.filter(pk=jurisdiction).first()
-        channel = request.POST.get("channel") or Request.Channel.ADMIN
-
-        def start(person: Person) -> str:
-            created = services.request_create(
-                account=person.account,
-                person=person,
-                type=request_type,
-                jurisdiction=law or jurisdiction,
-                channel=channel,
-                actor=request.user,
-            )
-            moved = f" ({created.due_note})" if created.due_note else ""
-            return f"request {created.pk} opened, due {created.due_at.isoformat()}{moved}"
-
-        _run_per_item(self, request, queryset.select_related("account"), "started", start)
+    def start_request(self, request: HttpRequest, queryset: QuerySet[Person]) -> HttpResponse | None:
+        return pages.start_request(self, request, queryset)
 
 
 class DeadlineFilter(admin.SimpleListFilter):
@@ -207,10 +172,6 @@ class DeadlineFilter(admin.SimpleListFilter):
         return queryset
 
 
-class RequestActionForm(helpers.ActionForm):
-    text = forms.CharField(required=False, label="Note / reason", widget=forms.TextInput(attrs={"size": 40}))
-
-
 class EventInline(admin.TabularInline):
     model = RequestEvent
     fields = ["at", "kind", "actor", "message"]
@@ -223,26 +184,48 @@ class EventInline(admin.TabularInline):
         return False
 
 
+def counts_table(counts: dict[str, int] | None) -> str:
+    """Records by category as a small table, largest first; a dash when there are none."""
+    if not counts:
+        return "—"
+    rows = format_html_join(
+        "", "<tr><td>{}</td><td>{}</td></tr>", sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    )
+    return format_html('<table class="counts"><tbody>{}</tbody></table>', rows)
+
+
 class ErasureProgressInline(admin.TabularInline):
     model = ErasureProgress
-    fields = ["step", "source", "counts", "finished_at"]
+    fields = ["step", "source", "counts_display", "finished_at"]
     readonly_fields = fields
     extra = 0
     can_delete = False
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+    @admin.display(description="Records")
+    def counts_display(self, progress: ErasureProgress) -> str:
+        return counts_table(progress.counts)
 
 
 class ExportInline(admin.TabularInline):
     model = Export
-    fields = ["progress", "created_at", "ready_at", "expires_at", "size", "counts", "downloads_count"]
+    fields = ["progress", "created_at", "ready_at", "expires_at", "size_display", "counts_display", "downloads_count"]
     readonly_fields = fields
     extra = 0
     can_delete = False
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+    @admin.display(description="Size")
+    def size_display(self, export: Export) -> str:
+        return filesizeformat(export.size) if export.size else "—"
+
+    @admin.display(description="Records")
+    def counts_display(self, export: Export) -> str:
+        return counts_table(export.counts)
 
     @admin.display(description="Downloads")
     def downloads_count(self, export: Export) -> int:
@@ -272,6 +255,7 @@ class RequestAdmin(HistoryAdmin):
         "due_at",
         "days_left",
         "assignee",
+        "duplicate",
     ]
     list_filter = [DeadlineFilter, "type", "jurisdiction", "status", "assignee"]
     list_select_related = ["account", "jurisdiction", "assignee"]
@@ -289,7 +273,7 @@ class RequestAdmin(HistoryAdmin):
     ]
     readonly_fields = [name for _, options in fieldsets for name in options["fields"] if name != "assignee"]
     inlines = [EventInline, ErasureProgressInline, ExportInline]
-    action_form = RequestActionForm
+    action_form = pages.RequestActionForm
     change_form_template = "dsar/admin/request_change_form.html"
 
     class Media:
@@ -315,6 +299,17 @@ class RequestAdmin(HistoryAdmin):
         if left <= 7:
             return format_html('<span style="color:#b36b00">{}</span>', left)
         return str(left)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Request]:
+        return super().get_queryset(request).with_duplicate_of()
+
+    @admin.display(description="Possible duplicate of")
+    def duplicate(self, obj: Request) -> str:
+        """The same person's earlier open request of the same type: flagged for staff to check, never linked."""
+        earlier = getattr(obj, "duplicate_of", None)
+        if not earlier:
+            return "—"
+        return format_html('<a href="{}">#{}</a>', reverse("admin:dsar_request_change", args=[earlier]), earlier)
 
     @admin.display(description="Pages")
     def links(self, obj: Request) -> str:
@@ -343,7 +338,9 @@ class RequestAdmin(HistoryAdmin):
 
     @admin.display(description="Verification scan")
     def scan_display(self, obj: Request) -> str:
-        return format_html("<pre>{}</pre>", json.dumps(obj.scan, indent=2)) if obj.scan else "—"
+        if not obj.scan:
+            return "—"
+        return render_to_string("dsar/admin/scan.html", {"scan": obj.scan})
 
     def save_model(self, request: HttpRequest, obj: Request, form: Any, change: bool) -> None:
         if change and "assignee" in form.changed_data:
@@ -364,6 +361,11 @@ class RequestAdmin(HistoryAdmin):
         def change(request: HttpRequest, object_id: str) -> HttpResponse:
             return self.change_view(request, object_id)
 
+        # A wrong code stays counted although the page reports it (as the API's view, dsar.identity).
+        @transaction.non_atomic_requests
+        def verify_code(request: HttpRequest, pk: int) -> HttpResponse:
+            return self.verify_code_view(request, pk)
+
         return [
             path("", view(changelist), name="dsar_request_changelist"),
             path("<path:object_id>/change/", view(change), name="dsar_request_change"),
@@ -371,6 +373,7 @@ class RequestAdmin(HistoryAdmin):
             path("<int:pk>/rectify/", view(self.rectify_view), name="dsar_request_rectify"),
             path("<int:pk>/scan-hits/", view(self.scan_hits_view), name="dsar_request_scan_hits"),
             path("<int:pk>/erasure-preview/", view(self.erasure_preview_view), name="dsar_request_erasure_preview"),
+            path("<int:pk>/verify-code/", view(verify_code), name="dsar_request_verify_code"),
             path(
                 "<int:pk>/exports/<int:export_id>/status/",
                 view(self.export_status_view),
@@ -385,88 +388,13 @@ class RequestAdmin(HistoryAdmin):
         self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
         """The request page; a POST naming ``_request_action`` runs that action (if the user may) on this request."""
-        name = request.POST.get("_request_action") if request.method == "POST" else None
-        if name:
-            obj = self.get_object(request, object_id)
-            actions = self.get_actions(request)
-            if obj is None or name not in actions:
-                raise PermissionDenied
-            # Outside a request transaction (see get_urls): each erasure step commits with its progress.
-            actions[name][0](self, request, Request.objects.filter(pk=obj.pk))
-            return HttpResponseRedirect(reverse("admin:dsar_request_change", args=[obj.pk]))
+        if request.method == "POST" and request.POST.get("_request_action"):
+            return pages.request_action_post(self, request, object_id)
         obj = self.get_object(request, object_id)
         extra = {**(extra_context or {})}
         if obj is not None:
-            # Days left as the account counts them: its deadline is in its own days.
-            extra["summary"] = request_summary(obj, today=obj.account.local_date(timezone.now()))
-            extra["buttons"] = self._buttons(request, obj)
+            extra.update(pages.request_page_context(self, request, obj))
         return super().change_view(request, object_id, form_url, extra)
-
-    def _buttons(self, request: HttpRequest, obj: Request) -> list[dict[str, Any]]:
-        """The actions this user may take on this request in its state, as buttons (a note field when needed)."""
-        allowed = self.get_actions(request)
-        open_ = obj.status not in Request.CLOSED
-        verified = obj.verified_at is not None
-        executed = obj.executed_at is not None
-        wanted = [
-            ("verify", open_ and not verified, "Verification note (how you checked who they are)", ""),
-            ("send_code", open_ and not verified and obj.person_id is not None, "", ""),
-            ("extend", open_ and obj.extended_at is None, "Reason for the extension (the person is told)", ""),
-            ("execute", open_ and verified and not executed and obj.type != Request.Type.ERASURE, "", ""),
-            ("generate_export", open_ and verified and obj.type in (Request.Type.ACCESS, Request.Type.PORTABILITY), "", ""),
-            ("complete", open_ and (executed or obj.type == Request.Type.RECTIFICATION), "",
-             "Complete this request? The person is told it is done."),
-            ("reject", open_, "Reason for rejecting (the person is told)", "Reject this request? This cannot be undone."),
-        ]
-        buttons = []
-        if obj.type == Request.Type.ERASURE and open_ and verified and "preview_erasure" in allowed:
-            buttons.append({
-                "url": reverse("admin:dsar_request_erasure_preview", args=[obj.pk]),
-                "label": "Preview the erasure" if not executed else "Preview the erasure again",
-            })
-        for name, applies, text, confirm in wanted:
-            if applies and name in allowed:
-                buttons.append({"name": name, "label": allowed[name][2], "text": text, "confirm": confirm})
-        return buttons
-
-    def export_status_view(self, request: HttpRequest, pk: int, export_id: int) -> JsonResponse:
-        """Where a portability archive is, for the request page to follow."""
-        export = get_object_or_404(Export.objects.select_related("request"), pk=export_id, request_id=pk)
-        if not self.has_view_permission(request, export.request):
-            raise PermissionDenied
-        text = {
-            Export.Status.PENDING: "Being built by the background worker…",
-            Export.Status.READY: f"Ready: {export.size:,} bytes; the link was emailed to the person.",
-            Export.Status.FAILED: f"Failed: {export.error}",
-            Export.Status.DELETED: "Deleted by erasure.",
-        }[export.status]
-        return progress_response(state=export.status, text=text, done=export.status != Export.Status.PENDING)
-
-    def erasure_preview_view(self, request: HttpRequest, pk: int) -> HttpResponse:
-        """What the erasure will erase, keep and leave behind, with the button that executes it."""
-        obj = get_object_or_404(Request.objects.select_related("person", "account", "jurisdiction"), pk=pk)
-        if not (self.has_view_permission(request, obj) and self.has_execute_erasure_permission(request)):
-            raise PermissionDenied
-        try:
-            preview = services.request_erasure_preview(request=obj, actor=request.user)
-        except ValidationError as exc:
-            self.message_user(request, _errors(exc), messages.ERROR)
-            return HttpResponseRedirect(reverse("admin:dsar_request_change", args=[pk]))
-        return self._request_page(request, obj, "Erasure preview", "dsar/admin/erasure_preview.html", preview=preview)
-
-    def _request_page(
-        self, request: HttpRequest, obj: Request, crumb: str, template: str, **context: Any
-    ) -> HttpResponse:
-        """A page about one request, under it in the breadcrumbs (dsar/admin/request_page.html)."""
-        context = {
-            **self.admin_site.each_context(request),
-            "title": f"{crumb} · {obj}",
-            "crumb": crumb,
-            "opts": self.model._meta,
-            "original": obj,
-            **context,
-        }
-        return TemplateResponse(request, template, context)
 
     # --- who may do what (core/roles.py); each action and page below checks one of these ---
 
@@ -507,230 +435,56 @@ class RequestAdmin(HistoryAdmin):
             and self.has_download_export_permission(request)
         )
 
+    # --- pages about one request (dsar/admin_pages.py) ---
+
     def report_view(self, request: HttpRequest, pk: int) -> HttpResponse:
-        obj = get_object_or_404(Request.objects.select_related("account", "jurisdiction", "person"), pk=pk)
-        # The report is the person's data: reading it is a download of personal data.
-        if not (self.has_view_permission(request, obj) and self.has_download_export_permission(request)):
-            raise PermissionDenied
-        try:
-            report = request_access_report(request=obj, as_of=parse_as_of(request.GET.get("as_of")))
-        except ValidationError as exc:
-            self.message_user(request, _errors(exc), messages.ERROR)
-            return HttpResponseRedirect(reverse("admin:dsar_request_change", args=[pk]))
-        fmt = request.GET.get("format")
-        if fmt == "json":
-            response: HttpResponse = JsonResponse(report, json_dumps_params={"indent": 2, "ensure_ascii": False})
-            response["Content-Disposition"] = f'attachment; filename="request-{pk}-access-report.json"'
-            add_never_cache_headers(response)
-            return response
-        if fmt == "html":
-            response = HttpResponse(render_to_string("dsar/access_report_download.html", {"report": report}))
-            response["Content-Disposition"] = f'attachment; filename="request-{pk}-access-report.html"'
-            add_never_cache_headers(response)
-            return response
-        return self._request_page(request, obj, "Access report", "dsar/admin/access_report.html", report=report)
+        return pages.report_view(self, request, pk)
 
     def rectify_view(self, request: HttpRequest, pk: int) -> HttpResponse:
-        obj = get_object_or_404(Request.objects.select_related("person"), pk=pk)
-        # The page shows the person's data and can email it to them: reading both is needed as well as changing.
-        may_read = self.has_read_request_permission(request) and request.user.has_perm("dsar.view_person")
-        if not (may_read and self.has_change_permission(request, obj) and request.user.has_perm("dsar.change_person")):
-            raise PermissionDenied
-        person = obj.person
-        form = RectifyForm(
-            request.POST or None,
-            initial={name: getattr(person, name) for name in services.RECTIFIABLE_FIELDS} if person else None,
-        )
-        if request.method == "POST" and form.is_valid():
-            data = dict(form.cleaned_data)
-            send = data.pop("send_to_person")
-            try:
-                changed = services.person_rectify(request=obj, changes=data, actor=request.user)
-                if send:
-                    services.person_send_data(request=obj, actor=request.user)
-            except services.PersonHeld as held:
-                form.add_error(None, str(held))
-            except ValidationError as exc:
-                if hasattr(exc, "error_dict"):
-                    for field, errors in exc.message_dict.items():
-                        form.add_error(field if field in form.fields else None, errors)
-                else:
-                    form.add_error(None, exc.messages)
-            else:
-                self.message_user(
-                    request,
-                    f"Corrected: {', '.join(changed) or 'nothing changed'}"
-                    + ("; data sent to the person." if send else "."),
-                )
-                return HttpResponseRedirect(reverse("admin:dsar_request_change", args=[pk]))
-        return self._request_page(request, obj, "Correct the person's data", "dsar/admin/rectify.html", form=form)
+        return pages.rectify_view(self, request, pk)
 
     def scan_hits_view(self, request: HttpRequest, pk: int) -> HttpResponse:
-        """The undeclared hits of an erasure's last scan, each to redact in place or declare retained."""
-        obj = get_object_or_404(Request, pk=pk)
-        if not (self.has_read_request_permission(request) and self.has_execute_erasure_permission(request)):
-            raise PermissionDenied
-        form = forms.Form()
-        if request.method == "POST":
-            table, column = request.POST.get("table", ""), request.POST.get("column", "")
-            try:
-                if request.POST.get("action") == "declare":
-                    days = request.POST.get("retention_days", "")
-                    if not days.isdigit():
-                        raise ValidationError({"retention_days": "Give how many days it is kept, as a whole number."})
-                    result = services.erasure_hit_declare(
-                        request=obj,
-                        table=table,
-                        column=column,
-                        reason=request.POST.get("reason", ""),
-                        retention_days=int(days),
-                        actor=request.user,
-                    )
-                else:
-                    result = services.erasure_hit_redact(request=obj, table=table, column=column, actor=request.user)
-            except ValidationError as exc:
-                form.add_error(None, _errors(exc))
-            else:
-                self.message_user(request, f"Scanned again: {result.undeclared} undeclared hit(s) left.")
-                return HttpResponseRedirect(reverse("admin:dsar_request_scan_hits", args=[pk]))
-        obj.refresh_from_db()
-        hits = [hit for hit in (obj.scan or {}).get("hits", []) if not hit["declared"]] if obj.subject else []
-        return self._request_page(
-            request, obj, "Scan hits", "dsar/admin/scan_hits.html",
-            hits=hits, auto=settings.DSAR_ERASURE_FINALIZATION == "auto", form=form,
-        )
+        return pages.scan_hits_view(self, request, pk)
 
-    # --- actions: each calls the same service as the API and the commands, and reports per request ---
+    def erasure_preview_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        return pages.erasure_preview_view(self, request, pk)
 
-    def _text(self, request: HttpRequest) -> str:
-        return request.POST.get("text", "").strip()
+    def verify_code_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        return pages.verify_code_view(self, request, pk)
+
+    def export_status_view(self, request: HttpRequest, pk: int, export_id: int) -> HttpResponse:
+        return pages.export_status_view(self, request, pk, export_id)
+
+    # --- actions (dsar/admin_pages.py): each calls the same service as the API and the commands ---
 
     @admin.action(description="Verify identity manually (note required)", permissions=["verify_identity"])
-    def verify(self, request: HttpRequest, queryset: QuerySet[Request]) -> None:
-        note = self._text(request)
-        _run_per_item(
-            self,
-            request,
-            queryset,
-            "verified",
-            lambda r: services.request_verify_manually(request=r, note=note, actor=request.user),
-        )
+    def verify(self, request: HttpRequest, queryset: QuerySet[Request]) -> HttpResponse | None:
+        return pages.verify(self, request, queryset)
 
     @admin.action(description="Send a new verification code to the person's email on record", permissions=["change"])
-    def send_code(self, request: HttpRequest, queryset: QuerySet[Request]) -> None:
-        _run_per_item(
-            self, request, queryset, "code sent", lambda r: services.request_send_code(request=r, actor=request.user)
-        )
+    def send_code(self, request: HttpRequest, queryset: QuerySet[Request]) -> HttpResponse | None:
+        return pages.send_code(self, request, queryset)
 
     @admin.action(description="Extend the deadline (reason required; the person is told)", permissions=["extend"])
-    def extend(self, request: HttpRequest, queryset: QuerySet[Request]) -> None:
-        reason = self._text(request)
-
-        def act(r: Request) -> str:
-            services.request_extend(request=r, reason=reason, actor=request.user)
-            r.refresh_from_db()
-            return f"extended to {r.due_at.isoformat()}" + (f" ({r.due_note})" if r.due_note else "")
-
-        related = ("account__home_region", "jurisdiction", "person")
-        _run_per_item(self, request, queryset.select_related(*related), "extended", act)
+    def extend(self, request: HttpRequest, queryset: QuerySet[Request]) -> HttpResponse | None:
+        return pages.extend(self, request, queryset)
 
     @admin.action(description="Preview erasure", permissions=["execute_erasure"])
-    def preview_erasure(self, request: HttpRequest, queryset: QuerySet[Request]) -> None:
-        def act(r: Request) -> str:
-            preview = services.request_erasure_preview(request=r, actor=request.user)
-            parts = [
-                f"{s.label}: " + (", ".join(f"{c} {n}" for c, n in s.counts.items()) or "nothing")
-                for s in preview.sources
-            ]
-            kept = [f"{k['data_category']} ({k['reason']})" for s in preview.sources for k in s.retained]
-            text = "will erase " + "; ".join(parts)
-            if kept:
-                text += " — keeps " + "; ".join(kept)
-            if preview.outlives:
-                text += " — outlives the erasure: " + " ".join(copy["statement"] for copy in preview.outlives)
-            if preview.blockers:
-                text += " — BLOCKED: " + "; ".join(preview.blockers)
-            return text
-
-        _run_per_item(self, request, queryset.select_related("person"), "previewed", act)
+    def preview_erasure(self, request: HttpRequest, queryset: QuerySet[Request]) -> HttpResponse | None:
+        return pages.preview_erasure(self, request, queryset)
 
     @admin.action(description="Execute", permissions=["execute"])
-    def execute(self, request: HttpRequest, queryset: QuerySet[Request]) -> None:
-        for r in queryset.select_related("person", "account", "jurisdiction"):
-            allowed = (
-                self.has_execute_erasure_permission(request)
-                if r.type == Request.Type.ERASURE
-                else self.has_execute_request_permission(request)
-            )
-            if not allowed:
-                self.message_user(
-                    request, f"{r}: not executed: you may not execute {r.get_type_display().lower()} requests.", messages.ERROR
-                )
-                continue
-            if r.type == Request.Type.PORTABILITY and not self.has_download_export_permission(request):
-                # The archive emailed to the person is their personal data, as an access report is.
-                self.message_user(
-                    request, f"{r}: not executed: you may not read people's data (dsar.download_export).", messages.ERROR
-                )
-                continue
-            try:
-                outcome = services.request_execute(request=r, actor=request.user)
-            except (ValidationError, PermissionDenied) as exc:
-                self.message_user(request, f"{r}: not executed: {_errors(exc)}", messages.ERROR)
-                continue
-            except Exception as exc:  # a source failed mid-way: what finished is stored, the rest is not
-                logger.exception("Executing request %s failed", r.pk)
-                self.message_user(
-                    request,
-                    f"{r}: stopped by an error ({exc}); the finished steps are kept, execute again to resume.",
-                    messages.ERROR,
-                )
-                continue
-            if outcome and outcome.blocked:
-                self.message_user(request, f"{r}: refused, now waiting: {'; '.join(outcome.blocked)}", messages.WARNING)
-            elif outcome and outcome.scan is not None:
-                level = messages.SUCCESS if not outcome.scan.undeclared else messages.WARNING
-                self.message_user(
-                    request,
-                    f"{r}: {outcome.erased} record(s) erased in {len(outcome.ran)} step(s) "
-                    f"({outcome.skipped} already done); scan: {outcome.scan.undeclared} undeclared hit(s).",
-                    level,
-                )
-            else:
-                self.message_user(request, f"{r}: executed.", messages.SUCCESS)
+    def execute(self, request: HttpRequest, queryset: QuerySet[Request]) -> HttpResponse | None:
+        return pages.execute(self, request, queryset)
 
     @admin.action(description="Generate export (emailed to the person)", permissions=["generate_export"])
-    def generate_export(self, request: HttpRequest, queryset: QuerySet[Request]) -> None:
-        _run_per_item(
-            self,
-            request,
-            queryset.select_related("person"),
-            "export queued",
-            lambda r: f"export {export_create(request=r, actor=request.user).pk} queued",
-        )
+    def generate_export(self, request: HttpRequest, queryset: QuerySet[Request]) -> HttpResponse | None:
+        return pages.generate_export(self, request, queryset)
 
     @admin.action(description="Complete", permissions=["change"])
-    def complete(self, request: HttpRequest, queryset: QuerySet[Request]) -> None:
-        _run_per_item(
-            self, request, queryset, "completed", lambda r: services.request_complete(request=r, actor=request.user)
-        )
+    def complete(self, request: HttpRequest, queryset: QuerySet[Request]) -> HttpResponse | None:
+        return pages.complete(self, request, queryset)
 
     @admin.action(description="Reject (reason required)", permissions=["change"])
-    def reject(self, request: HttpRequest, queryset: QuerySet[Request]) -> None:
-        reason = self._text(request)
-        _run_per_item(
-            self,
-            request,
-            queryset,
-            "rejected",
-            lambda r: services.request_reject(request=r, reason=reason, actor=request.user),
-        )
-
-
-class RectifyForm(forms.Form):
-    kind = forms.ChoiceField(choices=Person.Kind.choices)
-    name = forms.CharField(required=False, max_length=200)
-    email = forms.EmailField(required=False)
-    phone = forms.CharField(required=False, max_length=16, help_text="E.164, e.g. +46701234567.")
-    external_id = forms.CharField(required=False, max_length=100)
-    send_to_person = forms.BooleanField(required=False, label="Email the corrected data to the person")
+    def reject(self, request: HttpRequest, queryset: QuerySet[Request]) -> HttpResponse | None:
+        return pages.reject(self, request, queryset)

@@ -35,8 +35,6 @@ from dsar.workflow import (
     add_event,
     record_history,
     request_subject,
-    require_open,
-    require_verified,
 )
 
 SIGNING_SALT = "dsar.export-link"
@@ -55,15 +53,24 @@ def export_storage() -> FileSystemStorage:
     return FileSystemStorage(location=settings.DSAR_EXPORT_ROOT)
 
 
+def export_create_blockers(request: Request) -> dict[str, str]:
+    """Why no archive can be built for ``request`` now (field → why); empty when one can."""
+    if request.type not in (Request.Type.PORTABILITY, Request.Type.ACCESS):
+        return {"type": "Only portability and access requests produce an export."}
+    if not request.is_verified:
+        return {"status": "The requester's identity is not verified yet."}
+    if request.status in Request.CLOSED:
+        return {"status": f"The request is {request.get_status_display().lower()}."}
+    if request.person is None:
+        return {"person": "The person has been erased; there is nothing to export."}
+    return {}
+
+
 @transaction.atomic
 def export_create(*, request: Request, actor: User = None) -> Export:
     """Queue the building of a portability archive; the worker builds it and emails the link."""
-    if request.type not in (Request.Type.PORTABILITY, Request.Type.ACCESS):
-        raise ValidationError({"type": "Only portability and access requests produce an export."})
-    require_verified(request)
-    require_open(request)
-    if request.person is None:
-        raise ValidationError({"person": "The person has been erased; there is nothing to export."})
+    for field, why in export_create_blockers(request).items():
+        raise ValidationError({field: why})
     export = Export.objects.create(request=request)
     add_event(request, RequestEvent.Kind.EXPORT, f"Export {export.pk} queued.", actor=actor)
     enqueue_when_committed(build_export, export_id=export.pk)

@@ -24,8 +24,9 @@ from dsar.workflow import (
     actor_label,
     add_event,
     is_staff,
+    open_blockers,
+    raise_first,
     record_history,
-    require_open,
     transition,
 )
 
@@ -38,15 +39,28 @@ def _code_digest(request: Request, code: str) -> str:
 
 
 @transaction.atomic
+def request_verify_blockers(request: Request) -> dict[str, str]:
+    """Why the requester's identity cannot be verified now (field → why); empty when it can."""
+    blockers = open_blockers(request)
+    if not blockers and request.is_verified:
+        blockers["status"] = "The requester's identity is already verified."
+    return blockers
+
+
+def request_send_code_blockers(request: Request) -> dict[str, str]:
+    """Why no code can be sent for ``request`` now (field → why); empty when one can (the hourly cap aside)."""
+    blockers = request_verify_blockers(request)
+    if not blockers and (request.person is None or not request.person.email):
+        blockers["email"] = "The person has no email on record; verify them manually."
+    return blockers
+
+
 def request_send_code(*, request: Request, actor: User = None) -> None:
     """Email a new one-time code to the person's address on record (never to an address the requester
     just typed); any earlier code stops working."""
-    require_open(request)
-    if request.is_verified:
-        raise ValidationError({"status": "The requester's identity is already verified."})
+    raise_first(request_send_code_blockers(request))
     person = request.person
-    if person is None or not person.email:
-        raise ValidationError({"email": "The person has no email on record; verify them manually."})
+    assert person is not None  # request_send_code_blockers refuses a request without a person
     now = timezone.now()
     _check_code_rate(request=request, address=person.email, now=now)
     code = f"{secrets.randbelow(10**6):06d}"
@@ -97,9 +111,7 @@ def request_verify_code(*, request: Request, code: str, actor: User = None) -> N
     Not one transaction on purpose: a failed attempt must stay counted even though the caller gets an
     error (the API runs this view outside its per-request transaction).
     """
-    require_open(request)
-    if request.is_verified:
-        raise ValidationError({"status": "The requester's identity is already verified."})
+    raise_first(request_verify_blockers(request))
     now = timezone.now()
     current = VerificationCode.objects.filter(request=request, used_at__isnull=True, revoked_at__isnull=True).first()
     if current is None:
@@ -146,9 +158,7 @@ def request_verify_manually(*, request: Request, note: str, actor: User) -> None
     note = (note or "").strip()
     if not note:
         raise ValidationError({"note": "Say how the identity was checked."})
-    require_open(request)
-    if request.is_verified:
-        raise ValidationError({"status": "The requester's identity is already verified."})
+    raise_first(request_verify_blockers(request))
     VerificationCode.objects.filter(request=request, used_at__isnull=True, revoked_at__isnull=True).update(
         revoked_at=timezone.now()
     )

@@ -83,11 +83,19 @@ def request_create(
         due_note=deadline.note,
         received_with={key: value for key, value in typed.items() if value} or None,
     )
+    duplicate_of = Request.objects.with_duplicate_of().get(pk=request.pk).duplicate_of
+    # Flagged, not merged: the same address may be someone else's until the identity is verified.
+    duplicate = (
+        f" Possible duplicate of #{duplicate_of}, the same person's open {request.get_type_display().lower()} request:"
+        " verify who asked before treating them as one."
+        if duplicate_of
+        else ""
+    )
     add_event(
         request,
         RequestEvent.Kind.RECEIVED,
         f"{request.get_type_display()} request received by {request.get_channel_display().lower()} under "
-        f"{jurisdiction.name}; due {due.isoformat()}" + (f" ({deadline.why})." if deadline.why else "."),
+        f"{jurisdiction.name}; due {due.isoformat()}" + (f" ({deadline.why})." if deadline.why else ".") + duplicate,
         actor=actor,
     )
     if send_code and person.email:

@@ -18,13 +18,29 @@ from dsar.workflow import (
     User,
     add_event,
     email_person,
+    open_blockers,
+    raise_first,
     record_history,
-    require_open,
     require_verified,
     transition,
 )
 
 # --- deadlines -----------------------------------------------------------------------------------
+
+
+def request_extend_blockers(request: Request, *, today: dt.date | None = None) -> dict[str, str]:
+    """Why the deadline cannot be extended now (field → why); empty when it can. ``today`` is the account's."""
+    blockers = open_blockers(request)
+    if blockers:
+        return blockers
+    today = today or request.account.local_date(timezone.now())
+    if request.jurisdiction.extended_deadline(request.received_on, country=request.account.country_code()) is None:
+        return {"reason": f"{request.jurisdiction.name} allows no extension."}
+    if today > request.first_due_at:
+        return {"reason": f"The deadline passed on {request.first_due_at.isoformat()}; it can no longer be extended."}
+    if request.extended_at is not None:
+        return {"reason": "The deadline was already extended once."}
+    return {}
 
 
 @transaction.atomic
@@ -40,15 +56,10 @@ def request_extend(*, request: Request, reason: str, actor: User = None, today: 
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": "Give the reason for the extension; the person is told it."})
-    require_open(request)
+    raise_first(request_extend_blockers(request, today=today))
     extended = request.jurisdiction.extended_deadline(request.received_on, country=account.country_code())
-    if extended is None:
-        raise ValidationError({"reason": f"{request.jurisdiction.name} allows no extension."})
+    assert extended is not None  # request_extend_blockers refuses a law without an extension
     new_due = extended.day
-    if today > request.first_due_at:
-        raise ValidationError(
-            {"reason": f"The deadline passed on {request.first_due_at.isoformat()}; it can no longer be extended."}
-        )
     changed = (
         Request.objects.filter(pk=request.pk, extended_at__isnull=True, due_at=F("first_due_at"))
         .exclude(status__in=Request.CLOSED)
@@ -77,6 +88,38 @@ def request_extend(*, request: Request, reason: str, actor: User = None, today: 
 # --- closing -------------------------------------------------------------------------------------
 
 
+def request_reject_blockers(request: Request) -> dict[str, str]:
+    """Why the request cannot be rejected now (field → why): it is closed already."""
+    return open_blockers(request)
+
+
+def _complete_type_blockers(request: Request) -> dict[str, str]:
+    """What the request's type needs done before it completes (field → why)."""
+    if request.type == Request.Type.ERASURE:
+        if request.executed_at is None:
+            return {"status": "Execute the erasure first."}
+        if not request.scan or request.scan.get("undeclared"):
+            return {"status": "The verification scan still finds the person's data; run it again after fixing."}
+    if request.type == Request.Type.ACCESS and request.executed_at is None:
+        return {"status": "Produce the access report first (execute the request)."}
+    if request.type == Request.Type.PORTABILITY and not request.exports.filter(status="ready").exists():
+        return {"status": "Generate the export first."}
+    return {}
+
+
+def request_complete_blockers(request: Request) -> dict[str, str]:
+    """Why the request cannot be completed now (field → why), in the order staff would fix them; empty when it can."""
+    blockers = open_blockers(request)
+    if blockers:
+        return blockers
+    if not request.is_verified:
+        return {"status": "The requester's identity is not verified yet."}
+    blockers = _complete_type_blockers(request)
+    if not blockers and request.status != Request.Status.IN_PROGRESS:
+        blockers = {"status": f"The request is {request.get_status_display().lower()}; it needs to be in progress."}
+    return blockers
+
+
 @transaction.atomic
 def request_reject(*, request: Request, reason: str, actor: User = None) -> None:
     """Refuse the request (manifestly unfounded, identity not proven…); the reason is kept."""
@@ -100,17 +143,9 @@ def request_complete(*, request: Request, actor: User = None) -> None:
     """Close a verified request. An erasure closes only once executed with a clean verification scan; the
     identifiers kept for the scan are then dropped, leaving proof without personal data."""
     require_verified(request)
-    if request.type == Request.Type.ERASURE:
-        if request.executed_at is None:
-            raise ValidationError({"status": "Execute the erasure first."})
-        if not request.scan or request.scan.get("undeclared"):
-            raise ValidationError(
-                {"status": "The verification scan still finds the person's data; run it again after fixing."}
-            )
-    if request.type == Request.Type.ACCESS and request.executed_at is None:
-        raise ValidationError({"status": "Produce the access report first (execute the request)."})
-    if request.type == Request.Type.PORTABILITY and not request.exports.filter(status="ready").exists():
-        raise ValidationError({"status": "Generate the export first."})
+    raise_first(_complete_type_blockers(request))
+    # Read before completing clears the snapshot: once erased, the person row (and the requests' link) is gone.
+    person_id = (request.subject or {}).get("person_id") or request.person_id
     transition(
         request,
         allowed=(Request.Status.IN_PROGRESS,),
@@ -120,6 +155,46 @@ def request_complete(*, request: Request, actor: User = None) -> None:
         subject=None,
     )
     add_event(request, RequestEvent.Kind.COMPLETED, "Request completed.", actor=actor)
+    if request.type == Request.Type.ERASURE and person_id:
+        close_after_erasure(erasure=request, person_id=person_id, actor=actor)
+
+
+#: How the person's other open requests close once their erasure is complete, by type: (status, why).
+AFTER_ERASURE = {
+    Request.Type.ERASURE: (Request.Status.COMPLETED, "their data was erased by request #{n}"),
+    Request.Type.OBJECTION: (Request.Status.COMPLETED, "their data was erased by request #{n}: none is left to market to"),
+    Request.Type.ACCESS: (Request.Status.REJECTED, "their data was erased by request #{n}: none is left to report"),
+    Request.Type.PORTABILITY: (Request.Status.REJECTED, "their data was erased by request #{n}: none is left to export"),
+    Request.Type.RECTIFICATION: (Request.Status.REJECTED, "their data was erased by request #{n}: none is left to correct"),
+}
+
+
+def close_after_erasure(*, erasure: Request, person_id: int, actor: User = None) -> list[Request]:
+    """Close the person's other open requests once their erasure is complete, each with its reason on its timeline
+    and in its history: what they asked for is done or can no longer be done, and they would otherwise stay open
+    and fall overdue. The person row is gone by now, so they are found by the person's id in the requests' history
+    (an erasure clears the link on the rows themselves)."""
+    theirs = Request.history.filter(person_id=person_id).values("id")
+    siblings = list(Request.objects.open().filter(pk__in=theirs).exclude(pk=erasure.pk).order_by("pk"))
+    for sibling in siblings:
+        status, why = AFTER_ERASURE[sibling.type]
+        reason = f"Closed: {why.format(n=erasure.pk)}."
+        try:
+            transition(
+                sibling,
+                allowed=tuple(s for s in Request.Status.values if s not in Request.CLOSED),
+                actor=actor,
+                reason="closed after the person's erasure",
+                status=status,
+                status_reason=reason,
+                completed_at=timezone.now(),
+                subject=None,
+            )
+        except ValidationError:
+            continue  # closed meanwhile by someone else: nothing left to do
+        kind = RequestEvent.Kind.COMPLETED if status == Request.Status.COMPLETED else RequestEvent.Kind.REJECTED
+        add_event(sibling, kind, reason, actor=actor)
+    return siblings
 
 
 @transaction.atomic

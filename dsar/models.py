@@ -187,6 +187,25 @@ class RequestQuerySet(models.QuerySet):
         """Open requests whose last day to answer is before ``today``."""
         return self.open().filter(due_at__lt=today)
 
+    def siblings_of(self, request: Request, person_id: int | None = None) -> RequestQuerySet:
+        """The other open requests of ``request``'s person (``person_id`` once the person row is gone), soonest due
+        first; none for a request without a person."""
+        person_id = person_id or request.person_id
+        if person_id is None:
+            return self.none()
+        return self.open().filter(person_id=person_id).exclude(pk=request.pk).order_by("due_at", "pk")
+
+    def with_duplicate_of(self) -> RequestQuerySet:
+        """Each request with ``duplicate_of``: the earliest other open request of the same person and type made
+        before it (a possible duplicate, for staff to check; nothing is linked), or None."""
+        earlier = (
+            Request.objects.open()
+            .filter(person=models.OuterRef("person"), type=models.OuterRef("type"), pk__lt=models.OuterRef("pk"))
+            .order_by("pk")
+            .values("pk")[:1]
+        )
+        return self.annotate(duplicate_of=models.Subquery(earlier))
+
     def due_within(self, today: dt.date, days: int) -> RequestQuerySet:
         """Open requests not yet overdue whose last day falls within ``days`` days of ``today`` (inclusive)."""
         return self.open().filter(due_at__gte=today, due_at__lte=today + dt.timedelta(days=days))

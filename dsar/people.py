@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
 
 from dsar.models import Person
 from dsar.sources import Subject, holds_on
@@ -79,10 +79,37 @@ def person_update(*, person_id: int, changes: dict[str, Any], actor: User = None
     if not changed:
         return person
     person_check_change(person, changed)
-    for name, value in changed.items():
-        setattr(person, name, value)
-    person.full_clean()
+    person_validate_change(person, changed)
     if actor is not None and actor.is_authenticated:
         person._history_user = actor  # type: ignore[attr-defined]
-    person.save(update_fields=list(changed))
+    try:
+        with transaction.atomic():
+            person.save(update_fields=list(changed))
+    except IntegrityError as exc:
+        # A row written meanwhile by someone else: the same refusal the check gives, not a server error.
+        raise ValidationError({_constraint_field(changed): _DUPLICATE_EXTERNAL_ID}) from exc
     return person
+
+
+_DUPLICATE_EXTERNAL_ID = "Another person of that account already has this person's external id."
+
+
+def _constraint_field(changed: dict[str, Any]) -> str:
+    """The field a change refused by the (account, external id) constraint is about: the one the change wrote."""
+    return "account" if "account" in changed or "account_id" in changed else "external_id"
+
+
+def person_validate_change(person: Person, changed: dict[str, Any]) -> None:
+    """Apply ``changed`` to ``person`` (unsaved) and raise ``ValidationError`` naming the field for a value the
+    model or its constraints refuse: moving a person to an account where their external id is taken names
+    ``account``, not the whole form."""
+    for name, value in changed.items():
+        setattr(person, name, value)
+    try:
+        person.full_clean()
+    except ValidationError as exc:
+        errors = exc.message_dict
+        general = errors.pop(NON_FIELD_ERRORS, [])
+        if general:
+            errors.setdefault(_constraint_field(changed), []).append(_DUPLICATE_EXTERNAL_ID)
+        raise ValidationError(errors) from exc

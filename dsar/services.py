@@ -23,15 +23,21 @@ from dsar.exports import export_create
 from dsar.identity import (  # noqa: F401 (re-exported)
     mark_verified,
     request_send_code,
+    request_send_code_blockers,
+    request_verify_blockers,
     request_verify_code,
     request_verify_manually,
 )
 from dsar.intake import request_create  # noqa: F401 (re-exported)
 from dsar.lifecycle import (  # noqa: F401
+    close_after_erasure,
     request_assign,
     request_complete,
+    request_complete_blockers,
     request_extend,
+    request_extend_blockers,
     request_reject,
+    request_reject_blockers,
 )
 from dsar.models import Request, RequestEvent
 from dsar.objection import person_object
@@ -43,6 +49,7 @@ from dsar.people import (  # noqa: F401 (re-exported)
     person_hold_notice,
     person_holds,
     person_update,
+    person_validate_change,
 )
 from dsar.rectification import RECTIFIABLE_FIELDS, person_rectify, person_send_data  # noqa: F401
 from dsar.report import request_access_report
@@ -51,12 +58,25 @@ from dsar.workflow import (  # noqa: F401
     SYSTEM,
     User,
     add_event,
+    open_blockers,
     request_subject,
     require_verified,
     subject_of,
 )
 
 # --- execute, whatever the type -------------------------------------------------------------------
+
+
+def request_execute_blockers(request: Request) -> dict[str, str]:
+    """Why the request cannot be executed now (field → why); empty when it can (an erasure's own blockers, such
+    as an active call, are in its preview)."""
+    blockers = open_blockers(request)
+    if not blockers and not request.is_verified:
+        blockers["status"] = "The requester's identity is not verified yet."
+    if not blockers and request.type == Request.Type.RECTIFICATION:
+        blockers["type"] = "A rectification is done by correcting the person's data from the request."
+    return blockers
+
 
 
 def request_execute(*, request: Request, actor: User = None, progress: Progress | None = None) -> ErasureOutcome | None:

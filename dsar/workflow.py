@@ -70,6 +70,19 @@ def transition(
     record_history(request, actor=actor, reason=reason)
 
 
+def raise_first(blockers: dict[str, str]) -> None:
+    """Refuse with the first of an action's blockers (``*_blockers``: field → why), naming its field."""
+    for field, message in blockers.items():
+        raise ValidationError({field: message})
+
+
+def open_blockers(request: Request) -> dict[str, str]:
+    """Why nothing more can be done on ``request``: it is closed."""
+    if request.status in Request.CLOSED:
+        return {"status": f"The request is {request.get_status_display().lower()}."}
+    return {}
+
+
 def require_open(request: Request) -> None:
     if request.status in Request.CLOSED:
         raise ValidationError({"status": f"The request is {request.get_status_display().lower()}."})

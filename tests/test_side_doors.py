@@ -143,12 +143,14 @@ def api_post(path: str, **data: Any) -> Callable[[Client, Ctx], Any]:
 
 
 def action(changelist: str, name: str, key: str, **data: Any) -> Callable[[Client, Ctx], Any]:
-    return lambda client, ctx: client.post(changelist, {"action": name, ACTION_CHECKBOX_NAME: [ctx[key].pk], **data})
+    return lambda client, ctx: client.post(
+        changelist, {"action": name, ACTION_CHECKBOX_NAME: [ctx[key].pk], "post": "yes", **data}
+    )
 
 
 def on_the_request_page(name: str, **data: Any) -> Callable[[Client, Ctx], Any]:
     def post(client: Client, ctx: Ctx) -> Any:
-        return client.post(f"/admin/dsar/request/{ctx['request'].pk}/change/", {"_request_action": name, **data})
+        return client.post(f"/admin/dsar/request/{ctx['request'].pk}/change/", {"_request_action": name, "post": "yes", **data})
 
     return post
 
@@ -292,7 +294,7 @@ DOORS: dict[str, Door] = {
         "the erasure's letter, or a portability archive's link, to the person's address on record",
         (
             Proof("execute an erasure", ("dsar.execute_erasure", "dsar.view_request"), ("dsar.view_request",),
-                  a_request(), action(REQUESTS, "execute", "request"), mailed("your data has been erased")),
+                  a_request(), on_the_request_page("execute"), mailed("your data has been erased")),
             Proof("execute a portability request", ("dsar.execute_request", "dsar.view_request", "dsar.download_export"),
                   ("dsar.view_request", "dsar.download_export"), a_request(Request.Type.PORTABILITY),
                   action(REQUESTS, "execute", "request"), mailed("your data")),
@@ -317,7 +319,7 @@ DOORS: dict[str, Door] = {
                   an_erasure_waiting_on_a_scan_hit,
                   lambda client, ctx: client.post(
                       f"/admin/dsar/request/{ctx['request'].pk}/scan-hits/",
-                      {"table": "residency_account", "column": "privacy_contact_email", "action": "redact"},
+                      {"table": "residency_account", "column": "privacy_contact_email", "action": "redact", "post": "yes"},
                   ),
                   mailed("your data has been erased")),
         ),

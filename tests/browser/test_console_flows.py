@@ -98,6 +98,9 @@ def test_a_request_opened_through_the_api_appears_with_its_deadline_and_is_verif
 
     page.get_by_label("Verification note").fill("Called back on the number in the account's records")
     page.get_by_role("button", name=re.compile("Verify identity")).click()
+    # Cannot be undone: the confirmation page asks first, with the note carried over.
+    expect(page.get_by_text("Cannot be undone:")).to_be_visible()
+    page.get_by_role("button", name="Yes, I'm sure").click()
     expect(page.locator("section.request-summary")).to_contain_text("Verified on")
 
 

@@ -38,7 +38,16 @@ def console() -> Client:
 
 def act(console: Client, action: str, request: Request, text: str = "") -> list[str]:
     response = console.post(
-        CHANGELIST, {"action": action, ACTION_CHECKBOX_NAME: [request.pk], "text": text}, follow=True
+        CHANGELIST, {"action": action, ACTION_CHECKBOX_NAME: [request.pk], "text": text, "post": "yes"}, follow=True
+    )
+    assert response.status_code == 200
+    return [str(message) for message in response.context["messages"]]
+
+
+def execute_from_preview(console: Client, request: Request) -> list[str]:
+    """The erasure preview's button: the request page's "execute", confirmed (an erasure never runs from the list)."""
+    response = console.post(
+        f"{CHANGELIST}{request.pk}/change/", {"_request_action": "execute", "post": "yes"}, follow=True
     )
     assert response.status_code == 200
     return [str(message) for message in response.context["messages"]]
@@ -72,6 +81,7 @@ def test_staff_start_a_request_from_people(
                 "request_type": "access",
                 "jurisdiction": law.pk,
                 "channel": "phone",
+                "post": "yes",
             },
             follow=True,
         )
@@ -102,7 +112,7 @@ def test_preview_execute_and_complete_an_erasure_from_the_console(console: Clien
     use_sources(FakeSource("recordings"))
     request = make_request()
     assert "ticket 2" in act(console, "preview_erasure", request)[0]
-    assert "scan: 0 undeclared" in act(console, "execute", request)[0]
+    assert "scan: 0 undeclared" in execute_from_preview(console, request)[0]
     act(console, "complete", request)
     request.refresh_from_db()
     assert request.status == Request.Status.COMPLETED and not Person.objects.exists()
@@ -171,7 +181,7 @@ def test_an_execution_stopped_by_an_error_in_the_console_resumes_when_run_again(
 ) -> None:
     use_sources(FakeSource("recordings", fail_on=2))
     request = make_request()
-    assert "execute again to resume" in act(console, "execute", request)[0]
+    assert "execute again to resume" in execute_from_preview(console, request)[0]
     assert ErasureProgress.objects.filter(request=request).count() == 3  # step 1 of the three sources
-    assert "(3 already done); scan: 0 undeclared" in act(console, "execute", request)[0]
+    assert "(3 already done); scan: 0 undeclared" in execute_from_preview(console, request)[0]
     assert ErasureProgress.objects.filter(request=request).count() == 9

@@ -35,6 +35,11 @@ def page(client: Client, request: Request) -> str:
     return response.content.decode()
 
 
+def refreshed(request: Request) -> Request:
+    request.refresh_from_db()
+    return request
+
+
 def test_the_summary_says_who_what_law_deadline_and_identity_without_contact_details() -> None:
     person = PersonFactory(name="Signe Lindqvist", email="signe@example.org", phone="+46705550321")
     with time_machine.travel(dt.datetime(2026, 3, 2, 9, tzinfo=UTC), tick=False):
@@ -55,17 +60,20 @@ def test_an_officer_gets_the_buttons_of_the_state_and_an_auditor_none() -> None:
     officer = page(console(PRIVACY_OFFICER), request)
     auditor = page(console(AUDITOR), request)
 
-    assert 'value="verify"' in officer and 'value="reject"' in officer and "Preview the erasure" not in officer
+    assert 'value="verify"' in officer and 'value="reject"' in officer and "/erasure-preview/" not in officer
+    assert "not verified yet" in officer  # the preview's reason, beside it
     assert 'class="request-actions"' not in auditor and 'value="verify"' not in auditor
 
 
-def test_a_button_runs_its_action_on_this_request_and_comes_back_to_it() -> None:
+def test_a_button_asks_first_then_runs_its_action_on_this_request_and_comes_back_to_it() -> None:
     request = make_request(type=Request.Type.ACCESS, verified=False)
     client = console(PRIVACY_OFFICER)
+    url = f"/admin/dsar/request/{request.pk}/change/"
 
-    response = client.post(
-        f"/admin/dsar/request/{request.pk}/change/", {"_request_action": "verify", "text": "Checked the account owner"}
-    )
+    asked = client.post(url, {"_request_action": "verify", "text": "Checked the account owner"})
+    assert asked.status_code == 200 and 'name="post" value="yes"' in asked.content.decode()
+    assert refreshed(request).verified_at is None
+    response = client.post(url, {"_request_action": "verify", "text": "Checked the account owner", "post": "yes"})
 
     assert response.status_code == 302 and response["Location"] == f"/admin/dsar/request/{request.pk}/change/"
     request.refresh_from_db()
@@ -76,7 +84,7 @@ def test_an_auditor_posting_a_button_is_refused_and_nothing_changes() -> None:
     request = make_request(type=Request.Type.ACCESS, verified=False)
 
     response = console(AUDITOR).post(
-        f"/admin/dsar/request/{request.pk}/change/", {"_request_action": "verify", "text": "no"}
+        f"/admin/dsar/request/{request.pk}/change/", {"_request_action": "verify", "text": "no", "post": "yes"}
     )
 
     assert response.status_code == 403
@@ -91,9 +99,9 @@ def test_an_erasure_is_previewed_executed_and_its_certificate_read_on_the_page(s
 
     preview = client.get(f"/admin/dsar/request/{request.pk}/erasure-preview/").content.decode()
     assert "What each source erases" in preview and "requester: 1" in preview
-    assert 'data-confirm="Execute the erasure?' in preview
+    assert 'name="post" value="yes"' in preview and "Cannot be undone" in preview
 
-    client.post(f"/admin/dsar/request/{request.pk}/change/", {"_request_action": "execute"})
+    client.post(f"/admin/dsar/request/{request.pk}/change/", {"_request_action": "execute", "post": "yes"})
 
     request.refresh_from_db()
     assert request.executed_at is not None and request.certificate

@@ -159,7 +159,9 @@ def test_the_console_page_resolves_hits_and_an_auditor_may_only_look() -> None:
 
     page = officer.get(url)
     refused = looking.post(url, {"table": "residency_account", "column": "name", "action": "redact"})
-    done = officer.post(url, {"table": "residency_account", "column": "name", "action": "redact"}, follow=True)
+    asked = officer.post(url, {"table": "residency_account", "column": "name", "action": "redact"})
+    assert b"Cannot be undone" in asked.content and "ulla@example.net" in Account.objects.get(pk=request.account_id).name
+    done = officer.post(url, {"table": "residency_account", "column": "name", "action": "redact", "post": "yes"}, follow=True)
 
     assert page.status_code == 200 and b"residency_account" in page.content and b"ulla@example.net" not in page.content
     assert "</a> › Scan hits" in page.content.decode()

@@ -99,8 +99,8 @@ def test_the_revoke_action_revokes_and_reports_each_key(client: Client) -> None:
     client.post("/admin/core/apikey/add/", {"account": account.pk, "name": "one", "scopes": ["requests:read"]})
     key = ApiKey.objects.get(account=account)
 
-    response = client.post("/admin/core/apikey/", {"action": "revoke", "_selected_action": [key.pk]}, follow=True)
-    again = client.post("/admin/core/apikey/", {"action": "revoke", "_selected_action": [key.pk]}, follow=True)
+    response = client.post("/admin/core/apikey/", {"action": "revoke", "_selected_action": [key.pk], "post": "yes"}, follow=True)
+    again = client.post("/admin/core/apikey/", {"action": "revoke", "_selected_action": [key.pk], "post": "yes"}, follow=True)
 
     key.refresh_from_db()
     assert key.revoked_at is not None
