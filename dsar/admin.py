@@ -29,6 +29,7 @@ from core.admin import HistoryAdmin, posted_changes
 from core.progress import progress_response
 from dsar import services
 from dsar.exports import export_create
+from dsar.list_filters import AttentionFilter
 from dsar.models import (
     ErasureProgress,
     Export,
@@ -273,7 +274,7 @@ class RequestAdmin(HistoryAdmin):
         "days_left",
         "assignee",
     ]
-    list_filter = [DeadlineFilter, "type", "jurisdiction", "status", "assignee"]
+    list_filter = [DeadlineFilter, AttentionFilter, "type", "jurisdiction", "status", "assignee"]
     list_select_related = ["account", "jurisdiction", "assignee"]
     search_fields = ["=id", "person__email", "person__phone", "person__name"]
     date_hierarchy = "received_at"

@@ -32,6 +32,7 @@ from core.admin import HistoryAdmin, LargeTableAdmin, ReadOnlyAdmin, posted_chan
 from core.csv_safety import row_converter
 from core.progress import progress_response
 from recordings import services
+from recordings.list_filters import PurgeFilter, UnfinishedExportFilter
 from recordings.models import (
     AnalyticsRow,
     Call,
@@ -204,7 +205,7 @@ class CallAdmin(TelephonyHistoryAdmin):
 @admin.register(Recording)
 class RecordingAdmin(LargeTableAdmin, HistoryAdmin):
     list_display = ["id", "provider_sid", "kind", "account", "line", "ticket", "duration_seconds", "created_at"]
-    list_filter = ["kind", ("created_at", admin.DateFieldListFilter), "account", "line"]
+    list_filter = [PurgeFilter, "kind", ("created_at", admin.DateFieldListFilter), "account", "line"]
     list_select_related = ["account", "line", "ticket"]
     search_fields = ["provider_sid", "=ticket__id", "=id"]
     raw_id_fields = ["call", "ticket", "line"]
@@ -569,7 +570,7 @@ class HistoryExportAdmin(HistoryAdmin):
     """Exports of call and monitoring history: request one here; the link is emailed when the file is ready."""
 
     list_display = ["id", "account", "kind", "start", "end", "status", "row_count", "requested_by_name", "email", "created_at", "finished_at"]
-    list_filter = ["kind", "status", "account"]
+    list_filter = [UnfinishedExportFilter, "kind", "status", "account"]
 
     def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
         if obj is None:
