@@ -4,6 +4,7 @@
 - :func:`posted_changes`: what a POST would change of the fields a change form shows read-only.
 - :class:`ReadOnlyAdmin`: evidence and records from elsewhere, shown but never added, edited or deleted.
 - :class:`LargeTableAdmin`: a changelist that stays fast at millions of rows.
+- :class:`HistoryColumns`, :class:`WhenFilter`, :class:`OriginFilter`: an audit list's "When", "Who" and "From".
 """
 
 from __future__ import annotations
@@ -19,22 +20,25 @@ from django.core.paginator import Paginator
 from django.db import connections
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
+from django.urls import URLPattern, path
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
+from core import audit_pages
 from core.confirmation import Confirmation, confirmation_page, confirmed, rows_of
 from core.dashboard import COUNT_CAP
+from core.history import ORIGIN_WORDS, origin_words
 from core.models import ApiKey, AuditEntry
 from core.roles import default_scopes, scope_choices
 from core.services import api_key_create, api_key_revoke
 
 
 class HistoryAdmin(SimpleHistoryAdmin):
-    """Every model's admin shows its history with who made each change and from where."""
+    """Every model's admin shows its history: when, who, from where (console, API…), what and why."""
 
-    history_list_display = ["origin", "actor"]
+    object_history_list_template = "admin/core/object_history_list.html"
 
     def history_form_view(
         self, request: HttpRequest, object_id: str, version_id: str, extra_context: dict | None = None
@@ -44,6 +48,61 @@ class HistoryAdmin(SimpleHistoryAdmin):
         if request.method == "POST":
             raise PermissionDenied
         return super().history_form_view(request, object_id, version_id, extra_context)
+
+
+class WhenFilter(admin.DateFieldListFilter):
+    """A date filter headed "When"."""
+
+    template = "admin/core/titled_filter.html"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.title = "when"
+
+
+class OriginFilter(admin.FieldListFilter):
+    """Where the change was made from, headed "From" and in words (console, API…), whatever labels the column's
+    choices carry."""
+
+    template = "admin/core/titled_filter.html"
+
+    def __init__(self, field: Any, request: HttpRequest, params: dict, model: Any, model_admin: Any, field_path: str) -> None:
+        self.lookup_kwarg = f"{field_path}__exact"
+        self.lookup_val = params.get(self.lookup_kwarg)
+        super().__init__(field, request, params, model, model_admin, field_path)
+        self.title = "from"
+
+    def expected_parameters(self) -> list[str]:
+        return [self.lookup_kwarg]
+
+    def choices(self, changelist: Any) -> Iterable[dict[str, Any]]:
+        yield {
+            "selected": self.lookup_val is None,
+            "query_string": changelist.get_query_string(remove=[self.lookup_kwarg]),
+            "display": "All",
+        }
+        for value, words in ORIGIN_WORDS.items():
+            yield {
+                "selected": self.lookup_val is not None and value in self.lookup_val,
+                "query_string": changelist.get_query_string({self.lookup_kwarg: value}),
+                "display": words,
+            }
+
+
+class HistoryColumns:
+    """An audit list of history rows (a deletions log) in the team's words: "When", "Who", "From"."""
+
+    @admin.display(description="when", ordering="history_date")
+    def when(self, row: Any) -> Any:
+        return row.history_date
+
+    @admin.display(description="who", ordering="history_username")
+    def who(self, row: Any) -> str:
+        return row.history_username or "-"
+
+    @admin.display(description="from", ordering="history_origin")
+    def from_where(self, row: Any) -> str:
+        return origin_words(row.history_origin)
 
 
 def posted_changes(model_admin: admin.ModelAdmin, request: HttpRequest, obj: Any, names: Iterable[str]) -> list[str]:
@@ -213,17 +272,61 @@ class ApiKeyAdmin(HistoryAdmin):
 
 @admin.register(AuditEntry)
 class AuditEntryAdmin(ReadOnlyAdmin, LargeTableAdmin):
-    """The audit chain, read-only: entries are appended by the product and verified by ``verify_audit_log``."""
+    """The audit chain, read-only and newest first: entries are appended by the product; "Verify now" (and
+    ``verify_audit_log``) checks them (core/audit_pages.py)."""
 
-    list_display = ["seq", "at", "action", "actor", "origin", "account_id", "object_type", "object_id", "redacted"]
-    list_filter = ["action", "origin", ("at", admin.DateFieldListFilter)]
+    ordering = ["-seq"]
+    list_display = ["seq", "when", "action", "who", "from_where", "account_id", "object", "redacted"]
+    list_display_links = ["seq", "when"]
+    list_filter = ["action", ("origin", OriginFilter), ("at", WhenFilter)]
     search_fields = ["=object_id", "=account_id", "actor"]
-    fields = [
-        "seq", "at", "action", "actor", "origin", "account_id", "object_type", "object_id", "data", "redactions",
-        "prev_hash", "hash",
+    fieldsets = [
+        (None, {"fields": ["seq", "when", "action", "who", "from_where", "account_id", "object", "details"]}),
+        ("Place in the chain", {"classes": ["collapse"], "fields": ["previous_hash", "entry_hash"]}),
     ]
-    readonly_fields = fields
+    readonly_fields = [name for _, options in fieldsets for name in options["fields"]]
+    change_list_template = "admin/core/auditentry/change_list.html"
+
+    @admin.display(description="#", ordering="seq")
+    def seq(self, entry: AuditEntry) -> int:
+        return entry.seq
+
+    @admin.display(description="when", ordering="at")
+    def when(self, entry: AuditEntry) -> Any:
+        return entry.at
+
+    @admin.display(description="who", ordering="actor")
+    def who(self, entry: AuditEntry) -> str:
+        return entry.actor or "-"
+
+    @admin.display(description="from", ordering="origin")
+    def from_where(self, entry: AuditEntry) -> str:
+        return origin_words(entry.origin)
+
+    @admin.display(description="about")
+    def object(self, entry: AuditEntry) -> str:
+        return f"{entry.object_type} {entry.object_id}"
+
+    @admin.display(description="what was recorded")
+    def details(self, entry: AuditEntry) -> str:
+        return audit_pages.entry_details(entry)
+
+    @admin.display(description="hash of the entry before")
+    def previous_hash(self, entry: AuditEntry) -> str:
+        return audit_pages.short_hash(entry.prev_hash)
+
+    @admin.display(description="hash of this entry")
+    def entry_hash(self, entry: AuditEntry) -> str:
+        return audit_pages.short_hash(entry.hash)
 
     @admin.display(description="redacted", boolean=True)
     def redacted(self, entry: AuditEntry) -> bool:
         return bool(entry.redactions)
+
+    def get_urls(self) -> list[URLPattern]:
+        verify = path("verify/", self.admin_site.admin_view(audit_pages.verify_view), name="core_auditentry_verify")
+        return [verify, *super().get_urls()]
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
+        extra_context = {**(extra_context or {}), "may_verify": audit_pages.may_verify(request)}
+        return super().changelist_view(request, extra_context)

@@ -1,24 +1,27 @@
 """The console's home page: the figures a privacy officer asks for first, each linking to the filtered list.
 
 Each app contributes a panel (registered in its ``AppConfig.ready``), so this module knows none of them and
-the dependencies keep pointing one way. A panel's figures come from indexed, capped queries; what needs a
-scan (monthly charts, the residency of every account) is cached for a few minutes.
+the dependencies keep pointing one way. A figure is the result count of the changelist it links to: the panel
+and the list's filter share one queryset method, so the two cannot drift apart. Figures come from indexed,
+capped queries, counted on every visit; what needs a scan (monthly charts, the residency of every account) is
+cached, under a key that changes as soon as a row it reads is written (:func:`history_fingerprint`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.cache import cache
+from django.db import connection, models
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.safestring import SafeString
 
 #: Counts stop here, said as "10,000+": a figure links to its list, it does not walk a million rows.
 COUNT_CAP = 10_000
-#: How long scanned figures (charts, every account's residency) are reused, in seconds.
+#: How long a scan (charts, every account's residency) is kept; a write to what it reads replaces it sooner.
 SCAN_CACHE_SECONDS = 600
 
 
@@ -74,8 +77,23 @@ def count_figure(label: str, queryset: QuerySet[Any], url: str = "", *, alert: b
     return Figure(label=label, value=value, url=url, alert=alert and value > 0, detail=detail, capped=capped)
 
 
-def cached(key: str, compute: Callable[[], Any]) -> Any:
-    """``compute()``, reused for SCAN_CACHE_SECONDS under ``key``."""
+def history_fingerprint(tracked: Iterable[type[models.Model]]) -> str:
+    """The newest history row of each of ``tracked`` (models with history), in one query: it changes with every
+    write to them, since every write in the product is recorded in history (bulk ones included, see
+    core/history.py), and within the writing transaction's own reads. A scan cached under it is never stale."""
+    quote = connection.ops.quote_name
+    tables = sorted({model.history.model._meta.db_table for model in tracked})
+    if not tables:
+        return ""
+    columns = ", ".join(f"(SELECT MAX({quote('history_id')}) FROM {quote(table)})" for table in tables)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {columns}")
+        return "-".join(str(value or 0) for value in cursor.fetchone())
+
+
+def cached(key: str, compute: Callable[[], Any], *, tracked: Iterable[type[models.Model]] = ()) -> Any:
+    """``compute()``, reused for SCAN_CACHE_SECONDS under ``key`` while no row of ``tracked`` is written."""
+    key = f"{key}:{history_fingerprint(tracked)}"
     value = cache.get(key)
     if value is None:
         value = compute()

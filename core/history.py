@@ -31,6 +31,22 @@ class Origin(models.TextChoices):
     WEB = "web", "Web page"
 
 
+#: How each origin is said to people, in every audit page: where the change was made from. (The stored values and
+#: their choices stay as they are: they are in every history table's migrations.)
+ORIGIN_WORDS: dict[str, str] = {
+    Origin.ADMIN: "Console",
+    Origin.API: "API",
+    Origin.COMMAND: "Command or schedule",
+    Origin.TASK: "Background job",
+    Origin.WEB: "Web page",
+}
+
+
+def origin_words(value: str) -> str:
+    """``value`` (an origin as stored) as people read it; an unknown value as it is."""
+    return ORIGIN_WORDS.get(value, value or "-")
+
+
 class AuditFields(models.Model):
     history_origin = models.CharField(max_length=16, choices=Origin.choices, default=Origin.COMMAND)
     history_username = models.CharField(max_length=150, blank=True, default="")
@@ -40,8 +56,8 @@ class AuditFields(models.Model):
 
     @property
     def origin(self) -> str:
-        """Where the change came from, for people (``Admin console``, ``API``…)."""
-        return self.get_history_origin_display()
+        """Where the change came from, for people (``Console``, ``API``…)."""
+        return origin_words(self.history_origin)
 
     @property
     def actor(self) -> str:
@@ -53,18 +69,44 @@ AuditedHistory = partial(HistoricalRecords, bases=[AuditFields], user_db_constra
 
 _origin: ContextVar[str | None] = ContextVar("history_origin", default=None)
 _actor: ContextVar[str | None] = ContextVar("history_actor", default=None)
+_user_id: ContextVar[int | None] = ContextVar("history_user_id", default=None)
+_reason: ContextVar[str | None] = ContextVar("history_reason", default=None)
 
 
 @contextmanager
-def history_context(*, origin: str, actor: str | None = None) -> Iterator[None]:
-    """Attribute every history row written inside the block to ``origin`` (and ``actor``)."""
-    origin_token = _origin.set(origin)
-    actor_token = _actor.set(actor)
+def history_context(
+    *, origin: str | None = None, actor: str | None = None, user: Any = None, reason: str | None = None
+) -> Iterator[None]:
+    """Attribute every history row written inside the block to ``origin``, ``actor`` (or the login ``user``, by
+    name and id) and ``reason`` (said after each row's own reason: the operation the rows are part of, such as the
+    request an erasure answers). What is not given is kept from the enclosing block."""
+    if user is not None and getattr(user, "is_authenticated", False):
+        actor = actor or user.get_username()
+    tokens = [
+        (variable, variable.set(value))
+        for variable, value in (
+            (_origin, origin), (_actor, actor), (_user_id, user_id_of(user)), (_reason, reason)
+        )
+        if value is not None
+    ]
     try:
         yield
     finally:
-        _origin.reset(origin_token)
-        _actor.reset(actor_token)
+        for variable, token in reversed(tokens):
+            variable.reset(token)
+
+
+def current_user_id() -> int | None:
+    """The login the enclosing :func:`history_context` names, if any."""
+    return _user_id.get()
+
+
+def change_reason(reason: str = "") -> str:
+    """A history row's reason: its own, then the enclosing operation's (see :func:`history_context`), in the 100
+    characters the column holds."""
+    context = _reason.get()
+    joined = f"{reason} ({context})" if reason and context else reason or context or ""
+    return joined[:100]
 
 
 def current_request() -> Any:
@@ -107,6 +149,9 @@ def fill_audit_fields(sender: type, history_instance: Any, history_user: Any = N
     if isinstance(history_instance, AuditFields):
         history_instance.history_origin = current_origin()
         history_instance.history_username = current_actor(history_user)
+        if history_user is None and history_instance.history_user_id is None:
+            history_instance.history_user_id = current_user_id()
+        history_instance.history_change_reason = change_reason(history_instance.history_change_reason or "")
 
 
 # Changes made with a conditional or bulk ``update()``/``delete()`` (the guarded state changes and the
@@ -161,8 +206,8 @@ def write_history(
         attrs: dict[str, Any] = {
             "history_type": history_type,
             "history_date": when,
-            "history_user_id": user_id,
-            "history_change_reason": reason,
+            "history_user_id": current_user_id() if user_id is None else user_id,
+            "history_change_reason": change_reason(reason),
             "history_origin": origin,
             "history_username": default_username,
             **(extra or {}),
@@ -236,8 +281,8 @@ def write_history_from(
         {
             "history_type": expression(history_type, "history_type"),
             "history_date": expression(when or timezone.now(), "history_date"),
-            "history_user_id": expression(user_id, "history_user"),
-            "history_change_reason": expression(reason, "history_change_reason"),
+            "history_user_id": expression(current_user_id() if user_id is None else user_id, "history_user"),
+            "history_change_reason": expression(change_reason(reason) if isinstance(reason, str) else reason, "history_change_reason"),
             "history_origin": expression(origin, "history_origin"),
             "history_username": expression(current_actor() if username is None else username, "history_username"),
         }

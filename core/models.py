@@ -140,6 +140,7 @@ class AuditEntry(models.Model):
         ordering = ["seq"]
         verbose_name = "audit entry"
         verbose_name_plural = "audit log (hash chain)"
+        permissions = [("verify_audit_chain", "Can verify the audit chain from the console")]
         indexes = [
             models.Index(fields=["account", "seq"], name="residency_a_account_682bcd_idx"),
             models.Index(fields=["object_type", "object_id"], name="residency_a_object__3bc51d_idx"),

@@ -33,12 +33,13 @@ GRANTS: dict[str, tuple[str, ...]] = {
     PRIVACY_OFFICER: (
         "core.view_*",
         "core.manage_api_keys",
+        "core.verify_audit_chain",
         # Login lockouts: seeing them, and lifting one by deleting the attempt.
         "axes.view_*",
         "axes.delete_accessattempt",
     ),
     SUPPORT_ADMIN: (),
-    AUDITOR: ("core.view_*", "axes.view_*", "auth.view_user", "auth.view_group"),
+    AUDITOR: ("core.view_*", "core.verify_audit_chain", "axes.view_*", "auth.view_user", "auth.view_group"),
 }
 
 

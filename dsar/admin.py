@@ -7,7 +7,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.contrib.admin import helpers
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -22,6 +22,7 @@ from django.utils.html import format_html, format_html_join
 from core.admin import HistoryAdmin, posted_changes
 from dsar import admin_pages as pages
 from dsar import services
+from dsar.list_filters import AttentionFilter
 from dsar.models import (
     ErasureProgress,
     Export,
@@ -257,7 +258,7 @@ class RequestAdmin(HistoryAdmin):
         "assignee",
         "duplicate",
     ]
-    list_filter = [DeadlineFilter, "type", "jurisdiction", "status", "assignee"]
+    list_filter = [DeadlineFilter, AttentionFilter, "type", "jurisdiction", "status", "assignee"]
     list_select_related = ["account", "jurisdiction", "assignee"]
     search_fields = ["=id", "person__email", "person__phone", "person__name"]
     date_hierarchy = "received_at"

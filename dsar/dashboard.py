@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from core.charts import Chart, bar_chart, last_months, monthly_counts
-from core.dashboard import Figure, Panel, cached, count_figure
+from core.dashboard import Panel, cached, count_figure
 from dsar.models import Export, Request
 
 MONTHS = 12
@@ -62,13 +62,9 @@ def requests_panel(request: HttpRequest) -> Panel | None:
     soon = requests.due_within(today, 7)
     waiting = requests.filter(status=Request.Status.WAITING)
     reasons = Counter(reason.split(":")[0][:80] for reason in waiting.values_list("status_reason", flat=True)[:200])
-    erasures_waiting = waiting.filter(type=Request.Type.ERASURE)
-    with_hits = sum(
-        1
-        for scan in erasures_waiting.values_list("scan", flat=True)[:1000]
-        if any(not hit.get("declared") for hit in (scan or {}).get("hits", []))
-    )
-    exports = Export.objects.filter(status__in=[Export.Status.PENDING, Export.Status.FAILED])
+    with_hits = requests.with_undeclared_hits()
+    archives = requests.with_archive_unfinished()
+    failed_archives = Export.objects.filter(status=Export.Status.FAILED).values("request").distinct().count()
     figures = [
         count_figure("Overdue", overdue, f"{changelist}?deadline=overdue", alert=True, detail=_by_type(overdue)),
         count_figure("Due within 7 days", soon, f"{changelist}?deadline=week", detail=_by_type(soon)),
@@ -78,18 +74,13 @@ def requests_panel(request: HttpRequest) -> Panel | None:
             f"{changelist}?status__exact=waiting",
             detail="; ".join(f"{n} × {reason or 'no reason given'}" for reason, n in reasons.most_common(3)),
         ),
-        Figure(
-            "Erasures with undeclared scan hits",
-            with_hits,
-            f"{changelist}?status__exact=waiting&type__exact=erasure",
-            alert=with_hits > 0,
-        ),
+        count_figure("Erasures with undeclared scan hits", with_hits, f"{changelist}?attention=scan-hits", alert=True),
         count_figure(
-            "Portability archives being built or failed",
-            exports,
-            "",
-            detail=f"{exports.filter(status=Export.Status.FAILED).count()} failed",
+            "Requests with a portability archive being built or failed",
+            archives,
+            f"{changelist}?attention=archive",
+            detail=f"{failed_archives} with a failed archive" if failed_archives else "",
         ),
     ]
-    chart = cached(f"dashboard:requests-chart:{today}", lambda: bar_chart(requests_chart(today)))
+    chart = cached(f"dashboard:requests-chart:{today}", lambda: bar_chart(requests_chart(today)), tracked=[Request])
     return Panel(title="Data subject requests", figures=figures, charts=[chart])

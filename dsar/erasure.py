@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -15,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.audit import Action, Record, audit_append, audit_redact
+from core.history import history_context
 from dsar.lifecycle import request_complete
 from dsar.matching import Matcher
 from dsar.models import (
@@ -267,7 +269,7 @@ def request_execute_erasure(
                 request, RequestEvent.Kind.EXECUTED, resumed or "Nothing blocks the erasure any more; it resumes.", actor=actor
             )
     for step, source in pending:
-        with transaction.atomic():
+        with transaction.atomic(), erasure_context(request, actor):
             counts = {category: int(count) for category, count in source.erase(subject, step).items() if count}
             ErasureProgress.objects.create(request=request, source=source.key, step=int(step), counts=counts)
             _audit_step(request, actor, {"step": int(step), "source": source.key, "counts": counts})
@@ -315,6 +317,12 @@ def request_execute_erasure(
                 )
     outcome.scan = request_verify_erasure(request=request, actor=actor)
     return outcome
+
+
+def erasure_context(request: Request, actor: User) -> AbstractContextManager[None]:
+    """What every source writes for the erasure is attributed to the one who ran it (the officer, or the command
+    or schedule that resumed it) and names the request it answers, in its history and its audit log."""
+    return history_context(user=actor, actor=actor_label(actor), reason=f"erasure request #{request.pk}")
 
 
 def _audit_step(request: Request, actor: User, data: dict[str, Any]) -> None:
@@ -509,11 +517,12 @@ def request_release_held(*, request: Request, actor: User = None) -> bool:
         return False
     holds = ", ".join(f"#{item['hold']}" for item in released)
     counts: dict[str, int] = {}
-    for step in ErasureStep:
-        for source in registered_sources():
-            for category, count in source.erase(subject, step).items():
-                if count:
-                    counts[category] = counts.get(category, 0) + int(count)
+    with erasure_context(request, actor):
+        for step in ErasureStep:
+            for source in registered_sources():
+                for category, count in source.erase(subject, step).items():
+                    if count:
+                        counts[category] = counts.get(category, 0) + int(count)
     _audit_step(request, actor, {"addendum": True, "holds": [item["hold"] for item in released], "counts": counts})
     add_event(
         request,

@@ -210,6 +210,14 @@ class RequestQuerySet(models.QuerySet):
         """Open requests not yet overdue whose last day falls within ``days`` days of ``today`` (inclusive)."""
         return self.open().filter(due_at__gte=today, due_at__lte=today + dt.timedelta(days=days))
 
+    def with_undeclared_hits(self) -> RequestQuerySet:
+        """Waiting erasures whose last verification scan found the person's data where no source declared it kept."""
+        return self.filter(type=Request.Type.ERASURE, status=Request.Status.WAITING, scan__undeclared__gt=0)
+
+    def with_archive_unfinished(self) -> RequestQuerySet:
+        """Requests with a portability archive still being built, or whose archive failed."""
+        return self.filter(exports__status__in=[Export.Status.PENDING, Export.Status.FAILED]).distinct()
+
 
 class Request(models.Model):
     """A data subject request: who asked, for what, under which law, by when, and what was done."""

@@ -28,10 +28,11 @@ from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.utils.html import format_html
 
-from core.admin import HistoryAdmin, LargeTableAdmin, ReadOnlyAdmin, posted_changes
+from core.admin import HistoryAdmin, HistoryColumns, LargeTableAdmin, OriginFilter, ReadOnlyAdmin, WhenFilter, posted_changes
 from core.csv_safety import row_converter
 from core.progress import progress_response
 from recordings import services
+from recordings.list_filters import PurgeFilter, UnfinishedExportFilter
 from recordings.models import (
     AnalyticsRow,
     Call,
@@ -204,7 +205,7 @@ class CallAdmin(TelephonyHistoryAdmin):
 @admin.register(Recording)
 class RecordingAdmin(LargeTableAdmin, HistoryAdmin):
     list_display = ["id", "provider_sid", "kind", "account", "line", "ticket", "duration_seconds", "created_at"]
-    list_filter = ["kind", ("created_at", admin.DateFieldListFilter), "account", "line"]
+    list_filter = [PurgeFilter, "kind", ("created_at", admin.DateFieldListFilter), "account", "line"]
     list_select_related = ["account", "line", "ticket"]
     search_fields = ["provider_sid", "=ticket__id", "=id"]
     raw_id_fields = ["call", "ticket", "line"]
@@ -232,10 +233,10 @@ class RecordingAdmin(LargeTableAdmin, HistoryAdmin):
             *super().get_urls(),
         ]
 
-    def _delete_each(self, request: HttpRequest, recordings: list[Recording]) -> None:
+    def _delete_each(self, request: HttpRequest, recordings: list[Recording], via: str) -> None:
         for recording in recordings:
             try:
-                services.recording_delete(recording_id=recording.pk, user=request.user)
+                services.recording_delete(recording_id=recording.pk, user=request.user, via=via)
             except PermissionDenied as exc:
                 self.message_user(request, str(exc), messages.ERROR)
             except ObjectDoesNotExist:
@@ -265,7 +266,8 @@ class RecordingAdmin(LargeTableAdmin, HistoryAdmin):
             self.message_user(request, "That recording no longer exists.", messages.WARNING)
             return HttpResponseRedirect(reverse("admin:recordings_recording_changelist"))
         if request.method == "POST" and request.POST.get("confirmed") == "yes":
-            self._delete_each(request, [recording])
+            page = f"ticket #{recording.ticket_id}'s page" if recording.ticket_id else "the recording's page"
+            self._delete_each(request, [recording], via=f"from {page}")
             back = (
                 reverse("admin:recordings_ticket_change", args=[recording.ticket_id])
                 if recording.ticket_id
@@ -278,7 +280,7 @@ class RecordingAdmin(LargeTableAdmin, HistoryAdmin):
     def delete_permanently(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
         recordings = list(queryset.select_related("ticket", "call", "line", "account"))
         if request.POST.get("confirmed") == "yes":
-            self._delete_each(request, recordings)
+            self._delete_each(request, recordings, via="from the recordings list")
             return None
         return self._confirmation(
             request,
@@ -419,11 +421,11 @@ def audit_csv_rows(queryset: QuerySet) -> Iterator[list[str]]:
 
 
 @admin.register(RecordingDeletion)
-class RecordingDeletionAdmin(ReadOnlyAdmin, LargeTableAdmin):
+class RecordingDeletionAdmin(HistoryColumns, ReadOnlyAdmin, LargeTableAdmin):
     """The audit log of deleted recordings (read-only)."""
 
-    list_display = ["history_date", "who", "history_origin", "recording", "kind", "ticket_number", "deletion_reason", "deletion_detail"]
-    list_filter = ["deletion_reason", "history_origin", "kind", ("history_date", admin.DateFieldListFilter), "account"]
+    list_display = ["when", "who", "from_where", "recording", "kind", "ticket_number", "deletion_reason", "deletion_detail"]
+    list_filter = ["deletion_reason", ("history_origin", OriginFilter), "kind", ("history_date", WhenFilter), "account"]
     search_fields = ["history_username", "provider_sid", "deletion_detail", "=ticket__id", "=id"]
     actions = ["export_csv"]
     list_select_related = False
@@ -569,7 +571,7 @@ class HistoryExportAdmin(HistoryAdmin):
     """Exports of call and monitoring history: request one here; the link is emailed when the file is ready."""
 
     list_display = ["id", "account", "kind", "start", "end", "status", "row_count", "requested_by_name", "email", "created_at", "finished_at"]
-    list_filter = ["kind", "status", "account"]
+    list_filter = [UnfinishedExportFilter, "kind", "status", "account"]
 
     def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
         if obj is None:

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from core.charts import Chart, bar_chart, last_months, monthly_counts
 from core.dashboard import Panel, cached, count_figure
+from recordings.list_filters import PURGE_AHEAD_DAYS, unfinished_exports
 from recordings.models import (
     DeletionReason,
     HistoryExport,
@@ -42,18 +43,12 @@ def recordings_panel(request: HttpRequest) -> Panel | None:
     admin = "admin:recordings_{}_changelist".format
     failing = ProviderDeletion.objects.filter(done_at__isnull=True, attempts__gt=0)
     oldest = failing.order_by("created_at").values_list("provider_sid", "created_at", "last_error").first()
-    exports = HistoryExport.objects.filter(
-        status__in=[HistoryExport.Status.QUEUED, HistoryExport.Status.RUNNING, HistoryExport.Status.FAILED]
-    )
+    exports = unfinished_exports(HistoryExport.objects.all())
     figures = [
-        # A join over every recording and its line, ticket and call (holds): reused for a few minutes.
-        cached(
-            f"dashboard:purge-ahead:{today}",
-            lambda: count_figure(
-                "Recordings the purge deletes within 7 days",
-                Recording.objects.due_for_purge(now + dt.timedelta(days=7)).not_held(),
-                reverse(admin("recording")),
-            ),
+        count_figure(
+            f"Recordings the purge deletes within {PURGE_AHEAD_DAYS} days",
+            Recording.objects.purged_within(now, PURGE_AHEAD_DAYS),
+            f"{reverse(admin('recording'))}?purge=week",
         ),
         count_figure(
             "Legal holds in force",
@@ -74,9 +69,11 @@ def recordings_panel(request: HttpRequest) -> Panel | None:
         count_figure(
             "History exports queued, running or failed",
             exports,
-            reverse(admin("historyexport")),
+            f"{reverse(admin('historyexport'))}?progress=unfinished",
             detail=f"{exports.filter(status=HistoryExport.Status.FAILED).count()} failed",
         ),
     ]
-    chart = cached(f"dashboard:deletions-chart:{today}", lambda: bar_chart(deletions_chart(today)))
+    chart = cached(
+        f"dashboard:deletions-chart:{today}", lambda: bar_chart(deletions_chart(today)), tracked=[Recording]
+    )
     return Panel(title="Recordings and telephony", figures=figures, charts=[chart])

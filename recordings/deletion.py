@@ -16,7 +16,15 @@ from django.db.models.functions import Substr
 from django.utils import timezone
 
 from core.audit import Action, Record, audit_append_many
-from core.history import actor_name, insert_select, user_id_of, write_history_from
+from core.history import (
+    Origin,
+    actor_name,
+    current_origin,
+    current_user_id,
+    insert_select,
+    user_id_of,
+    write_history_from,
+)
 from recordings.holds import RecordingHeld, hold_check_delete  # noqa: F401 (RecordingHeld re-exported)
 from recordings.models import (
     DeletionReason,
@@ -172,13 +180,19 @@ def delete_claimed_recordings(
     return Deleted(ids=[row[0] for row in rows], by_reason=Counter(row[6] for row in rows))
 
 
+#: Where a deletion by hand was made, when its caller does not say: by the origin of the change.
+_DELETED_VIA = {Origin.ADMIN: "in the console", Origin.API: "through the API", Origin.COMMAND: "by a command"}
+
+
 @transaction.atomic
-def recording_delete(*, recording_id: int, user: Any = None, account: Account | None = None) -> AuditInfo:
+def recording_delete(*, recording_id: int, user: Any = None, account: Account | None = None, via: str = "") -> AuditInfo:
     """Delete one recording by hand (admin or API): permanent, audited, deleted at the provider too.
 
     Nothing is written to the ticket's own history (the guide: manual deletion is not in the ticket's
-    event log). ``account`` scopes the lookup for API keys. Raises ``Recording.DoesNotExist`` when it is
-    not there (or already deleted) and :class:`RecordingHeld`, naming the hold, when a hold covers it.
+    event log). ``account`` scopes the lookup for API keys. ``via`` says where it was deleted from, as the audit
+    log reads it ("from the recordings list"); by default, the origin of the change. Raises
+    ``Recording.DoesNotExist`` when it is not there (or already deleted) and :class:`RecordingHeld`, naming the
+    hold, when a hold covers it.
     """
     recordings = Recording.objects.select_related("ticket", "call")
     if account is not None:
@@ -186,10 +200,12 @@ def recording_delete(*, recording_id: int, user: Any = None, account: Account | 
     recording = recordings.get(pk=recording_id)
     hold_check_delete(recording)
     ticket_label = f"ticket #{recording.ticket_id}" if recording.ticket_id else "no ticket"
+    who = actor_name(user)
+    via = via or _DELETED_VIA.get(current_origin(), "by hand")
     info = AuditInfo(
         reason=DeletionReason.MANUAL,
-        detail=f"Deleted by hand from {ticket_label}",
-        username=actor_name(user),
+        detail=f"Deleted {via} by {who or 'an unknown caller'} ({ticket_label})",
+        username=who,
         user_id=user_id_of(user),
     )
     # Re-checking the holds inside the claim closes the window where a hold is placed meanwhile.
@@ -205,5 +221,5 @@ def recording_delete(*, recording_id: int, user: Any = None, account: Account | 
 @transaction.atomic
 def recordings_delete_for_erasure(*, recordings: Any, username: str, detail: str) -> Deleted:
     """Delete recordings as part of a data subject's erasure (holds respected), audited and sent to the provider."""
-    info = AuditInfo(reason=DeletionReason.ERASURE, detail=detail, username=username)
+    info = AuditInfo(reason=DeletionReason.ERASURE, detail=detail, username=username, user_id=current_user_id())
     return delete_claimed_recordings(recordings.not_held(), audit=info, now=timezone.now())

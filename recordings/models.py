@@ -283,6 +283,11 @@ class RecordingQuerySet(models.QuerySet):
         order from where the last batch stopped, each batch costs the same however large the table."""
         return self.filter(_past_window_q(now) | Q(ticket__deleted_at__lte=now - TICKET_PURGE_AFTER))
 
+    def purged_within(self, now: datetime, days: int) -> RecordingQuerySet:
+        """What the purge will delete from ``now`` to ``days`` days after it, if nothing changes: due by then and not
+        held (a hold placed or released meanwhile changes it)."""
+        return self.due_for_purge(now + timedelta(days=days)).not_held()
+
     def held(self) -> RecordingQuerySet:
         return self.filter(_recording_hold_q())
 

@@ -26,7 +26,7 @@ from django.db import models, transaction
 from django.db.models import Case, F, Q, Value, When
 
 from core.append_only import scrub
-from core.history import write_history, write_history_from
+from core.history import current_actor, write_history, write_history_from
 from dsar.matching import Matcher, redact_rows
 from dsar.sources import ErasureStep, Retention, Subject
 from recordings import services
@@ -43,7 +43,20 @@ from recordings.models import (
     Ticket,
 )
 
+#: Who an erasure's changes are attributed to when it runs outside the erasure service's context (which names the
+#: person who ran it and the request).
 ERASURE_ACTOR = "data subject erasure"
+
+
+def erasure_actor() -> str:
+    """Who runs the erasure under way: the one the erasure service names (see dsar/erasure.py), else the default."""
+    return current_actor() or ERASURE_ACTOR
+
+
+def _erasure_of(found: Found) -> str:
+    """How a deletion names the erasure it is part of: its request, and the person."""
+    request = f"request #{found.subject.request_id}" if found.subject.request_id else "a request"
+    return f"Erasure {request} (person {found.person_id})"
 
 
 #: Every column of this app that holds a phone number as the telephony product wrote it (any format).
@@ -371,11 +384,11 @@ class RecordingsSource:
                 ticket.subject, ticket.description = subject_text, description
                 changed.append(ticket)
         Ticket.objects.bulk_update(changed, ["subject", "description"], batch_size=500)
-        write_history(changed, history_type="~", username=ERASURE_ACTOR, reason="erasure: personal data redacted")
+        write_history(changed, history_type="~", username=erasure_actor(), reason="erasure: personal data redacted")
         deleted = services.recordings_delete_for_erasure(
             recordings=Recording.objects.filter(account_id=found.account_id, ticket__requester_id=found.person_id),
-            username=ERASURE_ACTOR,
-            detail=f"Erasure of person {found.person_id}: recording on one of their tickets",
+            username=erasure_actor(),
+            detail=f"{_erasure_of(found)}: recording on one of their tickets",
         )
         return {"ticket": len(changed), "call-recording": len(deleted)}
 
@@ -384,8 +397,8 @@ class RecordingsSource:
         # Recordings first: finding them needs the calls still linked to the person.
         deleted = services.recordings_delete_for_erasure(
             recordings=self._recordings(found),
-            username=ERASURE_ACTOR,
-            detail=f"Erasure of person {pid}: their call recording or voicemail",
+            username=erasure_actor(),
+            detail=f"{_erasure_of(found)}: their call recording or voicemail",
         )
         scope = Q(account_id=found.account_id)
         # A held recording's call keeps its number and links, so the recording can still be found and erased
@@ -408,17 +421,17 @@ class RecordingsSource:
         )
         addressed = redact_rows(HistoryExport.objects.filter(account_id=found.account_id), ("email",), matcher)
         HistoryExport.objects.bulk_update(addressed, ["email"], batch_size=500)
-        write_history(addressed, history_type="~", username=ERASURE_ACTOR, reason="erasure: recipient redacted")
+        write_history(addressed, history_type="~", username=erasure_actor(), reason="erasure: recipient redacted")
         analytics = self._analytics(found)
         # The guide's exception: numbers of calls routed or transferred to an external number stay, unlinked.
         kept = analytics.filter(_external_call_q(), person_id=pid)
         unlinked = {"person_id": Value(None, output_field=models.BigIntegerField())}
         kept_count = write_history_from(
-            kept, history_type="~", username=ERASURE_ACTOR, reason="erasure: unlinked, number kept", extra=unlinked
+            kept, history_type="~", username=erasure_actor(), reason="erasure: unlinked, number kept", extra=unlinked
         )
         kept.update(person=None)
         doomed = analytics.exclude(_external_call_q())
-        doomed_count = write_history_from(doomed, history_type="-", username=ERASURE_ACTOR, reason="erasure")
+        doomed_count = write_history_from(doomed, history_type="-", username=erasure_actor(), reason="erasure")
         # History is written above in one insert; delete() would add one more row per object via signals.
         doomed._raw_delete(doomed.db)
         return {
@@ -479,13 +492,13 @@ class RecordingsSource:
         match, changes = self._unlinking(found, person_fields, number_fields, clear)
         linked = model.objects.filter(scope & match)
         count = write_history_from(
-            linked, history_type="~", username=ERASURE_ACTOR, reason="erasure: unlinked from the person", extra=changes
+            linked, history_type="~", username=erasure_actor(), reason="erasure: unlinked from the person", extra=changes
         )
         linked.update(**changes)
         if redact:
             mentioning = redact_rows(model.objects.filter(scope), redact, Matcher(found.subject))
             model.objects.bulk_update(mentioning, list(redact), batch_size=500)
-            write_history(mentioning, history_type="~", username=ERASURE_ACTOR, reason="erasure: personal data redacted")
+            write_history(mentioning, history_type="~", username=erasure_actor(), reason="erasure: personal data redacted")
             count += len(mentioning)
         return count
 

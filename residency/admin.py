@@ -19,6 +19,7 @@ from django.utils.html import format_html, format_html_join
 from core.admin import HistoryAdmin, ReadOnlyAdmin
 from core.models import ApiKey
 from residency.engine import account_residency_report
+from residency.home import ResidencyFilter
 from residency.models import (
     Account,
     CatalogLoad,
@@ -287,7 +288,7 @@ def _as_of_refused(message: str) -> HttpResponse:
 class AccountAdmin(HistoryAdmin):
     form = AccountForm
     list_display = ["name", "home_region", "plan", "product_list", "residency_link"]
-    list_filter = ["home_region", "plan", "products", "integrations", "custom_mailbox"]
+    list_filter = [ResidencyFilter, "home_region", "plan", "products", "integrations", "custom_mailbox"]
     search_fields = ["name"]
     filter_horizontal = ["products", "integrations"]
     inlines = [ApiKeyInline]

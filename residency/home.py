@@ -1,18 +1,24 @@
-"""The residency panel of the console's home page (registered with core/dashboard.py)."""
+"""The residency panel of the console's home page (registered with core/dashboard.py), and the accounts list's
+filter its figures link to."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+from typing import Any
+
+from django.apps import apps
+from django.contrib import admin
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
 
-from core.dashboard import Figure, Panel, cached, register_panel
+from core.dashboard import Figure, Panel, cached, count_figure, register_panel
 from residency.engine import residency_report
 from residency.models import ChangeNotice
 from residency.snapshot import account_snapshots, catalog_snapshot
 
 
-def _accounts_out_of_jurisdiction() -> tuple[list[int], list[int]]:
-    """Ids of the accounts with transfers outside their home jurisdiction, and of those with review items."""
+def _scan_accounts() -> tuple[list[int], list[int]]:
     transfers, reviews = [], []
     catalog = catalog_snapshot()
     for account in account_snapshots(catalog):
@@ -24,35 +30,58 @@ def _accounts_out_of_jurisdiction() -> tuple[list[int], list[int]]:
     return transfers, reviews
 
 
+def accounts_out_of_jurisdiction() -> tuple[list[int], list[int]]:
+    """Ids of the accounts with transfers outside their home jurisdiction, and of those with review items.
+
+    Every account's report is a scan: it is reused until an account or the catalog is written to."""
+    tracked = [
+        model for model in apps.get_app_config("residency").get_models()
+        if getattr(model._meta, "simple_history_manager_attribute", None) == "history"
+    ]
+    return cached("dashboard:residency", _scan_accounts, tracked=tracked)
+
+
+class ResidencyFilter(admin.SimpleListFilter):
+    """The accounts the residency figures of the home page count."""
+
+    title = "where the data is"
+    parameter_name = "residency"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("transfers", "Data outside the home jurisdiction"), ("review", "Residency items to review")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.value() in ("transfers", "review"):
+            transfers, reviews = accounts_out_of_jurisdiction()
+            return queryset.filter(id__in=transfers if self.value() == "transfers" else reviews)
+        return queryset
+
+
+def unsent_notices() -> QuerySet[ChangeNotice]:
+    """Notices a processor owes its controllers (Art. 28(2)) that did not reach them: no contact, or mail failed."""
+    return ChangeNotice.objects.filter(emailed_at__isnull=True)
+
+
 def residency_panel(request: HttpRequest) -> Panel | None:
     if not request.user.has_perm("residency.view_account"):
         return None
-    # Every account's report: a scan, reused for a few minutes.
-    transfers, reviews = cached("dashboard:residency", _accounts_out_of_jurisdiction)
+    transfers, reviews = accounts_out_of_jurisdiction()
     accounts = reverse("admin:residency_account_changelist")
-    # Notices a processor owes its controllers (Art. 28(2)) that did not reach them: no contact, or mail failed.
-    unsent = ChangeNotice.objects.filter(emailed_at__isnull=True).count()
+    unsent = count_figure(
+        "Notices of new sub-processors or transfers not emailed",
+        unsent_notices(),
+        reverse("admin:residency_changenotice_changelist") + "?emailed_at__isempty=1",
+        alert=True,
+        detail="no privacy contact on the account, or the email failed",
+    )
     return Panel(
         title="Where the data is",
         figures=[
+            Figure("Accounts with data outside their home jurisdiction", len(transfers), f"{accounts}?residency=transfers"),
             Figure(
-                "Accounts with data outside their home jurisdiction",
-                len(transfers),
-                f"{accounts}?id__in={','.join(map(str, transfers))}" if transfers else "",
+                "Accounts with residency items to review", len(reviews), f"{accounts}?residency=review", alert=bool(reviews)
             ),
-            Figure(
-                "Accounts with residency items to review",
-                len(reviews),
-                f"{accounts}?id__in={','.join(map(str, reviews))}" if reviews else "",
-                alert=bool(reviews),
-            ),
-            Figure(
-                "Notices of new sub-processors or transfers not emailed",
-                unsent,
-                reverse("admin:residency_changenotice_changelist") + "?emailed_at__isempty=1" if unsent else "",
-                alert=bool(unsent),
-                detail="no privacy contact on the account, or the email failed" if unsent else "",
-            ),
+            unsent if unsent.value else replace(unsent, detail=""),
         ],
         links=[("Hosting matrix: products × categories × regions", reverse("admin:residency_hosting_matrix"))],
     )

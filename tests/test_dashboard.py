@@ -18,10 +18,12 @@ from django.utils import timezone
 
 from core.charts import Chart, bar_chart
 from core.roles import AUDITOR
-from dsar.models import Request
-from recordings.models import ProviderDeletion
+from dsar.models import Export, Request
+from recordings import services as recording_services
+from recordings.models import HistoryExport, ProviderDeletion
+from residency.models import CatalogLoad, ChangeNotice
 from tests.dsar.factories import make_request
-from tests.factories import PersonFactory, UserFactory
+from tests.factories import AccountFactory, PersonFactory, UserFactory, region
 from tests.recordings.factories import (
     LegalHoldFactory,
     PhoneLineFactory,
@@ -137,3 +139,77 @@ def test_a_chart_is_an_svg_with_its_title_and_its_figures_as_a_table() -> None:
     assert html.count("<rect") == 3 + 2  # three non-empty stacked values, two "closed" bars
     assert re.search(r"<th scope=\"row\">Jan 26</th><td>2</td><td>5</td><td>1</td><td>4.5</td>", html)
     assert re.search(r"<th scope=\"row\">Feb 26</th><td>0</td><td>7</td><td>3</td><td>–</td>", html)
+
+
+FIGURE = re.compile(
+    r'<li class="figure[^"]*">\s*(?:<a href="(?P<url>[^"]*)">)?<span class="value">(?P<value>[^<]*)</span>\s*'
+    r'<span class="label">(?P<label>[^<]*)</span>'
+)
+
+
+def figures_and_lists(client: Client) -> list[tuple[str, int, int]]:
+    """Every figure of the home page: (label, the figure, the result count of the list it links to)."""
+    found = []
+    for match in FIGURE.finditer(client.get("/admin/").content.decode()):
+        assert match["url"], f"the figure {match['label']!r} links nowhere"
+        listed = client.get(match["url"].replace("&amp;", "&"))
+        assert listed.status_code == 200 and "cl" in listed.context, f"{match['label']!r}: {match['url']} is no list"
+        found.append((match["label"], int(match["value"].replace(",", "")), listed.context["cl"].result_count))
+    return found
+
+
+def every_figure_counts(client: Client) -> dict[str, int]:
+    found = figures_and_lists(client)
+    assert [(label, shown) for label, shown, _ in found] == [(label, listed) for label, _, listed in found]
+    return {label: shown for label, shown, _ in found}
+
+
+def test_every_figure_is_the_result_count_of_the_list_it_links_to_before_and_after_the_data_changes() -> None:
+    now = dt.datetime(2026, 3, 1, 9, tzinfo=UTC)
+    with time_machine.travel(now - dt.timedelta(days=60), tick=False):
+        overdue = make_request(type=Request.Type.ACCESS)
+    with time_machine.travel(now, tick=False):
+        client = console(UserFactory())
+        make_request(type=Request.Type.ERASURE, received_at=now - dt.timedelta(days=25))  # due within the week
+        waiting = make_request(type=Request.Type.ERASURE)
+        Request.objects.filter(pk=waiting.pk).update(
+            status=Request.Status.WAITING, status_reason="on a call", scan={"undeclared": 2, "declared": 0, "hits": []}
+        )
+        Export.objects.create(request=overdue, status=Export.Status.FAILED)
+        line = PhoneLineFactory(auto_delete_days=30)
+        RecordingFactory(call__line=line, created_at=now - dt.timedelta(days=25))  # purged within the week
+        RecordingFactory(call__line=line, created_at=now - dt.timedelta(days=40))  # due now
+        held_line = PhoneLineFactory(auto_delete_days=30)
+        RecordingFactory(call__line=held_line, created_at=now - dt.timedelta(days=40))
+        hold = recording_services.legal_hold_place(
+            account=held_line.account, scope="account", reason="Litigation", user=UserFactory(username="counsel")
+        )
+        ProviderDeletion.objects.create(
+            account=line.account, provider_sid="RE" + "f" * 32, recording_id=1, attempts=3, last_error="503"
+        )
+        for status in (HistoryExport.Status.QUEUED, HistoryExport.Status.FAILED, HistoryExport.Status.DONE):
+            HistoryExport.objects.create(
+                account=line.account, kind=HistoryExport.Kind.CALL_HISTORY, start=dt.date(2026, 2, 1),
+                end=dt.date(2026, 2, 28), email="a@example.com", status=status,
+            )
+        AccountFactory(home_region=region("EEA"), products=["freshdesk"], integrations=["marketplace-app"])
+        AccountFactory(home_region=region("EEA"), products=["freshsales"])
+        ChangeNotice.objects.create(
+            account=line.account, catalog_load=CatalogLoad.objects.first(), effective_from=dt.date(2026, 4, 1),
+            objection_until=dt.date(2026, 3, 31),
+        )
+
+        before = every_figure_counts(client)
+        assert len(before) == 12 and all(before.values()), before
+
+        # The data changes under the cached and the counted figures alike; nothing clears the cache.
+        recording_services.legal_hold_release(hold_id=hold.pk, user=UserFactory(username="counsel"))
+        AccountFactory(home_region=region("US"), products=["freshdesk"], integrations=["marketplace-app"])
+        Request.objects.filter(pk=waiting.pk).update(scan={"undeclared": 0, "declared": 0, "hits": []})
+        HistoryExport.objects.filter(status=HistoryExport.Status.QUEUED).update(status=HistoryExport.Status.DONE)
+        after = every_figure_counts(client)
+
+    assert after["Recordings the purge deletes within 7 days"] == before["Recordings the purge deletes within 7 days"] + 1
+    assert after["Accounts with data outside their home jurisdiction"] == before["Accounts with data outside their home jurisdiction"] + 1
+    assert after["Erasures with undeclared scan hits"] == 0
+    assert after["History exports queued, running or failed"] == 1

@@ -238,3 +238,22 @@ def test_a_full_erasure_leaves_the_audit_log_verifying_and_names_the_request_in_
     out = StringIO()
     call_command("verify_audit_log", stdout=out)
     assert "Sealed tables intact" in out.getvalue()
+
+
+def test_an_erasures_deletions_and_changes_are_attributed_to_the_officer_who_ran_it_naming_the_request(
+    world: dict[str, Any],
+) -> None:
+    request = make_request(world["person"])
+    officer = staff("olga")
+
+    services.request_execute(request=request, actor=officer)
+
+    deletions = RecordingDeletion.objects.all()
+    assert deletions.count() == 3
+    assert {(row.history_username, row.history_user_id) for row in deletions} == {("olga", officer.pk)}
+    assert all(row.deletion_detail.startswith(f"Erasure request #{request.pk} ") for row in deletions)
+    ticket_change = Ticket.history.filter(id=world["ticket"].pk, history_type="~").latest("history_date")
+    assert (ticket_change.history_username, ticket_change.history_user_id) == ("olga", officer.pk)
+    assert f"erasure request #{request.pk}" in ticket_change.history_change_reason
+    chained = AuditEntry.objects.filter(action=Action.RECORDING_DELETED)
+    assert set(chained.values_list("actor", flat=True)) == {"olga"}

@@ -141,6 +141,7 @@ def test_the_api_deletes_a_recording_of_the_keys_account(recording: Recording) -
     assert entry.history_origin == "api"
     assert entry.history_username == key.label
     assert entry.ticket_id == recording.ticket_id
+    assert entry.deletion_detail == f"Deleted through the API by {key.label} (ticket #{recording.ticket_id})"
 
 
 def test_a_key_of_another_account_gets_404(recording: Recording) -> None:
@@ -204,3 +205,23 @@ def test_the_ticket_page_link_refuses_a_held_recording(recording: Recording) -> 
 
     assert f"legal hold #{hold.pk} on person" in response.content.decode()
     assert Recording.objects.filter(pk=recording.pk).exists()
+
+
+def test_the_audit_log_says_the_recording_was_deleted_from_the_recordings_list_and_by_whom(recording: Recording) -> None:
+    client, _ = admin_client("carol")
+
+    run_action(client, recording, confirmed="yes")
+
+    assert RecordingDeletion.objects.get().deletion_detail == (
+        f"Deleted from the recordings list by carol (ticket #{recording.ticket_id})"
+    )
+
+
+def test_the_audit_log_says_a_recording_was_deleted_from_its_tickets_page(recording: Recording) -> None:
+    client, _ = admin_client("carol")
+
+    client.post(f"/admin/recordings/recording/{recording.pk}/delete-permanently/", {"confirmed": "yes"})
+
+    assert RecordingDeletion.objects.get().deletion_detail == (
+        f"Deleted from ticket #{recording.ticket_id}'s page by carol (ticket #{recording.ticket_id})"
+    )

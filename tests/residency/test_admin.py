@@ -108,14 +108,14 @@ def test_the_revoke_action_revokes_and_reports_each_key(client: Client) -> None:
     assert any("already revoked" in str(m) for m in again.context["messages"])
 
 
-def test_history_pages_show_origin_and_user(client: Client) -> None:
+def test_history_pages_say_when_who_and_from_in_words(client: Client) -> None:
     account = AccountFactory()
 
     response = client.get(f"/admin/residency/account/{account.pk}/history/")
 
     assert response.status_code == 200
     html = response.content.decode()
-    assert "<th scope=\"col\">origin</th>" in html and "<td>Management command</td>" in html
+    assert '<th scope="col">From</th>' in html and "<td>Command or schedule</td>" in html
 
 
 def account_form(account: Account, **changes: str) -> dict:

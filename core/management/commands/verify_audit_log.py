@@ -5,9 +5,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
-from core.audit import Verification, verify_chain
-from core.checkpoints import verify_checkpoints
 from core.models import AuditChainHead
+from core.verification import audit_log_verify
 
 
 class Command(BaseCommand):
@@ -36,32 +35,7 @@ class Command(BaseCommand):
         with tqdm(total=total, unit="entries", disable=quiet or not total) as entries, tqdm(
             unit="sealed rows", disable=quiet
         ) as rows:
-            result = verify_chain(batch_size=batch_size, progress=entries.update, seal_progress=rows.update)
-        # Every kind of problem is reported at once: a cut chain may also have rewritten rows.
-        failure = _failure(result, verify_checkpoints())
-        if failure:
-            raise CommandError(failure)
-        redacted = sum(result.redacted_by_request.values())
-        by_request = ", ".join(
-            f"request {request}: {count}" for request, count in sorted(result.redacted_by_request.items())
-        )
-        self.stdout.write(
-            self.style.SUCCESS(
-                f"Audit chain intact: {result.verified} entries verified ({result.verified - result.seals} "
-                f"operations, {result.seals} seals); {redacted} redacted by erasure"
-                + (f" ({by_request})." if by_request else ".")
-                + f" Sealed tables intact: {result.sealed_rows} rows of {result.sealed_tables} tables match their seals."
-            )
-        )
-
-
-def _failure(result: Verification, unanchored: list[str]) -> str:
-    lines = []
-    if result.chain_problem:
-        lines.append(f"Audit chain broken after {result.verified} intact entries: {result.chain_problem}.")
-    if result.sealed_problems:
-        more = f"; and {result.unreported} more" if result.unreported else ""
-        lines.append(f"Sealed tables changed outside the product: {'; '.join(result.sealed_problems)}{more}.")
-    if unanchored:
-        lines.append("Audit chain not anchored: " + "; ".join(unanchored) + ".")
-    return "\n".join(lines)
+            verdict = audit_log_verify(batch_size=batch_size, progress=entries.update, seal_progress=rows.update)
+        if not verdict.intact:
+            raise CommandError("\n".join(verdict.problems))
+        self.stdout.write(self.style.SUCCESS(verdict.summary))
