@@ -16,7 +16,7 @@ from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
@@ -26,6 +26,7 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.html import format_html, format_html_join
 
 from core.admin import HistoryAdmin, posted_changes
+from core.documents import DOCUMENT_FORMATS, document_response
 from core.progress import progress_response
 from dsar import services
 from dsar.exports import export_create
@@ -39,6 +40,7 @@ from dsar.models import (
 )
 from dsar.report import request_access_report
 from dsar.summary import request_summary
+from dsar.words import counts_in_words
 from residency.snapshot import parse_as_of
 
 logger = logging.getLogger(__name__)
@@ -225,24 +227,32 @@ class EventInline(admin.TabularInline):
 
 class ErasureProgressInline(admin.TabularInline):
     model = ErasureProgress
-    fields = ["step", "source", "counts", "finished_at"]
+    fields = ["step", "source", "erased", "finished_at"]
     readonly_fields = fields
     extra = 0
     can_delete = False
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+    @admin.display(description="Erased")
+    def erased(self, progress: ErasureProgress) -> str:
+        return counts_in_words(progress.counts, "nothing")
 
 
 class ExportInline(admin.TabularInline):
     model = Export
-    fields = ["progress", "created_at", "ready_at", "expires_at", "size", "counts", "downloads_count"]
+    fields = ["progress", "created_at", "ready_at", "expires_at", "size", "records", "downloads_count"]
     readonly_fields = fields
     extra = 0
     can_delete = False
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+    @admin.display(description="Records")
+    def records(self, export: Export) -> str:
+        return counts_in_words(export.counts or {}, "—")
 
     @admin.display(description="Downloads")
     def downloads_count(self, export: Export) -> int:
@@ -339,7 +349,20 @@ class RequestAdmin(HistoryAdmin):
     def certificate_display(self, obj: Request) -> str:
         if not obj.certificate:
             return "—"
-        return render_to_string("dsar/admin/certificate.html", {"certificate": obj.certificate})
+        url = reverse("admin:dsar_request_certificate", args=[obj.pk])
+        links = format_html('<p><a href="{}?format=pdf">Download PDF</a> · <a href="{}?format=html">HTML</a></p>', url, url)
+        return render_to_string("dsar/admin/certificate.html", {"certificate": obj.certificate}) + links
+
+    def certificate_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        """An erasure's certificate as a document to file, HTML or PDF (it holds no personal data)."""
+        obj = get_object_or_404(Request.objects.select_related("account"), pk=pk)
+        if not self.has_view_permission(request, obj):
+            raise PermissionDenied
+        fmt = request.GET.get("format", "pdf")
+        if not obj.certificate or fmt not in DOCUMENT_FORMATS:
+            raise Http404("This request has no certificate in that format.")
+        html = render_to_string("dsar/certificate_download.html", {"certificate": obj.certificate, "request_obj": obj})
+        return document_response(html=html, filename=f"request-{obj.pk}-erasure-certificate", fmt=fmt)
 
     @admin.display(description="Verification scan")
     def scan_display(self, obj: Request) -> str:
@@ -371,6 +394,7 @@ class RequestAdmin(HistoryAdmin):
             path("<int:pk>/rectify/", view(self.rectify_view), name="dsar_request_rectify"),
             path("<int:pk>/scan-hits/", view(self.scan_hits_view), name="dsar_request_scan_hits"),
             path("<int:pk>/erasure-preview/", view(self.erasure_preview_view), name="dsar_request_erasure_preview"),
+            path("<int:pk>/certificate/", view(self.certificate_view), name="dsar_request_certificate"),
             path(
                 "<int:pk>/exports/<int:export_id>/status/",
                 view(self.export_status_view),
