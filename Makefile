@@ -30,6 +30,7 @@ install-test: $(VENV)/.installed-test
 ## Install, migrate, load the catalog and demo data, ensure an admin login, then serve the console
 ## (with the background worker) until Ctrl-C.
 run: install
+	scripts/ensure-pdf-libraries.sh
 	$(MANAGE) migrate --no-input
 	$(MANAGE) load_catalog
 	$(MANAGE) load_demo
@@ -42,15 +43,18 @@ run: install
 ## Redis carries the task queue's integration test; the browser tests drive Debian's Chromium).
 test: install-test .env
 	scripts/ensure-chromium.sh
+	scripts/ensure-pdf-libraries.sh
 	scripts/with-redis.sh $(BIN)/pytest -n 2
 	scripts/with-postgres.sh scripts/with-redis.sh $(BIN)/pytest -n 2
 
 test-sqlite: install-test .env
 	scripts/ensure-chromium.sh
+	scripts/ensure-pdf-libraries.sh
 	scripts/with-redis.sh $(BIN)/pytest -n 2
 
 test-postgres: install-test .env
 	scripts/ensure-chromium.sh
+	scripts/ensure-pdf-libraries.sh
 	scripts/with-postgres.sh scripts/with-redis.sh $(BIN)/pytest -n 2
 
 ## Benchmarks on SQLite; BENCH_POSTGRES=1 on a throwaway PostgreSQL; BENCH_SIZE=small for a quick run.
@@ -64,6 +68,7 @@ endif
 ## The README's screenshots, taken by the browser tests' flows.
 screenshots: install-test .env
 	scripts/ensure-chromium.sh
+	scripts/ensure-pdf-libraries.sh
 	SCREENSHOTS_DIR=docs/screenshots $(BIN)/pytest tests/browser
 
 clean:

@@ -15,10 +15,12 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db import DataError, router, transaction
 from django.db.models import DateTimeField, Model
 from django.db.models.constants import LOOKUP_SEP
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils.dateparse import parse_datetime
+from django.utils.text import capfirst
 
 from core.bounds import in_current_time_zone, moment_in_range
+from core.titles import object_title
 
 #: The lookups by which a changelist's URL compares a date and time field with a moment.
 MOMENT_LOOKUPS = ([], ["exact"], ["gt"], ["gte"], ["lt"], ["lte"])
@@ -30,7 +32,7 @@ GROUPS: list[tuple[str, list[tuple[str, str, str]]]] = [
         ("dsar", "Person", "People (end users and agents)"),
         ("dsar", "Jurisdiction", "Laws and their deadlines"),
     ]),
-    ("Recordings and retention", [
+    ("Telephony records", [
         ("recordings", "Recording", "Call recordings and voicemails"),
         ("recordings", "RecordingDeletion", "Deleted recordings (audit log)"),
         ("recordings", "LegalHold", ""),
@@ -84,6 +86,11 @@ class CheckedChangeList(ChangeList):
     redirect to ``?e=1``), as a malformed date already is, never a server error. A moment compared with a date
     and time field reaches the query in the current time zone, a day or a moment without one read in it (as
     Django would, but without its warning), one with an offset converted to it."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # "Requests", not Django's "Select request to change".
+        self.title = capfirst(self.opts.verbose_name_plural)
 
     def get_filters(self, request: HttpRequest) -> Any:
         if any("\x00" in value for values in self.filter_params.values() for value in values):
@@ -158,8 +165,21 @@ def checked_changelist(changelist: type[ChangeList]) -> type[ChangeList]:
 
 
 class CheckedChangeListAdmin(ModelAdmin):
+    """What every admin of the console does alike: the checked changelist, and page titles in the team's words
+    ("Requests", "Request #12 · Erasure", "New request") instead of "Select request to change"."""
+
     def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
         return checked_changelist(super().get_changelist(request, **kwargs))
+
+    def render_change_form(
+        self, request: HttpRequest, context: dict[str, Any], add: bool = False, change: bool = False,
+        form_url: str = "", obj: Model | None = None,
+    ) -> HttpResponse:
+        if obj is not None and not add:
+            context.update(title=object_title(obj), subtitle=None)
+        elif add:
+            context.update(title=f"New {self.opts.verbose_name}", subtitle=None)
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
 
 class PrivacyAdminSite(AdminSite):

@@ -220,8 +220,12 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="privacy-ops@localhos
 # Where digests and notices for the privacy team go.
 PRIVACY_TEAM_EMAILS = env.list("PRIVACY_TEAM_EMAILS", default=["privacy-team@localhost"])
 # Absolute base URL used in emailed links (download links, request pages): required in production, where
-# a default would point every emailed link at the wrong host.
-SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000" if DEBUG else "").rstrip("/")
+# a default would point every emailed link at the wrong host. In development it follows the port the
+# development server runs on (`make run PORT=8080`: scripts/serve.py passes PORT to every process it starts).
+PORT = env.int("PORT", default=8000)
+if not 1 <= PORT <= 65535:
+    raise ImproperlyConfigured(f"PORT: {PORT} is not a TCP port (1 to 65535).")
+SITE_URL = env.str("SITE_URL", default=f"http://127.0.0.1:{PORT}" if DEBUG else "").rstrip("/")
 if not SITE_URL:
     raise ImproperlyConfigured("SITE_URL: set it to the console's public address (https://…) when DEBUG is off.")
 

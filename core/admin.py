@@ -15,6 +15,8 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.contrib.admin.utils import flatten_fieldsets
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import connections
@@ -22,9 +24,11 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.urls import URLPattern, path
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.functional import cached_property
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
+from simple_history.models import SIMPLE_HISTORY_REVERSE_ATTR_NAME
 
 from core import audit_pages
 from core.confirmation import Confirmation, confirmation_page, confirmed, rows_of
@@ -33,12 +37,50 @@ from core.history import ORIGIN_WORDS, origin_words
 from core.models import ApiKey, AuditEntry
 from core.roles import default_scopes, scope_choices
 from core.services import api_key_create, api_key_revoke
+from core.titles import object_title
 
 
 class HistoryAdmin(SimpleHistoryAdmin):
-    """Every model's admin shows its history: when, who, from where (console, API…), what and why."""
+    """Every model's admin shows its history: when, who, from where (console, API…), what and why. A past
+    version is shown read-only: its values as text, no form fields, no links to add, change or delete related
+    rows."""
 
     object_history_list_template = "admin/core/object_history_list.html"
+
+    def history_view_title(self, request: HttpRequest, obj: Any) -> str:
+        return f"History of {object_title(obj)}"
+
+    def history_form_view_title(self, request: HttpRequest, obj: Any) -> str:
+        return f"{object_title(obj)} as it was"
+
+    def render_history_view(self, request: HttpRequest, template: str, context: dict, **kwargs: Any) -> HttpResponse:
+        if template == self.object_history_form_template:
+            context = self._version_read_only(request, context)
+        return super().render_history_view(request, template, context, **kwargs)
+
+    def _version_read_only(self, request: HttpRequest, context: dict) -> dict:
+        """The version page's context with its form replaced by the same fields, every one read-only."""
+        version = context["original"]
+        fieldsets = self.get_fieldsets(request, version)
+        empty_form = forms.modelform_factory(type(version), fields=[])(instance=version)
+        shown = helpers.AdminForm(empty_form, fieldsets, {}, flatten_fieldsets(fieldsets), model_admin=self)
+        record = getattr(version, SIMPLE_HISTORY_REVERSE_ATTR_NAME, None)  # the historical row it was read from
+        title = context["title"]
+        if record is not None:
+            title = f"{title} on {date_format(timezone.localtime(record.history_date), 'DATETIME_FORMAT')}"
+        return {
+            **context,
+            "title": title,
+            "adminform": shown,
+            "errors": helpers.AdminErrorList(empty_form, []),
+            "media": self.media + shown.media,
+            "has_add_permission": False,
+            "has_change_permission": False,
+            "has_delete_permission": False,
+            "change_history": False,
+            "revert_disabled": True,
+            "history_version": True,
+        }
 
     def history_form_view(
         self, request: HttpRequest, object_id: str, version_id: str, extra_context: dict | None = None

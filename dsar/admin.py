@@ -9,10 +9,11 @@ from urllib.parse import urlencode
 from django import forms
 from django.contrib import admin
 from django.contrib.admin import helpers
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
 from django.template.defaultfilters import filesizeformat
 from django.urls import path, reverse
@@ -20,6 +21,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from core.admin import HistoryAdmin, posted_changes
+from core.documents import DOCUMENT_FORMATS, document_response
 from dsar import admin_pages as pages
 from dsar import services
 from dsar.list_filters import AttentionFilter
@@ -31,6 +33,7 @@ from dsar.models import (
     Request,
     RequestEvent,
 )
+from dsar.words import named_counts
 
 
 @admin.register(Jurisdiction)
@@ -190,7 +193,7 @@ def counts_table(counts: dict[str, int] | None) -> str:
     if not counts:
         return "—"
     rows = format_html_join(
-        "", "<tr><td>{}</td><td>{}</td></tr>", sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+        "", "<tr><td>{}</td><td>{}</td></tr>", sorted(named_counts(counts), key=lambda item: (-item[1], item[0]))
     )
     return format_html('<table class="counts"><tbody>{}</tbody></table>', rows)
 
@@ -335,7 +338,20 @@ class RequestAdmin(HistoryAdmin):
     def certificate_display(self, obj: Request) -> str:
         if not obj.certificate:
             return "—"
-        return render_to_string("dsar/admin/certificate.html", {"certificate": obj.certificate})
+        url = reverse("admin:dsar_request_certificate", args=[obj.pk])
+        links = format_html('<p><a href="{}?format=pdf">Download PDF</a> · <a href="{}?format=html">HTML</a></p>', url, url)
+        return render_to_string("dsar/admin/certificate.html", {"certificate": obj.certificate}) + links
+
+    def certificate_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        """An erasure's certificate as a document to file, HTML or PDF (it holds no personal data)."""
+        obj = get_object_or_404(Request.objects.select_related("account"), pk=pk)
+        if not self.has_view_permission(request, obj):
+            raise PermissionDenied
+        fmt = request.GET.get("format", "pdf")
+        if not obj.certificate or fmt not in DOCUMENT_FORMATS:
+            raise Http404("This request has no certificate in that format.")
+        html = render_to_string("dsar/certificate_download.html", {"certificate": obj.certificate, "request_obj": obj})
+        return document_response(html=html, filename=f"request-{obj.pk}-erasure-certificate", fmt=fmt)
 
     @admin.display(description="Verification scan")
     def scan_display(self, obj: Request) -> str:
@@ -375,6 +391,7 @@ class RequestAdmin(HistoryAdmin):
             path("<int:pk>/scan-hits/", view(self.scan_hits_view), name="dsar_request_scan_hits"),
             path("<int:pk>/erasure-preview/", view(self.erasure_preview_view), name="dsar_request_erasure_preview"),
             path("<int:pk>/verify-code/", view(verify_code), name="dsar_request_verify_code"),
+            path("<int:pk>/certificate/", view(self.certificate_view), name="dsar_request_certificate"),
             path(
                 "<int:pk>/exports/<int:export_id>/status/",
                 view(self.export_status_view),

@@ -33,6 +33,7 @@ from dsar.sources import (
     catalog_category,
     registered_sources,
 )
+from dsar.words import counts_in_words
 from dsar.workflow import (
     User,
     actor_label,
@@ -182,7 +183,7 @@ def request_erasure_preview(*, request: Request, actor: User = None) -> ErasureP
     subject = _erasure_subject(request)
     preview = erasure_preview(subject=subject)
     preview.outlives = outliving_copies(account=request.account, erased_on=timezone.localdate(), kept=_kept(subject))
-    totals = ", ".join(f"{category} {count}" for category, count in sorted(preview.totals.items())) or "nothing found"
+    totals = counts_in_words(preview.totals, "nothing found")
     add_event(
         request,
         RequestEvent.Kind.PREVIEWED,
@@ -276,9 +277,7 @@ def request_execute_erasure(
             add_event(
                 request,
                 RequestEvent.Kind.STEP_DONE,
-                f"Step {int(step)} ({step.name.lower()}), {source.label}: "
-                + (", ".join(f"{c} {n}" for c, n in sorted(counts.items())) or "nothing to erase")
-                + ".",
+                f"Step {int(step)} ({step.name.lower()}), {source.label}: {counts_in_words(counts, 'nothing to erase')}.",
                 actor=actor,
             )
             if counts.get(CANCELLED_MAIL):
@@ -527,9 +526,7 @@ def request_release_held(*, request: Request, actor: User = None) -> bool:
     add_event(
         request,
         RequestEvent.Kind.STEP_DONE,
-        f"Legal hold {holds} released: what it kept was erased: "
-        + (", ".join(f"{c} {n}" for c, n in sorted(counts.items())) or "nothing left to erase")
-        + ".",
+        f"Legal hold {holds} released: what it kept was erased: {counts_in_words(counts, 'nothing left to erase')}.",
         actor=actor,
     )
     redact_audit_entries(request=request, subject=subject)
@@ -553,7 +550,7 @@ def request_release_held(*, request: Request, actor: User = None) -> bool:
         [
             f"The legal hold that kept part of the data of your erasure request {request.pk} has ended, and that "
             "data has now been erased:",
-            ", ".join(f"{count} {category}" for category, count in sorted(counts.items())) or "nothing was left.",
+            counts_in_words(counts, "nothing was left") + ".",
         ]
     )
     _tell_person(request, subject=subject, subject_line="the rest of your data has been erased", body=body, actor=actor)
@@ -563,7 +560,7 @@ def request_release_held(*, request: Request, actor: User = None) -> bool:
 def _completion_body(request: Request, certificate: dict[str, Any]) -> str:
     """What the person is told when their erasure is done: what was erased, what is kept and why (a legal
     hold named with what it keeps), and which copies outlive it, where and until when."""
-    erased = ", ".join(f"{count} {category}" for category, count in sorted(certificate.get("totals", {}).items()))
+    erased = counts_in_words(certificate.get("totals", {}), "")
     kept = [f"- {item['description']} ({item['reason']})" for item in certificate.get("retained", [])]
     outlives = [f"- {item['statement']}" for item in certificate.get("outlives", [])]
     return "\n".join(

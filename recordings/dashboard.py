@@ -76,4 +76,4 @@ def recordings_panel(request: HttpRequest) -> Panel | None:
     chart = cached(
         f"dashboard:deletions-chart:{today}", lambda: bar_chart(deletions_chart(today)), tracked=[Recording]
     )
-    return Panel(title="Recordings and telephony", figures=figures, charts=[chart])
+    return Panel(title="Telephony records", figures=figures, charts=[chart])

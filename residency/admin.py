@@ -11,12 +11,14 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from core.admin import HistoryAdmin, ReadOnlyAdmin
+from core.documents import DOCUMENT_FORMATS, document_response
 from core.models import ApiKey
 from residency.engine import account_residency_report
 from residency.home import ResidencyFilter
@@ -359,12 +361,15 @@ class AccountAdmin(HistoryAdmin):
         except ValidationError as exc:
             error = " ".join(exc.message_dict.get("as_of", exc.messages))
             built = build(account=account, as_of=None)
+        asked = request.GET.get("as_of", "")
         context = {
             **self.admin_site.each_context(request),
             "title": f"{title} of {account.name}",
             "opts": self.model._meta,
             "original": account,
-            "as_of_value": request.GET.get("as_of", ""),
+            # The box shows the date the page is for: the one asked, or today when that was refused.
+            "as_of_value": timezone.localdate().isoformat() if error else asked,
+            "as_of_asked": asked,
             "as_of_error": error,
         }
         return account, built, context
@@ -372,18 +377,18 @@ class AccountAdmin(HistoryAdmin):
     def processing_record_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         account, record, context = self._account_page(request, pk, "Record of processing", account_processing_record)
         fmt = request.GET.get("format")
-        if fmt not in {"json", "csv", "html"}:
+        if fmt not in {"json", "csv", "html", "pdf"}:
             return TemplateResponse(request, "admin/residency/account/processing_record.html", {**context, "record": record})
         if context["as_of_error"]:
             return _as_of_refused(context["as_of_error"])
         name = f"processing-record-{account.pk}-{(record.as_of or record.generated_at)[:10]}.{fmt}"
+        if fmt in DOCUMENT_FORMATS:
+            return document_response(html=render_html(record), filename=name.rsplit(".", 1)[0], fmt=fmt)
         if fmt == "json":
             response = HttpResponse(json.dumps(record.as_dict(), indent=2, ensure_ascii=False), content_type="application/json")
         elif fmt == "csv":
             response = HttpResponse(content_type="text/csv; charset=utf-8")
             write_csv([record], response)
-        else:
-            response = HttpResponse(render_html(record))
         response["Content-Disposition"] = f'attachment; filename="{name}"'
         return response
 
@@ -404,7 +409,7 @@ class AccountAdmin(HistoryAdmin):
         return response
 
     def residency_view(self, request: HttpRequest, pk: int) -> HttpResponse:
-        _, report, context = self._account_page(request, pk, "Residency", account_residency_report)
+        account, report, context = self._account_page(request, pk, "Residency", account_residency_report)
         products = dict(Product.objects.values_list("slug", "name"))
         categories = dict(DataCategory.objects.values_list("slug", "name"))
         platforms = {use.slug: use.name for use in report.platforms}
@@ -423,4 +428,11 @@ class AccountAdmin(HistoryAdmin):
                 for t in report.transfers
             ],
         }
+        fmt = request.GET.get("format")
+        if fmt in DOCUMENT_FORMATS:
+            if context["as_of_error"]:
+                return _as_of_refused(context["as_of_error"])
+            html = render_to_string("residency/residency_report.html", context)
+            stamp = (report.as_of or timezone.now().isoformat())[:10]
+            return document_response(html=html, filename=f"residency-report-{account.pk}-{stamp}", fmt=fmt)
         return TemplateResponse(request, "admin/residency/account/residency.html", context)

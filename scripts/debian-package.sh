@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Usage: scripts/debian-package.sh PACKAGE TEST-COMMAND…
 # Installs the Debian package PACKAGE (as root) unless TEST-COMMAND… already succeeds: the one way the
-# project's scripts get what the tests need from Debian (PostgreSQL, Redis, Chromium).
+# project's scripts get what they need from Debian (PostgreSQL, Redis, Chromium, the PDF libraries).
 set -euo pipefail
 package=$1
 shift

@@ -3,7 +3,8 @@
 Started by `make run`. Runs, as separate processes until Ctrl-C stops them all: `manage.py runserver`,
 the background worker of the configured task queue (`db_worker`, or `rqworker` when TASKS_BACKEND=rq) and
 `manage.py run_schedules` (the purge, provider deletions, due digest and identity retention, at the
-intervals of settings.SCHEDULES), as a production deployment runs them as services.
+intervals of settings.SCHEDULES), as a production deployment runs them as services. Every process gets the
+port in PORT, so that with DEBUG on and SITE_URL unset the links they email point at this server.
 """
 
 from __future__ import annotations
@@ -26,16 +27,22 @@ def worker_command() -> list[str]:
     return [*MANAGE, "db_worker"]
 
 
+def child_environment(port: str, environ: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment of the processes started: the caller's, with PORT set to the server's port."""
+    return {**(os.environ if environ is None else environ), "PORT": str(port)}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", default="8000")
     args = parser.parse_args()
 
+    env = child_environment(args.port)
     processes = [
-        subprocess.Popen(worker_command(), cwd=ROOT),
-        subprocess.Popen([*MANAGE, "run_schedules"], cwd=ROOT),
-        subprocess.Popen([*MANAGE, "runserver", f"{args.host}:{args.port}"], cwd=ROOT),
+        subprocess.Popen(worker_command(), cwd=ROOT, env=env),
+        subprocess.Popen([*MANAGE, "run_schedules"], cwd=ROOT, env=env),
+        subprocess.Popen([*MANAGE, "runserver", f"{args.host}:{args.port}"], cwd=ROOT, env=env),
     ]
     try:
         while all(process.poll() is None for process in processes):

@@ -110,6 +110,7 @@ PAGES: dict[str, Destructive | Harmless] = {
         "the erasure's confirmation page: reads what it would do; only its button (post=yes) executes"
     ),
     "dsar_request_export_status": Harmless("an archive's progress, read-only"),
+    "dsar_request_certificate": Harmless("the erasure's certificate as a document to file (PDF or HTML), read-only"),
     "dsar_request_verify_code": Harmless(
         "checks the code the person reads out (its typing is the confirmation); a GET only goes back to the request"
     ),

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -70,6 +72,8 @@ def test_the_deployment_checks_warn_of_a_cache_the_server_processes_do_not_share
         ("DATABASE_RUNTIME_ROLE", "privacy_runtime", "DATABASE_RUNTIME_ROLE: only with a PostgreSQL DATABASE_URL"),
         ("TRUSTED_PROXIES", "10.0.0.1,10.0.0.0/33", "TRUSTED_PROXIES: '10.0.0.0/33' is not an IP address or network"),
         ("TRUSTED_PROXIES", "0.0.0.0/0", "TRUSTED_PROXIES: 0.0.0.0/0 would trust every address"),
+        ("PORT", "http", "PORT: 'http' is malformed"),
+        ("PORT", "70000", "PORT: 70000 is not a TCP port"),
     ],
 )
 def test_a_malformed_variable_stops_start_up_naming_it(variable: str, value: str, message: str) -> None:
@@ -116,6 +120,31 @@ def test_production_needs_its_public_address_for_emailed_links() -> None:
 
     assert result.returncode != 0
     assert "SITE_URL: set it" in result.stderr
+
+
+def serve_script() -> Any:
+    spec = importlib.util.spec_from_file_location("serve", ROOT / "scripts" / "serve.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_development_links_follow_the_port_the_server_runs_on() -> None:
+    # What `make run PORT=8123` gives the server, the worker and the schedules (scripts/serve.py).
+    env = serve_script().child_environment("8123", {"DEBUG": "true", "TELEPHONY_PROVIDER_BACKEND": "local"})
+    result = manage("shell", "-c", "from django.conf import settings as s; print(s.SITE_URL)", **env)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "http://127.0.0.1:8123"
+
+
+def test_a_site_url_that_is_set_wins_over_the_development_port() -> None:
+    script = "from django.conf import settings as s; print(s.SITE_URL)"
+    result = manage("shell", "-c", script, DEBUG="true", TELEPHONY_PROVIDER_BACKEND="local", PORT="8123",
+                    SITE_URL="http://console.test:9000/")
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "http://console.test:9000"
 
 
 def test_production_needs_a_mail_server() -> None:

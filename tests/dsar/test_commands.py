@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 import time_machine
 from django.core import mail
-from django.core.management import CommandError, call_command
+from django.core.management import CommandError, call_command, execute_from_command_line
 
 from dsar import services
 from dsar.models import ErasureProgress, Person, Request
@@ -24,13 +24,22 @@ def run(*args: str) -> str:
     return out.getvalue()
 
 
+def run_overdue(*args: str) -> str:
+    """Runs a dsar_due that finds a request overdue: it exits with status 3 after printing and emailing."""
+    out = StringIO()
+    with pytest.raises(CommandError, match=r"request\(s\) overdue") as failed:
+        call_command(*args, stdout=out, stderr=StringIO())
+    assert failed.value.returncode == 3
+    return out.getvalue()
+
+
 @time_machine.travel(dt.datetime(2026, 3, 10, 9, tzinfo=UTC), tick=False)
 def test_dsar_due_lists_overdue_and_due_soon_requests_and_emails_the_digest() -> None:
     overdue = make_request(received_at=dt.datetime(2026, 2, 1, 9, tzinfo=UTC))
     soon = make_request(received_at=dt.datetime(2026, 2, 12, 9, tzinfo=UTC))
     later = make_request(received_at=dt.datetime(2026, 3, 5, 9, tzinfo=UTC))
     mail.outbox.clear()
-    output = run("dsar_due", "--within", "7", "--email")
+    output = run_overdue("dsar_due", "--within", "7", "--email")
     # Due Sunday 1 March, moved to Monday 2 March (GDPR: the next working day).
     assert f"#{overdue.pk} " in output and "due 2026-03-02 (8 day(s) overdue)" in output
     assert f"#{soon.pk} " in output and "2 day(s) left" in output
@@ -44,7 +53,7 @@ def test_dsar_due_lists_overdue_and_due_soon_requests_and_emails_the_digest() ->
 def test_dsar_due_is_silent_at_verbosity_0_for_the_schedules_and_still_emails() -> None:
     overdue = make_request(received_at=dt.datetime(2026, 2, 1, 9, tzinfo=UTC))
     mail.outbox.clear()
-    output = run("dsar_due", "--email", "--verbosity", "0")
+    output = run_overdue("dsar_due", "--email", "--verbosity", "0")
     assert output == ""
     assert f"#{overdue.pk} " in mail.outbox[0].body
 
@@ -56,6 +65,22 @@ def test_dsar_due_widens_with_within_and_sends_nothing_without_email() -> None:
     output = run("dsar_due", "--within", "30")
     assert f"#{later.pk} " in output and "0 overdue, 1 due within 30 days." in output
     assert mail.outbox == []
+
+
+@time_machine.travel(dt.datetime(2026, 3, 10, 9, tzinfo=UTC), tick=False)
+def test_dsar_due_exits_non_zero_from_the_command_line_when_requests_are_overdue_so_cron_alerts() -> None:
+    for day in range(1, 6):
+        make_request(received_at=dt.datetime(2026, 1, day, 9, tzinfo=UTC))
+    with pytest.raises(SystemExit) as exited:  # what cron runs: the command line, not call_command
+        execute_from_command_line(["manage.py", "dsar_due", "--verbosity", "0"])
+    assert exited.value.code == 3
+
+
+@time_machine.travel(dt.datetime(2026, 3, 10, 9, tzinfo=UTC), tick=False)
+def test_dsar_due_exits_zero_when_requests_are_due_soon_but_none_is_overdue() -> None:
+    make_request(received_at=dt.datetime(2026, 2, 12, 9, tzinfo=UTC))
+    output = run("dsar_due", "--within", "7")
+    assert "0 overdue, 1 due within 7 days." in output
 
 
 def test_dsar_due_refuses_a_negative_window() -> None:

@@ -14,7 +14,7 @@ from django.test import Client
 
 from core.roles import AUDITOR, PRIVACY_OFFICER
 from dsar.models import Request
-from tests.dsar.factories import AccountFactory, PersonFactory, make_request
+from tests.dsar.factories import AccountFactory, FakeSource, PersonFactory, make_request
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -98,7 +98,7 @@ def test_an_erasure_is_previewed_executed_and_its_certificate_read_on_the_page(s
     assert "Preview the erasure" in page(client, request)
 
     preview = client.get(f"/admin/dsar/request/{request.pk}/erasure-preview/").content.decode()
-    assert "What each source erases" in preview and "requester: 1" in preview
+    assert "What each source erases" in preview and "Requester and contact data: 1" in preview
     assert 'name="post" value="yes"' in preview and "Cannot be undone" in preview
 
     client.post(f"/admin/dsar/request/{request.pk}/change/", {"_request_action": "execute", "post": "yes"})
@@ -106,7 +106,24 @@ def test_an_erasure_is_previewed_executed_and_its_certificate_read_on_the_page(s
     request.refresh_from_db()
     assert request.executed_at is not None and request.certificate
     html = page(client, request)
-    assert "Erased, by data category" in html and "requester" in html and "Verification scan" in html
+    assert "Erased, by data category" in html and "Requester and contact data" in html and "Verification scan" in html
+    assert "under GDPR" in html
+
+
+def test_the_erasure_pages_name_categories_and_histories_never_by_their_keys(use_sources: Any) -> None:
+    use_sources(FakeSource("recordings", held={1: {"call-data": 3, "monitoring-history": 1}, 3: {"history:ticket": 2}}))
+    request = make_request(type=Request.Type.ERASURE)
+    client = console(PRIVACY_OFFICER)
+
+    preview = client.get(f"/admin/dsar/request/{request.pk}/erasure-preview/").content.decode()
+    client.post(f"/admin/dsar/request/{request.pk}/change/", {"_request_action": "execute"})
+    request.refresh_from_db()
+    html = page(client, request)
+
+    assert "Call data: 3" in preview and "Monitoring history: 1" in preview and "History of tickets: 2" in preview
+    for shown in (preview, html):
+        assert "call-data" not in shown and "history:ticket" not in shown and "monitoring-history" not in shown
+    assert "History of tickets" in html and "under GDPR" in html and "under gdpr" not in html
 
 
 def test_an_archive_being_built_is_followed_on_the_page_until_it_is_ready() -> None:

@@ -29,7 +29,7 @@ class Command(BaseCommand):
             login_file.parent.mkdir(parents=True, exist_ok=True)
             login_file.write_text(password)
             login_file.chmod(0o600)
-            self.stdout.write(self.style.SUCCESS(f"Created the admin login: {username} / {password}"))
+            self.stdout.write(self.style.SUCCESS(f"Admin login: {username} / {password}"))
             return
         saved = login_file.read_text().strip() if login_file.is_file() else ""
         if saved and user.check_password(saved):

@@ -9,12 +9,17 @@ from django.utils import timezone
 
 from dsar.models import MAX_DUE_WITHIN_DAYS, Request
 
+# Distinct from 1 (an error) and 2 (a usage error from the argument parser): "it ran, and something is late".
+OVERDUE_EXIT_STATUS = 3
+
 
 class Command(BaseCommand):
     help = (
         "List open data subject requests that are overdue (past their last day to answer) or due within "
         "--within days (default 7), soonest first. With --email, also send the list to the privacy team "
-        "(PRIVACY_TEAM_EMAILS). Completed and rejected requests are never listed."
+        "(PRIVACY_TEAM_EMAILS). Completed and rejected requests are never listed. Exits with status "
+        f"{OVERDUE_EXIT_STATUS} when any request is overdue (after printing and emailing the digest), so cron and "
+        "schedulers alert; 1 on an error; 0 when nothing is overdue."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -46,7 +51,10 @@ class Command(BaseCommand):
             )
             summary += f" Digest emailed to {len(settings.PRIVACY_TEAM_EMAILS)} address(es)."
         if options["verbosity"] >= 1:  # quiet for cron and run_schedules: the digest is the email
-            self.stdout.write(self.style.SUCCESS(summary))
+            self.stdout.write(self.style.SUCCESS(summary) if not overdue else summary)
+        if overdue:
+            # A scheduler only sees the exit status: a digest that goes unread must still raise an alert.
+            raise CommandError(f"{len(overdue)} request(s) overdue.", returncode=OVERDUE_EXIT_STATUS)
 
     def _line(self, request: Request, today: Any) -> str:
         left = request.days_left(today)
