@@ -173,8 +173,9 @@ def delete_claimed_recordings(
 
 
 @transaction.atomic
-def recording_delete(*, recording_id: int, user: Any = None, account: Account | None = None) -> AuditInfo:
-    """Delete one recording by hand (admin or API): permanent, audited, deleted at the provider too.
+def recording_delete(*, recording_id: int, user: Any = None, account: Account | None = None, reason: str = "") -> AuditInfo:
+    """Delete one recording by hand (admin or API): permanent, audited, deleted at the provider too. ``reason``
+    (the console requires one) follows the ticket in the audit log's detail.
 
     Nothing is written to the ticket's own history (the guide: manual deletion is not in the ticket's
     event log). ``account`` scopes the lookup for API keys. Raises ``Recording.DoesNotExist`` when it is
@@ -188,7 +189,7 @@ def recording_delete(*, recording_id: int, user: Any = None, account: Account | 
     ticket_label = f"ticket #{recording.ticket_id}" if recording.ticket_id else "no ticket"
     info = AuditInfo(
         reason=DeletionReason.MANUAL,
-        detail=f"Deleted by hand from {ticket_label}",
+        detail=f"Deleted by hand from {ticket_label}" + (f": {reason.strip()}" if (reason or "").strip() else ""),
         username=actor_name(user),
         user_id=user_id_of(user),
     )
