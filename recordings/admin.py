@@ -28,6 +28,7 @@ from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 from core.admin import HistoryAdmin, LargeTableAdmin, ReadOnlyAdmin, posted_changes
 from core.csv_safety import row_converter
@@ -254,7 +255,7 @@ class RecordingAdmin(LargeTableAdmin, HistoryAdmin):
         if not holds:
             return "none: the purge deletes it once it passes its line's window or its ticket is purged"
         return format_html_join(
-            format_html("<br>"),
+            mark_safe("<br>"),  # a constant separator
             '<a href="{}">hold #{}</a> on {} ({}), placed by {}: not deleted by any path until released',
             (
                 (reverse("admin:recordings_legalhold_change", args=[hold.pk]), hold.pk, hold.target_label, hold.reason,
