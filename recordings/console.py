@@ -269,8 +269,8 @@ def soft_delete_tickets_action(model_admin: admin.ModelAdmin, request: HttpReque
 
 def _release_impact_lines(impact: services.PurgeImpact) -> list[str]:
     lines = [
-        f"The purge will then delete {_plural(impact.recordings, 'held recording')} now past their line's window "
-        f"or on a deleted ticket"
+        f"The purge will then delete {_plural(impact.recordings, 'held recording')} due now (past the line's "
+        f"window, or on a ticket deleted 7 or more days ago)"
         + (f" (the oldest created {_when(impact.oldest)})" if impact.recordings else "")
         + f", {_next_run(impact)}.",
         f"It will delete {_plural(impact.tickets, 'ticket')} soft-deleted 7 or more days ago, at the same run.",

@@ -198,3 +198,13 @@ def test_a_recordings_page_shows_its_holds_and_auto_delete_date(console: Client,
 
     assert "Nov. 17, 2026, noon" in page
     assert f"hold #{hold.pk}</a> on person {recording.call.end_user_id} (Claim 4)" in page
+
+
+def test_a_recordings_history_pages_render(console: Client) -> None:
+    recording = RecordingFactory()
+    version = recording.history.get()
+
+    listing = console.get(reverse("admin:recordings_recording_history", args=[recording.pk]))
+    shown = console.get(reverse("admin:recordings_recording_simple_history", args=[recording.pk, version.pk]))
+
+    assert (listing.status_code, shown.status_code) == (200, 200)
