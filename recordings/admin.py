@@ -10,7 +10,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ERROR_FLAG
-from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.db.models import QuerySet
 from django.db.models.functions import Cast, Coalesce
@@ -22,16 +22,17 @@ from django.http import (
     StreamingHttpResponse,
 )
 from django.shortcuts import get_object_or_404
-from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
-from django.utils.html import format_html
+from django.utils.formats import date_format
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 from core.admin import HistoryAdmin, HistoryColumns, LargeTableAdmin, OriginFilter, ReadOnlyAdmin, WhenFilter, posted_changes
 from core.csv_safety import row_converter
 from core.progress import progress_response
-from recordings import services
+from recordings import console, services
 from recordings.list_filters import PurgeFilter, UnfinishedExportFilter
 from recordings.models import (
     AnalyticsRow,
@@ -53,6 +54,28 @@ class PhoneLineAdmin(HistoryAdmin):
     list_display = ["name", "number", "account", "auto_delete_days"]
     list_filter = ["auto_delete_days", "account"]
     search_fields = ["name", "number"]
+
+    def changeform_view(
+        self, request: HttpRequest, object_id: str | None = None, form_url: str = "", extra_context: dict | None = None
+    ) -> HttpResponse:
+        # A new window decides what the purge deletes for good: confirmed, with a reason, before the save.
+        if request.method == "POST" and object_id and self.has_change_permission(request):
+            answer = console.line_window_change(self, request, object_id)
+            if isinstance(answer, HttpResponse):
+                return answer
+            request._line_change_reason = answer or ""  # type: ignore[attr-defined]
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def save_model(self, request: HttpRequest, obj: PhoneLine, form: Any, change: bool) -> None:
+        if not change:
+            super().save_model(request, obj, form, change)
+            return
+        services.phone_line_update(
+            line_id=obj.pk,
+            changes={name: form.cleaned_data[name] for name in form.changed_data},
+            reason=getattr(request, "_line_change_reason", ""),
+            user=request.user,
+        )
 
 
 class RecordingInline(admin.TabularInline):
@@ -169,17 +192,11 @@ class TicketAdmin(LargeTableAdmin, HistoryAdmin):
         return request.user.has_perm("recordings.delete_ticket")
 
     @admin.action(
-        description="Delete selected tickets (restorable for 7 days, then purged with their recordings)",
+        description="Delete selected tickets… (restorable for 7 days, then purged with their recordings)",
         permissions=["soft_delete"],
     )
-    def soft_delete(self, request: HttpRequest, queryset: QuerySet) -> None:
-        done = 0
-        for pk in queryset.values_list("pk", flat=True):
-            try:
-                done += services.ticket_soft_delete(ticket_id=pk, user=request.user)
-            except services.TicketHeld as held:
-                self.message_user(request, str(held), messages.ERROR)
-        self.message_user(request, f"{done} ticket(s) deleted; they can be restored for 7 days.", messages.SUCCESS)
+    def soft_delete(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+        return console.soft_delete_tickets_action(self, request, queryset)
 
     @admin.action(description="Restore selected deleted tickets", permissions=["soft_delete"])
     def restore(self, request: HttpRequest, queryset: QuerySet) -> None:
@@ -204,12 +221,52 @@ class CallAdmin(TelephonyHistoryAdmin):
 
 @admin.register(Recording)
 class RecordingAdmin(LargeTableAdmin, HistoryAdmin):
-    list_display = ["id", "provider_sid", "kind", "account", "line", "ticket", "duration_seconds", "created_at"]
+    list_display = [
+        "id", "provider_sid", "kind", "account", "line", "ticket", "duration_seconds", "created_at", "auto_delete_on", "hold",
+    ]
     list_filter = [PurgeFilter, "kind", ("created_at", admin.DateFieldListFilter), "account", "line"]
     list_select_related = ["account", "line", "ticket"]
     search_fields = ["provider_sid", "=ticket__id", "=id"]
     raw_id_fields = ["call", "ticket", "line"]
+    readonly_fields = ["auto_delete_on", "legal_holds"]
     actions = ["delete_permanently"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        # Both columns come with the page's own query: no query per row.
+        return super().get_queryset(request).with_auto_delete_at().with_first_hold()
+
+    @admin.display(description="auto-delete", ordering="auto_delete_at")
+    def auto_delete_on(self, recording: Recording) -> str:
+        """When the line's window has the purge delete it; a hold postpones that until it is released."""
+        return "never (the line keeps recordings)" if recording.auto_delete_at is None else date_format(
+            timezone.localtime(recording.auto_delete_at), "DATETIME_FORMAT"
+        )
+
+    @admin.display(description="legal hold")
+    def hold(self, recording: Recording) -> str:
+        if recording.first_hold_id is None:
+            return "—"
+        url = reverse("admin:recordings_legalhold_change", args=[recording.first_hold_id])
+        return format_html('held: <a href="{}">hold #{}</a>', url, recording.first_hold_id)
+
+    @admin.display(description="legal holds")
+    def legal_holds(self, recording: Recording) -> str:
+        holds = services.holds_covering_recording(recording)
+        if not holds:
+            return "none: the purge deletes it once it passes its line's window or its ticket is purged"
+        return format_html_join(
+            mark_safe("<br>"),  # a constant separator
+            '<a href="{}">hold #{}</a> on {} ({}), placed by {}: not deleted by any path until released',
+            (
+                (reverse("admin:recordings_legalhold_change", args=[hold.pk]), hold.pk, hold.target_label, hold.reason,
+                 hold.placed_by_name or "unknown")
+                for hold in holds
+            ),
+        )
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        # Recordings come only from the telephony product.
+        return False
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # Only the audited paths below delete recordings: Django's own delete would skip the audit log
@@ -233,62 +290,14 @@ class RecordingAdmin(LargeTableAdmin, HistoryAdmin):
             *super().get_urls(),
         ]
 
-    def _delete_each(self, request: HttpRequest, recordings: list[Recording], via: str) -> None:
-        for recording in recordings:
-            try:
-                services.recording_delete(recording_id=recording.pk, user=request.user, via=via)
-            except PermissionDenied as exc:
-                self.message_user(request, str(exc), messages.ERROR)
-            except ObjectDoesNotExist:
-                self.message_user(request, f"Recording {recording.provider_sid} was already deleted.", messages.WARNING)
-            else:
-                ticket = f"ticket #{recording.ticket_id}" if recording.ticket_id else "no ticket"
-                self.message_user(
-                    request, f"Recording {recording.provider_sid} deleted permanently ({ticket}).", messages.SUCCESS
-                )
-
-    def _confirmation(self, request: HttpRequest, recordings: list[Recording], **extra: Any) -> TemplateResponse:
-        context = {
-            **self.admin_site.each_context(request),
-            "title": "Delete recordings permanently?",
-            "opts": self.model._meta,
-            "rows": [(recording, services.holds_covering_recording(recording)) for recording in recordings],
-            **extra,
-        }
-        return TemplateResponse(request, "admin/recordings/recording/delete_permanently.html", context)
-
     def delete_one_view(self, request: HttpRequest, recording_id: int) -> HttpResponse:
-        """One recording, from its ticket's page: confirm, then delete and go back to the ticket."""
         if not self.has_delete_permanently_permission(request):
             raise PermissionDenied
-        recording = Recording.objects.select_related("ticket", "call", "line", "account").filter(pk=recording_id).first()
-        if recording is None:
-            self.message_user(request, "That recording no longer exists.", messages.WARNING)
-            return HttpResponseRedirect(reverse("admin:recordings_recording_changelist"))
-        if request.method == "POST" and request.POST.get("confirmed") == "yes":
-            page = f"ticket #{recording.ticket_id}'s page" if recording.ticket_id else "the recording's page"
-            self._delete_each(request, [recording], via=f"from {page}")
-            back = (
-                reverse("admin:recordings_ticket_change", args=[recording.ticket_id])
-                if recording.ticket_id
-                else reverse("admin:recordings_recording_changelist")
-            )
-            return HttpResponseRedirect(back)
-        return self._confirmation(request, [recording], single=True)
+        return console.delete_recording_view(self, request, recording_id)
 
     @admin.action(description="Delete selected recordings permanently…", permissions=["delete_permanently"])
     def delete_permanently(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
-        recordings = list(queryset.select_related("ticket", "call", "line", "account"))
-        if request.POST.get("confirmed") == "yes":
-            self._delete_each(request, recordings, via="from the recordings list")
-            return None
-        return self._confirmation(
-            request,
-            recordings,
-            action_checkbox_name=admin.helpers.ACTION_CHECKBOX_NAME,
-            action="delete_permanently",
-            index=request.POST.get("index", "0"),
-        )
+        return console.delete_recordings_action(self, request, queryset)
 
 
 @admin.register(MonitoringEntry)
@@ -387,10 +396,24 @@ class LegalHoldAdmin(HistoryAdmin):
 
         return ValidatingForm
 
-    @admin.action(description="Release selected holds", permissions=["release"])
-    def release(self, request: HttpRequest, queryset: QuerySet) -> None:
-        done = sum(services.legal_hold_release(hold_id=pk, user=request.user) for pk in queryset.values_list("pk", flat=True))
-        self.message_user(request, f"{done} hold(s) released.", messages.SUCCESS)
+    @admin.action(description="Release selected holds…", permissions=["release"])
+    def release(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+        return console.release_holds_action(self, request, queryset)
+
+    def get_urls(self) -> list[URLPattern]:
+        release = path("<int:hold_id>/release/", self.admin_site.admin_view(self.release_view), name="recordings_legalhold_release")
+        return [release, *super().get_urls()]
+
+    def release_view(self, request: HttpRequest, hold_id: int) -> HttpResponse:
+        if not self.has_release_permission(request):
+            raise PermissionDenied
+        return console.release_hold_view(self, request, hold_id)
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict | None = None
+    ) -> HttpResponse:
+        extra_context = {**(extra_context or {}), "may_release": self.has_release_permission(request)}
+        return super().change_view(request, object_id, form_url, extra_context)
 
 
 AUDIT_CSV_HEADER = ["deleted_at", "who", "origin", "recording_id", "provider_sid", "kind", "ticket_id", "line_id", "account", "reason", "detail"]

@@ -185,8 +185,11 @@ _DELETED_VIA = {Origin.ADMIN: "in the console", Origin.API: "through the API", O
 
 
 @transaction.atomic
-def recording_delete(*, recording_id: int, user: Any = None, account: Account | None = None, via: str = "") -> AuditInfo:
-    """Delete one recording by hand (admin or API): permanent, audited, deleted at the provider too.
+def recording_delete(
+    *, recording_id: int, user: Any = None, account: Account | None = None, via: str = "", reason: str = ""
+) -> AuditInfo:
+    """Delete one recording by hand (admin or API): permanent, audited, deleted at the provider too. ``reason``
+    (the console requires one) follows in the audit log's detail.
 
     Nothing is written to the ticket's own history (the guide: manual deletion is not in the ticket's
     event log). ``account`` scopes the lookup for API keys. ``via`` says where it was deleted from, as the audit
@@ -204,7 +207,8 @@ def recording_delete(*, recording_id: int, user: Any = None, account: Account | 
     via = via or _DELETED_VIA.get(current_origin(), "by hand")
     info = AuditInfo(
         reason=DeletionReason.MANUAL,
-        detail=f"Deleted {via} by {who or 'an unknown caller'} ({ticket_label})",
+        detail=f"Deleted {via} by {who or 'an unknown caller'} ({ticket_label})"
+        + (f": {reason.strip()}" if (reason or "").strip() else ""),
         username=who,
         user_id=user_id_of(user),
     )

@@ -155,13 +155,17 @@ def legal_hold_place(
 
 
 @transaction.atomic
-def legal_hold_release(*, hold_id: int, user: Any = None, now: datetime | None = None) -> bool:
-    """Release a hold; returns False when it was already released (nothing changes then)."""
+def legal_hold_release(*, hold_id: int, user: Any = None, now: datetime | None = None, reason: str = "") -> bool:
+    """Release a hold; returns False when it was already released (nothing changes then). ``reason`` (why it is
+    released; the console requires one) is kept in the hold's history and its audit entry."""
     now = now or timezone.now()
     name = actor_name(user)
+    reason = (reason or "").strip()
     if not LegalHold.objects.filter(pk=hold_id, released_at__isnull=True).update(released_at=now, released_by_name=name):
         return False
-    write_history(LegalHold.objects.filter(pk=hold_id), history_type="~", user_id=user_id_of(user), username=name)
+    write_history(
+        LegalHold.objects.filter(pk=hold_id), history_type="~", user_id=user_id_of(user), username=name, reason=reason[:100]
+    )
     hold = LegalHold.objects.get(pk=hold_id)
     audit_append(
         Record(
@@ -170,7 +174,10 @@ def legal_hold_release(*, hold_id: int, user: Any = None, now: datetime | None =
             object_id=hold_id,
             account_id=hold.account_id,
             actor=name,
-            data={"scope": hold.scope, "ticket": hold.ticket_id, "person": hold.person_id, "placed_at": hold.placed_at},
+            data={
+                "scope": hold.scope, "ticket": hold.ticket_id, "person": hold.person_id, "placed_at": hold.placed_at,
+                "reason": reason,
+            },
         )
     )
     return True

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from functools import partial
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Case, Exists, F, OuterRef, Q, Subquery, Value, When
 from django.utils import timezone
 
 from core.history import AuditedHistory, AuditFields
@@ -101,11 +102,12 @@ class TicketQuerySet(models.QuerySet):
         """Tickets soft-deleted at least 7 days before ``now`` (held ones included; see ``not_held``)."""
         return self.filter(deleted_at__lte=now - TICKET_PURGE_AFTER)
 
-    def held(self) -> TicketQuerySet:
-        return self.filter(_ticket_hold_q())
+    def held(self, released: Iterable[int] = ()) -> TicketQuerySet:
+        """Under an active hold; ``released``: hold ids read as released (what a release would leave held)."""
+        return self.filter(_ticket_hold_q(released))
 
-    def not_held(self) -> TicketQuerySet:
-        return self.exclude(_ticket_hold_q())
+    def not_held(self, released: Iterable[int] = ()) -> TicketQuerySet:
+        return self.exclude(_ticket_hold_q(released))
 
 
 class Ticket(models.Model):
@@ -223,14 +225,20 @@ class Call(models.Model):
         return f"call {self.pk} {self.from_number} → {self.to_number}"
 
 
-def _hold_exists(**filters: object) -> Exists:
-    return Exists(LegalHold.objects.active().filter(**filters))
+def _hold_exists(released: Iterable[int] = (), **filters: object) -> Exists:
+    """An active hold matching ``filters``; ``released`` names holds to read as released already (what a release
+    would leave held, for its confirmation page)."""
+    holds = LegalHold.objects.active().filter(**filters)
+    if released:
+        holds = holds.exclude(pk__in=list(released))
+    return Exists(holds)
 
 
-def _ticket_hold_q() -> Q:
-    return Q(_hold_exists(scope=LegalHold.Scope.ACCOUNT, account_id=OuterRef("account_id"))) | Q(
-        _hold_exists(scope=LegalHold.Scope.TICKET, ticket_id=OuterRef("pk"))
-    ) | Q(_hold_exists(scope=LegalHold.Scope.PERSON, person_id=OuterRef("requester_id")))
+def _ticket_hold_q(released: Iterable[int] = ()) -> Q:
+    hold = partial(_hold_exists, released)
+    return Q(hold(scope=LegalHold.Scope.ACCOUNT, account_id=OuterRef("account_id"))) | Q(
+        hold(scope=LegalHold.Scope.TICKET, ticket_id=OuterRef("pk"))
+    ) | Q(hold(scope=LegalHold.Scope.PERSON, person_id=OuterRef("requester_id")))
 
 
 def _call_hold_q() -> Q:
@@ -244,23 +252,31 @@ def _call_hold_q() -> Q:
     )
 
 
-def _recording_hold_q() -> Q:
+def _recording_hold_q(released: Iterable[int] = ()) -> Q:
     """A recording is held by a hold on its account, its ticket, the ticket's requester or a caller/agent."""
+    hold = partial(_hold_exists, released)
     return (
-        Q(_hold_exists(scope=LegalHold.Scope.ACCOUNT, account_id=OuterRef("account_id")))
-        | Q(_hold_exists(scope=LegalHold.Scope.TICKET, ticket_id=OuterRef("ticket_id")))
-        | Q(_hold_exists(scope=LegalHold.Scope.PERSON, person_id=OuterRef("ticket__requester_id")))
-        | Q(_hold_exists(scope=LegalHold.Scope.PERSON, person_id=OuterRef("call__end_user_id")))
-        | Q(_hold_exists(scope=LegalHold.Scope.PERSON, person_id=OuterRef("call__agent_id")))
+        Q(hold(scope=LegalHold.Scope.ACCOUNT, account_id=OuterRef("account_id")))
+        | Q(hold(scope=LegalHold.Scope.TICKET, ticket_id=OuterRef("ticket_id")))
+        | Q(hold(scope=LegalHold.Scope.PERSON, person_id=OuterRef("ticket__requester_id")))
+        | Q(hold(scope=LegalHold.Scope.PERSON, person_id=OuterRef("call__end_user_id")))
+        | Q(hold(scope=LegalHold.Scope.PERSON, person_id=OuterRef("call__agent_id")))
     )
 
 
-def _past_window_q(now: datetime) -> Q:
+def _past_window_q(now: datetime, windows: dict[int, int | None] | None = None) -> Q:
     """Older than the line's auto-delete window. One OR branch per preset keeps the query portable (no date
-    arithmetic in SQL) and lets each branch use the (line, created_at) index."""
+    arithmetic in SQL) and lets each branch use the (line, created_at) index. ``windows`` (line id → days, None:
+    never) reads those lines as if their window were already that: what a change of window would select."""
+    windows = windows or {}
     q = Q(pk__in=[])
     for days in AUTO_DELETE_PRESETS:
         q |= Q(line__auto_delete_days=days, created_at__lte=now - timedelta(days=days))
+    if windows:
+        q &= ~Q(line_id__in=list(windows))
+    for line_id, days in windows.items():
+        if days is not None:
+            q |= Q(line_id=line_id, created_at__lte=now - timedelta(days=days))
     return q
 
 
@@ -276,23 +292,42 @@ class RecordingQuerySet(models.QuerySet):
         """Recordings on tickets soft-deleted at least 7 days before ``now``."""
         return self.filter(ticket__deleted_at__lte=now - TICKET_PURGE_AFTER)
 
-    def due_for_purge(self, now: datetime) -> RecordingQuerySet:
-        """Everything the purge deletes at ``now``, held or not (combine with ``not_held``/``held``).
+    def due_for_purge(self, now: datetime, windows: dict[int, int | None] | None = None) -> RecordingQuerySet:
+        """Everything the purge deletes at ``now``, held or not (combine with ``not_held``/``held``); with
+        ``windows`` (line id → days or None), as if those lines had those windows (a change's confirmation page).
 
         One condition on the row and its line and ticket, no subquery over the table: read in primary-key
         order from where the last batch stopped, each batch costs the same however large the table."""
-        return self.filter(_past_window_q(now) | Q(ticket__deleted_at__lte=now - TICKET_PURGE_AFTER))
+        return self.filter(_past_window_q(now, windows) | Q(ticket__deleted_at__lte=now - TICKET_PURGE_AFTER))
 
     def purged_within(self, now: datetime, days: int) -> RecordingQuerySet:
         """What the purge will delete from ``now`` to ``days`` days after it, if nothing changes: due by then and not
         held (a hold placed or released meanwhile changes it)."""
         return self.due_for_purge(now + timedelta(days=days)).not_held()
 
-    def held(self) -> RecordingQuerySet:
-        return self.filter(_recording_hold_q())
+    def held(self, released: Iterable[int] = ()) -> RecordingQuerySet:
+        """Under an active hold; ``released``: hold ids read as released (what a release would leave held)."""
+        return self.filter(_recording_hold_q(released))
 
-    def not_held(self) -> RecordingQuerySet:
-        return self.exclude(_recording_hold_q())
+    def not_held(self, released: Iterable[int] = ()) -> RecordingQuerySet:
+        return self.exclude(_recording_hold_q(released))
+
+    def with_auto_delete_at(self) -> RecordingQuerySet:
+        """Annotate ``auto_delete_at``: when the recording passes its line's window (None: the line keeps them),
+        the moment the purge's ``past_auto_delete_window`` starts selecting it. One branch per preset, as there."""
+        return self.annotate(
+            auto_delete_at=Case(
+                *(When(line__auto_delete_days=days, then=F("created_at") + Value(timedelta(days=days)))
+                  for days in AUTO_DELETE_PRESETS),
+                default=None,
+                output_field=models.DateTimeField(),
+            )
+        )
+
+    def with_first_hold(self) -> RecordingQuerySet:
+        """Annotate ``first_hold_id``: the oldest active hold covering the recording (None: not held), read in the
+        page's own query."""
+        return self.annotate(first_hold_id=Subquery(LegalHold.objects.active().covering_outer_recording().order_by("pk").values("pk")[:1]))
 
     def of_person(self, *, person_id: int, phones: Iterable[str] = ()) -> RecordingQuerySet:
         """Recordings of calls the person took part in, and on tickets they requested."""
@@ -468,6 +503,17 @@ class LegalHoldQuerySet(models.QuerySet):
             Q(scope=LegalHold.Scope.PERSON, person_id__in=person_ids)
             | Q(scope=LegalHold.Scope.ACCOUNT, account_id__in=account_ids)
             | Q(scope=LegalHold.Scope.TICKET, ticket__requester_id__in=person_ids)
+        )
+
+    def covering_outer_recording(self) -> LegalHoldQuerySet:
+        """Holds covering the recording of the outer query (``OuterRef``), by the rule ``_recording_hold_q`` applies:
+        its account, its ticket, the ticket's requester, or its call's caller or agent."""
+        return self.filter(
+            Q(scope=LegalHold.Scope.ACCOUNT, account_id=OuterRef("account_id"))
+            | Q(scope=LegalHold.Scope.TICKET, ticket_id=OuterRef("ticket_id"))
+            | Q(scope=LegalHold.Scope.PERSON, person_id=OuterRef("ticket__requester_id"))
+            | Q(scope=LegalHold.Scope.PERSON, person_id=OuterRef("call__end_user_id"))
+            | Q(scope=LegalHold.Scope.PERSON, person_id=OuterRef("call__agent_id"))
         )
 
     def covering_recording(self, recording: Recording) -> LegalHoldQuerySet:

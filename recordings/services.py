@@ -1,6 +1,6 @@
 """The services of telephony records, by capability, in one place for their callers (the admin, the API,
 the commands, the data source): legal holds, tickets, deletion of recordings, the purge, the provider
-outbox and history exports. This module only gathers them."""
+outbox, history exports, phone lines and what a change makes the purge delete. This module only gathers them."""
 
 from __future__ import annotations
 
@@ -41,6 +41,15 @@ from recordings.holds import (  # noqa: F401 (re-exported)
     legal_hold_release,
     legal_hold_validate,
 )
+from recordings.impact import (  # noqa: F401 (re-exported)
+    PurgeImpact,
+    next_purge_run,
+    open_requests_by_recording,
+    recordings_per_ticket,
+    release_impact,
+    window_change_impact,
+)
+from recordings.lines import REASON_MAX_LENGTH, phone_line_update  # noqa: F401 (re-exported)
 from recordings.provider_outbox import (  # noqa: F401 (re-exported)
     RETRY_BASE_SECONDS,
     RETRY_MAX_SECONDS,

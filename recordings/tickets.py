@@ -52,8 +52,9 @@ def ticket_update(*, ticket_id: int, changes: dict[str, Any], user: Any = None) 
 
 
 @transaction.atomic
-def ticket_soft_delete(*, ticket_id: int, user: Any = None, now: datetime | None = None) -> bool:
-    """Soft-delete a ticket (restorable for 7 days); returns False when it already was.
+def ticket_soft_delete(*, ticket_id: int, user: Any = None, now: datetime | None = None, reason: str = "") -> bool:
+    """Soft-delete a ticket (restorable for 7 days); returns False when it already was. ``reason`` (the console
+    requires one) is kept in the ticket's history.
 
     Raises :class:`TicketHeld`, naming the hold, when a legal hold covers the ticket: the purge would skip
     it anyway, and a deletion that cannot happen must not be recorded as asked for. The update itself leaves
@@ -69,7 +70,10 @@ def ticket_soft_delete(*, ticket_id: int, user: Any = None, now: datetime | None
         .update(deleted_at=now, deleted_by_id=user_id_of(user), deleted_by_name=name)
     )
     if changed:
-        write_history(Ticket.objects.filter(pk=ticket_id), history_type="~", user_id=user_id_of(user), username=name)
+        write_history(
+            Ticket.objects.filter(pk=ticket_id), history_type="~", user_id=user_id_of(user), username=name,
+            reason=(reason or "").strip()[:100],
+        )
     elif ticket.deleted_at is None:
         raise _held_meanwhile(ticket_id)
     return bool(changed)

@@ -121,7 +121,9 @@ def test_deleting_a_held_ticket_is_refused_in_the_console_and_the_api(way: str) 
         client = Client()
         client.force_login(UserFactory(username="root"))
         response = client.post(
-            "/admin/recordings/ticket/", {"action": "soft_delete", "_selected_action": [ticket.pk]}, follow=True
+            "/admin/recordings/ticket/",
+            {"action": "soft_delete", "_selected_action": [ticket.pk], "confirmed": "yes", "reason": "Spam"},
+            follow=True,
         )
         assert any("cannot be deleted" in str(message) for message in response.context["messages"])
     else:

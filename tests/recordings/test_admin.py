@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from datetime import timezone as dt_timezone
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from recordings.models import LegalHold, Ticket
@@ -59,7 +63,7 @@ def test_the_ticket_delete_action_soft_deletes_and_restore_undoes_it(console: Cl
     ticket = TicketFactory()
     url = reverse("admin:recordings_ticket_changelist")
 
-    console.post(url, {"action": "soft_delete", "_selected_action": [ticket.pk]})
+    console.post(url, {"action": "soft_delete", "_selected_action": [ticket.pk], "confirmed": "yes", "reason": "Duplicate"})
     deleted = Ticket.objects.get(pk=ticket.pk)
     console.post(url, {"action": "restore", "_selected_action": [ticket.pk]})
 
@@ -97,7 +101,10 @@ def test_a_hold_on_another_accounts_ticket_is_refused_on_the_form(console: Clien
 def test_the_release_action_releases_and_names_who(console: Client) -> None:
     hold = LegalHoldFactory()
 
-    console.post(reverse("admin:recordings_legalhold_changelist"), {"action": "release", "_selected_action": [hold.pk]})
+    console.post(
+        reverse("admin:recordings_legalhold_changelist"),
+        {"action": "release", "_selected_action": [hold.pk], "confirmed": "yes", "reason": "Case closed"},
+    )
 
     hold.refresh_from_db()
     assert hold.released_at is not None
@@ -147,3 +154,57 @@ def test_a_finished_export_shows_its_download_link(console: Client, export_dir: 
     page = console.get(reverse("admin:recordings_historyexport_change", args=[export.pk])).content.decode()
 
     assert "/api/v1/exports/download/" in page
+
+
+def test_recordings_come_only_from_the_telephony_product(console: Client) -> None:
+    for model in ("recording", "call"):
+        changelist = console.get(reverse(f"admin:recordings_{model}_changelist")).content.decode()
+
+        assert reverse(f"admin:recordings_{model}_add") not in changelist
+        assert console.get(reverse(f"admin:recordings_{model}_add")).status_code == 403
+
+
+def test_the_recordings_list_shows_each_ones_auto_delete_date_and_hold_without_a_query_per_row(
+    console: Client, time_machine: Any
+) -> None:
+    time_machine.move_to(datetime(2026, 11, 10, 12, 0, tzinfo=dt_timezone.utc), tick=False)
+    kept = RecordingFactory(call__line__auto_delete_days=None)
+    held = RecordingFactory(call__line__auto_delete_days=30)
+    hold = LegalHoldFactory(account=held.account)
+    url = reverse("admin:recordings_recording_changelist")
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            page = console.get(url).content.decode()
+        assert "never (the line keeps recordings)" in page
+        assert "Dec. 10, 2026, noon" in page
+        assert f"hold #{hold.pk}</a>" in page
+        return len(captured)
+
+    few = queries()
+    for _ in range(5):
+        RecordingFactory(call__line=held.line)
+        RecordingFactory(call__line=kept.line)
+
+    assert queries() == few
+
+
+def test_a_recordings_page_shows_its_holds_and_auto_delete_date(console: Client, time_machine: Any) -> None:
+    time_machine.move_to(datetime(2026, 11, 10, 12, 0, tzinfo=dt_timezone.utc), tick=False)
+    recording = RecordingFactory(call__line__auto_delete_days=7)
+    hold = LegalHoldFactory(account=recording.account, scope="person", person=recording.call.end_user, reason="Claim 4")
+
+    page = console.get(reverse("admin:recordings_recording_change", args=[recording.pk])).content.decode()
+
+    assert "Nov. 17, 2026, noon" in page
+    assert f"hold #{hold.pk}</a> on person {recording.call.end_user_id} (Claim 4)" in page
+
+
+def test_a_recordings_history_pages_render(console: Client) -> None:
+    recording = RecordingFactory()
+    version = recording.history.get()
+
+    listing = console.get(reverse("admin:recordings_recording_history", args=[recording.pk]))
+    shown = console.get(reverse("admin:recordings_recording_simple_history", args=[recording.pk, version.pk]))
+
+    assert (listing.status_code, shown.status_code) == (200, 200)
