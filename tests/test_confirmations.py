@@ -115,6 +115,8 @@ PAGES: dict[str, Destructive | Harmless] = {
         "checks the code the person reads out (its typing is the confirmation); a GET only goes back to the request"
     ),
     "recordings_recording_delete_permanently": Destructive("deletes a recording for good", RECORDINGS_TESTS),
+    "recordings_legalhold_release": Destructive("releases a hold: the purge may then delete what it kept", RECORDINGS_TESTS),
+    "core_auditentry_verify": Harmless("runs the audit log's verification, which reads and writes nothing (POST only)"),
     "recordings_recordingdeletion_export": Harmless("a download of the deletion log, read-only"),
     "recordings_historyexport_status": Harmless("an export's progress, read-only"),
 }

@@ -91,7 +91,7 @@ def erased(settings: Any) -> Request:
     settings.DSAR_ERASURE_FINALIZATION = "manual"
     request = make_request(type=Request.Type.ERASURE)
     officer = login(PRIVACY_OFFICER)
-    officer.post(f"/admin/dsar/request/{request.pk}/change/", {"_request_action": "execute"})
+    officer.post(f"/admin/dsar/request/{request.pk}/change/", {"_request_action": "execute", "post": "yes"})
     request.refresh_from_db()
     assert request.certificate
     return request

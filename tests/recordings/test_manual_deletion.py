@@ -210,18 +210,20 @@ def test_the_ticket_page_link_refuses_a_held_recording(recording: Recording) -> 
 def test_the_audit_log_says_the_recording_was_deleted_from_the_recordings_list_and_by_whom(recording: Recording) -> None:
     client, _ = admin_client("carol")
 
-    run_action(client, recording, confirmed="yes")
+    run_action(client, recording, confirmed="yes", reason="Asked by the customer")
 
     assert RecordingDeletion.objects.get().deletion_detail == (
-        f"Deleted from the recordings list by carol (ticket #{recording.ticket_id})"
+        f"Deleted from the recordings list by carol (ticket #{recording.ticket_id}): Asked by the customer"
     )
 
 
 def test_the_audit_log_says_a_recording_was_deleted_from_its_tickets_page(recording: Recording) -> None:
     client, _ = admin_client("carol")
 
-    client.post(f"/admin/recordings/recording/{recording.pk}/delete-permanently/", {"confirmed": "yes"})
+    client.post(
+        f"/admin/recordings/recording/{recording.pk}/delete-permanently/", {"confirmed": "yes", "reason": "Duplicate"}
+    )
 
     assert RecordingDeletion.objects.get().deletion_detail == (
-        f"Deleted from ticket #{recording.ticket_id}'s page by carol (ticket #{recording.ticket_id})"
+        f"Deleted from ticket #{recording.ticket_id}'s page by carol (ticket #{recording.ticket_id}): Duplicate"
     )
