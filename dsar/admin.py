@@ -37,7 +37,7 @@ from dsar.models import (
     Request,
     RequestEvent,
 )
-from dsar.report import request_access_report
+from dsar.report import access_report_html, readable_access_report, request_access_report
 from dsar.summary import request_summary
 from residency.snapshot import parse_as_of
 
@@ -524,11 +524,13 @@ class RequestAdmin(HistoryAdmin):
             add_never_cache_headers(response)
             return response
         if fmt == "html":
-            response = HttpResponse(render_to_string("dsar/access_report_download.html", {"report": report}))
+            # What the person receives: in their language, under their data sources' labels.
+            response = HttpResponse(access_report_html(request=obj, report=report))
             response["Content-Disposition"] = f'attachment; filename="request-{pk}-access-report.html"'
             add_never_cache_headers(response)
             return response
-        return self._request_page(request, obj, "Access report", "dsar/admin/access_report.html", report=report)
+        readable = readable_access_report(request=obj, report=report, for_staff=True)
+        return self._request_page(request, obj, "Access report", "dsar/admin/access_report.html", report=readable)
 
     def rectify_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         obj = get_object_or_404(Request.objects.select_related("person"), pk=pk)
