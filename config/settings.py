@@ -190,6 +190,11 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "en-us"
+# The languages a data subject is written to in (emails, access report, archive): the privacy center's.
+# The console itself stays in English.
+LANGUAGES = [("en", "English"), ("sv", "Svenska"), ("fr", "Français")]
+# Compiled catalogs are committed beside their .po files, so a checkout runs without GNU gettext.
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")
 USE_I18N = True
 USE_TZ = True

@@ -16,7 +16,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
-from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -28,7 +27,7 @@ from core.progress import progress_response
 from dsar import services
 from dsar.exports import export_create, export_create_blockers
 from dsar.models import Export, Jurisdiction, Person, Request
-from dsar.report import request_access_report
+from dsar.report import access_report_html, readable_access_report, request_access_report
 from dsar.summary import request_summary
 from residency.snapshot import parse_as_of
 
@@ -231,11 +230,13 @@ def report_view(model_admin: admin.ModelAdmin, request: HttpRequest, pk: int) ->
         add_never_cache_headers(response)
         return response
     if fmt == "html":
-        response = HttpResponse(render_to_string("dsar/access_report_download.html", {"report": report}))
+        # What the person receives: in their language, under their data sources' labels.
+        response = HttpResponse(access_report_html(request=obj, report=report))
         response["Content-Disposition"] = f'attachment; filename="request-{pk}-access-report.html"'
         add_never_cache_headers(response)
         return response
-    return request_page(model_admin, request, obj, "Access report", "dsar/admin/access_report.html", report=report)
+    readable = readable_access_report(request=obj, report=report, for_staff=True)
+    return request_page(model_admin, request, obj, "Access report", "dsar/admin/access_report.html", report=readable)
 
 
 def rectify_view(model_admin: admin.ModelAdmin, request: HttpRequest, pk: int) -> HttpResponse:

@@ -11,12 +11,13 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy, ngettext
 
 from core.audit import Action, Record, audit_append, audit_redact
 from core.history import history_context
+from dsar.letters import categories_of, category_named, day, region_name, send_letter, speaking_to, words
 from dsar.lifecycle import request_complete
 from dsar.matching import Matcher
 from dsar.models import (
@@ -44,7 +45,14 @@ from dsar.workflow import (
     transition,
 )
 from residency.engine import account_residency_report
-from residency.models import Account
+from residency.models import Account, Region
+
+#: The identifiers a verification scan finds, as a letter names them ("your email address…").
+IDENTIFIER_WORDS = {
+    "email": gettext_lazy("email address"),
+    "phone": gettext_lazy("phone number"),
+    "name": gettext_lazy("name"),
+}
 
 #: The count a source reports for mail it cancelled because it was addressed to the person.
 CANCELLED_MAIL = "history-exports-cancelled"
@@ -154,6 +162,7 @@ def outliving_copies(
         copies.append(
             {
                 "kind": "kept",
+                "data_category": category,
                 "region": ", ".join(regions),
                 "days": None,
                 "until": None,
@@ -436,10 +445,10 @@ def _settle_after_scan(request: Request, *, subject: Subject, result: ScanResult
     if request.held:
         # What a hold keeps is erased when it ends (erasures_resume): until then its identifiers are needed.
         Request.objects.filter(pk=request.pk).update(subject=asdict(subject))
-    _tell_person(request, subject=subject, subject_line="your data has been erased", body=_completion_body(request, certificate), actor=actor)
+    _tell_person(request, subject=subject, letter="erased", context=_completion_letter(request, certificate), actor=actor)
 
 
-def _tell_person(request: Request, *, subject: Subject, subject_line: str, body: str, actor: User) -> None:
+def _tell_person(request: Request, *, subject: Subject, letter: str, context: dict[str, Any], actor: User) -> None:
     """Email the person at the address the erasure started with, once the transaction commits; a person with
     no address gets a timeline note that they could not be told, so that staff tell them another way."""
     if not subject.email:
@@ -451,11 +460,9 @@ def _tell_person(request: Request, *, subject: Subject, subject_line: str, body:
             actor=actor,
         )
         return
-    address = subject.email
-    transaction.on_commit(
-        lambda: send_mail(f"Your request {request.pk}: {subject_line}", body, settings.DEFAULT_FROM_EMAIL, [address])
-    )
-    add_event(request, RequestEvent.Kind.DATA_SENT, f"The person was told by email: {subject_line}.", actor=actor)
+    with speaking_to(request):
+        told = send_letter(request, letter, to=subject.email, number=str(request.pk), **context)
+    add_event(request, RequestEvent.Kind.DATA_SENT, f"The person was told by email: {told}.", actor=actor)
 
 
 # --- blockers that clear, holds that end --------------------------------------------------------
@@ -546,36 +553,88 @@ def request_release_held(*, request: Request, actor: User = None) -> bool:
         )
     if not remaining and request.status in Request.CLOSED and not scan.undeclared:
         Request.objects.filter(pk=request.pk).update(subject=None)
-    body = "\n".join(
-        [
-            f"The legal hold that kept part of the data of your erasure request {request.pk} has ended, and that "
-            "data has now been erased:",
-            counts_in_words(counts, "nothing was left") + ".",
-        ]
-    )
-    _tell_person(request, subject=subject, subject_line="the rest of your data has been erased", body=body, actor=actor)
+    with speaking_to(request):
+        erased, copies = categories_of([(None, counts)])
+    _tell_person(request, subject=subject, letter="erased_rest", context={"erased": erased, "copies": copies}, actor=actor)
     return True
 
 
-def _completion_body(request: Request, certificate: dict[str, Any]) -> str:
-    """What the person is told when their erasure is done: what was erased, what is kept and why (a legal
-    hold named with what it keeps), and which copies outlive it, where and until when."""
-    erased = counts_in_words(certificate.get("totals", {}), "")
-    kept = [f"- {item['description']} ({item['reason']})" for item in certificate.get("retained", [])]
-    outlives = [f"- {item['statement']}" for item in certificate.get("outlives", [])]
-    return "\n".join(
-        [
-            f"Your erasure request {request.pk} is complete.",
-            "",
-            f"Erased: {erased or 'nothing was found'}.",
-            "",
-            "Kept, and why:",
-            *(kept or ["- nothing"]),
-            "",
-            "Copies we cannot reach, which are deleted as they expire:",
-            *(outlives or ["- none"]),
-        ]
-    )
+def _completion_letter(request: Request, certificate: dict[str, Any]) -> dict[str, Any]:
+    """What the person is told when their erasure is done, each thing once: the categories erased (catalog
+    names and purposes, with how many records), what is kept and why (under a legal hold, a rule a source
+    declares, or a retention staff declared) with where it stays, and the copies the erasure cannot reach
+    (backups, log copies) with where and until when. Rendered in the request's language (``speaking_to``)."""
+    with speaking_to(request):
+        erased, copies = categories_of((step["source"], step["counts"]) for step in certificate.get("steps", []))
+        sources = {source.key: source for source in registered_sources()}
+        regions = dict(Region.objects.values_list("code", "name"))
+        kept_where = {
+            item.get("data_category"): item["region"] for item in certificate.get("outlives", []) if item["kind"] == "kept"
+        }
+        kept = []
+        for item in certificate.get("retained", []):
+            if item["source"] == "declared":
+                continue  # said below, from the declarations themselves
+            if not item.get("count"):
+                continue  # nothing of the person's is kept under it (the request's own record is said apart)
+            source = sources.get(item["source"])
+            named = category_named(item["data_category"], source)
+            if item.get("hold") is not None:
+                kept.append(
+                    ngettext(
+                        "%(name)s: %(count)d record kept under a legal hold. It will be erased when the hold "
+                        "ends, and we will tell you.",
+                        "%(name)s: %(count)d records kept under a legal hold. They will be erased when the hold "
+                        "ends, and we will tell you.",
+                        item["count"],
+                    )
+                    % {"name": named.name, "count": item["count"]}
+                )
+                continue
+            stored = kept_where.get(catalog_category(source, item["data_category"]) if source else item["data_category"])
+            where = (
+                gettext(" They are stored in: %(regions)s.")
+                % {"regions": gettext(" and ").join(region_name(code.strip(), regions) for code in stored.split(","))}
+                if stored
+                else ""
+            )
+            kept.append(
+                gettext("%(name)s: %(what)s Why: %(why)s")
+                % {"name": named.name, "what": words(item["description"]), "why": words(item["reason"])}
+                + where
+            )
+        for declaration in request.declarations:
+            kept.append(
+                gettext("Your %(identifier)s in a record we must keep until %(until)s. Why: %(reason)s")
+                % {
+                    "identifier": IDENTIFIER_WORDS.get(declaration["identifier"], declaration["identifier"]),
+                    "until": day(declaration["until"]),
+                    "reason": declaration["reason"],
+                }
+            )
+        outlives = []
+        for item in certificate.get("outlives", []):
+            if item["kind"] == "kept":
+                continue  # said with what is kept, above
+            where = region_name(item["region"], regions)
+            products = ", ".join(item["products"])
+            if item["kind"] == "backup":
+                outlives.append(
+                    gettext("Backups of %(products)s (%(region)s), until they are replaced in rotation.")
+                    % {"region": where, "products": products}
+                    if not item["days"]
+                    else gettext("Backups of %(products)s (%(region)s), until %(until)s.")
+                    % {"region": where, "products": products, "until": day(item["until"])}
+                )
+            else:
+                outlives.append(
+                    gettext("Logs of %(products)s (%(region)s), kept %(days)d days, until %(until)s.")
+                    % {"region": where, "products": products, "days": item["days"], "until": day(item["until"])}
+                    if item["days"]
+                    else gettext("Logs of %(products)s (%(region)s); no period is stated for them.")
+                    % {"region": where, "products": products}
+                )
+    return {"erased": erased, "copies": copies, "kept": kept, "outlives": outlives}
 
 
 def _certificate(

@@ -10,7 +10,7 @@ import json
 import shutil
 import tempfile
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from contextlib import ExitStack
 from typing import IO, Any, BinaryIO
 
@@ -19,8 +19,8 @@ from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.files.base import File
 from django.core.files.storage import FileSystemStorage
-from django.core.mail import send_mail
 from django.db import transaction
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django_tasks import task
@@ -28,8 +28,9 @@ from django_tasks import task
 from core.csv_safety import safe_cell
 from core.history import Origin, history_context
 from core.queueing import enqueue_when_committed
+from dsar.letters import category_named, field_label, moment, send_letter, speaking_to
 from dsar.models import Export, ExportDownload, Request, RequestEvent
-from dsar.sources import registered_sources
+from dsar.sources import DataSource, registered_sources
 from dsar.workflow import (
     User,
     add_event,
@@ -78,10 +79,17 @@ def export_create(*, request: Request, actor: User = None) -> Export:
 
 
 def write_archive(
-    target: BinaryIO, rows_by_category: dict[str, Iterable[Iterable[dict[str, Any]]]], *, meta: dict[str, Any]
+    target: BinaryIO,
+    rows_by_category: dict[str, Iterable[Iterable[dict[str, Any]]]],
+    *,
+    meta: dict[str, Any],
+    header: Callable[[str, str], str] | None = None,
+    readme: Callable[[dict[str, int]], str] | None = None,
 ) -> dict[str, int]:
-    """Write to ``target`` a ZIP holding ``data.json`` (everything) and ``<category>.csv`` per category with
-    rows (columns: every key seen, in order); returns the number of rows by category.
+    """Write to ``target`` a ZIP holding ``data.json`` (everything, keyed as the sources key it: for programs)
+    and ``<category>.csv`` per category with rows (columns: every key seen, in order, headed by
+    ``header(category, key)``: for people, in their words); then ``README.txt``, ``readme(counts)``, when given.
+    Returns the number of rows by category.
 
     Each category's rows come from one or more iterables (a source's rows, read in chunks) and are read once:
     written to ``data.json`` as they come, and to a temporary file holding the CSV's body, which goes into
@@ -112,9 +120,11 @@ def write_archive(
             data.write("}}\n")
         for category, (body, columns) in bodies.items():
             with archive.open(f"{category}.csv", "w") as raw, io.TextIOWrapper(raw, encoding="utf-8", newline="") as out:
-                csv.writer(out).writerow(columns)
+                csv.writer(out).writerow([header(category, key) if header else key for key in columns])
                 body.seek(0)
                 shutil.copyfileobj(body, out)
+        if readme is not None:
+            archive.writestr("README.txt", readme(counts))
     return counts
 
 
@@ -138,12 +148,36 @@ def export_build(*, export_id: int) -> Export:
         record_history(export, reason="nothing to export")
         return export
     rows: dict[str, list[Iterable[dict[str, Any]]]] = {}
+    owners: dict[str, list[DataSource]] = {}
     for source in registered_sources():
         for category, category_rows in source.export(subject).items():
             rows.setdefault(category, []).append(category_rows)
+            owners.setdefault(category, []).append(source)
     now = timezone.now()
+
+    def header(category: str, key: str) -> str:
+        with speaking_to(request):
+            return field_label(owners[category], key)
+
+    def readme(counts: dict[str, int]) -> str:
+        with speaking_to(request):
+            files = []
+            for category in sorted(counts):
+                named = category_named(category, owners[category][0])
+                files.append({"file": f"{category}.csv", "name": named.name, "purposes": named.purposes, "count": counts[category]})
+            return render_to_string(
+                "dsar/letters/archive_readme.txt",
+                {"company": request.account.name, "number": str(request.pk), "made_at": now, "files": files},
+            )
+
     with tempfile.TemporaryFile() as archive:
-        counts = write_archive(archive, rows, meta={"request": request.pk, "generated_at": now.isoformat()})
+        counts = write_archive(
+            archive,
+            rows,
+            meta={"request": request.pk, "generated_at": now.isoformat()},
+            header=header,
+            readme=readme,
+        )
         size = archive.tell()
         archive.seek(0)
         name = export_storage().save(f"request-{request.pk}/export-{export.pk}.zip", File(archive))
@@ -169,15 +203,8 @@ def export_build(*, export_id: int) -> Export:
         )
         person = request.person
         if person is not None and person.email:
-            transaction.on_commit(
-                lambda: send_mail(
-                    f"Your request {request.pk}: your data",
-                    f"Download your data (a ZIP with JSON and CSV files) here:\n\n{link}\n\n"
-                    f"The link works for {settings.DSAR_EXPORT_TTL_DAYS} days.",
-                    settings.DEFAULT_FROM_EMAIL,
-                    [person.email],
-                )
-            )
+            with speaking_to(request):
+                send_letter(request, "portability", to=person.email, link=link, until=moment(expires_at))
     return export
 
 

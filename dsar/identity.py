@@ -7,13 +7,13 @@ import secrets
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 
 from core.audit import Action, Record, audit_append
+from dsar.letters import send_letter
 from dsar.models import (
     Request,
     RequestEvent,
@@ -79,15 +79,8 @@ def request_send_code(*, request: Request, actor: User = None) -> None:
         f"A one-time code was emailed to the address on record; valid {ttl} minutes.",
         actor=actor,
     )
-    transaction.on_commit(
-        lambda: send_mail(
-            f"Your verification code for request {request.pk}",
-            f"Your code is {code}. It expires in {ttl} minutes. If you did not make a request about your "
-            "personal data, ignore this message.",
-            settings.DEFAULT_FROM_EMAIL,
-            [person.email],
-        )
-    )
+    expires_at = now + dt.timedelta(minutes=ttl)
+    send_letter(request, "code", to=person.email, code=code, minutes=ttl, until=expires_at, number=str(request.pk))
 
 
 def _check_code_rate(*, request: Request, address: str, now: dt.datetime) -> None:

@@ -23,6 +23,15 @@ from residency.models import Account
 
 # --- intake --------------------------------------------------------------------------------------
 
+#: The language a request is answered in when intake names none, by the account's country: Sweden's
+#: and the French-speaking countries' controllers write to their people in their language; others in English.
+LANGUAGE_BY_COUNTRY = {"SE": "sv", "FR": "fr", "BE": "fr", "LU": "fr", "MC": "fr"}
+
+
+def default_language(account: Account) -> str:
+    """The language of an account's requests when the requester did not choose one (see LANGUAGE_BY_COUNTRY)."""
+    return LANGUAGE_BY_COUNTRY.get(account.country_code(), Request.Language.ENGLISH)
+
 
 @transaction.atomic
 def request_create(
@@ -37,6 +46,7 @@ def request_create(
     channel: str = Request.Channel.API,
     person: Person | None = None,
     send_code: bool = True,
+    language: str = "",
     actor: User = None,
 ) -> Request:
     """Open a request for the person with this email or phone in the account (created if unknown).
@@ -44,7 +54,8 @@ def request_create(
     The deadline runs from the day of receipt in the account's time zone and, where the law says so, moves
     off a weekend or public holiday of the account's country (``due_note`` says why). When the person has
     an email on record, a one-time code is sent to it at once so they can prove who they are (unless
-    ``send_code`` is False: staff will verify manually).
+    ``send_code`` is False: staff will verify manually). Everything the person receives is in ``language``
+    (``en``, ``sv`` or ``fr``); empty: the account's (:func:`default_language`).
     """
     now = timezone.now()
     received_at = received_at or now
@@ -63,6 +74,11 @@ def request_create(
     received_at = check_moment(received_at, field_name="received_at")
     if channel not in Request.Channel.values:
         raise ValidationError({"channel": f"Unknown channel {channel!r}."})
+    language = language or default_language(account)
+    if language not in Request.Language.values:
+        raise ValidationError(
+            {"language": f"Unknown language {language!r}; use one of {', '.join(Request.Language.values)}."}
+        )
     if person is None:
         person = person_for_intake(account=account, email=email, phone=phone, name=name)
     elif person.account_id != account.pk:
@@ -77,6 +93,7 @@ def request_create(
         type=type,
         jurisdiction=jurisdiction,
         channel=channel,
+        language=language,
         received_at=received_at,
         due_at=due,
         first_due_at=due,

@@ -9,7 +9,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.text import capfirst
 
+from dsar.letters import day, law_name, send_letter, speaking_to
 from dsar.models import (
     Request,
     RequestEvent,
@@ -17,7 +19,6 @@ from dsar.models import (
 from dsar.workflow import (
     User,
     add_event,
-    email_person,
     open_blockers,
     raise_first,
     record_history,
@@ -68,12 +69,19 @@ def request_extend(*, request: Request, reason: str, actor: User = None, today: 
     if not changed:
         raise ValidationError({"reason": "The deadline was already extended once."})
     record_history(request, actor=actor, reason="deadline extended")
-    told = email_person(
-        request.person,
-        f"Your request {request.pk}: we need more time",
-        f"We have extended the time to answer your {request.get_type_display().lower()} request to "
-        f"{new_due.isoformat()}.\n\nReason: {reason}",
-    )
+    told = False
+    if request.person is not None and request.person.email:
+        with speaking_to(request):
+            send_letter(
+                request,
+                "extension",
+                to=request.person.email,
+                number=str(request.pk),
+                reason=reason,
+                new_due=day(new_due),
+                law_capitalized=capfirst(law_name(request)),
+            )
+        told = True
     moved = f" ({extended.why})" if extended.why else ""
     message = f"Deadline extended from {request.first_due_at.isoformat()} to {new_due.isoformat()}{moved}: {reason}."
     if told:
@@ -135,7 +143,15 @@ def request_reject(*, request: Request, reason: str, actor: User = None) -> None
         completed_at=timezone.now(),
         subject=None,
     )
-    add_event(request, RequestEvent.Kind.REJECTED, f"Rejected: {reason}", actor=actor)
+    message = f"Rejected: {reason}"
+    person = request.person
+    if person is not None and person.email:
+        # GDPR Art. 12(4): the person is told why, and that they may complain or go to court.
+        send_letter(request, "rejection", to=person.email, number=str(request.pk), reason=reason)
+        message += " The person was told by email."
+    else:
+        message += " The person has no email on record: tell them another way."
+    add_event(request, RequestEvent.Kind.REJECTED, message, actor=actor)
 
 
 @transaction.atomic

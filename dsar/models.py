@@ -245,6 +245,13 @@ class Request(models.Model):
         MAIL = "mail", "Post"
         ADMIN = "admin", "Entered by staff"
 
+    class Language(models.TextChoices):
+        """The languages the person's letters are written in (``LANGUAGES`` in settings, ``locale/``)."""
+
+        ENGLISH = "en", "English"
+        SWEDISH = "sv", "Swedish"
+        FRENCH = "fr", "French"
+
     CLOSED = (Status.COMPLETED, Status.REJECTED)
 
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="dsar_requests")
@@ -269,6 +276,12 @@ class Request(models.Model):
     extension_reason = models.TextField(blank=True)
     extension_notified_at = models.DateTimeField(
         null=True, blank=True, help_text="When the person was told of the extension; empty: tell them another way."
+    )
+    language = models.CharField(
+        max_length=8,
+        choices=Language.choices,
+        default=Language.ENGLISH,
+        help_text="What the person is written to in: every email, the access report and the archive's README.",
     )
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.RECEIVED)
     status_reason = models.TextField(blank=True, help_text="Why the request waits or was rejected.")

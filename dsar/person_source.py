@@ -8,6 +8,8 @@ from typing import Any
 
 from django.contrib.admin.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from core.append_only import scrub
 from dsar.models import Person
@@ -17,12 +19,26 @@ from dsar.sources import ErasureStep, Retention, Subject
 #: The catalog's data categories a person row belongs to, by kind.
 CATEGORY_BY_KIND = {Person.Kind.END_USER: "requester", Person.Kind.AGENT: "agent-user"}
 PERSONAL_FIELDS = ("name", "email", "phone", "external_id")
+#: What the person reads for each field of their export (access report, archive README, letters).
+FIELD_LABELS = {
+    "kind": _("Role"),
+    "name": _("Name"),
+    "email": _("Email address"),
+    "phone": _("Phone number"),
+    "external_id": _("Your ID in the support product"),
+    "created_at": _("Recorded since"),
+    "objected_to_marketing_at": _("Objected to marketing on"),
+}
+VALUE_LABELS = {"kind": {Person.Kind.END_USER: _("Customer (end user)"), Person.Kind.AGENT: _("Agent")}}
 ERASED_REPR = "(erased person)"
 
 
 class PersonSource:
     key = "dsar.person"
     label = "People (end users and agents)"
+    field_labels = FIELD_LABELS
+    value_labels = VALUE_LABELS
+    category_labels = {"request": _("The record of your request")}
 
     def _people(self, subject: Subject) -> Any:
         return Person.objects.filter(pk=subject.person_id, account_id=subject.account_id)
@@ -102,8 +118,9 @@ class PersonSource:
         return [
             Retention(
                 data_category="request",
-                description="The request, its timeline and its erasure certificate, which hold no personal data.",
-                reason="Proof that the request was answered in time (GDPR Art. 5(2), accountability).",
+                # Marked for translation: the person's letter words them in their language.
+                description=gettext_noop("The request, its timeline and its erasure certificate, which hold no personal data."),
+                reason=gettext_noop("Proof that the request was answered in time (GDPR Art. 5(2), accountability)."),
                 count=0,
             )
         ]

@@ -9,8 +9,10 @@ from dsar.models import (
     Request,
     RequestEvent,
 )
+from dsar.letters import send_letter, speaking_to
 from dsar.people import person_check_change
-from dsar.workflow import User, add_event, email_person, require_open, require_verified
+from dsar.person_source import FIELD_LABELS
+from dsar.workflow import User, add_event, require_open, require_verified
 
 # --- rectification -------------------------------------------------------------------------------
 
@@ -56,19 +58,9 @@ def person_send_data(*, request: Request, actor: User = None) -> None:
     """Email the person the data held on them (after a rectification: the corrected data)."""
     require_verified(request)
     person = request.person
-    lines = (
-        [
-            f"{label}: {getattr(person, name) or '-'}"
-            for name, label in (
-                ("name", "Name"),
-                ("email", "Email"),
-                ("phone", "Phone"),
-                ("external_id", "Id in the support product"),
-            )
-        ]
-        if person
-        else []
-    )
-    if not email_person(person, f"Your request {request.pk}: the data we hold about you", "\n".join(lines)):
+    if person is None or not person.email:
         raise ValidationError({"email": "The person has no email on record."})
+    with speaking_to(request):
+        lines = [(str(FIELD_LABELS[name]), getattr(person, name)) for name in ("name", "email", "phone", "external_id")]
+        send_letter(request, "data", to=person.email, lines=lines, number=str(request.pk))
     add_event(request, RequestEvent.Kind.DATA_SENT, "The person's data was emailed to the address on record.", actor=actor)

@@ -6,10 +6,8 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.db import models, transaction
 
 from core.history import actor_name, write_history
@@ -92,15 +90,6 @@ def require_verified(request: Request) -> None:
     """Nothing is executed for a requester whose identity is not verified (GDPR Art. 12(6))."""
     if not request.is_verified:
         raise ValidationError({"status": "The requester's identity is not verified yet."})
-
-
-def email_person(person: Person | None, subject: str, body: str) -> bool:
-    """Email the person at their address on record once the transaction commits; False when there is none."""
-    if person is None or not person.email:
-        return False
-    address = person.email
-    transaction.on_commit(lambda: send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [address]))
-    return True
 
 
 def subject_of(person: Person, *, received_with: dict[str, str] | None = None) -> Subject:

@@ -24,6 +24,8 @@ from typing import Any
 
 from django.db import models, transaction
 from django.db.models import Case, F, Q, Value, When
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from core.append_only import scrub
 from core.history import current_actor, write_history, write_history_from
@@ -168,6 +170,52 @@ class RecordingsSource:
     label = "Telephony records (calls, recordings, voicemails, monitoring, texts, analytics)"
     # The hosting catalog knows call data, conversations and reports; these records are kinds of them.
     catalog_categories = {"monitoring-history": "call-data", "text-history": "conversations", "call-analytics": "report"}
+    #: What the person reads for this source's own kinds of record (the catalog names the others).
+    category_labels = {
+        "monitoring-history": _("Call monitoring history"),
+        "text-history": _("Text messages"),
+        "call-analytics": _("Call analytics"),
+    }
+    #: The history rows an erasure scrubs, by the kind of record they are earlier versions of.
+    copies_of = {
+        "history:ticket": "ticket",
+        "history:call": "call-data",
+        "history:recording": "call-recording",
+        "history:monitoringentry": "monitoring-history",
+        "history:textmessage": "text-history",
+        "history:analyticsrow": "call-analytics",
+    }
+    #: What the person reads for each field of their records (access report, archive).
+    field_labels = {
+        "id": _("Reference"),
+        "subject": _("Subject"),
+        "description": _("Description"),
+        "status": _("Status"),
+        "created_at": _("Created"),
+        "direction": _("Direction"),
+        "from_number": _("From number"),
+        "to_number": _("To number"),
+        "started": _("Started"),
+        "ended": _("Ended"),
+        "duration_seconds": _("Duration (seconds)"),
+        "kind": _("Kind"),
+        "provider_sid": _("Reference at the telephony provider"),
+        "ticket_id": _("Ticket reference"),
+        "call_id": _("Call reference"),
+        "mode": _("Monitoring mode"),
+        "body": _("Message"),
+        "sent_at": _("Sent"),
+        "phone_number": _("Phone number"),
+        "wait_seconds": _("Waiting time (seconds)"),
+        "talk_seconds": _("Talking time (seconds)"),
+    }
+    #: The person's words for the codes their records hold.
+    value_labels = {
+        "status": {"open": _("Open"), "pending": _("Pending"), "resolved": _("Resolved"), "closed": _("Closed")},
+        "direction": {"inbound": _("Incoming"), "outbound": _("Outgoing")},
+        "kind": {"call": _("Call recording"), "voicemail": _("Voicemail")},
+        "mode": {"listen": _("Listening"), "whisper": _("Whispering to the agent"), "barge": _("Joining the call")},
+    }
 
     # Reads ---------------------------------------------------------------------------------------
 
@@ -295,9 +343,14 @@ class RecordingsSource:
         retained = [
             Retention(
                 data_category="call-analytics",
-                description="Phone numbers in the analytics of calls routed to an external number by an IVR option "
-                "or transferred to an external number, linked to no person.",
-                reason="The telephony guide keeps these numbers in analytics, unlinked from the end user's profile.",
+                # Marked for translation: the person's letter words them in their language.
+                description=gettext_noop(
+                    "Phone numbers in the analytics of calls routed to an external number by an IVR option "
+                    "or transferred to an external number, linked to no person."
+                ),
+                reason=gettext_noop(
+                    "The telephony guide keeps these numbers in analytics, unlinked from the end user's profile."
+                ),
                 count=kept.count(),
                 locations=("recordings_analyticsrow.phone_number", "recordings_historicalanalyticsrow.phone_number"),
                 rows={

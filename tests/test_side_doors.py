@@ -60,11 +60,9 @@ NOT_LINKS = {
 SENDERS = {
     "recordings.history_exports:history_export_run": "a call- or monitoring-history CSV's link, to the export's recipient",
     "recordings.history_exports:export_download_token": "the signed token of a history export's link",
-    "dsar.exports:export_build": "a portability archive's link, to the person's address on record",
     "dsar.exports:export_token": "the signed token of a portability archive's link",
-    "dsar.identity:request_send_code": "a one-time code, to the person's address on record",
-    "dsar.workflow:email_person": "a letter about the request (its extension, the data held), to the person's address",
-    "dsar.erasure:_tell_person": "the erasure's letter, to the address the erasure started with",
+    "dsar.letters:send_letter": "a letter to the person (code, extension, rejection, the data held, the archive's link, "
+    "the erasure), to the address on record or the one the erasure started with",
     "residency.notices:change_notices_send": "a notice of new sub-processors or transfers, to the account's privacy contact",
     "dsar.management.commands.dsar_due:Command.handle": "the digest of requests due, to PRIVACY_TEAM_EMAILS",
 }
@@ -170,6 +168,9 @@ REQUESTS = "/admin/dsar/request/"
 REQUEST_API = "/api/v1/dsar/requests/{request.pk}/"
 READ_EXPORT = ("recordings.download_export", "recordings.view_call")
 CODE_ONLY = "a one-time code and the request's number, to the address the requester gave: no account data"
+#: The rejection's letter holds the request's number and type and the reason the acting staff member gives:
+#: nothing read from the account, like the code's (GDPR Art. 12(4) has the person told why).
+REJECTION_ONLY = "the request's number and type and the reason staff give, to the person's address on record: no account data"
 
 #: Every way in to the senders: the API's views, the console's pages, actions and displays, the commands.
 DOORS: dict[str, Door] = {
@@ -210,10 +211,10 @@ DOORS: dict[str, Door] = {
         "the erasure's letter, or a portability archive's link, to the person's address on record",
         (
             Proof("execute an erasure", ("requests:execute", "requests:read"), ("requests:read",), a_request(),
-                  api_post(REQUEST_API + "execute/"), mailed("your data has been erased")),
+                  api_post(REQUEST_API + "execute/"), mailed("your personal data has been erased")),
             Proof("execute a portability request", ("requests:execute", "requests:read", "requests:report"),
                   ("requests:read", "requests:report"), a_request(Request.Type.PORTABILITY),
-                  api_post(REQUEST_API + "execute/"), mailed("your data")),
+                  api_post(REQUEST_API + "execute/"), mailed("your personal data")),
         ),
     ),
     "dsar.api.views:RequestScanHits.post": Door(
@@ -224,7 +225,7 @@ DOORS: dict[str, Door] = {
             Proof("redact a scan hit", ("requests:execute", "requests:read"), ("requests:read",),
                   an_erasure_waiting_on_a_scan_hit,
                   api_post(REQUEST_API + "scan-hits/", table="residency_account", column="privacy_contact_email", action="redact"),
-                  mailed("your data has been erased")),
+                  mailed("your personal data has been erased")),
         ),
     ),
     # --- console (needs: a login's permissions) ---
@@ -276,6 +277,15 @@ DOORS: dict[str, Door] = {
                   action(REQUESTS, "send_code", "request"), mailed("verification code")),
         ),
     ),
+    "dsar.admin:RequestAdmin.reject": Door(
+        "admin",
+        ("admin:dsar_request_changelist", "admin:dsar_request_change"),
+        REJECTION_ONLY,
+        (
+            Proof("reject", ("dsar.change_request",), (), a_request(),
+                  action(REQUESTS, "reject", "request", text="Repeats last week's request"), mailed("cannot act on")),
+        ),
+    ),
     "dsar.admin:RequestAdmin.extend": Door(
         "admin",
         ("admin:dsar_request_changelist", "admin:dsar_request_change"),
@@ -294,10 +304,10 @@ DOORS: dict[str, Door] = {
         "the erasure's letter, or a portability archive's link, to the person's address on record",
         (
             Proof("execute an erasure", ("dsar.execute_erasure", "dsar.view_request"), ("dsar.view_request",),
-                  a_request(), on_the_request_page("execute"), mailed("your data has been erased")),
+                  a_request(), on_the_request_page("execute"), mailed("your personal data has been erased")),
             Proof("execute a portability request", ("dsar.execute_request", "dsar.view_request", "dsar.download_export"),
                   ("dsar.view_request", "dsar.download_export"), a_request(Request.Type.PORTABILITY),
-                  action(REQUESTS, "execute", "request"), mailed("your data")),
+                  action(REQUESTS, "execute", "request"), mailed("your personal data")),
         ),
     ),
     "dsar.admin:RequestAdmin.generate_export": Door(
@@ -307,7 +317,7 @@ DOORS: dict[str, Door] = {
         (
             Proof("generate an archive", ("dsar.execute_request", "dsar.view_request", "dsar.download_export"),
                   ("dsar.view_request", "dsar.download_export"), a_request(Request.Type.PORTABILITY),
-                  action(REQUESTS, "generate_export", "request"), mailed("your data")),
+                  action(REQUESTS, "generate_export", "request"), mailed("your personal data")),
         ),
     ),
     "dsar.admin:RequestAdmin.scan_hits_view": Door(
@@ -321,7 +331,7 @@ DOORS: dict[str, Door] = {
                       f"/admin/dsar/request/{ctx['request'].pk}/scan-hits/",
                       {"table": "residency_account", "column": "privacy_contact_email", "action": "redact", "post": "yes"},
                   ),
-                  mailed("your data has been erased")),
+                  mailed("your personal data has been erased")),
         ),
     ),
     "dsar.admin:RequestAdmin.rectify_view": Door(
@@ -463,7 +473,7 @@ def test_every_proof_needs_the_read_scope_or_view_permission_of_what_it_sends() 
         way = DOORS[function].way
         assert set(proof.reads) <= set(proof.needs), proof.name
         if not proof.reads:
-            assert DOORS[function].sends == CODE_ONLY, f"{function}: {proof.name} sends data but needs no read"
+            assert DOORS[function].sends in (CODE_ONLY, REJECTION_ONLY), f"{function}: {proof.name} sends data but needs no read"
         for read in proof.reads:
             if way == "api":
                 assert read in all_scopes() and read.split(":")[1] in ("read", "report"), read

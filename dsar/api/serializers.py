@@ -22,6 +22,12 @@ class RequestCreateInput(serializers.Serializer):
     name = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
     received_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
     channel = serializers.ChoiceField(choices=Request.Channel.choices, required=False, default=Request.Channel.API)
+    language = serializers.ChoiceField(
+        choices=Request.Language.choices,
+        required=False,
+        default="",
+        help_text="What the person is written to in (en, sv, fr); default: the account's country's language, else en.",
+    )
     account = serializers.PrimaryKeyRelatedField(
         queryset=Account.objects.all(),
         required=False,
@@ -78,6 +84,7 @@ class RequestOutput(serializers.ModelSerializer):
             "type",
             "jurisdiction",
             "channel",
+            "language",
             "status",
             "status_reason",
             "received_at",

@@ -26,6 +26,7 @@ def make_request(
     jurisdiction: str = "gdpr",
     received_at: dt.datetime | None = None,
     verified: bool = True,
+    language: str = "",
 ) -> Request:
     """A request opened through the intake service, verified manually by staff unless told otherwise."""
     person = person or PersonFactory()
@@ -36,6 +37,7 @@ def make_request(
         jurisdiction=jurisdiction,
         received_at=received_at or timezone.now(),
         channel=Request.Channel.EMAIL,
+        language=language,
     )
     if verified:
         services.request_verify_manually(

@@ -28,8 +28,10 @@ def test_a_clean_erasure_completes_by_itself_and_emails_the_person(
     assert request.status == Request.Status.COMPLETED and request.subject is None
     message = mail.outbox[-1]
     assert message.to == ["greta.holm@example.org"]
-    assert "is complete" in message.body and "1 requester" in message.body
-    assert "Kept, and why:" in message.body and "Logs in EEA for 365 days" in message.body
+    assert "has finished erasing your personal data" in message.body
+    assert "- Requester and contact data (1 record)." in message.body
+    assert "What we keep, and why" in message.body
+    assert "Logs of Freshdesk (European Economic Area), kept 365 days" in message.body
     timeline = " ".join(request.events.values_list("message", flat=True))
     assert "greta" not in timeline.lower() and "told by email" in timeline
 

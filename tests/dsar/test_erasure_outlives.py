@@ -83,4 +83,7 @@ def test_analytics_numbers_kept_unlinked_are_said_with_their_region(django_captu
     assert "They stay in EEA, as long as the account keeps them" in kept[0]["statement"]
     request.refresh_from_db()
     assert [copy["kind"] for copy in request.certificate["outlives"]].count("kept") == 1
-    assert "They stay in EEA" in mail.outbox[-1].body
+    body = mail.outbox[-1].body
+    # Said once, with what is kept and why: not again among the copies the erasure cannot reach.
+    assert body.count("Phone numbers in the analytics of calls") == 1
+    assert "They are stored in: European Economic Area." in body

@@ -71,15 +71,19 @@ def test_the_export_is_a_zip_with_json_and_one_csv_per_category(
     assert response.status_code == 200
     assert response["Content-Type"] == "application/zip"
     archive = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
-    assert sorted(archive.namelist()) == ["data.json", "requester.csv", "ticket.csv"]
+    assert sorted(archive.namelist()) == ["README.txt", "data.json", "requester.csv", "ticket.csv"]
     data = json.loads(archive.read("data.json"))
     assert data["request"] == request.pk
     assert data["categories"]["requester"][0]["email"] == "signe@example.org"
     tickets = list(csv.DictReader(io.StringIO(archive.read("ticket.csv").decode())))
-    assert [row["subject"] for row in tickets] == ["Broken headset", "Refund"]
-    assert tickets[0]["tags"] == '["hardware", "urgent"]' and tickets[1]["priority"] == "high"
+    # The CSV files are for people: their columns carry the sources' labels (the JSON keeps the keys).
+    assert [row["Subject"] for row in tickets] == ["Broken headset", "Refund"]
+    assert tickets[0]["Tags"] == '["hardware", "urgent"]' and tickets[1]["Priority"] == "high"
     people = list(csv.DictReader(io.StringIO(archive.read("requester.csv").decode())))
-    assert people[0]["phone"] == "+46705550321"
+    assert people[0]["Phone number"] == "+46705550321"
+    readme = archive.read("README.txt").decode()
+    assert "requester.csv: Requester and contact data (1 record)" in readme
+    assert "Identifying and contacting the requester" in readme
 
 
 def test_downloads_are_recorded(django_capture_on_commit_callbacks: CaptureOnCommit) -> None:
@@ -138,7 +142,7 @@ def test_a_category_without_records_gets_no_file(
     use_sources(FakeSource("helpdesk", rows={"ticket": []}))
     _, export, link = export_for(PersonFactory(), django_capture_on_commit_callbacks)
     archive = downloaded(link)
-    assert sorted(archive.namelist()) == ["data.json", "requester.csv"]
+    assert sorted(archive.namelist()) == ["README.txt", "data.json", "requester.csv"]
     assert export.counts == {"requester": 1}
 
 
@@ -151,6 +155,6 @@ def test_a_formula_in_the_persons_data_reaches_the_csv_neutralised_and_the_json_
     archive = downloaded(link)
     people = list(csv.DictReader(io.StringIO(archive.read("requester.csv").decode())))
 
-    assert people[0]["name"] == '\'=HYPERLINK("http://evil.example","claim")'
-    assert people[0]["phone"] == "+46705550999"
+    assert people[0]["Name"] == '\'=HYPERLINK("http://evil.example","claim")'
+    assert people[0]["Phone number"] == "+46705550999"
     assert json.loads(archive.read("data.json"))["categories"]["requester"][0]["name"] == person.name

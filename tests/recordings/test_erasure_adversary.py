@@ -204,7 +204,8 @@ def test_what_someone_elses_hold_keeps_is_named_kept_linked_and_erased_when_rele
     named = [item for item in request.certificate["retained"] if item.get("hold")]
     assert {item["hold"] for item in named} == {ticket_hold.pk, agent_hold.pk}
     told = [message.body for message in mail.outbox if "erased" in message.subject]
-    assert f"kept under hold #{ticket_hold.pk} until it is released" in told[0]
+    # Each hold's keep is said with its category, and that it goes when the hold ends (no internal hold number).
+    assert told[0].count("kept under a legal hold") == 2 and "erased when the hold ends" in told[0]
 
     erasures_resume()  # nothing released yet: nothing happens
     assert Recording.objects.count() == 2
@@ -230,7 +231,7 @@ def test_what_someone_elses_hold_keeps_is_named_kept_linked_and_erased_when_rele
     officer.force_login(staff("officer"))
     page = officer.get(f"/admin/dsar/request/{request.pk}/change/").content.decode()
     assert "Addenda: erased when a legal hold ended" in page and f"#{agent_hold.pk}" in page
-    assert len([message for message in mail.outbox if "rest of your data" in message.subject]) == 2
+    assert len([message for message in mail.outbox if "rest of your personal data" in message.subject]) == 2
     assert verify_chain().intact
 
 
@@ -273,7 +274,7 @@ def test_an_export_queued_for_her_address_is_cancelled_and_never_mailed() -> Non
 
     export.refresh_from_db()
     assert export.status == HistoryExport.Status.CANCELLED and export.email == "[redacted]"
-    assert not [message for message in mail.outbox if "export is ready" in message.subject]
+    assert not [message for message in mail.outbox if "ready to download" in message.subject]
     assert request.events.filter(message__contains="not yet mailed to the person's address were cancelled").exists()
 
 
