@@ -125,6 +125,7 @@ def test_a_recording_deleted_by_hand_is_in_the_audit_log(page: Any, site: Site) 
     log_in(page, site, "support")
     page.goto(f"{site.url}/admin/recordings/ticket/{site.facts['ticket']}/change/")
     page.locator(f"a[href$='/recording/{site.facts['recording']}/delete-permanently/']").click()
+    page.get_by_label("Reason").fill("The caller asked us to delete it")
     page.get_by_role("button", name="Yes, delete permanently").click()
     page.wait_for_url(re.compile(rf"/recordings/ticket/{site.facts['ticket']}/change/"))
 
@@ -147,6 +148,7 @@ def test_a_legal_hold_refuses_a_deletion(page: Any, site: Site) -> None:
     log_in(page, site, "support")
     page.goto(f"{site.url}/admin/recordings/recording/{site.facts['held_recording']}/delete-permanently/")
     assert "will not be deleted" in page.locator("#content").inner_text()
+    page.get_by_label("Reason").fill("The caller asked us to delete it")
     page.get_by_role("button", name="Yes, delete permanently").click()
 
     assert "Litigation hold" in page.locator(".messagelist .error").inner_text()
