@@ -121,12 +121,19 @@ def test_an_erasure_is_previewed_executed_and_its_certificate_read(page: Any, si
     shot(page, site, "erasure-certificate")
 
 
+def confirm_deletion(page: Any) -> None:
+    """Say why, tick that any open request named was read, and confirm."""
+    page.get_by_label("Reason").fill("The caller asked us to delete it")
+    if page.locator("input[name=acknowledge]").count():
+        page.locator("input[name=acknowledge]").check()
+    page.get_by_role("button", name="Yes, delete permanently").click()
+
+
 def test_a_recording_deleted_by_hand_is_in_the_audit_log(page: Any, site: Site) -> None:
     log_in(page, site, "support")
     page.goto(f"{site.url}/admin/recordings/ticket/{site.facts['ticket']}/change/")
     page.locator(f"a[href$='/recording/{site.facts['recording']}/delete-permanently/']").click()
-    page.get_by_label("Reason").fill("The caller asked us to delete it")
-    page.get_by_role("button", name="Yes, delete permanently").click()
+    confirm_deletion(page)
     page.wait_for_url(re.compile(rf"/recordings/ticket/{site.facts['ticket']}/change/"))
 
     page.goto(f"{site.url}/admin/recordings/recordingdeletion/?q={site.facts['recording_sid']}")
@@ -148,8 +155,7 @@ def test_a_legal_hold_refuses_a_deletion(page: Any, site: Site) -> None:
     log_in(page, site, "support")
     page.goto(f"{site.url}/admin/recordings/recording/{site.facts['held_recording']}/delete-permanently/")
     assert "will not be deleted" in page.locator("#content").inner_text()
-    page.get_by_label("Reason").fill("The caller asked us to delete it")
-    page.get_by_role("button", name="Yes, delete permanently").click()
+    confirm_deletion(page)
 
     assert "Litigation hold" in page.locator(".messagelist .error").inner_text()
     shot(page, site, "legal-hold-refusal")

@@ -113,4 +113,4 @@ def test_archives_and_erasure_steps_show_sizes_and_counts_as_tables(officer: Cli
     steps = officer.get(f"{REQUESTS}{erasure.pk}/change/").content.decode()
 
     assert "1.2\xa0MB" in archive and "<td>Tickets</td><td>12</td>" in archive and '{"tickets"' not in archive
-    assert "<td>calls</td><td>3</td>" in steps and '{"calls"' not in steps
+    assert "<td>Calls</td><td>3</td>" in steps and '{"calls"' not in steps
