@@ -29,6 +29,9 @@ os.environ.setdefault("SITE_URL", "http://127.0.0.1:8000")
 os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1")
 # Production refuses a mail backend that sends nothing, so start-up names a server (none listens there)...
 os.environ.setdefault("EMAIL_URL", "smtp://127.0.0.1:1")
+# A checkpoint key of its own (32 bytes, base64), as production must have one; the witness under the run's directory.
+os.environ.setdefault("AUDIT_CHECKPOINT_KEY", "YmVuY2gtb25seS1jaGVja3BvaW50LWtleS0wMDAwMCE=")
+os.environ["AUDIT_WITNESS_DIR"] = str(TMP / "witness")
 os.environ["DSAR_EXPORT_ROOT"] = str(TMP / "dsar-exports")
 os.environ["RECORDINGS_EXPORT_DIR"] = str(TMP / "exports")
 
