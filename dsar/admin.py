@@ -46,6 +46,13 @@ class StartRequestForm(helpers.ActionForm):
     request_type = forms.ChoiceField(choices=[("", "— type —"), *Request.Type.choices], required=False, label="Type")
     jurisdiction = forms.ModelChoiceField(Jurisdiction.objects.all(), required=False, empty_label="— law —")
     channel = forms.ChoiceField(choices=Request.Channel.choices, required=False, initial=Request.Channel.ADMIN)
+    # What the person receives is written in this language; "the account's" follows the account's country. Checked
+    # by the action (a ChoiceField's refusal would read "No action selected", naming nothing).
+    language = forms.CharField(
+        required=False,
+        label="Language",
+        widget=forms.Select(choices=[("", "— the account's language —"), *Request.Language.choices]),
+    )
 
 
 class PersonRequestInline(admin.TabularInline):

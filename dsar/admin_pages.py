@@ -334,6 +334,10 @@ def start_request(model_admin: admin.ModelAdmin, request: HttpRequest, queryset:
         return None
     law = Jurisdiction.objects.filter(pk=jurisdiction).first()
     channel = request.POST.get("channel") or Request.Channel.ADMIN
+    language = request.POST.get("language", "")
+    if language and language not in Request.Language.values:
+        model_admin.message_user(request, f"Language: choose one of {', '.join(Request.Language.labels)}.", messages.ERROR)
+        return None
     if not confirmed(request):
         kind = dict(Request.Type.choices).get(request_type, request_type)
         page = Confirmation(
@@ -341,6 +345,9 @@ def start_request(model_admin: admin.ModelAdmin, request: HttpRequest, queryset:
             happens=[
                 "A request is opened for each person: its legal deadline starts counting today.",
                 "It still needs the person's identity verified before anything is done with their data.",
+                "What the person receives is written in "
+                + (dict(Request.Language.choices)[language] if language else "each account's language")
+                + ".",
             ],
             cannot_be_undone="a request is the proof that it was answered: it is closed (completed or rejected), "
             "never deleted.",
@@ -363,6 +370,7 @@ def start_request(model_admin: admin.ModelAdmin, request: HttpRequest, queryset:
             type=request_type,
             jurisdiction=law or jurisdiction,
             channel=channel,
+            language=language,
             actor=request.user,
         )
         moved = f" ({created.due_note})" if created.due_note else ""

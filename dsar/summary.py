@@ -15,6 +15,8 @@ class RequestSummary:
     what: str
     law: str
     account: str
+    #: The language of everything the person receives (letters, reports, the archive's README).
+    language: str
     received: dt.datetime
     received_on: dt.date
     time_zone: str
@@ -86,6 +88,7 @@ def request_summary(request: Request, *, today: dt.date) -> RequestSummary:
         what=request.get_type_display(),
         law=law.name,
         account=account.name,
+        language=request.get_language_display(),
         received=request.received_at,
         received_on=request.received_on,
         time_zone=account.zone().key,

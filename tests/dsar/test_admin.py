@@ -93,6 +93,39 @@ def test_staff_start_a_request_from_people(
     assert console.get(f"/admin/dsar/person/{person.pk}/change/").status_code == 200
 
 
+def test_staff_choose_the_language_the_person_is_written_to_in(console: Client) -> None:
+    person = PersonFactory()
+    law = Jurisdiction.objects.get(code="gdpr")
+    form = {
+        "action": "start_request",
+        ACTION_CHECKBOX_NAME: [person.pk],
+        "request_type": "erasure",
+        "jurisdiction": law.pk,
+        "language": "sv",
+    }
+    asked = console.post("/admin/dsar/person/", form)
+    assert "written in Swedish" in asked.content.decode()
+    assert not Request.objects.filter(person=person).exists()
+
+    console.post("/admin/dsar/person/", {**form, "post": "yes"})
+    request = Request.objects.get(person=person)
+    assert request.language == "sv"
+    assert "Swedish: what the person receives" in console.get(f"{CHANGELIST}{request.pk}/change/").content.decode()
+
+
+def test_an_unknown_language_is_refused_naming_the_field(console: Client) -> None:
+    person = PersonFactory()
+    law = Jurisdiction.objects.get(code="gdpr")
+    response = console.post(
+        "/admin/dsar/person/",
+        {"action": "start_request", ACTION_CHECKBOX_NAME: [person.pk], "request_type": "erasure",
+         "jurisdiction": law.pk, "language": "xx", "post": "yes"},
+        follow=True,
+    )
+    assert "Language: choose one of" in response.content.decode()
+    assert not Request.objects.filter(person=person).exists()
+
+
 def test_the_verify_action_needs_a_note_and_records_it(console: Client) -> None:
     request = make_request(verified=False)
     assert "not verified" in act(console, "verify", request)[0]
