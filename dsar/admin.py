@@ -290,7 +290,10 @@ class RequestAdmin(HistoryAdmin):
     class Media:
         # Asks before an action that cannot be undone (data-confirm on its form); follows archives being built.
         js = ["dsar/confirm.js", "core/progress.js"]
-    actions = ["verify", "send_code", "extend", "preview_erasure", "execute", "generate_export", "complete", "reject"]
+    actions = [
+        "verify", "send_code", "extend", "preview_erasure", "execute", "generate_export", "resend_export", "complete",
+        "reject",
+    ]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         # Requests start from a person ("Start a request"), or from the API's intake.
@@ -404,6 +407,11 @@ class RequestAdmin(HistoryAdmin):
                 view(self.export_status_view),
                 name="dsar_request_export_status",
             ),
+            path(
+                "<int:pk>/exports/<int:export_id>/download/",
+                view(self.export_download_view),
+                name="dsar_request_export_download",
+            ),
             *super().get_urls(),
         ]
 
@@ -480,6 +488,9 @@ class RequestAdmin(HistoryAdmin):
     def export_status_view(self, request: HttpRequest, pk: int, export_id: int) -> HttpResponse:
         return pages.export_status_view(self, request, pk, export_id)
 
+    def export_download_view(self, request: HttpRequest, pk: int, export_id: int) -> HttpResponse:
+        return pages.export_download_view(self, request, pk, export_id)
+
     # --- actions (dsar/admin_pages.py): each calls the same service as the API and the commands ---
 
     @admin.action(description="Verify identity manually (note required)", permissions=["verify_identity"])
@@ -505,6 +516,10 @@ class RequestAdmin(HistoryAdmin):
     @admin.action(description="Generate export (emailed to the person)", permissions=["generate_export"])
     def generate_export(self, request: HttpRequest, queryset: QuerySet[Request]) -> HttpResponse | None:
         return pages.generate_export(self, request, queryset)
+
+    @admin.action(description="Email the archive's link again", permissions=["generate_export"])
+    def resend_export(self, request: HttpRequest, queryset: QuerySet[Request]) -> HttpResponse | None:
+        return pages.resend_export(self, request, queryset)
 
     @admin.action(description="Complete", permissions=["change"])
     def complete(self, request: HttpRequest, queryset: QuerySet[Request]) -> HttpResponse | None:

@@ -14,18 +14,27 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
+from django.template.defaultfilters import filesizeformat
 from django.utils.html import format_html
 
 from core.confirmation import Confirmation, Row, confirmation_page, confirmed
 from core.progress import progress_response
 from dsar import services
-from dsar.exports import export_create, export_create_blockers
+from dsar.exports import (
+    export_create,
+    export_create_blockers,
+    export_open,
+    export_resend,
+    export_resend_blockers,
+    export_unavailable,
+    latest_archive,
+)
 from dsar.models import Export, Jurisdiction, Person, Request
 from dsar.report import access_report_html, readable_access_report, request_access_report
 from dsar.summary import request_summary
@@ -121,6 +130,7 @@ def buttons(model_admin: admin.ModelAdmin, request: HttpRequest, obj: Request) -
         ("execute", obj.type != Request.Type.ERASURE and obj.type != Request.Type.RECTIFICATION and not executed,
          lambda: services.request_execute_blockers(obj), ""),
         ("generate_export", exports, lambda: export_create_blockers(obj), ""),
+        ("resend_export", exports and latest_archive(obj) is not None, lambda: export_resend_blockers(obj), ""),
         ("complete", True, lambda: services.request_complete_blockers(obj), ""),
         ("reject", True, lambda: services.request_reject_blockers(obj), "Reason for rejecting"),
     ]
@@ -134,6 +144,14 @@ def buttons(model_admin: admin.ModelAdmin, request: HttpRequest, obj: Request) -
                 "url": reverse("admin:dsar_request_erasure_preview", args=[obj.pk]),
                 "label": "Preview the erasure" if not executed else "Preview the erasure again",
             })
+    archive = latest_archive(obj) if exports else None
+    if archive is not None and model_admin.has_download_export_permission(request):
+        why = export_unavailable(archive)
+        label = f"Download the archive (ZIP, {filesizeformat(archive.size)})"
+        if why:
+            shown.append({"label": label, "blocked": why})
+        else:
+            shown.append({"label": label, "url": reverse("admin:dsar_request_export_download", args=[obj.pk, archive.pk])})
     closed = obj.status in Request.CLOSED
     for name, concerns, blockers_of, text in wanted:
         if not concerns or name not in allowed:
@@ -178,11 +196,29 @@ def export_status_view(model_admin: admin.ModelAdmin, request: HttpRequest, pk: 
         raise PermissionDenied
     text = {
         Export.Status.PENDING: "Being built by the background worker…",
-        Export.Status.READY: f"Ready: {export.size:,} bytes; the link was emailed to the person.",
+        Export.Status.READY: f"Ready: {filesizeformat(export.size)}; the link was emailed to the person.",
         Export.Status.FAILED: f"Failed: {export.error}",
         Export.Status.DELETED: "Deleted by erasure.",
     }[export.status]
     return progress_response(state=export.status, text=text, done=export.status != Export.Status.PENDING)
+
+
+def export_download_view(model_admin: admin.ModelAdmin, request: HttpRequest, pk: int, export_id: int) -> HttpResponse:
+    """The request's archive, for a member of staff allowed to read people's data; the download goes on the
+    request's timeline with their name. Reading it changes nothing, so it answers a GET."""
+    obj = get_object_or_404(Request, pk=pk)
+    if not (model_admin.has_view_permission(request, obj) and model_admin.has_download_export_permission(request)):
+        raise PermissionDenied
+    try:
+        export, archive = export_open(request=obj, export_id=export_id, actor=request.user)
+    except ValidationError as exc:
+        model_admin.message_user(request, f"Archive: {_errors(exc)}", messages.ERROR)
+        return HttpResponseRedirect(reverse("admin:dsar_request_change", args=[pk]))
+    response = FileResponse(
+        archive, content_type="application/zip", as_attachment=True, filename=f"request-{pk}-data.zip"
+    )
+    add_never_cache_headers(response)  # the person's data: no browser or proxy keeps a copy
+    return response
 
 
 def erasure_preview_view(model_admin: admin.ModelAdmin, request: HttpRequest, pk: int) -> HttpResponse:
@@ -610,6 +646,27 @@ def generate_export(
         "export queued",
         lambda r: f"export {export_create(request=r, actor=request.user).pk} queued",
     )
+    return None
+
+
+def resend_export(
+    model_admin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Request]
+) -> HttpResponse | None:
+    if not confirmed(request):
+        return _ask(
+            model_admin, request, queryset,
+            title="Email the link to these requests' archives again?",
+            happens=["Each person gets a new email with a link to the archive already built; it expires when the "
+                     "archive does. Nothing is built again."],
+            cannot_be_undone="the person's data leaves with the link; an email cannot be recalled.",
+            extra=(("Email on record", _email_on_record),),
+        )
+
+    def act(r: Request) -> str:
+        export = export_resend(request=r, actor=request.user)
+        return f"link to export {export.pk} emailed again"
+
+    run_per_item(model_admin, request, queryset.select_related("person"), "link sent", act)
     return None
 
 

@@ -216,6 +216,17 @@ def export_link(export: Export) -> str:
     return settings.SITE_URL + reverse("dsar-export-download", kwargs={"token": export_token(export)})
 
 
+def export_unavailable(export: Export | None) -> str:
+    """Why this archive cannot be fetched now (gone, expired, its file missing); empty when it can."""
+    if export is None or export.status != Export.Status.READY or not export.file_name:
+        return "This export is no longer available."
+    if export.expires_at is None or export.expires_at <= timezone.now():
+        return "This link has expired."
+    if not export_storage().exists(export.file_name):
+        return "This export is no longer available."
+    return ""
+
+
 @transaction.atomic
 def export_download(*, token: str) -> tuple[Export, IO[bytes]]:
     """The archive behind a link, with the download recorded; refuses tampered and expired links."""
@@ -226,17 +237,60 @@ def export_download(*, token: str) -> tuple[Export, IO[bytes]]:
         raise LinkRefused("This link has expired.", status=410) from exc
     except (signing.BadSignature, ValueError) as exc:
         raise LinkRefused("This link is not valid.", status=404) from exc
-    export = Export.objects.filter(pk=export_id, status=Export.Status.READY).select_related("request").first()
-    if export is None or not export.file_name:
-        raise LinkRefused("This export is no longer available.", status=410)
-    if export.expires_at is None or export.expires_at <= timezone.now():
-        raise LinkRefused("This link has expired.", status=410)
-    storage = export_storage()
-    if not storage.exists(export.file_name):
-        raise LinkRefused("This export is no longer available.", status=410)
+    export = Export.objects.filter(pk=export_id).select_related("request").first()
+    if why := export_unavailable(export):
+        raise LinkRefused(why, status=410)
     ExportDownload.objects.create(export=export)
     add_event(export.request, RequestEvent.Kind.EXPORT, f"Export {export.pk} downloaded through its link.")
-    return export, storage.open(export.file_name, "rb")
+    return export, export_storage().open(export.file_name, "rb")
+
+
+def latest_archive(request: Request) -> Export | None:
+    """The request's newest archive that was built (ready, expired or deleted since), or None."""
+    return request.exports.exclude(status__in=[Export.Status.PENDING, Export.Status.FAILED]).first()
+
+
+def export_resend_blockers(request: Request) -> dict[str, str]:
+    """Why the link to the request's archive cannot be emailed again now (field → why); empty when it can."""
+    export = latest_archive(request)
+    if export is None:
+        return {"archive": "No archive has been built for this request yet."}
+    if why := export_unavailable(export):
+        return {"archive": f"{why.rstrip('.')}: build a new archive to send one."}
+    person = request.person
+    if person is None or not person.email:
+        return {"person": "The person has no email on record: the link cannot be sent."}
+    return {}
+
+
+@transaction.atomic
+def export_resend(*, request: Request, actor: User = None) -> Export:
+    """Email the person a new link to the request's archive (the one they had may be lost); it expires with the
+    archive. Recorded on the timeline with who sent it."""
+    for field, why in export_resend_blockers(request).items():
+        raise ValidationError({field: why})
+    export = latest_archive(request)
+    assert export is not None and export.expires_at is not None
+    with speaking_to(request):
+        send_letter(request, "portability", to=request.person.email, link=export_link(export), until=moment(export.expires_at))
+    add_event(
+        request,
+        RequestEvent.Kind.EXPORT,
+        f"Export {export.pk}: link emailed again, valid until {export.expires_at:%Y-%m-%d %H:%M} UTC.",
+        actor=actor,
+    )
+    return export
+
+
+@transaction.atomic
+def export_open(*, request: Request, export_id: int, actor: User) -> tuple[Export, IO[bytes]]:
+    """The archive for a member of staff to read (the person's data: the caller checks they may), recorded on the
+    request's timeline with their name; refused (``ValidationError`` on ``archive``) when it is gone or expired."""
+    export = request.exports.filter(pk=export_id).first()
+    if why := export_unavailable(export):
+        raise ValidationError({"archive": why})
+    add_event(request, RequestEvent.Kind.EXPORT, f"Export {export.pk} downloaded from the console.", actor=actor)
+    return export, export_storage().open(export.file_name, "rb")
 
 
 def exports_delete_files(*, person_id: int) -> int:

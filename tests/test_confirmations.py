@@ -13,6 +13,7 @@ prove their confirmations.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -28,7 +29,7 @@ from django.utils import timezone
 from core.models import ApiKey
 from core.services import api_key_create
 from dsar import services
-from dsar.models import Jurisdiction, Person, Request
+from dsar.models import Export, Jurisdiction, Person, Request
 from tests.dsar.factories import PersonFactory, make_request, staff
 from tests.factories import AccountFactory
 
@@ -81,6 +82,7 @@ ACTIONS: dict[tuple[str, str], Destructive | Harmless] = {
     ("dsar.request", "preview_erasure"): Harmless("reads what an erasure would do; records only that it was previewed"),
     ("dsar.request", "execute"): Destructive("erases, reports, sends an archive or records an objection"),
     ("dsar.request", "generate_export"): Destructive("emails the person a link to their data"),
+    ("dsar.request", "resend_export"): Destructive("emails the person a link to their data again"),
     ("dsar.request", "complete"): Destructive("closes for good and drops the identifiers kept for the scan"),
     ("dsar.request", "reject"): Destructive("closes for good"),
     ("recordings.phoneline", "delete_selected"): Destructive(DJANGO_DELETE, RECORDINGS_TESTS),
@@ -110,6 +112,9 @@ PAGES: dict[str, Destructive | Harmless] = {
         "the erasure's confirmation page: reads what it would do; only its button (post=yes) executes"
     ),
     "dsar_request_export_status": Harmless("an archive's progress, read-only"),
+    "dsar_request_export_download": Harmless(
+        "the archive for staff allowed to read people's data: a download, recorded on the request's timeline"
+    ),
     "dsar_request_certificate": Harmless("the erasure's certificate as a document to file (PDF or HTML), read-only"),
     "dsar_request_verify_code": Harmless(
         "checks the code the person reads out (its typing is the confirmation); a GET only goes back to the request"
@@ -192,6 +197,16 @@ def _executed_access() -> Request:
     return request
 
 
+def _archived() -> Request:
+    """A portability request whose archive was built and emailed (the row only: the first click reads no file)."""
+    request = make_request(type=Request.Type.PORTABILITY)
+    Export.objects.create(
+        request=request, status=Export.Status.READY, ready_at=timezone.now(),
+        expires_at=timezone.now() + dt.timedelta(days=7), file_name=f"request-{request.pk}/export.zip",
+    )
+    return request
+
+
 def _gdpr() -> dict[str, Any]:
     return {"request_type": "access", "jurisdiction": Jurisdiction.objects.get(code="gdpr").pk}
 
@@ -203,6 +218,7 @@ CASES: dict[tuple[str, str], Case] = {
     ("dsar.request", "extend"): Case(REQUESTS, lambda: make_request(type="access"), {"text": "Many systems"}),
     ("dsar.request", "execute"): Case(REQUESTS, lambda: make_request(type="portability"), {}),
     ("dsar.request", "generate_export"): Case(REQUESTS, lambda: make_request(type="portability"), {}),
+    ("dsar.request", "resend_export"): Case(REQUESTS, _archived, {}),
     ("dsar.request", "complete"): Case(REQUESTS, _executed_access, {}),
     ("dsar.request", "reject"): Case(REQUESTS, lambda: make_request(type="access"), {"text": "Unfounded"}),
     ("dsar.person", "start_request"): Case("/admin/dsar/person/", lambda: PersonFactory(), {"__data": _gdpr}),

@@ -30,6 +30,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from core.roles import scopes as all_scopes
 from core.services import api_key_create
 from dsar import services as dsar_services
+from dsar.exports import export_build, export_create
 from dsar.models import Export, Jurisdiction, Request
 from recordings import services as recordings_services
 from recordings.api.lists import CallListApi, MonitoringListApi
@@ -119,6 +120,14 @@ def a_request(type: str = Request.Type.ERASURE, verified: bool = True) -> Callab
         return {"request": request, "account": request.account}
 
     return setup
+
+
+def an_archived_request() -> Ctx:
+    """A portability request whose archive is built (its first email is of the scene's making)."""
+    ctx = a_request(Request.Type.PORTABILITY)()
+    export = export_create(request=ctx["request"], actor=staff())
+    export_build(export_id=export.pk)
+    return ctx
 
 
 def an_erasure_waiting_on_a_scan_hit() -> Ctx:
@@ -318,6 +327,16 @@ DOORS: dict[str, Door] = {
             Proof("generate an archive", ("dsar.execute_request", "dsar.view_request", "dsar.download_export"),
                   ("dsar.view_request", "dsar.download_export"), a_request(Request.Type.PORTABILITY),
                   action(REQUESTS, "generate_export", "request"), mailed("your personal data")),
+        ),
+    ),
+    "dsar.admin:RequestAdmin.resend_export": Door(
+        "admin",
+        ("admin:dsar_request_changelist", "admin:dsar_request_change"),
+        "the link to an archive already built, again, to the person's address on record",
+        (
+            Proof("email an archive's link again", ("dsar.execute_request", "dsar.view_request", "dsar.download_export"),
+                  ("dsar.view_request", "dsar.download_export"), an_archived_request,
+                  on_the_request_page("resend_export"), mailed("your personal data")),
         ),
     ),
     "dsar.admin:RequestAdmin.scan_hits_view": Door(

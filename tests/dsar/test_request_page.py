@@ -139,7 +139,7 @@ def test_an_archive_being_built_is_followed_on_the_page_until_it_is_ready() -> N
         "state": "pending", "text": "Being built by the background worker…", "done": False, "link": None
     }
     Export.objects.filter(pk=export.pk).update(status=Export.Status.READY, size=2048)
-    assert client.get(status_url).json()["text"] == "Ready: 2,048 bytes; the link was emailed to the person."
+    assert client.get(status_url).json()["text"] == "Ready: 2.0\xa0KB; the link was emailed to the person."
     assert client.get(f"/admin/dsar/request/{request.pk + 1}/exports/{export.pk}/status/").status_code == 404
 
 
