@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -443,11 +444,15 @@ def audit_csv_rows(queryset: QuerySet) -> Iterator[list[str]]:
         yield convert(row)
 
 
+#: How a deletion's detail names the erasure it was part of (recordings/sources.py writes it).
+ERASURE_REQUEST = re.compile(r"Erasure (request #(\d+))")
+
+
 @admin.register(RecordingDeletion)
 class RecordingDeletionAdmin(HistoryColumns, ReadOnlyAdmin, LargeTableAdmin):
     """The audit log of deleted recordings (read-only)."""
 
-    list_display = ["when", "who", "from_where", "recording", "kind", "ticket_number", "deletion_reason", "deletion_detail"]
+    list_display = ["when", "who", "from_where", "recording", "kind", "ticket_number", "deletion_reason", "detail"]
     list_filter = ["deletion_reason", ("history_origin", OriginFilter), "kind", ("history_date", WhenFilter), "account"]
     search_fields = ["history_username", "provider_sid", "deletion_detail", "=ticket__id", "=id"]
     actions = ["export_csv"]
@@ -467,6 +472,17 @@ class RecordingDeletionAdmin(HistoryColumns, ReadOnlyAdmin, LargeTableAdmin):
     @admin.display(description="ticket", ordering="ticket_id")
     def ticket_number(self, entry: RecordingDeletion) -> str:
         return f"#{entry.ticket_id}" if entry.ticket_id else "—"
+
+    @admin.display(description="detail", ordering="deletion_detail")
+    def detail(self, entry: RecordingDeletion) -> str:
+        """The detail, with the erasure request it names (``Erasure request #42 …``) linked to its page."""
+        found = ERASURE_REQUEST.search(entry.deletion_detail)
+        if found is None:
+            return entry.deletion_detail or "—"
+        start, end = found.span(1)
+        url = reverse("admin:dsar_request_change", args=[int(found.group(2))])
+        text = entry.deletion_detail
+        return format_html('{}<a href="{}">{}</a>{}', text[:start], url, text[start:end], text[end:])
 
     def get_urls(self) -> list[URLPattern]:
         return [

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from django.core.management import call_command
+from django.test import Client
 
 from core.audit import Action
 from core.models import AuditEntry
@@ -257,3 +258,15 @@ def test_an_erasures_deletions_and_changes_are_attributed_to_the_officer_who_ran
     assert f"erasure request #{request.pk}" in ticket_change.history_change_reason
     chained = AuditEntry.objects.filter(action=Action.RECORDING_DELETED)
     assert set(chained.values_list("actor", flat=True)) == {"olga"}
+
+
+def test_the_deletion_log_links_each_erasures_deletion_to_its_request(world: dict[str, Any]) -> None:
+    request = make_request(world["person"])
+    officer = staff("olga")
+    services.request_execute(request=request, actor=officer)
+    client = Client()
+    client.force_login(officer)
+
+    page = client.get("/admin/recordings/recordingdeletion/").content.decode()
+
+    assert page.count(f'<a href="/admin/dsar/request/{request.pk}/change/">request #{request.pk}</a>') == 3
