@@ -14,9 +14,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
@@ -26,39 +25,6 @@ from django.utils.formats import date_format
 from core.confirmation import Confirmation, Row, confirmation_page
 from recordings import services
 from recordings.models import TICKET_PURGE_AFTER, LegalHold, PhoneLine, Recording, Ticket
-
-CONFIRM_TEMPLATE = "admin/recordings/confirm.html"
-
-
-def is_confirmed(request: HttpRequest) -> bool:
-    """The POST of a confirmation page's button: the only request that runs the step."""
-    return request.method == "POST" and request.POST.get("confirmed") == "yes"
-
-
-class ConfirmForm(forms.Form):
-    """What every confirmation asks: why (kept with the change); and, where the page warns of something, that the
-    warning was read."""
-
-    reason = forms.CharField(
-        label="Reason",
-        max_length=services.REASON_MAX_LENGTH,
-        help_text=f"Why, in up to {services.REASON_MAX_LENGTH} characters: kept in the history with your name.",
-        error_messages={"required": "Reason: say why; it is kept in the history with your name."},
-    )
-
-    def __init__(self, *args: Any, acknowledge: str = "", **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        if acknowledge:
-            self.fields["acknowledge"] = forms.BooleanField(
-                label=acknowledge,
-                error_messages={"required": "Acknowledgement: tick the box to say you have read the warning above."},
-            )
-
-    def clean_reason(self) -> str:
-        reason = self.cleaned_data["reason"].strip()
-        if not reason:
-            raise ValidationError("Reason: say why; it is kept in the history with your name.")
-        return reason
 
 
 def _confirmation(**page: Any) -> Confirmation:
