@@ -3,93 +3,43 @@
 Each destructive step (a recording deleted, a ticket deleted, a hold released, a line's auto-delete window
 changed) answers its first request with a page saying what will happen, to how many records, what the purge
 will then delete and when, and what cannot be undone, with a required reason; only a POST carrying
-``confirmed=yes`` and a reason runs it, through :mod:`recordings.services`. Like Django's own
-``delete_selected``: a GET, or a POST without the confirmation, changes nothing. ``recordings.admin`` only wires
-these pages to its classes.
+``post=yes`` and a reason runs it, through :mod:`recordings.services`. Like Django's own ``delete_selected``: a
+GET, or a POST without the confirmation, changes nothing. The page itself is the console's one confirmation page
+(:mod:`core.confirmation`); this module says what each page shows. ``recordings.admin`` only wires these pages to
+its classes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
-from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 
+from core.confirmation import Confirmation, Row, confirmation_page
 from recordings import services
 from recordings.models import TICKET_PURGE_AFTER, LegalHold, PhoneLine, Recording, Ticket
 
-CONFIRM_TEMPLATE = "admin/recordings/confirm.html"
 
-
-def is_confirmed(request: HttpRequest) -> bool:
-    """The POST of a confirmation page's button: the only request that runs the step."""
-    return request.method == "POST" and request.POST.get("confirmed") == "yes"
-
-
-class ConfirmForm(forms.Form):
-    """What every confirmation asks: why (kept with the change); and, where the page warns of something, that the
-    warning was read."""
-
-    reason = forms.CharField(
-        label="Reason",
-        max_length=services.REASON_MAX_LENGTH,
-        help_text=f"Why, in up to {services.REASON_MAX_LENGTH} characters: kept in the history with your name.",
-        error_messages={"required": "Reason: say why; it is kept in the history with your name."},
+def _confirmation(**page: Any) -> Confirmation:
+    """A page of this module: each asks why (the reason is kept with the change, in the history, and in the audit
+    chain for a release or a deletion) and says in full what can and cannot be undone."""
+    return Confirmation(
+        note="Reason",
+        note_field="reason",
+        note_help=f"Why, in up to {services.REASON_MAX_LENGTH} characters: kept in the history with your name.",
+        note_max_length=services.REASON_MAX_LENGTH,
+        note_missing="Reason: say why; it is kept in the history with your name.",
+        cannot_be_undone_in_full=True,
+        impact_title="What the purge will delete",
+        **page,
     )
-
-    def __init__(self, *args: Any, acknowledge: str = "", **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        if acknowledge:
-            self.fields["acknowledge"] = forms.BooleanField(
-                label=acknowledge,
-                error_messages={"required": "Acknowledgement: tick the box to say you have read the warning above."},
-            )
-
-    def clean_reason(self) -> str:
-        reason = self.cleaned_data["reason"].strip()
-        if not reason:
-            raise ValidationError("Reason: say why; it is kept in the history with your name.")
-        return reason
-
-
-@dataclass
-class Confirmation:
-    """One confirmation page: the step (``title``, ``what`` it does, to ``count`` records, what ``cannot`` be
-    undone), the ``impact`` on the purge, the records (``headers``, ``rows``), ``warnings`` to acknowledge, and
-    what the form carries back (``hidden``: name, value)."""
-
-    title: str
-    what: str
-    count: int
-    cannot: str
-    button: str
-    cancel_url: str
-    impact: list[str] = field(default_factory=list)
-    headers: list[str] = field(default_factory=list)
-    rows: list[list[Any]] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    hidden: list[tuple[str, str]] = field(default_factory=list)
-
-    def render(self, model_admin: admin.ModelAdmin, request: HttpRequest, form: ConfirmForm) -> TemplateResponse:
-        context = {
-            **model_admin.admin_site.each_context(request),
-            "opts": model_admin.model._meta,
-            "page": self,
-            "title": self.title,
-            "form": form,
-        }
-        return TemplateResponse(request, CONFIRM_TEMPLATE, context)
 
 
 def _when(moment: datetime | None) -> str:
@@ -106,16 +56,6 @@ def _next_run(impact: services.PurgeImpact) -> str:
     return f"at the purge's next run, by {_when(impact.at)} at the latest"
 
 
-def _action_hidden(request: HttpRequest, action: str, ids: Iterable[int]) -> list[tuple[str, str]]:
-    """What a bulk action's confirmation posts back so the changelist runs the same action on the same rows."""
-    return [
-        ("action", action),
-        ("select_across", "0"),
-        ("index", request.POST.get("index", "0")),
-        *((ACTION_CHECKBOX_NAME, str(pk)) for pk in ids),
-    ]
-
-
 def _plural(count: int, one: str, many: str | None = None) -> str:
     return f"{count} {one if count == 1 else (many or one + 's')}"
 
@@ -125,46 +65,30 @@ def _plural(count: int, one: str, many: str | None = None) -> str:
 
 
 def delete_recordings(
-    model_admin: admin.ModelAdmin, request: HttpRequest, recordings: list[Recording], *, hidden: list[tuple[str, str]],
-    cancel_url: str, via: str,
+    model_admin: admin.ModelAdmin, request: HttpRequest, recordings: list[Recording], *, back_url: str, via: str
 ) -> HttpResponse | None:
     """Confirm, then delete ``recordings`` (their call, ticket and line loaded) for good. Returns the page, or
     None once done (messages say what happened to each). A recording of a person with an open data subject
     request is named on the page and needs the acknowledgement ticked."""
     requests = services.open_requests_by_recording(recordings)
-    warnings = [
-        f"Recording {recording.provider_sid} is of "
-        + "; ".join(f"person {req.person_id} ({req.person}), who has an open {req.get_type_display().lower()} request "
-                    f"#{req.pk} ({req.get_status_display().lower()}, due {req.due_at})" for req in requests[recording.pk])
-        + ": deleting it removes data that request may be about."
-        for recording in recordings if recording.pk in requests
-    ]
-    acknowledge = "I have read the open data subject requests above and delete these recordings anyway." if warnings else ""
-    form = ConfirmForm(request.POST if is_confirmed(request) else None, acknowledge=acknowledge)
-    if is_confirmed(request) and form.is_valid():
-        for recording in recordings:
-            _delete_one(model_admin, request, recording, form.cleaned_data["reason"], via=via)
-        return None
     holds = {recording.pk: services.holds_covering_recording(recording) for recording in recordings}
     held = sum(1 for recording in recordings if holds[recording.pk])
-    return Confirmation(
+    confirmation = _confirmation(
         title="Delete recordings permanently?",
-        what=(
+        happens=[
             f"Delete {_plural(len(recordings) - held, 'recording')} permanently, here and at the telephony provider."
             + (f" {_plural(held, 'recording')} under a legal hold will not be deleted." if held else "")
-        ),
+        ],
         count=len(recordings) - held,
-        cannot=(
+        cannot_be_undone=(
             "Deleting a recording is permanent and cannot be undone, here or at the provider. It is not written into the ticket's "
             "event log; the audit log of deleted recordings records who deleted it, when, from which ticket, and why."
         ),
         button="Yes, delete permanently",
-        cancel_url=cancel_url,
-        headers=["Recording", "Kind", "Ticket", "Line", "Created", "Legal hold", "Open data subject request"],
+        back_url=back_url,
+        columns=["Ticket", "Line", "Created", "Legal hold", "Open data subject request"],
         rows=[
-            [
-                recording.provider_sid,
-                recording.get_kind_display(),
+            Row(recording, [
                 f"#{recording.ticket_id}" if recording.ticket_id else "—",
                 str(recording.line),
                 _when(recording.created_at),
@@ -172,12 +96,24 @@ def delete_recordings(
                           for hold in holds[recording.pk]) or "none",
                 "; ".join(f"#{req.pk} {req.get_type_display()}, {req.get_status_display().lower()}"
                           for req in requests.get(recording.pk, [])) or "none",
-            ]
+            ])
             for recording in recordings
         ],
-        warnings=warnings,
-        hidden=hidden,
-    ).render(model_admin, request, form)
+        warnings=[
+            f"Recording {recording.provider_sid} is of "
+            + "; ".join(f"person {req.person_id} ({req.person}), who has an open {req.get_type_display().lower()} request "
+                        f"#{req.pk} ({req.get_status_display().lower()}, due {req.due_at})" for req in requests[recording.pk])
+            + ": deleting it removes data that request may be about."
+            for recording in recordings if recording.pk in requests
+        ],
+        acknowledge="I have read the open data subject requests above and delete these recordings anyway.",
+    )
+    form = confirmation.form(request)
+    if form.is_valid():
+        for recording in recordings:
+            _delete_one(model_admin, request, recording, form.cleaned_data["reason"], via=via)
+        return None
+    return confirmation_page(model_admin, request, confirmation, form)
 
 
 def _delete_one(
@@ -200,8 +136,7 @@ def delete_recordings_action(model_admin: admin.ModelAdmin, request: HttpRequest
     recordings = list(queryset.select_related("ticket", "call", "line", "account"))
     return delete_recordings(
         model_admin, request, recordings,
-        hidden=_action_hidden(request, "delete_permanently", (recording.pk for recording in recordings)),
-        cancel_url=reverse("admin:recordings_recording_changelist"),
+        back_url=reverse("admin:recordings_recording_changelist"),
         via="from the recordings list",
     )
 
@@ -218,7 +153,7 @@ def delete_recording_view(model_admin: admin.ModelAdmin, request: HttpRequest, r
         else reverse("admin:recordings_recording_changelist")
     )
     where = f"ticket #{recording.ticket_id}'s page" if recording.ticket_id else "the recording's page"
-    page = delete_recordings(model_admin, request, [recording], hidden=[], cancel_url=back, via=f"from {where}")
+    page = delete_recordings(model_admin, request, [recording], back_url=back, via=f"from {where}")
     return page if page is not None else HttpResponseRedirect(back)
 
 
@@ -228,43 +163,43 @@ def delete_recording_view(model_admin: admin.ModelAdmin, request: HttpRequest, r
 
 def soft_delete_tickets_action(model_admin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
     tickets = list(queryset.filter(deleted_at__isnull=True).select_related("account"))
-    form = ConfirmForm(request.POST if is_confirmed(request) else None)
-    if is_confirmed(request) and form.is_valid():
-        done = 0
-        for ticket in tickets:
-            try:
-                done += services.ticket_soft_delete(ticket_id=ticket.pk, user=request.user, reason=form.cleaned_data["reason"])
-            except services.TicketHeld as held:
-                model_admin.message_user(request, str(held), messages.ERROR)
-        model_admin.message_user(request, f"{done} ticket(s) deleted; they can be restored for 7 days.", messages.SUCCESS)
-        return None
     recordings = services.recordings_per_ticket(ticket.pk for ticket in tickets)
     held = set(Ticket.objects.filter(pk__in=[ticket.pk for ticket in tickets]).held().values_list("pk", flat=True))
     going = [ticket for ticket in tickets if ticket.pk not in held]
     purge_on = timezone.now() + TICKET_PURGE_AFTER
-    return Confirmation(
+    confirmation = _confirmation(
         title="Delete tickets?",
-        what=(
+        happens=[
             f"Delete {_plural(len(going), 'ticket')}: restorable for 7 days, then the purge deletes "
             f"{'it' if len(going) == 1 else 'them'} for good on {_day(purge_on)} with "
             f"{_plural(sum(recordings.get(ticket.pk, 0) for ticket in going), 'recording')}."
             + (f" {_plural(len(held), 'ticket')} under a legal hold will not be deleted." if held else "")
-        ),
+        ],
         count=len(going),
-        cannot=(
+        cannot_be_undone=(
             "Restorable for 7 days; after that the deletion cannot be undone: the tickets and their recordings are "
             "deleted permanently, here and at the telephony provider."
         ),
         button="Yes, delete",
-        cancel_url=reverse("admin:recordings_ticket_changelist"),
-        headers=["Ticket", "Account", "Recordings", "Legal hold"],
+        back_url=reverse("admin:recordings_ticket_changelist"),
+        columns=["Account", "Recordings", "Legal hold"],
         rows=[
-            [str(ticket), str(ticket.account), recordings.get(ticket.pk, 0),
-             "held — will not be deleted" if ticket.pk in held else "none"]
+            Row(ticket, [str(ticket.account), recordings.get(ticket.pk, 0),
+                         "held — will not be deleted" if ticket.pk in held else "none"])
             for ticket in tickets
         ],
-        hidden=_action_hidden(request, "soft_delete", (ticket.pk for ticket in tickets)),
-    ).render(model_admin, request, form)
+    )
+    form = confirmation.form(request)
+    if form.is_valid():
+        done = 0
+        for ticket in tickets:
+            try:
+                done += services.ticket_soft_delete(ticket_id=ticket.pk, user=request.user, reason=form.cleaned_data["reason"])
+            except services.TicketHeld as held_ticket:
+                model_admin.message_user(request, str(held_ticket), messages.ERROR)
+        model_admin.message_user(request, f"{done} ticket(s) deleted; they can be restored for 7 days.", messages.SUCCESS)
+        return None
+    return confirmation_page(model_admin, request, confirmation, form)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -288,48 +223,45 @@ def _release_impact_lines(impact: services.PurgeImpact) -> list[str]:
 
 
 def release_holds(
-    model_admin: admin.ModelAdmin, request: HttpRequest, holds: list[LegalHold], *, hidden: list[tuple[str, str]],
-    cancel_url: str,
+    model_admin: admin.ModelAdmin, request: HttpRequest, holds: list[LegalHold], *, back_url: str
 ) -> HttpResponse | None:
     """Confirm, then release the active ``holds``. Returns the page, or None once done."""
     active = [hold for hold in holds if hold.released_at is None]
-    form = ConfirmForm(request.POST if is_confirmed(request) else None)
-    if is_confirmed(request) and form.is_valid():
+    confirmation = _confirmation(
+        title="Release legal holds?",
+        happens=[
+            f"Release {_plural(len(active), 'legal hold')}: what {'it covers' if len(active) == 1 else 'they cover'} "
+            "can then be deleted by every path again (the purge, by hand, an erasure)."
+        ],
+        count=len(active),
+        cannot_be_undone=(
+            "A release cannot be undone: a new hold can be placed, but not on what the purge has deleted meanwhile, "
+            "which is gone for good, here and at the telephony provider."
+        ),
+        button="Yes, release",
+        back_url=back_url,
+        impact=_release_impact_lines(services.release_impact(hold_ids=[hold.pk for hold in active], now=timezone.now())),
+        columns=["Placed by", "Placed"],
+        rows=[
+            Row(hold, [hold.placed_by_name or "unknown",
+                       _when(hold.placed_at) + ("" if hold.released_at is None else " (already released)")])
+            for hold in holds
+        ],
+    )
+    form = confirmation.form(request)
+    if form.is_valid():
         done = sum(
             services.legal_hold_release(hold_id=hold.pk, user=request.user, reason=form.cleaned_data["reason"])
             for hold in active
         )
         model_admin.message_user(request, f"{done} hold(s) released.", messages.SUCCESS)
         return None
-    impact = services.release_impact(hold_ids=[hold.pk for hold in active], now=timezone.now())
-    return Confirmation(
-        title="Release legal holds?",
-        what=f"Release {_plural(len(active), 'legal hold')}: what {'it covers' if len(active) == 1 else 'they cover'} "
-             "can then be deleted by every path again (the purge, by hand, an erasure).",
-        count=len(active),
-        cannot=(
-            "A release cannot be undone: a new hold can be placed, but not on what the purge has deleted meanwhile, "
-            "which is gone for good, here and at the telephony provider."
-        ),
-        button="Yes, release",
-        cancel_url=cancel_url,
-        impact=_release_impact_lines(impact),
-        headers=["Hold", "Covers", "Reason", "Placed by", "Placed"],
-        rows=[
-            [f"#{hold.pk}", hold.target_label, hold.reason, hold.placed_by_name or "unknown",
-             _when(hold.placed_at) + ("" if hold.released_at is None else " (already released)")]
-            for hold in holds
-        ],
-        hidden=hidden,
-    ).render(model_admin, request, form)
+    return confirmation_page(model_admin, request, confirmation, form)
 
 
 def release_holds_action(model_admin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
     holds = list(queryset.select_related("account"))
-    return release_holds(
-        model_admin, request, holds, hidden=_action_hidden(request, "release", (hold.pk for hold in holds)),
-        cancel_url=reverse("admin:recordings_legalhold_changelist"),
-    )
+    return release_holds(model_admin, request, holds, back_url=reverse("admin:recordings_legalhold_changelist"))
 
 
 def release_hold_view(model_admin: admin.ModelAdmin, request: HttpRequest, hold_id: int) -> HttpResponse:
@@ -339,7 +271,7 @@ def release_hold_view(model_admin: admin.ModelAdmin, request: HttpRequest, hold_
         model_admin.message_user(request, "That hold does not exist.", messages.WARNING)
         return HttpResponseRedirect(reverse("admin:recordings_legalhold_changelist"))
     back = reverse("admin:recordings_legalhold_change", args=[hold.pk])
-    page = release_holds(model_admin, request, [hold], hidden=[], cancel_url=back)
+    page = release_holds(model_admin, request, [hold], back_url=back)
     return page if page is not None else HttpResponseRedirect(back)
 
 
@@ -362,9 +294,6 @@ def line_window_change(model_admin: admin.ModelAdmin, request: HttpRequest, obje
     if not form.is_valid() or "auto_delete_days" not in form.changed_data:
         return None
     new = form.cleaned_data["auto_delete_days"]
-    confirm = ConfirmForm(request.POST if is_confirmed(request) else None)
-    if is_confirmed(request) and confirm.is_valid():
-        return confirm.cleaned_data["reason"]
     impact = services.window_change_impact(windows={line.pk: new}, now=timezone.now())
     shorter = new is not None and (line.auto_delete_days is None or new < line.auto_delete_days)
     impact_lines = [
@@ -376,24 +305,22 @@ def line_window_change(model_admin: admin.ModelAdmin, request: HttpRequest, obje
         impact_lines.append(f"From then on it deletes each recording of the line {_window_label(new)} after it was made.")
     else:
         impact_lines.append("From then on the purge keeps the line's recordings (only their ticket's deletion removes them).")
-    carried = [
-        (name, value)
-        for name, values in request.POST.lists()
-        if name not in ("csrfmiddlewaretoken", "confirmed", "reason", "acknowledge")
-        for value in values
-    ]
-    return Confirmation(
+    # The change form's own fields are carried back by the page, so its POST saves the same change.
+    confirmation = _confirmation(
         title="Change the line's auto-delete window?",
-        what=f"Change the auto-delete window of {line} from {_window_label(line.auto_delete_days)} to {_window_label(new)}.",
-        count=impact.recordings,
-        cannot=(
+        happens=[f"Change the auto-delete window of {line} from {_window_label(line.auto_delete_days)} to {_window_label(new)}."],
+        count=1,
+        cannot_be_undone=(
             "What the purge deletes cannot be undone: the recordings are gone for good, here and at the telephony "
             "provider, and setting the window back does not bring them back." if shorter else
             "Nothing is deleted because of this change, and it can be changed back; what the purge deletes later "
             "under the new window cannot be undone."
         ),
         button="Yes, change the window",
-        cancel_url=reverse("admin:recordings_phoneline_change", args=[line.pk]),
+        back_url=reverse("admin:recordings_phoneline_change", args=[line.pk]),
         impact=impact_lines,
-        hidden=carried,
-    ).render(model_admin, request, confirm)
+    )
+    confirm = confirmation.form(request)
+    if confirm.is_valid():
+        return confirm.cleaned_data["reason"]
+    return confirmation_page(model_admin, request, confirmation, confirm)

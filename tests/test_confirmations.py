@@ -2,13 +2,13 @@
 classified here, destructive (it deletes, emails someone, or cannot be undone) or harmless (with why), and the
 classification fails as soon as an action or page appears that is not in it.
 
-The destructive ones of dsar and core are proven here: the first POST of the action (from the list, or from the
-request page's button) answers a confirmation page (or, for one erasure, its preview, which is its confirmation)
-and changes nothing: no row, no email. Only the POST of that page, carrying ``post=yes``, acts.
+Every app's confirmation is the one page of core/confirmation.py (or Django's own, for ``delete_selected``). The
+destructive actions of dsar, core and recordings are proven here: the first POST of the action (from the list, or
+from the request page's button) answers a confirmation page (or, for one erasure, its preview, which is its
+confirmation) and changes nothing: no row, no email. Only the POST of that page, carrying ``post=yes``, acts.
 
-The recordings app's destructive actions and pages (hold release, ticket soft deletion, recording deletion, the
-phone lines' deletion) are classified here too, so the table is complete; recordings' own tests (tests/recordings/)
-prove their confirmations.
+The recordings app's own pages (a recording's delete button, a hold's release button, a line's window change) and
+the phone lines' deletion are proven in its own tests (tests/recordings/), with the reason each asks for.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from dsar import services
 from dsar.models import Export, Jurisdiction, Person, Request
 from tests.dsar.factories import PersonFactory, make_request, staff
 from tests.factories import AccountFactory
+from tests.recordings.factories import LegalHoldFactory, RecordingFactory, TicketFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -86,10 +87,10 @@ ACTIONS: dict[tuple[str, str], Destructive | Harmless] = {
     ("dsar.request", "complete"): Destructive("closes for good and drops the identifiers kept for the scan"),
     ("dsar.request", "reject"): Destructive("closes for good"),
     ("recordings.phoneline", "delete_selected"): Destructive(DJANGO_DELETE, RECORDINGS_TESTS),
-    ("recordings.ticket", "soft_delete"): Destructive("the purge deletes it for good 7 days later", RECORDINGS_TESTS),
+    ("recordings.ticket", "soft_delete"): Destructive("the purge deletes it for good 7 days later"),
     ("recordings.ticket", "restore"): Harmless("undoes a soft deletion"),
-    ("recordings.recording", "delete_permanently"): Destructive("deletes recordings for good", RECORDINGS_TESTS),
-    ("recordings.legalhold", "release"): Destructive("what the hold kept may then be deleted", RECORDINGS_TESTS),
+    ("recordings.recording", "delete_permanently"): Destructive("deletes recordings for good"),
+    ("recordings.legalhold", "release"): Destructive("what the hold kept may then be deleted"),
     ("recordings.recordingdeletion", "export_csv"): Harmless("a download of the deletion log, read-only"),
     ("recordings.providerdeletion", "retry_now"): Harmless(
         "retries at the provider a deletion the product already made; nothing new is deleted"
@@ -226,14 +227,19 @@ CASES: dict[tuple[str, str], Case] = {
     ("dsar.jurisdiction", "delete_selected"): Case(
         "/admin/dsar/jurisdiction/", lambda: Jurisdiction.objects.get(code="lgpd"), {}
     ),
+    ("recordings.ticket", "soft_delete"): Case("/admin/recordings/ticket/", lambda: TicketFactory(), {"reason": "Spam"}),
+    ("recordings.recording", "delete_permanently"): Case(
+        "/admin/recordings/recording/", lambda: RecordingFactory(), {"reason": "Recorded by mistake"}
+    ),
+    ("recordings.legalhold", "release"): Case("/admin/recordings/legalhold/", lambda: LegalHoldFactory(), {"reason": "Settled"}),
 }
 PROVEN_HERE = sorted(
     key for key, kind in ACTIONS.items() if isinstance(kind, Destructive) and kind.proven_in != RECORDINGS_TESTS
-    and key[0].split(".")[0] in ("dsar", "core")
+    and key[0].split(".")[0] in ("dsar", "core", "recordings")
 )
 
 
-def test_each_destructive_dsar_and_core_action_has_a_proof_below() -> None:
+def test_each_destructive_action_of_ours_has_a_proof_below() -> None:
     assert set(PROVEN_HERE) <= set(CASES)
 
 

@@ -122,7 +122,7 @@ def test_deleting_a_held_ticket_is_refused_in_the_console_and_the_api(way: str) 
         client.force_login(UserFactory(username="root"))
         response = client.post(
             "/admin/recordings/ticket/",
-            {"action": "soft_delete", "_selected_action": [ticket.pk], "confirmed": "yes", "reason": "Spam"},
+            {"action": "soft_delete", "_selected_action": [ticket.pk], "post": "yes", "reason": "Spam"},
             follow=True,
         )
         assert any("cannot be deleted" in str(message) for message in response.context["messages"])

@@ -184,7 +184,7 @@ OPERATIONS = [
         frozenset({SUPPORT_ADMIN}),
         recording,
         lambda ctx, r: not Recording.objects.filter(pk=ctx["recording"].pk).exists(),
-        admin=action(RECORDINGS, "delete_permanently", "recording", confirmed="yes", reason="Recorded by mistake"),
+        admin=action(RECORDINGS, "delete_permanently", "recording", post="yes", reason="Recorded by mistake"),
         admin_action=(RECORDINGS, "delete_permanently"),
         api=lambda c, ctx: c.delete(f"/api/v1/recordings/{ctx['recording'].pk}/"),
     ),
@@ -194,7 +194,7 @@ OPERATIONS = [
         recording,
         lambda ctx, r: not Recording.objects.filter(pk=ctx["recording"].pk).exists(),
         admin=lambda c, ctx: c.post(
-            f"{RECORDINGS}{ctx['recording'].pk}/delete-permanently/", {"confirmed": "yes", "reason": "Recorded by mistake"}
+            f"{RECORDINGS}{ctx['recording'].pk}/delete-permanently/", {"post": "yes", "reason": "Recorded by mistake"}
         ),
     ),
     Operation(
@@ -202,7 +202,7 @@ OPERATIONS = [
         frozenset({SUPPORT_ADMIN}),
         lambda: {"ticket": TicketFactory()},
         lambda ctx, r: refreshed(ctx["ticket"]).deleted_at is not None,
-        admin=action("/admin/recordings/ticket/", "soft_delete", "ticket", confirmed="yes", reason="Spam"),
+        admin=action("/admin/recordings/ticket/", "soft_delete", "ticket", post="yes", reason="Spam"),
         admin_action=("/admin/recordings/ticket/", "soft_delete"),
         api=lambda c, ctx: c.delete(f"/api/v1/tickets/{ctx['ticket'].pk}/"),
     ),
@@ -220,7 +220,7 @@ OPERATIONS = [
         frozenset({PRIVACY_OFFICER}),
         lambda: {"hold": LegalHoldFactory()},
         lambda ctx, r: refreshed(ctx["hold"]).released_at is not None,
-        admin=action("/admin/recordings/legalhold/", "release", "hold", confirmed="yes", reason="Case closed"),
+        admin=action("/admin/recordings/legalhold/", "release", "hold", post="yes", reason="Case closed"),
         admin_action=("/admin/recordings/legalhold/", "release"),
     ),
     Operation(

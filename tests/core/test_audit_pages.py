@@ -117,7 +117,7 @@ def test_history_pages_and_the_deletions_log_say_when_who_and_from() -> None:
     recording = RecordingFactory(call=CallFactory(line__account=ticket.account, ticket=ticket))
     client = console("carol")
     recording_services.ticket_update(ticket_id=ticket.pk, changes={"status": "closed"}, user=None)
-    client.post(f"/admin/recordings/recording/{recording.pk}/delete-permanently/", {"confirmed": "yes", "reason": "Duplicate"})
+    client.post(f"/admin/recordings/recording/{recording.pk}/delete-permanently/", {"post": "yes", "reason": "Duplicate"})
 
     history = client.get(f"/admin/recordings/ticket/{ticket.pk}/history/").content.decode()
     log = client.get("/admin/recordings/recordingdeletion/").content.decode()
@@ -135,7 +135,7 @@ def test_the_home_pages_recent_actions_include_the_chains_operations_in_words_bu
     ticket = TicketFactory()
     recording = RecordingFactory(call=CallFactory(line__account=ticket.account, ticket=ticket))
     client = console("carol")
-    client.post(f"/admin/recordings/recording/{recording.pk}/delete-permanently/", {"confirmed": "yes", "reason": "Duplicate"})
+    client.post(f"/admin/recordings/recording/{recording.pk}/delete-permanently/", {"post": "yes", "reason": "Duplicate"})
     assert AuditEntry.objects.filter(action=Action.ROWS_SEALED).exists()
 
     html = client.get("/admin/").content.decode()

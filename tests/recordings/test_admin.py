@@ -63,7 +63,7 @@ def test_the_ticket_delete_action_soft_deletes_and_restore_undoes_it(console: Cl
     ticket = TicketFactory()
     url = reverse("admin:recordings_ticket_changelist")
 
-    console.post(url, {"action": "soft_delete", "_selected_action": [ticket.pk], "confirmed": "yes", "reason": "Duplicate"})
+    console.post(url, {"action": "soft_delete", "_selected_action": [ticket.pk], "post": "yes", "reason": "Duplicate"})
     deleted = Ticket.objects.get(pk=ticket.pk)
     console.post(url, {"action": "restore", "_selected_action": [ticket.pk]})
 
@@ -103,7 +103,7 @@ def test_the_release_action_releases_and_names_who(console: Client) -> None:
 
     console.post(
         reverse("admin:recordings_legalhold_changelist"),
-        {"action": "release", "_selected_action": [hold.pk], "confirmed": "yes", "reason": "Case closed"},
+        {"action": "release", "_selected_action": [hold.pk], "post": "yes", "reason": "Case closed"},
     )
 
     hold.refresh_from_db()

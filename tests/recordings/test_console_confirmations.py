@@ -88,7 +88,7 @@ def test_the_recording_delete_action_first_shows_what_goes_and_changes_nothing(c
 def test_the_confirmed_recording_delete_action_deletes_and_keeps_the_reason(console: Client) -> None:
     recording = RecordingFactory()
 
-    delete_action(console, [recording], confirmed="yes", reason="Recorded without consent")
+    delete_action(console, [recording], post="yes", reason="Recorded without consent")
 
     assert not Recording.objects.filter(pk=recording.pk).exists()
     assert RecordingDeletion.objects.get().deletion_detail.endswith(": Recorded without consent")
@@ -98,7 +98,7 @@ def test_a_recording_delete_without_a_reason_is_refused_naming_the_field(console
     recording = RecordingFactory()
     before = state()
 
-    page = delete_action(console, [recording], confirmed="yes", reason="  ")
+    page = delete_action(console, [recording], post="yes", reason="  ")
 
     assert state() == before
     assert "Reason: say why" in text(page)
@@ -110,12 +110,12 @@ def test_deleting_a_recording_of_a_person_with_an_open_request_shows_it_and_need
     before = state()
 
     shown = delete_action(console, [recording])
-    refused = delete_action(console, [recording], confirmed="yes", reason="Recorded by mistake")
+    refused = delete_action(console, [recording], post="yes", reason="Recorded by mistake")
 
     assert f"open access request #{request.pk}" in text(shown)
     assert state() == before
     assert "Acknowledgement: tick the box" in text(refused)
-    delete_action(console, [recording], confirmed="yes", reason="Recorded by mistake", acknowledge="on")
+    delete_action(console, [recording], post="yes", reason="Recorded by mistake", acknowledge="on")
     assert not Recording.objects.filter(pk=recording.pk).exists()
 
 
@@ -125,7 +125,7 @@ def test_a_closed_request_asks_for_no_acknowledgement(console: Client) -> None:
     request.status = request.Status.COMPLETED
     request.save()
 
-    delete_action(console, [recording], confirmed="yes", reason="Recorded by mistake")
+    delete_action(console, [recording], post="yes", reason="Recorded by mistake")
 
     assert not Recording.objects.filter(pk=recording.pk).exists()
 
@@ -137,12 +137,12 @@ def test_the_delete_button_of_a_recording_shows_the_page_on_get_and_deletes_only
 
     shown = console.get(url)
     unconfirmed = console.post(url, {"reason": "Recorded by mistake"})
-    refused = console.post(url, {"confirmed": "yes"})
+    refused = console.post(url, {"post": "yes"})
 
     assert "Delete 1 recording permanently" in text(shown)
     assert unconfirmed.status_code == 200 and "Reason: say why" in text(refused)
     assert state() == before
-    console.post(url, {"confirmed": "yes", "reason": "Recorded by mistake"})
+    console.post(url, {"post": "yes", "reason": "Recorded by mistake"})
     assert not Recording.objects.filter(pk=recording.pk).exists()
 
 
@@ -164,7 +164,7 @@ def test_the_ticket_delete_action_first_says_when_the_purge_takes_them_and_chang
 def test_the_confirmed_ticket_delete_keeps_the_reason_in_its_history(console: Client) -> None:
     ticket = TicketFactory()
 
-    console.post(TICKETS, {"action": "soft_delete", ACTION_CHECKBOX_NAME: [ticket.pk], "confirmed": "yes", "reason": "Spam call"})
+    console.post(TICKETS, {"action": "soft_delete", ACTION_CHECKBOX_NAME: [ticket.pk], "post": "yes", "reason": "Spam call"})
 
     assert Ticket.objects.get(pk=ticket.pk).deleted_at == NOW
     assert ticket.history.latest().history_change_reason == "Spam call"
@@ -174,7 +174,7 @@ def test_a_ticket_delete_without_a_reason_is_refused_naming_the_field(console: C
     ticket = TicketFactory()
     before = state()
 
-    page = console.post(TICKETS, {"action": "soft_delete", ACTION_CHECKBOX_NAME: [ticket.pk], "confirmed": "yes"})
+    page = console.post(TICKETS, {"action": "soft_delete", ACTION_CHECKBOX_NAME: [ticket.pk], "post": "yes"})
 
     assert state() == before
     assert "Reason: say why" in text(page)
@@ -206,7 +206,7 @@ def test_the_release_action_first_shows_what_the_purge_will_then_delete_and_chan
 def test_the_confirmed_release_keeps_its_reason_in_the_history_and_the_audit_chain(console: Client) -> None:
     hold, _, _ = held_account()
 
-    console.post(HOLDS, {"action": "release", ACTION_CHECKBOX_NAME: [hold.pk], "confirmed": "yes", "reason": "Case settled"})
+    console.post(HOLDS, {"action": "release", ACTION_CHECKBOX_NAME: [hold.pk], "post": "yes", "reason": "Case settled"})
 
     hold.refresh_from_db()
     assert hold.released_at == NOW
@@ -218,7 +218,7 @@ def test_a_release_without_a_reason_is_refused_naming_the_field(console: Client)
     hold, _, _ = held_account()
     before = state()
 
-    page = console.post(HOLDS, {"action": "release", ACTION_CHECKBOX_NAME: [hold.pk], "confirmed": "yes", "reason": ""})
+    page = console.post(HOLDS, {"action": "release", ACTION_CHECKBOX_NAME: [hold.pk], "post": "yes", "reason": ""})
 
     assert state() == before
     assert "Reason: say why" in text(page)
@@ -231,13 +231,13 @@ def test_a_holds_release_button_shows_the_page_on_get_and_releases_only_when_con
 
     hold_page = console.get(reverse("admin:recordings_legalhold_change", args=[hold.pk]))
     shown = console.get(url)
-    refused = console.post(url, {"confirmed": "yes"})
+    refused = console.post(url, {"post": "yes"})
 
     assert url in text(hold_page)
     assert "Release 1 legal hold" in text(shown)
     assert "Reason: say why" in text(refused)
     assert state() == before
-    assert console.post(url, {"confirmed": "yes", "reason": "Case settled"})["Location"] == reverse(
+    assert console.post(url, {"post": "yes", "reason": "Case settled"})["Location"] == reverse(
         "admin:recordings_legalhold_change", args=[hold.pk]
     )
     assert LegalHold.objects.get(pk=hold.pk).released_at == NOW
@@ -281,7 +281,7 @@ def test_the_confirmed_window_change_is_saved_with_its_reason(console: Client) -
     line = PhoneLineFactory(auto_delete_days=None, created_at=NOW - timedelta(days=400))
     url = reverse("admin:recordings_phoneline_change", args=[line.pk])
 
-    response = console.post(url, line_form(line, auto_delete_days=30, confirmed="yes", reason="Customer policy"))
+    response = console.post(url, line_form(line, auto_delete_days=30, post="yes", reason="Customer policy"))
 
     assert response.status_code == 302
     line.refresh_from_db()
@@ -294,7 +294,7 @@ def test_a_window_change_without_a_reason_is_refused_naming_the_field(console: C
     before = state()
 
     page = console.post(
-        reverse("admin:recordings_phoneline_change", args=[line.pk]), line_form(line, auto_delete_days=30, confirmed="yes")
+        reverse("admin:recordings_phoneline_change", args=[line.pk]), line_form(line, auto_delete_days=30, post="yes")
     )
 
     assert state() == before

@@ -173,7 +173,7 @@ def test_a_support_admins_soft_delete_action_on_a_held_ticket_is_refused_naming_
     hold = hold_on(ticket, scope) if scope != "account" else LegalHoldFactory(account=ticket.account, reason="Dispute 12")
 
     response = support_admin().post(
-        TICKETS, {"action": "soft_delete", "_selected_action": [ticket.pk, free.pk], "confirmed": "yes", "reason": "Spam"}, follow=True
+        TICKETS, {"action": "soft_delete", "_selected_action": [ticket.pk, free.pk], "post": "yes", "reason": "Spam"}, follow=True
     )
 
     said = [str(message) for message in response.context["messages"]]
@@ -264,7 +264,7 @@ def test_reassigning_a_held_ticket_and_then_deleting_it_cannot_get_it_purged(tim
     console = support_admin()
 
     console.post(f"{TICKETS}{ticket.pk}/change/", form_data(ticket, requester=""))
-    console.post(TICKETS, {"action": "soft_delete", "_selected_action": [ticket.pk], "confirmed": "yes", "reason": "Spam"})
+    console.post(TICKETS, {"action": "soft_delete", "_selected_action": [ticket.pk], "post": "yes", "reason": "Spam"})
     time_machine.move_to(NOW + timedelta(days=8), tick=False)
     call_command("purge_recordings", verbosity=0)
 

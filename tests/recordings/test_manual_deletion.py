@@ -67,7 +67,7 @@ def test_the_admin_action_asks_for_confirmation_before_deleting(recording: Recor
 def test_confirming_deletes_it_with_an_audit_entry_naming_the_admin_and_the_ticket(recording: Recording) -> None:
     client, user = admin_client("carol")
 
-    response = run_action(client, recording, confirmed="yes", reason="Recorded by mistake")
+    response = run_action(client, recording, post="yes", reason="Recorded by mistake")
 
     assert not Recording.objects.filter(pk=recording.pk).exists()
     assert b"deleted permanently" in response.content
@@ -86,7 +86,7 @@ def test_nothing_is_written_to_the_tickets_own_event_log(recording: Recording) -
     ticket = recording.ticket
     before = list(ticket.history.values_list("history_id", flat=True))
 
-    run_action(client, recording, confirmed="yes", reason="Recorded by mistake")
+    run_action(client, recording, post="yes", reason="Recorded by mistake")
 
     assert list(ticket.history.values_list("history_id", flat=True)) == before
 
@@ -96,7 +96,7 @@ def test_the_admin_action_refuses_a_held_recording_naming_the_hold(recording: Re
     hold = LegalHoldFactory(account=recording.account, scope=LegalHold.Scope.TICKET, ticket=recording.ticket, reason="Subpoena 42")
 
     confirmation = run_action(client, recording)
-    response = run_action(client, recording, confirmed="yes", reason="Recorded by mistake")
+    response = run_action(client, recording, post="yes", reason="Recorded by mistake")
 
     assert b"Held" in confirmation.content
     assert Recording.objects.filter(pk=recording.pk).exists()
@@ -114,7 +114,7 @@ def test_djangos_own_delete_is_not_offered(recording: Recording) -> None:
 
 def test_the_audit_entry_survives_the_deletion_of_the_admins_login(recording: Recording) -> None:
     client, user = admin_client("dave")
-    run_action(client, recording, confirmed="yes", reason="Recorded by mistake")
+    run_action(client, recording, post="yes", reason="Recorded by mistake")
 
     user.delete()
 
@@ -188,7 +188,7 @@ def test_a_recording_is_deleted_from_its_tickets_page_after_confirmation(recordi
     assert url in ticket_page
 
     confirmation = client.get(url)
-    response = client.post(url, {"confirmed": "yes", "reason": "Recorded by mistake"})
+    response = client.post(url, {"post": "yes", "reason": "Recorded by mistake"})
 
     assert b"cannot be undone" in confirmation.content
     assert Recording.objects.filter(pk=recording.pk).exists() is False
@@ -201,7 +201,7 @@ def test_the_ticket_page_link_refuses_a_held_recording(recording: Recording) -> 
     client, _ = admin_client()
     hold = LegalHoldFactory(account=recording.account, scope=LegalHold.Scope.PERSON, person=recording.call.end_user)
 
-    response = client.post(reverse("admin:recordings_recording_delete_permanently", args=[recording.pk]), {"confirmed": "yes", "reason": "Recorded by mistake"}, follow=True)
+    response = client.post(reverse("admin:recordings_recording_delete_permanently", args=[recording.pk]), {"post": "yes", "reason": "Recorded by mistake"}, follow=True)
 
     assert f"legal hold #{hold.pk} on person" in response.content.decode()
     assert Recording.objects.filter(pk=recording.pk).exists()
@@ -210,7 +210,7 @@ def test_the_ticket_page_link_refuses_a_held_recording(recording: Recording) -> 
 def test_the_audit_log_says_the_recording_was_deleted_from_the_recordings_list_and_by_whom(recording: Recording) -> None:
     client, _ = admin_client("carol")
 
-    run_action(client, recording, confirmed="yes", reason="Asked by the customer")
+    run_action(client, recording, post="yes", reason="Asked by the customer")
 
     assert RecordingDeletion.objects.get().deletion_detail == (
         f"Deleted from the recordings list by carol (ticket #{recording.ticket_id}): Asked by the customer"
@@ -221,7 +221,7 @@ def test_the_audit_log_says_a_recording_was_deleted_from_its_tickets_page(record
     client, _ = admin_client("carol")
 
     client.post(
-        f"/admin/recordings/recording/{recording.pk}/delete-permanently/", {"confirmed": "yes", "reason": "Duplicate"}
+        f"/admin/recordings/recording/{recording.pk}/delete-permanently/", {"post": "yes", "reason": "Duplicate"}
     )
 
     assert RecordingDeletion.objects.get().deletion_detail == (
