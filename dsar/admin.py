@@ -18,6 +18,7 @@ from django.template.loader import render_to_string
 from django.template.defaultfilters import filesizeformat
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 
 from core.admin import HistoryAdmin, posted_changes
@@ -256,18 +257,8 @@ class ExportInline(admin.TabularInline):
 
 @admin.register(Request)
 class RequestAdmin(HistoryAdmin):
-    list_display = [
-        "__str__",
-        "account",
-        "type",
-        "jurisdiction",
-        "status",
-        "received_at",
-        "due_at",
-        "days_left",
-        "assignee",
-        "duplicate",
-    ]
+    # "#12 Erasure" names the type; the time of receipt and the deadline note are on the request's page.
+    list_display = ["__str__", "account", "law", "status", "received_on", "due_at", "days_left", "assignee", "duplicate"]
     list_filter = [DeadlineFilter, AttentionFilter, "type", "jurisdiction", "status", "assignee"]
     list_select_related = ["account", "jurisdiction", "assignee"]
     search_fields = ["=id", "person__email", "person__phone", "person__name"]
@@ -302,6 +293,15 @@ class RequestAdmin(HistoryAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # the request is the proof that it was answered
 
+    @admin.display(description="Law", ordering="jurisdiction__name")
+    def law(self, obj: Request) -> str:
+        return str(obj.jurisdiction)
+
+    @admin.display(description="Received", ordering="received_at")
+    def received_on(self, obj: Request) -> str:
+        """The day of receipt, in the console's time zone."""
+        return date_format(timezone.localtime(obj.received_at), "DATE_FORMAT")
+
     @admin.display(description="Days left", ordering="due_at")
     def days_left(self, obj: Request) -> str:
         today = timezone.localdate()
@@ -317,7 +317,7 @@ class RequestAdmin(HistoryAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[Request]:
         return super().get_queryset(request).with_duplicate_of()
 
-    @admin.display(description="Possible duplicate of")
+    @admin.display(description="Duplicate of?")
     def duplicate(self, obj: Request) -> str:
         """The same person's earlier open request of the same type: flagged for staff to check, never linked."""
         earlier = getattr(obj, "duplicate_of", None)

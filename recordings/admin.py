@@ -222,8 +222,9 @@ class CallAdmin(TelephonyHistoryAdmin):
 
 @admin.register(Recording)
 class RecordingAdmin(LargeTableAdmin, HistoryAdmin):
+    # The provider's id names the recording (its number is in its page's address and title).
     list_display = [
-        "id", "provider_sid", "kind", "account", "line", "ticket", "duration_seconds", "created_at", "auto_delete_on", "hold",
+        "provider_sid", "kind", "account", "line", "ticket", "duration", "created_at", "auto_delete_on", "hold",
     ]
     list_filter = [PurgeFilter, "kind", ("created_at", admin.DateFieldListFilter), "account", "line"]
     list_select_related = ["account", "line", "ticket"]
@@ -235,6 +236,10 @@ class RecordingAdmin(LargeTableAdmin, HistoryAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         # Both columns come with the page's own query: no query per row.
         return super().get_queryset(request).with_auto_delete_at().with_first_hold()
+
+    @admin.display(description="seconds", ordering="duration_seconds")
+    def duration(self, recording: Recording) -> int:
+        return recording.duration_seconds
 
     @admin.display(description="auto-delete", ordering="auto_delete_at")
     def auto_delete_on(self, recording: Recording) -> str:

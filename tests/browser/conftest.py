@@ -30,8 +30,9 @@ PASSWORD = "Correct-horse-battery-9"
 USERS = f"""
 import json
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 from dsar.models import Request
+from recordings.impact import open_requests_by_recording
 from recordings.models import Recording
 from residency.models import Account
 from core.services import api_key_create
@@ -40,6 +41,9 @@ User = get_user_model()
 for username, role in (("officer", "Privacy officer"), ("support", "Support admin"), ("auditor", "Auditor")):
     user = User.objects.create_user(username, f"{{username}}@example.com", "{PASSWORD}", is_staff=True)
     user.groups.add(Group.objects.get(name=role))
+# Reads the audit chain and nothing else: no role, so not allowed to run its verification.
+reader = User.objects.create_user("chainreader", "chainreader@example.com", "{PASSWORD}", is_staff=True)
+reader.user_permissions.add(Permission.objects.get(content_type__app_label="core", codename="view_auditentry"))
 account = Account.objects.order_by("pk").first()
 _, key = api_key_create(account=account, name="intake form", scopes=["requests:create", "requests:read"])
 erasure = (
@@ -50,10 +54,17 @@ recording = (
     Recording.objects.filter(ticket__isnull=False).exclude(account__in=[account, erasure.account]).order_by("pk").first()
 )
 held = Recording.objects.filter(ticket__isnull=False, account=account).order_by("pk").first()
+# A recording of a person with an open request, elsewhere than the flows above act: its deletion warns.
+candidates = (
+    Recording.objects.filter(ticket__isnull=False).exclude(account__in=[account, erasure.account])
+    .exclude(pk=recording.pk).select_related("call", "ticket").order_by("pk")
+)
+warned = next(iter(open_requests_by_recording(candidates)))
 print(json.dumps({{
     "account": account.pk, "account_name": account.name, "key": key, "erasure": erasure.pk,
     "recording": recording.pk, "recording_sid": recording.provider_sid, "ticket": recording.ticket_id,
     "held_recording": held.pk, "held_ticket": held.ticket_id, "held_account_name": account.name,
+    "warned_recording": warned, "erasure_account": erasure.account_id,
 }}))
 """
 
@@ -63,6 +74,8 @@ class Site:
     url: str
     facts: dict[str, Any]
     shots: Path
+    #: What the server and the worker print (the console email backend's letters among it).
+    log: Path
 
 
 def _free_port() -> int:
@@ -103,7 +116,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
                     time.sleep(0.3)
             shots = Path(os.environ.get("SCREENSHOTS_DIR") or folder / "screenshots")
             shots.mkdir(parents=True, exist_ok=True)
-            yield Site(url=url, facts=facts, shots=shots)
+            yield Site(url=url, facts=facts, shots=shots, log=folder / "server.log")
         finally:
             for process in processes:
                 process.terminate()
