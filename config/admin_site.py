@@ -41,7 +41,7 @@ GROUPS: list[tuple[str, list[tuple[str, str, str]]]] = [
         ("recordings", "Ticket", "Telephony tickets"),
         ("recordings", "HistoryExport", "Call and monitoring history exports"),
     ]),
-    ("Telephony history", [
+    ("Calls, monitoring and texts", [
         ("recordings", "Call", "Call history"),
         ("recordings", "MonitoringEntry", ""),
         ("recordings", "TextMessage", ""),

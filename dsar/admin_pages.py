@@ -569,9 +569,14 @@ def execute(model_admin: admin.ModelAdmin, request: HttpRequest, queryset: Query
         for row in page.rows:
             if row.item.type == Request.Type.ERASURE:
                 row.url = reverse("admin:dsar_request_erasure_preview", args=[row.item.pk])
-                row.refused = "An erasure is not executed from the list: open its preview (linked) to execute it."
-        page.title = "Execute these requests?"
+                row.refused = "An erasure is not executed from the list: follow its name to its preview, and execute it there."
+        page.title = "Execute these requests?" if len(erasures) < len(chosen) else "Execute each erasure from its preview"
         page.happens = [EXECUTES[kind] for kind in dict.fromkeys(r.type for r in chosen) if kind in EXECUTES]
+        if erasures:
+            page.happens.append(
+                f"{len(erasures)} erasure{'s' if len(erasures) != 1 else ''} below {'is' if len(erasures) == 1 else 'are'} "
+                "not executed here: each is signed off on its own preview (what it erases, keeps and leaves behind)."
+            )
         page.cannot_be_undone = "a report produced, an archive sent or an objection recorded stays so; emails cannot be recalled."
         return confirmation_page(model_admin, request, page)
     for r in chosen:

@@ -355,10 +355,18 @@ class ActiveFilter(admin.SimpleListFilter):
 @admin.register(LegalHold)
 class LegalHoldAdmin(HistoryAdmin):
     form = LegalHoldForm
-    list_display = ["id", "account", "scope", "target", "reason", "placed_by_name", "placed_at", "released_at", "released_by_name"]
+    list_display = ["id", "account", "scope", "target", "reason", "placed_by", "placed_at", "released_at", "released_by"]
     list_filter = [ActiveFilter, "scope", "account"]
     raw_id_fields = ["ticket", "person"]
     actions = ["release"]
+
+    @admin.display(description="placed by", ordering="placed_by_name")
+    def placed_by(self, hold: LegalHold) -> str:
+        return hold.placed_by_name or "—"
+
+    @admin.display(description="released by", ordering="released_by_name")
+    def released_by(self, hold: LegalHold) -> str:
+        return hold.released_by_name or "—"
 
     @admin.display(description="covers")
     def target(self, hold: LegalHold) -> str:

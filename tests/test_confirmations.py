@@ -329,6 +329,8 @@ def test_select_all_with_execute_lists_each_erasure_with_its_preview_and_erases_
     for erasure in erasures:
         assert f'href="{REQUESTS}{erasure.pk}/erasure-preview/"' in asked
     assert asked.count("is not executed from the list") == 3 and 'name="post"' not in asked
+    assert "Execute each erasure from its preview" in asked and "3 erasures below are not executed here" in asked
+    assert "Cannot be undone" not in asked and "0 requests" not in asked
     messages = [str(message) for message in forced.context["messages"]]
     assert len(messages) == 3 and all("an erasure runs from" in message for message in messages)
     assert state(*erasures) == before

@@ -119,7 +119,7 @@ def test_models_are_grouped_the_way_the_team_works_requests_first() -> None:
 
     headings = re.findall(r'<caption>\s*<a [^>]*>([^<]+)</a>', html)
     assert headings[:5] == [
-        "Requests and people", "Telephony records", "Telephony history", "Customer accounts", "Hosting catalog"
+        "Requests and people", "Telephony records", "Calls, monitoring and texts", "Customer accounts", "Hosting catalog"
     ]
     assert "Sub-processors" in html and "Data subject requests</a>" in html
 

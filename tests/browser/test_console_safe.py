@@ -93,8 +93,9 @@ def test_execute_on_several_requests_asks_first_and_sends_each_erasure_to_its_pr
     page.locator("#action-toggle").check()  # every erasure on the page
     choose_action(page, "Execute")
 
-    expect(page.get_by_role("heading", name="Execute these requests?")).to_be_visible()
-    expect(page.get_by_text("Cannot be undone:")).to_be_visible()
+    expect(page.get_by_role("heading", name="Execute each erasure from its preview")).to_be_visible()
+    expect(page.get_by_text(f"{before} erasures below are not executed here")).to_be_visible()
+    assert page.get_by_text("Cannot be undone:").count() == 0
     refused = page.locator("table tr.refused")
     assert refused.count() == before
     expect(refused.first).to_contain_text("An erasure is not executed from the list")
