@@ -154,11 +154,15 @@ def test_a_legal_hold_refuses_a_deletion(page: Any, site: Site) -> None:
     page.context.clear_cookies()
     log_in(page, site, "support")
     page.goto(f"{site.url}/admin/recordings/recording/{site.facts['held_recording']}/delete-permanently/")
-    assert "will not be deleted" in page.locator("#content").inner_text()
-    confirm_deletion(page)
-
-    assert "Litigation hold" in page.locator(".messagelist .error").inner_text()
+    content = page.locator("#content").inner_text()
+    # The page names the hold before any click, and offers nothing that would only be refused.
+    assert "will not be deleted" in content and "Litigation hold: dispute 2026-114" in content
+    assert "Nothing here can be acted on from this page" in content
+    assert page.get_by_role("button", name="Yes, delete permanently").count() == 0
     shot(page, site, "legal-hold-refusal")
+
+    page.goto(f"{site.url}/admin/recordings/recording/{site.facts['held_recording']}/change/")
+    expect(page.get_by_text("Litigation hold: dispute 2026-114").first).to_be_visible()
 
 
 def test_an_export_is_followed_to_its_download_link(page: Any, site: Site) -> None:

@@ -154,7 +154,7 @@ def test_a_lines_new_window_is_confirmed_with_what_the_purge_deletes_and_a_reaso
     page.get_by_role("button", name="Save", exact=True).click()
 
     expect(page.get_by_role("heading", name="What the purge will delete")).to_be_visible()
-    expect(page.locator(".confirm-impact")).to_contain_text(re.compile(r"The purge will (delete|keep)|From then on"))
+    expect(page.locator("ul.impact")).to_contain_text(re.compile(r"The purge will (delete|keep)|From then on"))
     assert accessibility_problems(page) == []
     shot(page, site, "line-window-confirmation", at=1400)
 
@@ -182,7 +182,7 @@ def test_releasing_a_hold_asks_for_a_reason_and_says_what_the_purge_will_delete(
     row.locator("input[name=_selected_action]").check()
     choose_action(page, "Release selected holds…")
     expect(page.get_by_role("heading", name="What the purge will delete")).to_be_visible()
-    expect(page.locator(".confirm-impact")).to_contain_text("The purge will then delete")
+    expect(page.locator("ul.impact")).to_contain_text("The purge will then delete")
 
     page.get_by_role("button", name="Yes, release").click()  # no reason given
     assert refused_by_the_form(page.get_by_label("Reason"))
