@@ -474,10 +474,6 @@ class RecordingDeletionAdmin(HistoryColumns, ReadOnlyAdmin, LargeTableAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         return RecordingDeletion.objects.all()
 
-    @admin.display(description="who", ordering="history_username")
-    def who(self, entry: RecordingDeletion) -> str:
-        return entry.history_username
-
     @admin.display(description="recording", ordering="id")
     def recording(self, entry: RecordingDeletion) -> str:
         return f"{entry.provider_sid} (#{entry.id})"

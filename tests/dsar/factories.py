@@ -6,6 +6,8 @@ import datetime as dt
 from collections.abc import Callable, Collection
 from typing import Any
 
+from django.contrib.auth.models import Group
+from django.test import Client
 from django.utils import timezone
 
 from dsar import services
@@ -49,6 +51,15 @@ def make_request(
 
 def staff(username: str = "dpo") -> Any:
     return UserFactory(username=username)
+
+
+def role_console(role: str) -> Client:
+    """The console logged in as a member of ``role`` only (its login named after it: "privacy-officer")."""
+    user = UserFactory(username=role.lower().replace(" ", "-"), is_superuser=False)
+    user.groups.add(Group.objects.get(name=role))
+    client = Client()
+    client.force_login(user)
+    return client
 
 
 class FakeSource:

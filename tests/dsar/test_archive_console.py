@@ -10,15 +10,13 @@ import zipfile
 
 import pytest
 import time_machine
-from django.contrib.auth.models import Group
 from django.core import mail
 from django.test import Client
 
 from core.roles import AUDITOR, PRIVACY_OFFICER
 from dsar import services
 from dsar.models import Export, Request, RequestEvent
-from tests.dsar.factories import CaptureOnCommit, PersonFactory, make_request
-from tests.factories import UserFactory
+from tests.dsar.factories import CaptureOnCommit, PersonFactory, make_request, role_console
 
 pytestmark = pytest.mark.django_db
 UTC = dt.timezone.utc
@@ -26,11 +24,7 @@ BUILT = dt.datetime(2026, 6, 1, 8, tzinfo=UTC)
 
 
 def console(role: str) -> Client:
-    user = UserFactory(username=role.lower().replace(" ", "-"), is_superuser=False)
-    user.groups.add(Group.objects.get(name=role))
-    client = Client()
-    client.force_login(user)
-    return client
+    return role_console(role)
 
 
 def built_archive(django_capture_on_commit_callbacks: CaptureOnCommit, **person: str) -> tuple[Request, Export]:

@@ -9,24 +9,18 @@ from typing import Any
 
 import pytest
 import time_machine
-from django.contrib.auth.models import Group
 from django.test import Client
 
 from core.roles import AUDITOR, PRIVACY_OFFICER
 from dsar.models import Request
-from tests.dsar.factories import AccountFactory, FakeSource, PersonFactory, make_request
-from tests.factories import UserFactory
+from tests.dsar.factories import AccountFactory, FakeSource, PersonFactory, make_request, role_console
 
 pytestmark = pytest.mark.django_db
 UTC = dt.timezone.utc
 
 
 def console(role: str) -> Client:
-    user = UserFactory(username=role.lower().replace(" ", "-"), is_superuser=False)
-    user.groups.add(Group.objects.get(name=role))
-    client = Client()
-    client.force_login(user)
-    return client
+    return role_console(role)
 
 
 def page(client: Client, request: Request) -> str:
