@@ -310,3 +310,13 @@ def test_the_catalogs_words_marked_for_translation_are_exactly_those_of_the_cata
     words += [purpose for category in catalog["categories"] for purpose in category["purposes"]]
     words += [item["name"] for item in catalog["regions"]] + [item["purpose"] for item in catalog["sub_processors"]]
     assert set(WORDS) == set(words)
+
+
+def test_french_letters_keep_the_space_before_a_colon_unbroken(django_capture_on_commit_callbacks: CaptureOnCommit) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        make_request(person_in("fr"), type=Request.Type.ACCESS, verified=False, language="fr")
+    (message,) = mail.outbox
+
+    text = message.subject + message.body
+    assert "Nordkust Support AB\u00a0: votre code" in message.subject
+    assert not re.search(r" [:;?!]", text), re.findall(r".{20} [:;?!]", text)
