@@ -199,7 +199,8 @@ def render_letter(request: Request, letter: str, **context: Any) -> tuple[str, s
             "received_on": day(request.received_at),
             **context,
         }
-        subject = " ".join(render_to_string(f"dsar/letters/{letter}_subject.txt", values).split())
+        # One line; a non-breaking space (French "société\u00a0:") stays as it is.
+        subject = re.sub(r"[ \t\r\n]+", " ", render_to_string(f"dsar/letters/{letter}_subject.txt", values)).strip()
         body = render_to_string(f"dsar/letters/{letter}.txt", values).strip() + "\n"
     return subject, body
 
