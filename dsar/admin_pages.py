@@ -121,10 +121,12 @@ def buttons(model_admin: admin.ModelAdmin, request: HttpRequest, obj: Request) -
     today = obj.account.local_date(timezone.now())
     executed = obj.executed_at is not None
     exports = obj.type in (Request.Type.ACCESS, Request.Type.PORTABILITY)
+    # A step already done is not offered again (the summary says who was verified, how and when).
+    unverified = not obj.is_verified
     wanted: list[tuple[str, bool, Callable[[], dict[str, str]], str]] = [
-        ("verify", True, lambda: services.request_verify_blockers(obj),
+        ("verify", unverified, lambda: services.request_verify_blockers(obj),
          "Verification note (how you checked who they are)"),
-        ("send_code", True, lambda: services.request_send_code_blockers(obj), ""),
+        ("send_code", unverified, lambda: services.request_send_code_blockers(obj), ""),
         ("extend", True, lambda: services.request_extend_blockers(obj, today=today),
          "Reason for the extension (the person is told)"),
         ("execute", obj.type != Request.Type.ERASURE and obj.type != Request.Type.RECTIFICATION and not executed,

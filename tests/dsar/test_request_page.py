@@ -164,3 +164,18 @@ def test_the_deadline_says_beside_the_date_why_it_moved_and_which_day_it_counts_
     assert "2025-10-31 in the account's time zone (Europe/Stockholm)" in summary
     # Extending it would end on 31 January 2026, a Saturday: the page says so before anyone extends.
     assert "May be extended once, to 2026-02-02 (31 Jan–1 Feb 2026 are a weekend)" in summary
+
+
+def test_a_verified_requests_page_does_not_offer_verifying_again() -> None:
+    html = page(console(PRIVACY_OFFICER), make_request(type=Request.Type.ACCESS))
+
+    actions = html[html.index('aria-label="Actions"'):]
+    assert "Verify identity manually" not in actions and "Send a new verification code" not in actions
+    assert "already verified" not in actions
+
+
+def test_an_unverified_requests_page_offers_both_ways_to_verify() -> None:
+    html = page(console(PRIVACY_OFFICER), make_request(type=Request.Type.ACCESS, verified=False))
+
+    actions = html[html.index('aria-label="Actions"'):]
+    assert 'value="verify"' in actions and 'value="send_code"' in actions
