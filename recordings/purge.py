@@ -4,8 +4,9 @@ their recordings, in committed batches."""
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -74,6 +75,44 @@ def _purge_audit(now: datetime) -> AuditInfo:
         actor="purge",
         summary="Recordings past their line's auto-delete window, or on tickets soft-deleted 7 or more days before.",
     )
+
+
+@dataclass
+class BatchSizer:
+    """How many rows the purge's next batch takes: a fixed number when asked for one, else as many as fill about
+    ``seconds`` (measured on the batches so far), between ``low`` and ``high``.
+
+    Each batch has a fixed cost (its queries compiled and sent, a commit, an audit-chain entry): small batches pay
+    it too often, large ones hold their locks long and lose more to an interruption. A second keeps that cost small
+    beside the rows and a rerun after an interruption cheap; ``high`` bounds the batch's audit entry, which lists
+    each recording. The size moves at most fourfold from one batch to the next, so one slow or quick batch (a
+    checkpoint, a cold cache) does not swing it.
+    """
+
+    fixed: int | None = None
+    seconds: float = 1.0
+    first: int = 1000
+    low: int = 100
+    high: int = 20_000
+    clock: Callable[[], float] = time.monotonic
+    size: int = field(init=False)
+    _started: float = field(init=False, default=0.0)
+
+    def __post_init__(self) -> None:
+        self.size = self.fixed or self.first
+
+    def start(self) -> int:
+        """The next batch's size; its time runs from now until :meth:`done`."""
+        self._started = self.clock()
+        return self.size
+
+    def done(self) -> None:
+        """The batch begun by :meth:`start` is committed: size the next one by how long it took."""
+        if self.fixed:
+            return
+        elapsed = self.clock() - self._started
+        wanted = self.size * 4 if elapsed <= 0 else round(self.size * self.seconds / elapsed)
+        self.size = max(self.low, self.size // 4, min(self.high, self.size * 4, wanted))
 
 
 @dataclass
@@ -158,18 +197,21 @@ def tickets_purge_batch(*, ids: list[int], now: datetime) -> int:
 def recordings_purge(
     *,
     now: datetime,
-    batch_size: int = 500,
+    batch_size: int | None = None,
     dry_run: bool = False,
     on_batch: Callable[[int], None] | None = None,
+    sizer: BatchSizer | None = None,
 ) -> PurgeResult:
     """Delete every recording past its line's window and every ticket soft-deleted 7+ days ago with its recordings.
 
     Not one transaction on purpose: each batch commits on its own, so an interrupted purge keeps what it
     did and the next run carries on (a deleted row is no longer due, so nothing is deleted twice).
-    Held recordings and tickets are skipped and counted. ``on_batch(n)`` reports progress.
+    Held recordings and tickets are skipped and counted. ``on_batch(n)`` reports progress. Batches take
+    ``batch_size`` rows when given, else about a second each (:class:`BatchSizer`).
     """
-    if batch_size < 1:
+    if batch_size is not None and batch_size < 1:
         raise ValidationError({"batch_size": "Must be at least 1."})
+    sizer = sizer or BatchSizer(fixed=batch_size)
     result = PurgeResult(dry_run=dry_run)
     due = Recording.objects.due_for_purge(now)
     if dry_run:
@@ -185,12 +227,14 @@ def recordings_purge(
             # A batch is the range of ``batch_size`` primary keys from the next due row: both ends found by
             # cheap indexed reads (the first stops at the first due row), claimed by range, with no list of
             # ids sent back and forth.
+            batch_size = sizer.start()
             first = due.not_held().filter(pk__gt=last_pk).order_by("pk").values_list("pk", flat=True).first()
             if first is None:
                 break
             rows = Recording.objects.filter(pk__gte=first).order_by("pk").values_list("pk", flat=True)
             upper = rows[batch_size - 1 : batch_size].first()
             deleted = recordings_purge_range(after=first - 1, upto=upper, now=now)
+            sizer.done()
             result.recordings_with_ticket += deleted.by_reason[DeletionReason.TICKET_DELETED]
             result.recordings_auto_delete += deleted.by_reason[DeletionReason.AUTO_DELETE]
             if deleted.ids:
@@ -202,6 +246,7 @@ def recordings_purge(
             last_pk = upper
         last_pk = 0
         while True:
+            batch_size = sizer.start()
             ids = list(
                 _tickets_ready_for_purge(now).filter(pk__gt=last_pk).order_by("pk").values_list("pk", flat=True)[:batch_size]
             )
@@ -209,6 +254,7 @@ def recordings_purge(
                 break
             last_pk = ids[-1]
             result.tickets_deleted += tickets_purge_batch(ids=ids, now=now)
+            sizer.done()
             result.batches += 1
             if on_batch:
                 on_batch(len(ids))

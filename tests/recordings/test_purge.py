@@ -10,6 +10,7 @@ from django.core.management import CommandError, call_command
 
 from core.models import SealedRow
 from recordings import deletion, services
+from recordings.purge import BatchSizer
 from recordings.models import (
     LegalHold,
     ProviderDeletion,
@@ -347,3 +348,62 @@ def test_the_purge_leaves_the_audit_log_verifying_with_every_deletion_sealed() -
 def test_the_batch_size_must_be_positive() -> None:
     with pytest.raises(CommandError, match="--batch-size"):
         purge("--batch-size", "0")
+
+
+class StepClock:
+    """A clock each batch of which takes ``steps`` seconds in turn (read at its start and at its end)."""
+
+    def __init__(self, *steps: float) -> None:
+        self.steps, self.now, self.reads = list(steps), 0.0, 0
+
+    def __call__(self) -> float:
+        self.reads += 1
+        if self.reads % 2 == 0:  # a batch's end
+            self.now += self.steps[min(self.reads // 2 - 1, len(self.steps) - 1)]
+        return self.now
+
+
+def sizes(sizer: BatchSizer, batches: int) -> list[int]:
+    seen = []
+    for _ in range(batches):
+        seen.append(sizer.start())
+        sizer.done()
+    return seen
+
+
+def test_batches_grow_toward_a_second_each_at_most_fourfold_at_a_time_and_stop_at_the_ceiling() -> None:
+    # Quick batches: 0.1 s for 1000 rows wants 10,000; the size grows fourfold at most, and not past 20,000.
+    assert sizes(BatchSizer(clock=StepClock(0.1)), 4) == [1000, 4000, 16000, 20000]
+
+
+def test_batches_shrink_when_they_take_longer_than_a_second_and_not_below_the_floor() -> None:
+    assert sizes(BatchSizer(clock=StepClock(4.0)), 4) == [1000, 250, 100, 100]
+    assert sizes(BatchSizer(clock=StepClock(2.0, 0.5, 1.0)), 4) == [1000, 500, 1000, 1000]
+
+
+def test_a_size_asked_for_stays_whatever_the_batches_take() -> None:
+    assert sizes(BatchSizer(fixed=7, clock=StepClock(9.0)), 3) == [7, 7, 7]
+
+
+def test_the_purge_sizes_its_batches_by_time_when_no_size_is_given() -> None:
+    _seed(12)  # 12 due recordings, then 4 due tickets
+    taken: list[int] = []
+
+    result = services.recordings_purge(
+        now=NOW, sizer=BatchSizer(first=2, low=1, clock=StepClock(0.25)), on_batch=taken.append
+    )
+
+    assert not Recording.objects.due_for_purge(NOW).not_held().exists()
+    assert not Ticket.objects.due_for_purge(NOW).not_held().exists()
+    # 2 recordings, then 8 (fourfold), then what is left; the tickets go in one batch of the size reached.
+    assert taken[:2] == [2, 8] and sum(taken) == result.recordings_deleted + result.tickets_deleted
+    assert result.batches == len(taken) <= 5
+
+
+def test_the_command_sizes_its_batches_by_time_by_default() -> None:
+    _seed(3)
+
+    out = purge()
+
+    assert "deleted 4 recordings" in out and "1 tickets" in out
+    assert not Recording.objects.due_for_purge(NOW).not_held().exists()

@@ -21,10 +21,15 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--dry-run", action="store_true", help="Count what would be deleted; change nothing.")
-        parser.add_argument("--batch-size", type=int, default=500, help="Rows per batch (default 500).")
+        parser.add_argument(
+            "--batch-size",
+            type=int,
+            default=None,
+            help="Rows per batch (default: as many as take about a second, measured as the purge runs).",
+        )
 
-    def handle(self, *args: Any, dry_run: bool, batch_size: int, **options: Any) -> None:
-        if batch_size < 1:
+    def handle(self, *args: Any, dry_run: bool, batch_size: int | None, **options: Any) -> None:
+        if batch_size is not None and batch_size < 1:
             raise CommandError("--batch-size: must be at least 1.")
         now = timezone.now()
         total = 0 if dry_run else services.purge_workload(now=now)
