@@ -6,6 +6,8 @@ from collections.abc import Iterable
 
 import factory
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.test import Client
 
 from core import roles
 from core.services import api_key_create
@@ -64,3 +66,14 @@ def region(code: str) -> Region:
 def api_key_for(account: Account, name: str = "integration", scopes: Iterable[str] | None = None) -> str:
     """A new raw API key for ``account``, with every scope unless ``scopes`` are given."""
     return api_key_create(account=account, name=name, scopes=list(roles.scopes()) if scopes is None else scopes)[1]
+
+
+def role_console(role: str | None) -> Client:
+    """The console logged in as a member of ``role`` only (its login named after it: "privacy-officer"), or, with
+    no role, as a staff login holding no permission ("nobody")."""
+    user = UserFactory(username=(role or "nobody").lower().replace(" ", "-"), is_superuser=False)
+    if role:
+        user.groups.add(Group.objects.get(name=role))
+    client = Client()
+    client.force_login(user)
+    return client

@@ -9,25 +9,19 @@ from typing import Any
 
 import pytest
 import time_machine
-from django.contrib.auth.models import Group
 from django.test import Client
 from pypdf import PdfReader
 
 from core.roles import AUDITOR, PRIVACY_OFFICER
 from dsar.models import Request
 from tests.dsar.factories import make_request
-from tests.factories import AccountFactory, UserFactory, region
+from tests.factories import AccountFactory, region, role_console
 
 pytestmark = pytest.mark.django_db
 
 
 def login(role: str | None) -> Client:
-    user = UserFactory(username=(role or "nobody").lower().replace(" ", "-"), is_superuser=False)
-    if role:
-        user.groups.add(Group.objects.get(name=role))
-    client = Client()
-    client.force_login(user)
-    return client
+    return role_console(role)
 
 
 def pdf_text(content: bytes) -> str:

@@ -6,7 +6,10 @@ from typing import Any
 
 import pytest
 
+from django.test import Client
+
 from dsar import sources
+from tests.dsar.factories import staff
 
 
 @pytest.fixture(autouse=True)
@@ -33,6 +36,14 @@ def use_sources(request: pytest.FixtureRequest) -> Iterator[Callable[..., None]]
     yield use
     sources._registry.clear()
     sources._registry.update(saved)
+
+
+@pytest.fixture
+def officer() -> Client:
+    """The console as a superuser login named "officer" (a role's own limits are tested with ``role_console``)."""
+    client = Client()
+    client.force_login(staff("officer"))
+    return client
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -6,14 +6,12 @@ import datetime as dt
 from collections.abc import Callable, Collection
 from typing import Any
 
-from django.contrib.auth.models import Group
-from django.test import Client
 from django.utils import timezone
 
 from dsar import services
 from dsar.models import Person, Request
 from dsar.sources import ErasureStep, Retention, Subject
-from tests.factories import AccountFactory, PersonFactory, UserFactory  # noqa: F401 (re-exported)
+from tests.factories import AccountFactory, PersonFactory, UserFactory, role_console  # noqa: F401 (re-exported)
 
 #: The ``use_sources`` fixture: registers fake sources next to dsar's own for one test.
 UseSources = Callable[..., None]
@@ -51,15 +49,6 @@ def make_request(
 
 def staff(username: str = "dpo") -> Any:
     return UserFactory(username=username)
-
-
-def role_console(role: str) -> Client:
-    """The console logged in as a member of ``role`` only (its login named after it: "privacy-officer")."""
-    user = UserFactory(username=role.lower().replace(" ", "-"), is_superuser=False)
-    user.groups.add(Group.objects.get(name=role))
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 class FakeSource:

@@ -19,13 +19,6 @@ pytestmark = pytest.mark.django_db
 REQUESTS = "/admin/dsar/request/"
 
 
-@pytest.fixture
-def officer() -> Client:
-    client = Client()
-    client.force_login(staff("officer"))
-    return client
-
-
 def actions_of(client: Client, request: Request) -> str:
     page = client.get(f"{REQUESTS}{request.pk}/change/").content.decode()
     return page[page.index('class="request-actions"') : page.index("</section>", page.index('class="request-actions"'))]

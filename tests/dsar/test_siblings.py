@@ -19,13 +19,6 @@ UTC = dt.timezone.utc
 REQUESTS = "/admin/dsar/request/"
 
 
-@pytest.fixture
-def officer() -> Client:
-    client = Client()
-    client.force_login(staff("officer"))
-    return client
-
-
 def test_the_request_page_lists_the_persons_other_open_requests_with_type_status_due_and_link(officer: Client) -> None:
     person = PersonFactory()
     erasure = make_request(person)

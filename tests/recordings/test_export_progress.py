@@ -6,25 +6,19 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django.contrib.auth.models import Group
 from django.test import Client
 
 from core.roles import AUDITOR, PRIVACY_OFFICER
 from recordings.history_exports import history_export_run
 from recordings.models import HistoryExport
-from tests.factories import AccountFactory, UserFactory
+from tests.factories import AccountFactory, role_console
 from tests.recordings.factories import CallFactory, PhoneLineFactory
 
 pytestmark = pytest.mark.django_db
 
 
 def console(role: str | None) -> Client:
-    user = UserFactory(username=(role or "nobody").lower().replace(" ", "-"), is_superuser=False)
-    if role:
-        user.groups.add(Group.objects.get(name=role))
-    client = Client()
-    client.force_login(user)
-    return client
+    return role_console(role)
 
 
 def test_adding_an_export_leads_to_its_page_which_follows_it_to_its_link(export_dir: Any) -> None:
