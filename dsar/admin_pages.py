@@ -121,6 +121,7 @@ def buttons(model_admin: admin.ModelAdmin, request: HttpRequest, obj: Request) -
     today = obj.account.local_date(timezone.now())
     executed = obj.executed_at is not None
     exports = obj.type in (Request.Type.ACCESS, Request.Type.PORTABILITY)
+    archive = latest_archive(obj) if exports else None
     # A step already done is not offered again (the summary says who was verified, how and when).
     unverified = not obj.is_verified
     wanted: list[tuple[str, bool, Callable[[], dict[str, str]], str]] = [
@@ -132,7 +133,7 @@ def buttons(model_admin: admin.ModelAdmin, request: HttpRequest, obj: Request) -
         ("execute", obj.type != Request.Type.ERASURE and obj.type != Request.Type.RECTIFICATION and not executed,
          lambda: services.request_execute_blockers(obj), ""),
         ("generate_export", exports, lambda: export_create_blockers(obj), ""),
-        ("resend_export", exports and latest_archive(obj) is not None, lambda: export_resend_blockers(obj), ""),
+        ("resend_export", archive is not None, lambda: export_resend_blockers(obj, archive), ""),
         ("complete", True, lambda: services.request_complete_blockers(obj), ""),
         ("reject", True, lambda: services.request_reject_blockers(obj), "Reason for rejecting"),
     ]
@@ -146,7 +147,6 @@ def buttons(model_admin: admin.ModelAdmin, request: HttpRequest, obj: Request) -
                 "url": reverse("admin:dsar_request_erasure_preview", args=[obj.pk]),
                 "label": "Preview the erasure" if not executed else "Preview the erasure again",
             })
-    archive = latest_archive(obj) if exports else None
     if archive is not None and model_admin.has_download_export_permission(request):
         why = export_unavailable(archive)
         label = f"Download the archive (ZIP, {filesizeformat(archive.size)})"

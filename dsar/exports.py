@@ -250,9 +250,10 @@ def latest_archive(request: Request) -> Export | None:
     return request.exports.exclude(status__in=[Export.Status.PENDING, Export.Status.FAILED]).first()
 
 
-def export_resend_blockers(request: Request) -> dict[str, str]:
-    """Why the link to the request's archive cannot be emailed again now (field → why); empty when it can."""
-    export = latest_archive(request)
+def export_resend_blockers(request: Request, export: Export | None = None) -> dict[str, str]:
+    """Why the link to the request's archive cannot be emailed again now (field → why); empty when it can.
+    ``export``: its :func:`latest_archive`, when the caller has read it already."""
+    export = export or latest_archive(request)
     if export is None:
         return {"archive": "No archive has been built for this request yet."}
     if why := export_unavailable(export):
