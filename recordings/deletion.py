@@ -3,15 +3,13 @@ manual deletion and deletion for a data subject's erasure."""
 
 from __future__ import annotations
 
-import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from django.db import connections, models, transaction
-from django.db.models import F, Max, Min, Value
-from django.db.models.expressions import RawSQL
+from django.db.models import F, Value
 from django.db.models.functions import Substr
 from django.utils import timezone
 
@@ -25,6 +23,7 @@ from core.history import (
     user_id_of,
     write_history_from,
 )
+from core.sql import id_array
 from recordings.holds import RecordingHeld, hold_check_delete  # noqa: F401 (RecordingHeld re-exported)
 from recordings.models import (
     DeletionReason,
@@ -36,10 +35,6 @@ from residency.models import Account
 
 # --------------------------------------------------------------------------------------------------
 # Deleting recordings: one core every path goes through
-
-
-#: What the chained audit entry of a deletion says of each recording, in this order.
-RECORDING_COLUMNS = ("id", "provider_sid", "kind", "ticket", "line", "reason")
 
 
 @dataclass(frozen=True)
@@ -74,110 +69,95 @@ def _expression(value: Any, output_field: models.Field) -> Any:
     return value if hasattr(value, "resolve_expression") else Value(value, output_field=output_field)
 
 
-#: What is read of each claimed recording: its id, account, and what its audit entry lists.
-_CLAIMED_COLUMNS = ("pk", "account_id", "provider_sid", "kind", "ticket_id", "line_id", "_reason")
+def _claim(candidates: Any, reason: Any) -> tuple[Any, list[tuple[int, int, str]]]:
+    """Claim ``candidates`` for the enclosing transaction; returns the claimed rows as a queryset and, for each,
+    ``(id, account id, deletion reason)`` (``reason``: its expression), in id order; ``(None, [])`` if none.
 
-
-def _claim(candidates: Any, within: tuple[int, int | None] | None, reason: Any) -> tuple[Any, list[tuple[Any, ...]]]:
-    """Claim ``candidates`` for this transaction; returns the claimed rows as a queryset and their
-    ``_CLAIMED_COLUMNS`` (``reason`` giving each its deletion reason), or ``(None, [])`` if none.
-
-    Where the database can (PostgreSQL), the rows are locked and read at once with ``SELECT … FOR UPDATE SKIP
-    LOCKED``: the lock holds until this transaction commits, having deleted them, and a worker whose batch
-    overlaps skips them without waiting (nor deadlocking), so no row is rewritten to claim it. Elsewhere
-    (SQLite, which lets one writer in at a time) a conditional update marks the unclaimed rows with a token
-    of this run, and they are read by it.
+    On PostgreSQL the rows are locked as they are read (``SELECT … FOR UPDATE SKIP LOCKED``): the lock holds until
+    the transaction commits, having deleted them, and a worker whose batch overlaps skips them without waiting
+    (nor deadlocking). On SQLite a transaction takes the database's write lock when it begins (``IMMEDIATE``, set
+    in the settings and required by a system check), so no other writer can delete or claim the rows read here
+    before this transaction ends. Either way no row is rewritten to claim it.
     """
-    connection = connections[candidates.db]
-    if connection.features.has_select_for_update_skip_locked:
-        locking = candidates.annotate(_reason=reason).order_by("pk").select_for_update(skip_locked=True, of=("self",))
-        rows = list(locking.values_list(*_CLAIMED_COLUMNS))
-        if not rows:
-            return None, []
-        # One array parameter, whatever the number of rows (a list would be one parameter per row).
-        ids = RawSQL("SELECT unnest(%s::bigint[])", [[row[0] for row in rows]])
-        return Recording.objects.filter(pk__in=ids), rows
-    candidates = candidates.filter(deletion_claim__isnull=True)
-    if within is None:
-        bounds = candidates.aggregate(low=Min("pk"), high=Max("pk"))
-        if bounds["low"] is None:
-            return None, []
-        within = (bounds["low"] - 1, bounds["high"])
-    token = uuid.uuid4()
-    if not candidates.update(deletion_claim=token):
+    rows = candidates.annotate(_reason=reason).order_by("pk")
+    if connections[candidates.db].features.has_select_for_update_skip_locked:
+        rows = rows.select_for_update(skip_locked=True, of=("self",))
+    claimed = list(rows.values_list("pk", "account_id", "_reason"))
+    if not claimed:
         return None, []
-    # The claimed rows lie within the candidates' key range: read them by that range, no index on the token.
-    claimed = Recording.objects.filter(pk__gt=within[0], deletion_claim=token)
-    if within[1] is not None:
-        claimed = claimed.filter(pk__lte=within[1])
-    return claimed, list(claimed.annotate(_reason=reason).order_by("pk").values_list(*_CLAIMED_COLUMNS))
+    # One parameter, whatever the number of rows (a list would be one parameter per row).
+    return Recording.objects.filter(pk__in=id_array([row[0] for row in claimed], using=candidates.db)), claimed
 
 
-def delete_claimed_recordings(
-    candidates: Any, *, audit: AuditInfo, now: datetime, within: tuple[int, int | None] | None = None
-) -> Deleted:
+def _chain_records(rows: list[tuple[int, int, str]], audit: AuditInfo) -> list[Record]:
+    """The chained audit entries of a deletion: one per account, naming how many recordings, their id range and
+    how many for each reason. Each recording's own detail (who, why, which ticket and line) is its deletion row,
+    which is sealed (core/sealing.py) under the same chain."""
+    by_account: dict[int, list[tuple[int, int, str]]] = {}
+    for row in rows:
+        by_account.setdefault(row[1], []).append(row)
+    return [
+        Record(
+            action=Action.RECORDING_DELETED,
+            object_type="recordings.recording",
+            object_id=str(group[0][0]) if len(group) == 1 else f"{len(group)} recordings",
+            account_id=account_id,
+            actor=audit.actor or (audit.username if isinstance(audit.username, str) else ""),
+            data={
+                "summary": audit.summary or (audit.detail if isinstance(audit.detail, str) else ""),
+                "recordings": len(group),
+                "first_id": group[0][0],
+                "last_id": group[-1][0],
+                "by_reason": dict(sorted(Counter(row[2] for row in group).items())),
+            },
+        )
+        for account_id, group in by_account.items()
+    ]
+
+
+def delete_claimed_recordings(candidates: Any, *, audit: AuditInfo, now: datetime) -> Deleted:
     """Claim, audit, enqueue at the provider and delete the recordings of ``candidates``, set-based.
 
     The claim (see ``_claim``) leaves out rows another run has claimed (or deleted), so a recording is
     deleted, audited and sent to the provider exactly once even when two runs overlap. Its history row (the
-    audit log, with reason, detail and who) and its provider-deletion row are each written by one
-    ``INSERT … SELECT``; one chained audit entry per account lists the recordings. Runs inside the caller's
-    transaction; the number of queries does not depend on how many rows. ``within`` (exclusive lower,
-    inclusive upper primary key, or None) is where the candidates lie, when the caller knows it.
+    deletion row: reason, detail and who) and its provider-deletion row are each written by one
+    ``INSERT … SELECT``; one chained audit entry per account counts the recordings. Runs inside the caller's
+    transaction (or its own); the number of queries does not depend on how many rows.
     """
     reason = _expression(audit.reason, models.CharField())
     detail = _expression(audit.detail, models.CharField())
-    claimed, rows = _claim(candidates, within, reason)
-    if claimed is None:
-        return Deleted()
-    history = Recording.history.model
-    write_history_from(
-        claimed,
-        history_type="-",
-        when=now,
-        user_id=_expression(audit.user_id, history._meta.get_field("history_user")),
-        username=Substr(_expression(audit.username, models.CharField()), 1, 150),
-        reason=Substr(detail, 1, 100),
-        extra={"deletion_reason": reason, "deletion_detail": Substr(detail, 1, 300)},
-    )
-    insert_select(
-        ProviderDeletion,
-        {
-            "account_id": F("account_id"),
-            "provider_sid": F("provider_sid"),
-            "recording_id": F("pk"),
-            "created_at": Value(now, output_field=models.DateTimeField()),
-            "next_attempt_at": Value(now, output_field=models.DateTimeField()),
-            "attempts": Value(0, output_field=models.IntegerField()),
-            "last_error": Value("", output_field=models.TextField()),
-        },
-        claimed,
-    )
-    by_account: dict[int, list[tuple[Any, ...]]] = {}
-    for row in rows:
-        by_account.setdefault(row[1], []).append(row)
-    audit_append_many(
-        (
-            Record(
-                action=Action.RECORDING_DELETED,
-                object_type="recordings.recording",
-                object_id=str(group[0][0]) if len(group) == 1 else f"{len(group)} recordings",
-                account_id=account_id,
-                actor=audit.actor or (audit.username if isinstance(audit.username, str) else ""),
-                data={
-                    "summary": audit.summary or (audit.detail if isinstance(audit.detail, str) else ""),
-                    "columns": list(RECORDING_COLUMNS),
-                    "recordings": [[pk, sid, kind, ticket, line, why] for pk, _, sid, kind, ticket, line, why in group],
-                },
-            )
-            for account_id, group in by_account.items()
-        ),
-        at=now,
-    )
-    # The history rows are written above; Model.delete() would send one post_delete signal, hence one more
-    # history insert, per row. Nothing references a recording, so a plain DELETE is enough.
-    claimed._raw_delete(claimed.db)
-    return Deleted(ids=[row[0] for row in rows], by_reason=Counter(row[6] for row in rows))
+    with transaction.atomic(using=candidates.db, savepoint=False):
+        claimed, rows = _claim(candidates, reason)
+        if claimed is None:
+            return Deleted()
+        history = Recording.history.model
+        write_history_from(
+            claimed,
+            history_type="-",
+            when=now,
+            user_id=_expression(audit.user_id, history._meta.get_field("history_user")),
+            username=Substr(_expression(audit.username, models.CharField()), 1, 150),
+            reason=Substr(detail, 1, 100),
+            extra={"deletion_reason": reason, "deletion_detail": Substr(detail, 1, 300)},
+        )
+        insert_select(
+            ProviderDeletion,
+            {
+                "account_id": F("account_id"),
+                "provider_sid": F("provider_sid"),
+                "recording_id": F("pk"),
+                "created_at": Value(now, output_field=models.DateTimeField()),
+                "next_attempt_at": Value(now, output_field=models.DateTimeField()),
+                "attempts": Value(0, output_field=models.IntegerField()),
+                "last_error": Value("", output_field=models.TextField()),
+            },
+            claimed,
+        )
+        audit_append_many(_chain_records(rows, audit), at=now)
+        # The history rows are written above; Model.delete() would send one post_delete signal, hence one more
+        # history insert, per row. Nothing references a recording, so a plain DELETE is enough.
+        claimed._raw_delete(claimed.db)
+    return Deleted(ids=[row[0] for row in rows], by_reason=Counter(row[2] for row in rows))
 
 
 #: Where a deletion by hand was made, when its caller does not say: by the origin of the change.

@@ -84,8 +84,8 @@ class BatchSizer:
 
     Each batch has a fixed cost (its queries compiled and sent, a commit, an audit-chain entry): small batches pay
     it too often, large ones hold their locks long and lose more to an interruption. A second keeps that cost small
-    beside the rows and a rerun after an interruption cheap; ``high`` bounds the batch's audit entry, which lists
-    each recording. The size moves at most fourfold from one batch to the next, so one slow or quick batch (a
+    beside the rows and a rerun after an interruption cheap; ``high`` bounds what a batch holds in memory (its ids,
+    and the seals of its deletion rows). The size moves at most fourfold from one batch to the next, so one slow or quick batch (a
     checkpoint, a cold cache) does not swing it.
     """
 
@@ -93,7 +93,7 @@ class BatchSizer:
     seconds: float = 1.0
     first: int = 1000
     low: int = 100
-    high: int = 20_000
+    high: int = 50_000
     clock: Callable[[], float] = time.monotonic
     size: int = field(init=False)
     _started: float = field(init=False, default=0.0)
@@ -152,7 +152,7 @@ def recordings_purge_range(*, after: int, upto: int | None, now: datetime) -> De
     candidates = Recording.objects.filter(pk__gt=after).due_for_purge(now).not_held()
     if upto is not None:
         candidates = candidates.filter(pk__lte=upto)
-    return delete_claimed_recordings(candidates, audit=_purge_audit(now), now=now, within=(after, upto))
+    return delete_claimed_recordings(candidates, audit=_purge_audit(now), now=now)
 
 
 def _tickets_ready_for_purge(now: datetime) -> Any:
@@ -258,8 +258,9 @@ def recordings_purge(
             result.batches += 1
             if on_batch:
                 on_batch(len(ids))
-    result.recordings_held = due.held().count()
-    result.tickets_held = Ticket.objects.due_for_purge(now).held().count()
+    if LegalHold.objects.active().exists():  # else nothing is held: no need to read every due row again
+        result.recordings_held = due.held().count()
+        result.tickets_held = Ticket.objects.due_for_purge(now).held().count()
     return result
 
 

@@ -70,11 +70,11 @@ def test_a_recording_deleted_through_the_api_is_chained_naming_the_key() -> None
     entry = AuditEntry.objects.get(action=Action.RECORDING_DELETED)
     assert (entry.actor, entry.origin) == (key.label, "api")
     assert entry.object_id == str(recording.pk) and entry.account_id == ticket.account_id
-    [listed] = [dict(zip(entry.data["columns"], row)) for row in entry.data["recordings"]]
-    assert (listed["id"], listed["ticket"], listed["reason"]) == (recording.pk, ticket.pk, "manual")
+    assert entry.data["recordings"] == 1 and entry.data["first_id"] == entry.data["last_id"] == recording.pk
+    assert entry.data["by_reason"] == {"manual": 1}
 
 
-def test_the_purge_chains_one_entry_per_batch_and_account_listing_every_recording() -> None:
+def test_the_purge_chains_one_entry_per_batch_and_account_counting_its_recordings() -> None:
     line = PhoneLineFactory(auto_delete_days=7, name="Sales")
     other = PhoneLineFactory(auto_delete_days=7, name="Support")
     held_back = [RecordingFactory(call=CallFactory(line=line), created_at=NOW - timedelta(days=8)) for _ in range(3)]
@@ -84,10 +84,10 @@ def test_the_purge_chains_one_entry_per_batch_and_account_listing_every_recordin
 
     entries = AuditEntry.objects.filter(action=Action.RECORDING_DELETED).order_by("seq")
     assert [(entry.account_id, entry.actor) for entry in entries] == [(line.account_id, "purge"), (other.account_id, "purge")]
-    assert entries[0].data["columns"] == ["id", "provider_sid", "kind", "ticket", "line", "reason"]
-    listed = [[row[0] for row in entry.data["recordings"]] for entry in entries]
-    assert listed == [[r.pk for r in held_back], [elsewhere.pk]]
-    assert {row[5] for entry in entries for row in entry.data["recordings"]} == {"auto_delete"}
+    assert [(entry.data["recordings"], entry.data["first_id"], entry.data["last_id"]) for entry in entries] == [
+        (3, held_back[0].pk, held_back[-1].pk), (1, elsewhere.pk, elsewhere.pk)
+    ]
+    assert [entry.data["by_reason"] for entry in entries] == [{"auto_delete": 3}, {"auto_delete": 1}]
     assert "(2 operations," in verify()
 
 

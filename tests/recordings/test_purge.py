@@ -372,8 +372,8 @@ def sizes(sizer: BatchSizer, batches: int) -> list[int]:
 
 
 def test_batches_grow_toward_a_second_each_at_most_fourfold_at_a_time_and_stop_at_the_ceiling() -> None:
-    # Quick batches: 0.1 s for 1000 rows wants 10,000; the size grows fourfold at most, and not past 20,000.
-    assert sizes(BatchSizer(clock=StepClock(0.1)), 4) == [1000, 4000, 16000, 20000]
+    # Quick batches: 0.1 s a batch wants ten times its size; the size grows fourfold at most, and not past 50,000.
+    assert sizes(BatchSizer(clock=StepClock(0.1)), 5) == [1000, 4000, 16000, 50000, 50000]
 
 
 def test_batches_shrink_when_they_take_longer_than_a_second_and_not_below_the_floor() -> None:

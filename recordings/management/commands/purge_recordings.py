@@ -32,8 +32,10 @@ class Command(BaseCommand):
         if batch_size is not None and batch_size < 1:
             raise CommandError("--batch-size: must be at least 1.")
         now = timezone.now()
-        total = 0 if dry_run else services.purge_workload(now=now)
-        with tqdm(total=total, unit="row", disable=dry_run or options["verbosity"] < 1, file=self.stderr) as bar:
+        quiet = dry_run or options["verbosity"] < 1
+        # The bar's total is a count of every due row: only worth it when the bar is shown.
+        total = 0 if quiet else services.purge_workload(now=now)
+        with tqdm(total=total, unit="row", disable=quiet, file=self.stderr) as bar:
             result = services.recordings_purge(now=now, batch_size=batch_size, dry_run=dry_run, on_batch=bar.update)
         expired = 0 if dry_run else services.history_exports_expire(now=now)
         self.stdout.write(
