@@ -3,6 +3,7 @@ seals it again, and verify_audit_log reports each row changed, deleted or insert
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterator
 from datetime import datetime
@@ -278,3 +279,23 @@ def test_rows_inserted_outside_the_product_after_the_baseline_are_not_absorbed_b
 
     assert AuditEntry.objects.filter(action=Action.SEAL_BASELINE, object_id="recordings_historicalticket").count() == 1
     assert f"recordings_historicalticket row {forged.pk} has no seal" in refused()
+
+
+def test_a_rows_digest_is_the_sha256_of_its_canonical_json_whatever_the_values() -> None:
+    from datetime import date, time
+    from decimal import Decimal
+    from uuid import UUID
+
+    from core.chain import _canonical
+
+    columns = ["zeta", "id", "text", "flag", "at", "day", "clock", "amount", "ref", "data", "ratio", "nothing"]
+    row = [
+        "Zoë \"quoted\" \\ back\nline \x01 \u2028 𝄞", 7, "", True, datetime(2026, 3, 29, 1, 30, 5, 12, tzinfo=dt_timezone.utc),
+        date(2026, 2, 1), time(23, 59, 59), Decimal("1.50"), UUID(int=5), {"b": [1, None, False], "a": "x"}, 0.1, None,
+    ]
+    expected = {column: value for column, value in zip(columns, row) if value is not None}
+
+    digest = sealing.row_digester(columns)(row)
+
+    assert digest == hashlib.sha256(_canonical(expected).encode()).hexdigest()
+    assert sealing.row_digest(columns, [None] * len(columns)) == hashlib.sha256(b"{}").hexdigest()
