@@ -401,30 +401,32 @@ def purge_at_scale() -> None:
 
 @bench
 def history_export_at_scale() -> None:
-    """The call-history CSV of a year of calls against csv.writer over the database driver with the same
-    columns and joins: goal ≤ 1.5× the baseline, peak memory ≤ 150 MB whatever the size."""
+    """The call-history CSV of a year of calls as users get it (the background task with its defaults writes
+    the file and mails the link) against csv.writer over the database driver with the same columns and joins:
+    goal ≤ 1.3× the baseline, peak memory ≤ 100 MB whatever the size."""
     import csv
     from datetime import timedelta
 
+    from django.contrib.auth import get_user_model
+    from django.urls import get_resolver
     from django.utils import timezone
 
-    from recordings.history_exports import history_export_chunks
+    from recordings.history_exports import history_export_range
     from recordings.models import HistoryExport
+    from recordings.tasks import run_history_export
     from residency.models import Account
 
     target = TMP / "export.csv"
 
     def product() -> str:
         account = Account.objects.get(name="Volume Telco")
+        ops = get_user_model().objects.create(username="bench-ops", email="ops@example.com", is_staff=True, is_superuser=True)
         today = timezone.localdate()
-        export = HistoryExport(account=account, kind="call_history", start=today - timedelta(days=366), end=today)
-        with target.open("w", newline="") as handle:
-            writer = csv.writer(handle)
-            rows = 0
-            for chunk in history_export_chunks(export):
-                writer.writerows(chunk)
-                rows += len(chunk)
-        return f"{rows - 1:,} rows written"
+        start, end = history_export_range(account=account, kind="call_history", start=today - timedelta(days=365), end=today)
+        # As the API, the console and the command queue it; the queue's worker then runs the task.
+        export = HistoryExport.objects.create(account=account, kind="call_history", start=start, end=end, email=ops.email)
+        run_history_export.call(export_id=export.pk)
+        return f"{HistoryExport.objects.get(pk=export.pk).row_count:,} rows written"
 
     def baseline() -> str:
         sql = (
@@ -444,9 +446,14 @@ def history_export_at_scale() -> None:
                 rows += len(chunk)
         return f"{rows:,} rows written"
 
-    print("Call-history CSV (baseline: csv.writer over the database driver, same columns and joins)")
+    print("Call-history CSV, the export task with its defaults "
+          "(baseline: csv.writer over the database driver, same columns and joins)")
+    # The task reverses its link's URL. A worker loads the URLs once, at its first task; loaded here, before the
+    # runs are forked, so that each measures an export rather than that start-up import (about a second).
+    get_resolver().url_patterns
     for size in SIZES:
         compare(f"{size:,} calls", volume(size), size, product, baseline)
+    print("  (goal: product / baseline ≤ 1.3×, peak ≤ 100 MB)")
 
 
 def one_person_with(rows: int) -> Callable[[], None]:

@@ -111,3 +111,48 @@ def test_the_e164_shortcut_agrees_with_the_expression(text: str) -> None:
     from core.csv_safety import E164, is_e164
 
     assert is_e164(text) == bool(E164.fullmatch(text))
+
+
+def test_the_pattern_looks_at_every_text_a_spreadsheet_might_run_and_no_e164_number() -> None:
+    from core.csv_safety import MAY_RUN, is_e164
+
+    for code in range(0x110000):
+        text = chr(code)
+        assert bool(MAY_RUN.match(text)) == (text in "=+-@" or text.isspace())
+    for text in ("+46701234567", "+123456789012345", "+1234567"):
+        assert is_e164(text) and not MAY_RUN.match(text)
+    for text in ("+0701234567", "+1234567890123456", "+123456", "+4670123456\n", "+46 70 123"):
+        assert not is_e164(text) and MAY_RUN.match(text)
+
+
+cell_text = st.one_of(
+    st.none(),
+    st.text(),
+    st.sampled_from(["=1+1", " @x", "\t", "-5", "+46701234567", "+0701234567", "Ingrid", ""]),
+    st.from_regex(r"[+][0-9\u0663 -]{1,17}", fullmatch=True),
+)
+
+
+@given(st.lists(st.tuples(st.integers(), cell_text, cell_text, st.sampled_from(["yes", "no"])), max_size=30))
+@settings(max_examples=400, deadline=None)
+def test_a_chunk_converted_by_column_writes_what_safe_cell_writes_row_by_row(rows: list[tuple]) -> None:  # type: ignore[type-arg]
+    from core.csv_safety import chunk_converter
+
+    convert = chunk_converter(["as_is", "text", "text", "as_is"])
+
+    assert [csv_line(list(row)) for row in convert(rows)] == [csv_line([safe_cell(v) for v in row]) for row in rows]
+
+
+def test_a_chunk_with_nothing_to_rewrite_is_written_as_read() -> None:
+    from core.csv_safety import chunk_converter
+
+    rows = [(1, "Ingrid", "+46701234567", "yes"), (2, None, "", "no")]
+
+    assert chunk_converter(["as_is", "text", "text", "as_is"])(rows) is rows
+
+
+def test_an_unknown_column_kind_of_a_chunk_is_refused() -> None:
+    from core.csv_safety import chunk_converter
+
+    with pytest.raises(ValueError, match="datetime"):
+        chunk_converter(["text", "datetime"])
