@@ -33,6 +33,7 @@ from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
 from django.db.models import Q
+from django.db.models.functions import Cast
 
 from core.chain import Action, Record, audit_append_many
 from core.models import AuditChainHead, AuditEntry, SealedRow
@@ -67,6 +68,21 @@ def is_sealed(model: type[models.Model]) -> bool:
 
 def _sealed_fields(model: type[models.Model]) -> list[models.Field]:
     return [field for field in model._meta.concrete_fields if field.attname != "history_user_id"]
+
+
+_DATES = (models.DateTimeField, models.DateField, models.TimeField)
+
+
+def _read(rows: models.QuerySet, names: Sequence[str]) -> models.QuerySet:
+    """``rows.values_list(*names)``, reading on SQLite each date or time as the text stored: its driver would parse
+    each into a ``datetime`` only for the digest to write it back, as ``str()``, to the same text (as Django stores
+    it, ``str()`` of the naive UTC value)."""
+    if connections[rows.db].vendor != "sqlite":
+        return rows.values_list(*names)
+    fields = {field.attname: field for field in rows.model._meta.concrete_fields}
+    return rows.values_list(
+        *(Cast(name, models.TextField()) if isinstance(fields.get(name), _DATES) else name for name in names)
+    )
 
 
 def _fetch(values: models.QuerySet) -> Iterator[tuple[Any, ...]]:
@@ -134,8 +150,7 @@ def _digests(model: type[models.Model], rows: models.QuerySet) -> list[tuple[int
     fields = _sealed_fields(model)
     digest = row_digester([field.column for field in fields])
     at = [field.attname for field in fields].index(model._meta.pk.attname)
-    values = rows.values_list(*(field.attname for field in fields))
-    return [(row[at], digest(row)) for row in _fetch(values)]
+    return [(row[at], digest(row)) for row in _fetch(_read(rows, [field.attname for field in fields]))]
 
 
 class LedgerDigest:
@@ -269,7 +284,7 @@ def _stream(rows: models.QuerySet, keys: Sequence[str], fields: Sequence[str], b
     start: tuple[Any, ...] | None = None
     while True:
         page = rows if start is None else rows.filter(_after(keys, start))
-        batch = list(_fetch(page.order_by(*keys).values_list(*keys, *fields)[:batch_size]))
+        batch = list(_fetch(_read(page.order_by(*keys), [*keys, *fields])[:batch_size]))
         yield from batch
         if len(batch) < batch_size:
             return

@@ -27,6 +27,7 @@ from django.db.models.functions import Cast, Coalesce, Concat, NullIf, TruncDate
 
 from core.history import write_history
 from recordings.deletion import AuditInfo, Deleted, delete_claimed_recordings
+from recordings.holds import ActiveHolds, HoldsChanged
 from recordings.models import (
     TICKET_PURGE_AFTER,
     Call,
@@ -148,11 +149,17 @@ def recordings_purge_batch(*, ids: list[int], now: datetime) -> Deleted:
 @transaction.atomic
 def recordings_purge_range(*, after: int, upto: int | None, now: datetime) -> Deleted:
     """Delete the recordings with ``after < pk <= upto`` (no upper bound when ``upto`` is None) that are due and
-    not held, each with its audit-log row."""
-    candidates = Recording.objects.filter(pk__gt=after).due_for_purge(now).not_held()
+    not held, each with its audit-log row.
+
+    The holds are read once, in this transaction, as sets of ids (no subquery per row); a hold placed before it
+    commits rolls it back (:class:`~recordings.holds.HoldsChanged`), for the caller to try the range again."""
+    holds = ActiveHolds.read()
+    candidates = holds.exclude_from(Recording.objects.filter(pk__gt=after).due_for_purge(now))
     if upto is not None:
         candidates = candidates.filter(pk__lte=upto)
-    return delete_claimed_recordings(candidates, audit=_purge_audit(now), now=now)
+    deleted = delete_claimed_recordings(candidates, audit=_purge_audit(now), now=now)
+    holds.check_unchanged()
+    return deleted
 
 
 def _tickets_ready_for_purge(now: datetime) -> Any:
@@ -228,12 +235,16 @@ def recordings_purge(
             # cheap indexed reads (the first stops at the first due row), claimed by range, with no list of
             # ids sent back and forth.
             batch_size = sizer.start()
-            first = due.not_held().filter(pk__gt=last_pk).order_by("pk").values_list("pk", flat=True).first()
+            waiting = ActiveHolds.read().exclude_from(due.filter(pk__gt=last_pk))
+            first = waiting.order_by("pk").values_list("pk", flat=True).first()
             if first is None:
                 break
             rows = Recording.objects.filter(pk__gte=first).order_by("pk").values_list("pk", flat=True)
             upper = rows[batch_size - 1 : batch_size].first()
-            deleted = recordings_purge_range(after=first - 1, upto=upper, now=now)
+            try:
+                deleted = recordings_purge_range(after=first - 1, upto=upper, now=now)
+            except HoldsChanged:
+                continue  # the same range again, with the new hold
             sizer.done()
             result.recordings_with_ticket += deleted.by_reason[DeletionReason.TICKET_DELETED]
             result.recordings_auto_delete += deleted.by_reason[DeletionReason.AUTO_DELETE]

@@ -10,6 +10,7 @@ from django.core.management import CommandError, call_command
 
 from core.models import SealedRow
 from recordings import deletion, services
+from recordings.holds import ActiveHolds
 from recordings.purge import BatchSizer
 from recordings.models import (
     LegalHold,
@@ -22,6 +23,7 @@ from tests.recordings.factories import (
     AccountFactory,
     CallFactory,
     LegalHoldFactory,
+    PersonFactory,
     PhoneLineFactory,
     RecordingFactory,
     TicketFactory,
@@ -407,3 +409,51 @@ def test_the_command_sizes_its_batches_by_time_by_default() -> None:
 
     assert "deleted 4 recordings" in out and "1 tickets" in out
     assert not Recording.objects.due_for_purge(NOW).not_held().exists()
+
+
+def test_the_holds_read_as_sets_leave_out_exactly_what_not_held_leaves_out() -> None:
+    line = PhoneLineFactory(auto_delete_days=1)
+    account_held = PhoneLineFactory(auto_delete_days=1)
+    ticket = TicketFactory(account=line.account)
+    requester_ticket = TicketFactory(account=line.account)
+    on_ticket = recording_on(line, age_days=3, ticket=ticket)
+    on_requesters_ticket = recording_on(line, age_days=3, ticket=requester_ticket)
+    caller = recording_on(line, age_days=3)
+    agent = RecordingFactory(
+        call=CallFactory(line=line, agent=PersonFactory(account=line.account), started=NOW - timedelta(days=3)),
+        created_at=NOW - timedelta(days=3),
+    )
+    free = [recording_on(line, age_days=3), recording_on(line, age_days=3, ticket=TicketFactory(account=line.account, requester=None))]
+    recording_on(account_held, age_days=3)
+    LegalHoldFactory(account=account_held.account, scope=LegalHold.Scope.ACCOUNT)
+    LegalHoldFactory(account=line.account, scope=LegalHold.Scope.TICKET, ticket=ticket)
+    LegalHoldFactory(account=line.account, scope=LegalHold.Scope.PERSON, person=requester_ticket.requester)
+    LegalHoldFactory(account=line.account, scope=LegalHold.Scope.PERSON, person=caller.call.end_user)
+    LegalHoldFactory(account=line.account, scope=LegalHold.Scope.PERSON, person=agent.call.agent)
+    LegalHoldFactory(account=line.account, scope=LegalHold.Scope.ACCOUNT, released_at=NOW)
+
+    as_sets = ActiveHolds.read().exclude_from(Recording.objects.all())
+
+    assert set(as_sets) == set(Recording.objects.not_held()) == set(free)
+    assert {on_ticket, on_requesters_ticket, caller, agent}.isdisjoint(as_sets)
+
+
+def test_a_hold_placed_while_a_batch_runs_rolls_it_back_and_the_purge_keeps_the_held_recording(monkeypatch: Any) -> None:
+    line = PhoneLineFactory(auto_delete_days=1)
+    recordings = [recording_on(line, age_days=3) for _ in range(3)]
+    LegalHoldFactory(account=line.account, scope=LegalHold.Scope.ACCOUNT)
+    real_read = ActiveHolds.read.__func__
+    reads = []
+
+    def read_before_the_hold(cls: type[ActiveHolds]) -> ActiveHolds:
+        # The first batch read the holds just before another session placed this one (in one test connection,
+        # a hold placed inside the batch would roll back with it): it saw none.
+        reads.append(cls)
+        return ActiveHolds() if len(reads) <= 2 else real_read(cls)
+
+    monkeypatch.setattr(ActiveHolds, "read", classmethod(read_before_the_hold))
+    result = services.recordings_purge(now=NOW)
+
+    assert len(reads) > 2 and set(Recording.objects.all()) == set(recordings)
+    assert (result.recordings_deleted, result.recordings_held) == (0, 3)
+    assert not RecordingDeletion.objects.exists() and not ProviderDeletion.objects.exists()
