@@ -6,8 +6,6 @@ import datetime as dt
 from dataclasses import dataclass
 from functools import lru_cache
 
-import holidays
-
 #: A note longer than this is cut (it fits ``Request.due_note``).
 NOTE_MAX_LENGTH = 200
 
@@ -65,6 +63,8 @@ def holiday_name(day: dt.date, *, country: str) -> str:
 
 @lru_cache(maxsize=256)
 def _holidays(country: str, year: int) -> dict[dt.date, str]:
+    import holidays  # here, not with the models: it loads its calendars and dateutil, which only this needs
+
     try:
         found = holidays.country_holidays(country, years=year)
     except NotImplementedError:

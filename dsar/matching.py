@@ -26,13 +26,16 @@ import json
 import re
 from collections.abc import Iterable, Iterator
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import phonenumbers
-from anyascii import anyascii
 from django.db.models import Q
 
 from dsar.sources import Subject
+
+# phonenumbers (with its metadata) and anyascii are imported where they are used: this module loads with the
+# apps (the erasure sources registered at start-up use it), and every command would pay for them.
+if TYPE_CHECKING:
+    import phonenumbers
 
 REDACTED = "[redacted]"
 #: Names shorter than this match inside ordinary words ("Al" in "Call"): never searched for alone.
@@ -57,6 +60,8 @@ _JSON_ESCAPE = r"\\u[0-9a-fA-F]{4}"
 
 def fold(text: str) -> str:
     """``text`` transliterated to ASCII and in lower case: "Zoë Łukasz" → "zoe lukasz", "Straße" → "strasse"."""
+    from anyascii import anyascii
+
     return anyascii(text).lower()
 
 
@@ -163,6 +168,8 @@ def _email_pattern(email: str, *, database: bool = False) -> str:
 
 def parse_phone(value: str, region: str = "") -> phonenumbers.PhoneNumber | None:
     """``value`` as a phone number (``region`` reads national forms), or None when it is not one."""
+    import phonenumbers
+
     try:
         number = phonenumbers.parse(value, region or None)
     except phonenumbers.NumberParseException:
@@ -182,6 +189,8 @@ def _same_number(a: phonenumbers.PhoneNumber, b: phonenumbers.PhoneNumber) -> bo
 
 def _phone_db_pattern(number: phonenumbers.PhoneNumber) -> str:
     """The national significant number's digits with any separators between: every written form holds them."""
+    import phonenumbers
+
     digits = phonenumbers.national_significant_number(number)
     return _PHONE_SEPARATORS.join(digits)
 
@@ -196,6 +205,8 @@ class Matcher:
     initials count."""
 
     def __init__(self, subject: Subject, *, linked: bool = False) -> None:
+        import phonenumbers
+
         self.linked = linked
         self._emails = sorted(subject.identifiers("email"), key=len, reverse=True)
         names = sorted(
@@ -271,6 +282,8 @@ class Matcher:
     def _phone_spans(self, text: str) -> Iterator[tuple[int, int]]:
         if not self._numbers:
             return
+        import phonenumbers
+
         for region in self._regions:
             for match in phonenumbers.PhoneNumberMatcher(text, region or None, leniency=phonenumbers.Leniency.POSSIBLE):
                 if any(_same_number(match.number, known) for known in self._numbers):
@@ -394,6 +407,8 @@ class Matcher:
             for found in rows.filter(self.phone_q(*fields)).order_by().values_list(*fields).distinct():
                 values.update(value for value in found if self.is_phone(value))
         # The E.164 forms too: a row written after this read is still found in that form.
+        import phonenumbers
+
         values.update(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164) for number in self._numbers)
         return sorted(values)
 

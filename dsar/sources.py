@@ -25,8 +25,6 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
-import phonenumbers
-
 
 class ErasureStep(enum.IntEnum):
     TICKETS = 1
@@ -37,6 +35,8 @@ class ErasureStep(enum.IntEnum):
 def normal_phone(value: str, region: str = "") -> str:
     """A phone number in E.164, parsed by ``phonenumbers`` (national forms read as ``region``'s); failing that,
     its digits with a ``00`` international prefix written ``+``; "" when it is no number."""
+    import phonenumbers  # here, not at start-up: its metadata is large and only this function needs it
+
     try:
         number = phonenumbers.parse(value or "", region or None)
         if phonenumbers.is_possible_number(number):

@@ -31,8 +31,6 @@ from core.append_only import scrub
 from core.history import current_actor, write_history, write_history_from
 from dsar.matching import Matcher, redact_rows
 from dsar.sources import ErasureStep, Retention, Subject
-from recordings import services
-from recordings.history_exports import history_exports_cancel, history_exports_redact
 from recordings.models import (
     AnalyticsRow,
     Call,
@@ -392,6 +390,10 @@ class RecordingsSource:
         of_account: dict[int, list[int]] = {}
         for person_id, account_id in people.items():
             of_account.setdefault(account_id, []).append(person_id)
+        # The services (and what they import: the purge, the provider's outbox) are imported where used: this
+        # module loads with the apps, to register the source, and commands that never erase need none of them.
+        from recordings import services
+
         held: dict[int, list[str]] = {}
         for hold in holds:
             if hold.scope == LegalHold.Scope.PERSON:
@@ -425,6 +427,8 @@ class RecordingsSource:
         return {}
 
     def _erase_tickets(self, found: Found, frozen: Frozen) -> dict[str, int]:
+        from recordings import services
+
         theirs, anyone = Matcher(found.subject, linked=True), Matcher(found.subject)
         changed: list[Ticket] = []
         tickets = self._tickets(found).filter(theirs.q("subject", "description")).exclude(pk__in=frozen.tickets)
@@ -446,6 +450,9 @@ class RecordingsSource:
         return {"ticket": len(changed), "call-recording": len(deleted)}
 
     def _erase_records(self, found: Found, frozen: Frozen) -> dict[str, int]:
+        from recordings import services
+        from recordings.history_exports import history_exports_cancel, history_exports_redact
+
         pid = found.person_id
         # Recordings first: finding them needs the calls still linked to the person.
         deleted = services.recordings_delete_for_erasure(

@@ -13,12 +13,15 @@ from django.http import HttpRequest
 from django.urls import reverse
 
 from core.dashboard import Figure, Panel, cached, count_figure, register_panel
-from residency.engine import residency_report
 from residency.models import ChangeNotice
-from residency.snapshot import account_snapshots, catalog_snapshot
 
 
 def _scan_accounts() -> tuple[list[int], list[int]]:
+    # The engine is imported here, not with this module: the panels are registered at start-up, and commands
+    # that never draw the home page need neither the engine nor its snapshots.
+    from residency.engine import residency_report
+    from residency.snapshot import account_snapshots, catalog_snapshot
+
     transfers, reviews = [], []
     catalog = catalog_snapshot()
     for account in account_snapshots(catalog):

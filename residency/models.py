@@ -5,7 +5,6 @@ from __future__ import annotations
 import zoneinfo
 from datetime import date, datetime
 
-import phonenumbers
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -307,6 +306,8 @@ def validate_time_zone(value: str) -> None:
 
 
 def validate_country(value: str) -> None:
+    import phonenumbers  # here, not with the models: its metadata is large and only this check needs it
+
     if value and value not in phonenumbers.SUPPORTED_REGIONS:
         raise ValidationError(f"{value!r} is not an ISO 3166 country code (two capital letters, e.g. SE).")
 

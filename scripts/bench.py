@@ -745,6 +745,51 @@ def api_throughput() -> None:
         server.wait(timeout=10)
 
 
+@bench
+def command_startup() -> None:
+    """Seconds from starting ``manage.py <command> --help`` to its exit (median of 7 runs, subprocesses with the
+    bench's environment, the commands taking turns so that the machine's load falls on all alike), and the CPU
+    seconds they used (steadier on a busy machine), against Django's own start-up with only the contenttypes and
+    auth apps: goal < 1 s on a calm machine. Where the time goes: ``python -X importtime manage.py ... --help``."""
+    import resource
+    import subprocess
+
+    minimal = (
+        "from django.conf import settings; "
+        "settings.configure(INSTALLED_APPS=['django.contrib.contenttypes', 'django.contrib.auth']); "
+        "from django.core.management import execute_from_command_line; "
+        "execute_from_command_line(['manage.py', '--version'])"
+    )
+    runs = {
+        "django, contenttypes and auth only": ["-c", minimal],
+        "manage.py --version": ["manage.py", "--version"],
+        "manage.py help": ["manage.py", "help"],
+        "manage.py purge_recordings --help": ["manage.py", "purge_recordings", "--help"],
+        "manage.py dsar_due --help": ["manage.py", "dsar_due", "--help"],
+        "manage.py export_history --help": ["manage.py", "export_history", "--help"],
+    }
+    walls: dict[str, list[float]] = {label: [] for label in runs}
+    cpus: dict[str, list[float]] = {label: [] for label in runs}
+    for _ in range(7):
+        for label, arguments in runs.items():
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            start = time.perf_counter()
+            subprocess.run([sys.executable, *arguments], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+            walls[label].append(time.perf_counter() - start)
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpus[label].append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
+
+    print("Command start-up, median of 7 (baseline: Django with contenttypes and auth only)")
+    base_wall = base_cpu = 0.0
+    for label in runs:
+        wall, cpu = statistics.median(walls[label]), statistics.median(cpus[label])
+        if not base_wall:
+            base_wall, base_cpu = wall, cpu
+            print(f"  {label:<36} {wall:5.2f} s  cpu {cpu:5.2f} s    base")
+            continue
+        goal = "within the goal (< 1 s)" if wall < 1 else "over the goal (< 1 s)"
+        print(f"  {label:<36} {wall:5.2f} s  cpu {cpu:5.2f} s  {wall / base_wall:5.2f}× (cpu {cpu / base_cpu:5.2f}×)  {goal}")
+
 def main() -> int:
     only = os.environ.get("BENCH_ONLY", "")
     if only:

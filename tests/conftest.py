@@ -4,10 +4,15 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from django.contrib import admin
 from django.core.management import call_command
 from django.test import override_settings
 
 from tests.logins import as_runtime_login, owner_wanted
+
+# The apps' admin modules load with the URLs (config/apps.py): tests that walk the admin's registry see every
+# ModelAdmin, whether or not a test has requested a page yet.
+admin.autodiscover()
 
 
 @pytest.fixture(scope="session")
