@@ -222,6 +222,36 @@ def seal_history_rows(sender: type[models.Model], ids: list[Any], **kwargs: Any)
     seal_rows(sender, ids)
 
 
+def reseal_added_column(model: type[models.Model], column: str, *, reason: str, batch_size: int = 2000) -> int:
+    """Seal again the rows of ``model`` that a migration changed only by adding ``column`` to them (a column with
+    a default fills every existing row): each row whose newest seal matches it read without ``column``, under one
+    chain entry naming ``reason``; returns how many. A row that does not match even without it was changed
+    otherwise, and is left for verification to report."""
+    if not is_sealed(model):
+        return 0
+    fields = _sealed_fields(model)
+    pk = model._meta.pk
+    others = [field for field in fields if field.attname != pk.attname]
+    columns = [pk.column] + [field.column for field in others]
+    if column not in columns:
+        return 0
+    at = columns.index(column)
+    now, before = row_digester(columns), row_digester(columns[:at] + columns[at + 1 :])
+    rows = _stream(model._base_manager.all(), [pk.attname], [field.attname for field in others], batch_size)
+    table = model._meta.db_table
+    seals = _newest(_stream(SealedRow.objects.filter(table_name=table), ["row_id", "entry_seq"], ["digest"], batch_size))
+    seal = next(seals, None)
+    changed = []
+    for row in rows:
+        while seal is not None and seal[0] < row[0]:
+            seal = next(seals, None)
+        if seal is None:
+            break
+        if seal[0] == row[0] and now(row) != seal[1] and before(row[:at] + row[at + 1 :]) == seal[1]:
+            changed.append(row[0])
+    return reseal(model, changed, reason=reason, request_id=None) if changed else 0
+
+
 # --------------------------------------------------------------------------------------------------
 # Baseline: the rows a table holds when it is first sealed
 

@@ -299,3 +299,27 @@ def test_a_rows_digest_is_the_sha256_of_its_canonical_json_whatever_the_values()
 
     assert digest == hashlib.sha256(_canonical(expected).encode()).hexdigest()
     assert sealing.row_digest(columns, [None] * len(columns)) == hashlib.sha256(b"{}").hexdigest()
+
+
+@owner_login
+def test_rows_a_migration_only_filled_a_new_column_of_are_sealed_again_and_others_still_reported() -> None:
+    first, second = make_request(), make_request()
+    filled = list(Request.history.filter(id=first.pk).values_list("history_id", flat=True))
+    rewritten = Request.history.filter(id=second.pk).order_by("history_id").first().pk
+    # As a migration adding a column with a default does (here: a nullable column every row left empty)...
+    tamper("UPDATE dsar_historicalrequest SET completed_at = %s WHERE id = %s", "2026-01-01 00:00:00", first.pk)
+    # ...while one row was also changed otherwise.
+    tamper(
+        "UPDATE dsar_historicalrequest SET completed_at = %s, status = %s WHERE history_id = %s",
+        "2026-01-01 00:00:00", "completed", rewritten,
+    )
+    assert f"dsar_historicalrequest row {filled[0]} no longer matches its seal" in refused()
+
+    resealed = sealing.reseal_added_column(Request.history.model, "completed_at", reason="Migration added completed_at")
+
+    assert resealed == len(filled)
+    problems = refused()
+    assert f"dsar_historicalrequest row {rewritten} no longer matches its seal" in problems
+    assert not any(f"dsar_historicalrequest row {pk} " in problems for pk in filled)
+    entry = AuditEntry.objects.filter(action=Action.ROWS_SCRUBBED).get()
+    assert entry.data["reason"] == "Migration added completed_at" and entry.data["rows"] == len(filled)
