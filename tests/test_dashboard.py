@@ -213,3 +213,36 @@ def test_every_figure_is_the_result_count_of_the_list_it_links_to_before_and_aft
     assert after["Accounts with data outside their home jurisdiction"] == before["Accounts with data outside their home jurisdiction"] + 1
     assert after["Erasures with undeclared scan hits"] == 0
     assert after["History exports queued, running or failed"] == 1
+
+
+def test_the_purge_figure_counts_its_list_past_windows_and_deleted_tickets_in_held_ones_out() -> None:
+    from recordings.models import LegalHold, Recording
+    from tests.recordings.factories import CallFactory, TicketFactory
+
+    now = dt.datetime(2026, 3, 1, 9, tzinfo=UTC)
+    with time_machine.travel(now, tick=False):
+        client = console(UserFactory())
+        line = PhoneLineFactory(auto_delete_days=30)
+        keeps = PhoneLineFactory(account=line.account, auto_delete_days=None)
+
+        def recording(on: Any, age_days: int, **call: Any) -> Recording:
+            return RecordingFactory(call=CallFactory(line=on, **call), created_at=now - dt.timedelta(days=age_days))
+
+        recording(line, 40)  # past its window
+        recording(line, 25)  # past it within the week
+        recording(line, 2)
+        deleted = TicketFactory(account=line.account, deleted_at=now - dt.timedelta(days=3), deleted_by_name="dpo")
+        recording(keeps, 5, ticket=deleted)  # its ticket is purged within the week
+        recording(keeps, 5, ticket=TicketFactory(account=line.account, deleted_at=now, deleted_by_name="dpo"))  # on day 7
+        recording(keeps, 400, ticket=TicketFactory(account=line.account))  # a live ticket on a line that keeps them
+        held = recording(line, 40, ticket=TicketFactory(account=line.account))
+        LegalHoldFactory(account=line.account, scope=LegalHold.Scope.TICKET, ticket=held.ticket)
+        caller = recording(line, 40)
+        LegalHoldFactory(account=line.account, scope=LegalHold.Scope.PERSON, person=caller.call.end_user)
+        label = "Recordings the purge deletes within 7 days"
+
+        assert every_figure_counts(client)[label] == 4
+
+        hold = LegalHold.objects.get(ticket=held.ticket)
+        recording_services.legal_hold_release(hold_id=hold.pk, user=UserFactory(username="counsel"))
+        assert every_figure_counts(client)[label] == 5
