@@ -20,6 +20,7 @@ from django.utils import timezone
 from core.audit import Action, Record, audit_append
 from core.history import actor_name, user_id_of, write_history
 from recordings.models import (
+    HeldTargets,
     LegalHold,
     Recording,
     Ticket,
@@ -31,45 +32,25 @@ from residency.models import Account
 
 
 @dataclass(frozen=True)
-class ActiveHolds:
-    """The active holds as sets of what they cover, read once (holds are few), for work over many rows: filtering
-    recordings by these sets costs no subquery per row, unlike ``not_held()``.
+class HoldsAsRead:
+    """The active holds as sets of what they cover (:meth:`LegalHoldQuerySet.targets`), read once for work over many
+    rows (``Recording.objects.not_held_by(holds.targets)``: no subquery per row, unlike ``not_held()``), and the
+    newest hold id then.
 
     Read inside the transaction that writes: on SQLite no hold can be placed until it ends (its write lock); on
-    PostgreSQL one can, so a writer calls :meth:`check_unchanged` before it commits, as ``not_held()`` itself
-    would not see a hold placed after its statement either."""
+    PostgreSQL one can, so the writer calls :meth:`check_unchanged` before it commits (``not_held()`` itself would
+    not see a hold placed after its statement either)."""
 
-    accounts: frozenset[int] = frozenset()
-    tickets: frozenset[int] = frozenset()
-    people: frozenset[int] = frozenset()
-    newest: int = 0
+    targets: HeldTargets
+    newest: int
 
     @classmethod
-    def read(cls) -> ActiveHolds:
-        holds = list(LegalHold.objects.active().values_list("pk", "scope", "account_id", "ticket_id", "person_id"))
-        covered: dict[str, set[int]] = {scope: set() for scope in LegalHold.Scope.values}
-        for _, scope, account_id, ticket_id, person_id in holds:
-            covered[scope].add({LegalHold.Scope.ACCOUNT: account_id, LegalHold.Scope.TICKET: ticket_id}.get(scope, person_id))
+    def read(cls) -> HoldsAsRead:
         return cls(
-            accounts=frozenset(covered[LegalHold.Scope.ACCOUNT]),
-            tickets=frozenset(covered[LegalHold.Scope.TICKET]),
-            people=frozenset(covered[LegalHold.Scope.PERSON]),
+            targets=LegalHold.objects.active().targets(),
             # Every hold, released ones too: a hold placed after this read has a higher id than any of them.
             newest=LegalHold.objects.order_by("-pk").values_list("pk", flat=True).first() or 0,
         )
-
-    def exclude_from(self, recordings: Any) -> Any:
-        """``recordings`` without those these holds cover: as ``not_held()`` (a hold on the recording's account, its
-        ticket, the ticket's requester, or the call's caller or agent), with the ids as parameters."""
-        if self.accounts:
-            recordings = recordings.exclude(account_id__in=sorted(self.accounts))
-        if self.tickets:
-            recordings = recordings.exclude(ticket_id__in=sorted(self.tickets))
-        if self.people:
-            people = sorted(self.people)
-            for path in ("ticket__requester_id", "call__end_user_id", "call__agent_id"):
-                recordings = recordings.exclude(**{f"{path}__in": people})
-        return recordings
 
     def check_unchanged(self) -> None:
         """Raise :class:`HoldsChanged` if a hold was placed since these were read (a release changes nothing: it
@@ -79,7 +60,7 @@ class ActiveHolds:
 
 
 class HoldsChanged(Exception):
-    """A hold was placed while a write filtered by :class:`ActiveHolds` was under way: its transaction must roll
+    """A hold was placed while a write filtered by :class:`HoldsAsRead` was under way: its transaction must roll
     back, to be tried again with the holds read anew."""
 
 

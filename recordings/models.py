@@ -333,8 +333,8 @@ class RecordingQuerySet(models.QuerySet):
         """Not covered by the holds ``held`` (read beforehand with ``LegalHold.objects.active().targets()``): the
         rows of ``not_held()`` while those holds stay as read, by the same rule (``_recording_hold_q``). Holds are
         few, so their ids go into the query as they are, and the calls and tickets of held people as subqueries
-        only when some person is held. For pages and figures: a deletion claims its rows with ``not_held()``,
-        which reads the holds in the statement that deletes, so that a hold placed meanwhile still wins."""
+        only when some person is held. A deletion filtered this way must make sure no hold was placed before it
+        commits (the purge: :class:`recordings.holds.HoldsAsRead`); the others use ``not_held()``."""
         covered = Q()
         if held.accounts:
             covered |= Q(account_id__in=sorted(held.accounts))

@@ -27,7 +27,7 @@ from django.db.models.functions import Cast, Coalesce, Concat, NullIf, TruncDate
 
 from core.history import write_history
 from recordings.deletion import AuditInfo, Deleted, delete_claimed_recordings
-from recordings.holds import ActiveHolds, HoldsChanged
+from recordings.holds import HoldsAsRead, HoldsChanged
 from recordings.models import (
     TICKET_PURGE_AFTER,
     Call,
@@ -153,8 +153,8 @@ def recordings_purge_range(*, after: int, upto: int | None, now: datetime) -> De
 
     The holds are read once, in this transaction, as sets of ids (no subquery per row); a hold placed before it
     commits rolls it back (:class:`~recordings.holds.HoldsChanged`), for the caller to try the range again."""
-    holds = ActiveHolds.read()
-    candidates = holds.exclude_from(Recording.objects.filter(pk__gt=after).due_for_purge(now))
+    holds = HoldsAsRead.read()
+    candidates = Recording.objects.filter(pk__gt=after).due_for_purge(now).not_held_by(holds.targets)
     if upto is not None:
         candidates = candidates.filter(pk__lte=upto)
     deleted = delete_claimed_recordings(candidates, audit=_purge_audit(now), now=now)
@@ -235,7 +235,7 @@ def recordings_purge(
             # cheap indexed reads (the first stops at the first due row), claimed by range, with no list of
             # ids sent back and forth.
             batch_size = sizer.start()
-            waiting = ActiveHolds.read().exclude_from(due.filter(pk__gt=last_pk))
+            waiting = due.filter(pk__gt=last_pk).not_held_by(HoldsAsRead.read().targets)
             first = waiting.order_by("pk").values_list("pk", flat=True).first()
             if first is None:
                 break

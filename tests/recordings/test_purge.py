@@ -10,9 +10,10 @@ from django.core.management import CommandError, call_command
 
 from core.models import SealedRow
 from recordings import deletion, services
-from recordings.holds import ActiveHolds
+from recordings.holds import HoldsAsRead
 from recordings.purge import BatchSizer
 from recordings.models import (
+    HeldTargets,
     LegalHold,
     ProviderDeletion,
     Recording,
@@ -432,7 +433,7 @@ def test_the_holds_read_as_sets_leave_out_exactly_what_not_held_leaves_out() -> 
     LegalHoldFactory(account=line.account, scope=LegalHold.Scope.PERSON, person=agent.call.agent)
     LegalHoldFactory(account=line.account, scope=LegalHold.Scope.ACCOUNT, released_at=NOW)
 
-    as_sets = ActiveHolds.read().exclude_from(Recording.objects.all())
+    as_sets = Recording.objects.not_held_by(HoldsAsRead.read().targets)
 
     assert set(as_sets) == set(Recording.objects.not_held()) == set(free)
     assert {on_ticket, on_requesters_ticket, caller, agent}.isdisjoint(as_sets)
@@ -442,16 +443,16 @@ def test_a_hold_placed_while_a_batch_runs_rolls_it_back_and_the_purge_keeps_the_
     line = PhoneLineFactory(auto_delete_days=1)
     recordings = [recording_on(line, age_days=3) for _ in range(3)]
     LegalHoldFactory(account=line.account, scope=LegalHold.Scope.ACCOUNT)
-    real_read = ActiveHolds.read.__func__
+    real_read = HoldsAsRead.read.__func__
     reads = []
 
-    def read_before_the_hold(cls: type[ActiveHolds]) -> ActiveHolds:
+    def read_before_the_hold(cls: type[HoldsAsRead]) -> HoldsAsRead:
         # The first batch read the holds just before another session placed this one (in one test connection,
         # a hold placed inside the batch would roll back with it): it saw none.
         reads.append(cls)
-        return ActiveHolds() if len(reads) <= 2 else real_read(cls)
+        return HoldsAsRead(targets=HeldTargets(), newest=0) if len(reads) <= 2 else real_read(cls)
 
-    monkeypatch.setattr(ActiveHolds, "read", classmethod(read_before_the_hold))
+    monkeypatch.setattr(HoldsAsRead, "read", classmethod(read_before_the_hold))
     result = services.recordings_purge(now=NOW)
 
     assert len(reads) > 2 and set(Recording.objects.all()) == set(recordings)
