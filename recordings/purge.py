@@ -85,9 +85,9 @@ class BatchSizer:
 
     Each batch has a fixed cost (its queries compiled and sent, a commit, an audit-chain entry): small batches pay
     it too often, large ones hold their locks long and lose more to an interruption. A second keeps that cost small
-    beside the rows and a rerun after an interruption cheap; ``high`` bounds what a batch holds in memory (its ids,
-    and the seals of its deletion rows). The size moves at most fourfold from one batch to the next, so one slow or quick batch (a
-    checkpoint, a cold cache) does not swing it.
+    beside the rows and a rerun after an interruption cheap; ``high`` bounds what a batch holds in memory (its
+    ids, and the seals of its deletion rows). The size moves at most fourfold from one batch to the next, so one
+    slow or quick batch (a checkpoint, a cold cache) does not swing it.
     """
 
     fixed: int | None = None
@@ -147,13 +147,14 @@ def recordings_purge_batch(*, ids: list[int], now: datetime) -> Deleted:
 
 
 @transaction.atomic
-def recordings_purge_range(*, after: int, upto: int | None, now: datetime) -> Deleted:
+def recordings_purge_range(*, after: int, upto: int | None, now: datetime, holds: HoldsAsRead | None = None) -> Deleted:
     """Delete the recordings with ``after < pk <= upto`` (no upper bound when ``upto`` is None) that are due and
     not held, each with its audit-log row.
 
-    The holds are read once, in this transaction, as sets of ids (no subquery per row); a hold placed before it
-    commits rolls it back (:class:`~recordings.holds.HoldsChanged`), for the caller to try the range again."""
-    holds = HoldsAsRead.read()
+    The holds (``holds``, as the caller read them to find the range, or read now) filter as sets of ids, no
+    subquery per row; a hold placed since they were read, before this commits, rolls it back
+    (:class:`~recordings.holds.HoldsChanged`), for the caller to try the range again."""
+    holds = holds or HoldsAsRead.read()
     candidates = Recording.objects.filter(pk__gt=after).due_for_purge(now).not_held_by(holds.targets)
     if upto is not None:
         candidates = candidates.filter(pk__lte=upto)
@@ -235,14 +236,15 @@ def recordings_purge(
             # cheap indexed reads (the first stops at the first due row), claimed by range, with no list of
             # ids sent back and forth.
             batch_size = sizer.start()
-            waiting = due.filter(pk__gt=last_pk).not_held_by(HoldsAsRead.read().targets)
+            holds = HoldsAsRead.read()
+            waiting = due.filter(pk__gt=last_pk).not_held_by(holds.targets)
             first = waiting.order_by("pk").values_list("pk", flat=True).first()
             if first is None:
                 break
             rows = Recording.objects.filter(pk__gte=first).order_by("pk").values_list("pk", flat=True)
             upper = rows[batch_size - 1 : batch_size].first()
             try:
-                deleted = recordings_purge_range(after=first - 1, upto=upper, now=now)
+                deleted = recordings_purge_range(after=first - 1, upto=upper, now=now, holds=holds)
             except HoldsChanged:
                 continue  # the same range again, with the new hold
             sizer.done()

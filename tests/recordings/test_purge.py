@@ -450,11 +450,11 @@ def test_a_hold_placed_while_a_batch_runs_rolls_it_back_and_the_purge_keeps_the_
         # The first batch read the holds just before another session placed this one (in one test connection,
         # a hold placed inside the batch would roll back with it): it saw none.
         reads.append(cls)
-        return HoldsAsRead(targets=HeldTargets(), newest=0) if len(reads) <= 2 else real_read(cls)
+        return HoldsAsRead(targets=HeldTargets(), newest=0) if len(reads) <= 1 else real_read(cls)
 
     monkeypatch.setattr(HoldsAsRead, "read", classmethod(read_before_the_hold))
     result = services.recordings_purge(now=NOW)
 
-    assert len(reads) > 2 and set(Recording.objects.all()) == set(recordings)
+    assert len(reads) > 1 and set(Recording.objects.all()) == set(recordings)
     assert (result.recordings_deleted, result.recordings_held) == (0, 3)
     assert not RecordingDeletion.objects.exists() and not ProviderDeletion.objects.exists()
