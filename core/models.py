@@ -161,14 +161,20 @@ class AuditChainHead(models.Model):
 
 
 class SealedRow(models.Model):
-    """The seal of one row of a sealed table (see :mod:`core.sealing`): the digest of the row as the product
-    wrote it, or as a sanctioned scrub left it, under the audit chain entry that anchors it. Append-only; a row
-    sealed again has a newer seal, the one it must match."""
+    """The seal of one row of a sealed table (see :mod:`core.sealing`), or of a run of rows with consecutive ids
+    sealed together: the digest of each row as the product wrote it, or as a sanctioned scrub left it, under the
+    audit chain entry that anchors it. Append-only; a row sealed again has a newer seal, the one it must match."""
 
     entry_seq = models.PositiveBigIntegerField(editable=False, help_text="The audit chain entry anchoring the seal.")
     table_name = models.CharField(max_length=63, editable=False)
-    row_id = models.BigIntegerField(editable=False)
+    row_id = models.BigIntegerField(editable=False, help_text="The row sealed, or the first of the run.")
     digest = models.CharField(max_length=64, editable=False)
+    following = models.TextField(
+        null=True,
+        editable=False,
+        help_text="The digests of the rows after row_id in the run (row_id + 1, row_id + 2 …), 64 characters each; "
+        "empty for a row sealed alone. A bulk write seals its rows in runs, not one ledger row each.",
+    )
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["entry_seq", "row_id"], name="core_sealedrow_entry_row")]
@@ -177,4 +183,6 @@ class SealedRow(models.Model):
         verbose_name = "sealed row"
 
     def __str__(self) -> str:
-        return f"{self.table_name} row {self.row_id} (entry {self.entry_seq})"
+        rows = len(self.following or "") // 64
+        run = f" to {self.row_id + rows}" if rows else ""
+        return f"{self.table_name} row {self.row_id}{run} (entry {self.entry_seq})"

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import heapq
 import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -99,20 +100,19 @@ def _fetch(values: models.QuerySet) -> Iterator[tuple[Any, ...]]:
 _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
 
 
-def _json_str_of(value: Any) -> str:
-    # ``str()`` of a date, time or datetime is digits, ``-``, ``:``, ``.``, ``+`` and a space: nothing to escape.
-    return f'"{value}"'
-
-
-#: How a value of each exact type is written, as ``_CANONICAL`` writes it (``bool`` is not ``int`` here: it
-#: falls through to ``_CANONICAL``, as does every other type).
-_WRITERS: dict[type, Callable[[Any], str]] = {
-    str: encode_basestring,  # the encoder's own string writer
-    int: int.__repr__,
-    datetime.datetime: _json_str_of,
-    datetime.date: _json_str_of,
-    datetime.time: _json_str_of,
+#: How a value of each type is written in a row's digest, as ``_CANONICAL`` writes it: a format field over
+#: ``row[index]``. ``bool`` is not ``int`` here: it falls through, as does every other type, to ``_CANONICAL``. (``str()``
+#: of a date, time or datetime is digits, ``-``, ``:``, ``.``, ``+`` and a space: nothing to escape.)
+_WRITERS: dict[type, str] = {
+    str: "{_string(row[%d])}",  # the encoder's own string writer
+    int: "{row[%d]}",
+    datetime.datetime: '"{row[%d]}"',
+    datetime.date: '"{row[%d]}"',
+    datetime.time: '"{row[%d]}"',
 }
+_FALLBACK = "{_canonical(row[%d])}"
+#: Digest functions kept per column set: one for each pattern of value types (NULLs included) met.
+_KINDS = 64
 
 
 def row_digester(columns: Sequence[str]) -> Callable[[Sequence[Any]], str]:
@@ -120,22 +120,35 @@ def row_digester(columns: Sequence[str]) -> Callable[[Sequence[Any]], str]:
     (exactly ``_CANONICAL.encode`` of the row as a dict). NULL columns are left out, so a nullable column added to a
     table later leaves the rows sealed before it verifying.
 
-    The keys are sorted once for every row, and each value is written by its type: the same text as the encoder
-    writes for the whole dict, at a third of its cost (sealing and verifying read every row of the audit tables)."""
+    Sealing and verifying read every row of the audit tables, so rows are not encoded as dicts: for each pattern
+    of value types met (the types of a table's columns, and which are NULL), one function is compiled that writes
+    the keys, sorted once, and each value by its type in a single f-string. The text is the encoder's, at a fifth
+    of its cost; a pattern past the first ``_KINDS`` is written by the encoder itself."""
     order = sorted(range(len(columns)), key=lambda index: columns[index])
-    keys = [(index, f"{encode_basestring(columns[index])}:") for index in order]
-    writers = _WRITERS
-    fallback = _CANONICAL.encode
-    sha256 = hashlib.sha256
+    names = {"_string": encode_basestring, "_canonical": _CANONICAL.encode, "_sha256": hashlib.sha256}
+    compiled: dict[tuple[type, ...], Callable[[Sequence[Any]], str]] = {}
+
+    def compile_for(kinds: tuple[type, ...]) -> Callable[[Sequence[Any]], str]:
+        fields = []
+        for index in order:
+            if kinds[index] is not type(None):
+                key = encode_basestring(columns[index]).replace("{", "{{").replace("}", "}}")
+                fields.append(f"{key}:" + _WRITERS.get(kinds[index], _FALLBACK) % index)
+        text = "{{" + ",".join(fields) + "}}"
+        namespace = dict(names)
+        exec(f"def digest(row):\n    return _sha256(f{text!r}.encode()).hexdigest()\n", namespace)
+        return namespace["digest"]
 
     def digest(row: Sequence[Any]) -> str:
-        parts = []
-        for index, key in keys:
-            value = row[index]
-            if value is not None:
-                write = writers.get(type(value), fallback)
-                parts.append(key + write(value))
-        return sha256(("{" + ",".join(parts) + "}").encode()).hexdigest()
+        kinds = tuple(map(type, row))
+        function = compiled.get(kinds)
+        if function is None:
+            if len(compiled) >= _KINDS:
+                return hashlib.sha256(
+                    _CANONICAL.encode({columns[i]: value for i, value in enumerate(row) if value is not None}).encode()
+                ).hexdigest()
+            function = compiled[kinds] = compile_for(kinds)
+        return function(row)
 
     return digest
 
@@ -185,9 +198,35 @@ def _anchor(model: type[models.Model], sealed: Sequence[tuple[int, str]], *, act
     )
     insert_json_rows(
         SealedRow._meta.db_table,
-        ["entry_seq", "table_name", "row_id", "digest"],
-        [(entry.seq, table, row_id, row_digest) for row_id, row_digest in sealed],
+        ["entry_seq", "table_name", "row_id", "digest", "following"],
+        [(entry.seq, table, first, digests[0], "".join(digests[1:]) or None) for first, digests in _runs(sealed)],
     )
+
+
+#: The most rows one ledger row seals (its run): bounds what verification holds of a run (64 characters a row).
+RUN = 256
+
+
+def _runs(sealed: Sequence[tuple[int, str]]) -> Iterator[tuple[int, list[str]]]:
+    """``(first id, digests)`` of each run of consecutive ids in ``sealed`` (in id order), at most :data:`RUN` each:
+    a bulk write's rows take one ledger row per run instead of one each."""
+    first, digests = None, []
+    for row_id, row_digest in sealed:
+        if digests and (row_id != first + len(digests) or len(digests) == RUN):
+            yield first, digests
+            digests = []
+        if not digests:
+            first = row_id
+        digests.append(row_digest)
+    if digests:
+        yield first, digests
+
+
+def _expand(first: int, digest: str, following: str | None) -> Iterator[tuple[int, str]]:
+    """``(id, digest)`` of each row a ledger row seals: its first row, then the run's following rows."""
+    yield first, digest
+    for offset in range(0, len(following or ""), 64):
+        yield first + 1 + offset // 64, following[offset : offset + 64]
 
 
 def seal_rows(
@@ -200,8 +239,12 @@ def seal_rows(
     ids = sorted({int(pk) for pk in ids})
     if not ids:
         return 0
+    if ids[-1] - ids[0] + 1 == len(ids):  # consecutive (a bulk insert's): a range is cheaper to read than a list
+        rows = model._base_manager.filter(pk__gte=ids[0], pk__lte=ids[-1])
+    else:
+        rows = model._base_manager.filter(pk__in=id_array(ids))
     with transaction.atomic(savepoint=False):
-        sealed = _digests(model, model._base_manager.filter(pk__in=id_array(ids)).order_by("pk"))
+        sealed = _digests(model, rows.order_by("pk"))
         _anchor(model, sealed, action=action, data=data or {})
     return len(sealed)
 
@@ -229,26 +272,16 @@ def reseal_added_column(model: type[models.Model], column: str, *, reason: str, 
     otherwise, and is left for verification to report."""
     if not is_sealed(model):
         return 0
-    fields = _sealed_fields(model)
-    pk = model._meta.pk
-    others = [field for field in fields if field.attname != pk.attname]
-    columns = [pk.column] + [field.column for field in others]
-    if column not in columns:
+    columns = _row_columns(model)
+    if column not in columns or not model._base_manager.exists():
         return 0
     at = columns.index(column)
     now, before = row_digester(columns), row_digester(columns[:at] + columns[at + 1 :])
-    rows = _stream(model._base_manager.all(), [pk.attname], [field.attname for field in others], batch_size)
-    table = model._meta.db_table
-    seals = _newest(_stream(SealedRow.objects.filter(table_name=table), ["row_id", "entry_seq"], ["digest"], batch_size))
-    seal = next(seals, None)
-    changed = []
-    for row in rows:
-        while seal is not None and seal[0] < row[0]:
-            seal = next(seals, None)
-        if seal is None:
-            break
-        if seal[0] == row[0] and now(row) != seal[1] and before(row[:at] + row[at + 1 :]) == seal[1]:
-            changed.append(row[0])
+    changed = [
+        row[0]
+        for row, seal in _rows_and_seals(model, batch_size)
+        if row is not None and seal is not None and now(row) != seal[1] and before(row[:at] + row[at + 1 :]) == seal[1]
+    ]
     return reseal(model, changed, reason=reason, request_id=None) if changed else 0
 
 
@@ -321,6 +354,36 @@ def _stream(rows: models.QuerySet, keys: Sequence[str], fields: Sequence[str], b
         start = batch[-1][: len(keys)]
 
 
+def _ledger(rows: models.QuerySet, keys: Sequence[str], batch_size: int) -> Iterator[tuple[Any, ...]]:
+    """``(*keys, table, first id, digest, following)`` of the ledger rows ``rows`` in ``keys`` order, fewer per
+    query than a table's rows (a run holds up to :data:`RUN` digests)."""
+    return _stream(rows, keys, ["table_name", "row_id", "digest", "following"], max(1, min(batch_size, 2000 // 4)))
+
+
+def seals(table: str, *, batch_size: int = 2000) -> Iterator[tuple[int, int, str]]:
+    """``(row id, entry, digest)`` of every seal of ``table``'s rows, in that order, runs read out row by row.
+
+    The ledger rows come in order of their first row; a run may hold rows after the start of later ledger rows
+    (a row sealed again, alone or in another run), so the runs open at once are merged, lazily: a ledger row is
+    opened only when nothing before its first row is left. What is held is those runs, whatever the table's size."""
+    ledger = _ledger(SealedRow.objects.filter(table_name=table), ["row_id", "entry_seq"], batch_size)
+    pending = next(ledger, None)
+    open_runs: list[tuple[int, int, str, int, Iterator[tuple[int, str]]]] = []
+    opened = 0
+    while open_runs or pending is not None:
+        while pending is not None and (not open_runs or (pending[0], pending[1]) <= open_runs[0][:2]):
+            row_id, seq, _table, first, digest, following = pending
+            run = _expand(first, digest, following)
+            row_id, row_digest = next(run)
+            opened += 1
+            heapq.heappush(open_runs, (row_id, seq, row_digest, opened, run))
+            pending = next(ledger, None)
+        row_id, seq, row_digest, order, run = heapq.heappop(open_runs)
+        yield row_id, seq, row_digest
+        if (following := next(run, None)) is not None:
+            heapq.heappush(open_runs, (following[0], seq, following[1], order, run))
+
+
 def _newest(seals: Iterator[tuple[Any, ...]]) -> Iterator[tuple[int, str, int]]:
     """``(row id, digest, entry)`` of each row's newest seal, from ``(row id, entry, digest)`` in that order."""
     current: tuple[int, str, int] | None = None
@@ -335,7 +398,11 @@ def _newest(seals: Iterator[tuple[Any, ...]]) -> Iterator[tuple[int, str, int]]:
 def _verify_ledger(check: SealCheck, batch_size: int) -> None:
     """Each anchoring entry against its ledger rows (count, ids, digest, table), merged in entry order."""
     entries = _stream(AuditEntry.objects.filter(action__in=SEAL_ACTIONS), ["seq"], ["data"], batch_size)
-    ledger = _stream(SealedRow.objects.all(), ["entry_seq", "row_id"], ["table_name", "digest"], batch_size)
+    ledger = (
+        (seq, row_id, table, row_digest)
+        for seq, _first, table, first, digest, following in _ledger(SealedRow.objects.all(), ["entry_seq", "row_id"], batch_size)
+        for row_id, row_digest in _expand(first, digest, following)
+    )
     pending = next(ledger, None)
     for seq, stored in entries:
         data = json.loads(stored) if isinstance(stored, str) else stored  # JSON as the driver returns it
@@ -365,31 +432,50 @@ def _verify_ledger(check: SealCheck, batch_size: int) -> None:
         pending = next(ledger, None)
 
 
-def _verify_table(model: type[models.Model], check: SealCheck, batch_size: int, progress: Callable[[int], Any] | None) -> None:
-    """Every row of ``model`` against its newest seal, merged in id order."""
-    table = model._meta.db_table
-    fields = _sealed_fields(model)
+def _row_columns(model: type[models.Model]) -> list[str]:
+    """The sealed columns of ``model`` as :func:`_rows_and_seals` reads them: its key first."""
     pk = model._meta.pk
-    others = [field for field in fields if field.attname != pk.attname]
-    digest = row_digester([pk.column] + [field.column for field in others])
-    rows = _stream(model._base_manager.all(), [pk.attname], [field.attname for field in others], batch_size)
-    seals = _newest(_stream(SealedRow.objects.filter(table_name=table), ["row_id", "entry_seq"], ["digest"], batch_size))
-    row, seal = next(rows, None), next(seals, None)
-    done = 0
+    return [pk.column] + [field.column for field in _sealed_fields(model) if field.attname != pk.attname]
+
+
+def _rows_and_seals(
+    model: type[models.Model], batch_size: int
+) -> Iterator[tuple[tuple[Any, ...] | None, tuple[int, str, int] | None]]:
+    """Each row of ``model`` (its :func:`_row_columns`) with its newest seal, merged in id order: ``(row, seal)``,
+    ``(row, None)`` for a row with no seal, ``(None, seal)`` for a seal whose row is gone."""
+    pk = model._meta.pk
+    others = [field.attname for field in _sealed_fields(model) if field.attname != pk.attname]
+    rows = _stream(model._base_manager.all(), [pk.attname], others, batch_size)
+    newest = _newest(seals(model._meta.db_table, batch_size=batch_size))
+    row, seal = next(rows, None), next(newest, None)
     while row is not None or seal is not None:
         if seal is None or (row is not None and row[0] < seal[0]):
-            check.report(f"{table} row {row[0]} has no seal: it was inserted outside the product")
+            yield row, None
             row = next(rows, None)
         elif row is None or seal[0] < row[0]:
+            yield None, seal
+            seal = next(newest, None)
+        else:
+            yield row, seal
+            row, seal = next(rows, None), next(newest, None)
+
+
+def _verify_table(model: type[models.Model], check: SealCheck, batch_size: int, progress: Callable[[int], Any] | None) -> None:
+    """Every row of ``model`` against its newest seal."""
+    table = model._meta.db_table
+    digest = row_digester(_row_columns(model))
+    done = 0
+    for row, seal in _rows_and_seals(model, batch_size):
+        if seal is None:
+            check.report(f"{table} row {row[0]} has no seal: it was inserted outside the product")
+        elif row is None:
             check.report(f"{table} row {seal[0]} (sealed by entry {seal[2]}) is gone: it was deleted outside the product")
-            seal = next(seals, None)
         else:
             if digest(row) != seal[1]:
                 check.report(
                     f"{table} row {row[0]} no longer matches its seal (entry {seal[2]}): it was changed outside the product"
                 )
             check.rows += 1
-            row, seal = next(rows, None), next(seals, None)
         done += 1
         if progress and done % batch_size == 0:
             progress(batch_size)

@@ -18,6 +18,7 @@ from core import sealing
 from core.append_only import scrub
 from core.audit import Action, Record, audit_append, audit_redact
 from core.models import AuditEntry, SealedRow
+from core.sealing import seals
 from dsar import services
 from dsar.models import Person, Request, RequestEvent
 from recordings.models import Ticket
@@ -51,7 +52,11 @@ def test_a_requests_timeline_and_the_history_written_by_every_path_verify_intact
     output = verify()
 
     assert "Sealed tables intact:" in output
-    sealed = set(SealedRow.objects.values_list("table_name", "row_id"))
+    sealed = {
+        (table, row_id)
+        for table in ("dsar_requestevent", "dsar_historicalrequest", "dsar_historicalperson")
+        for row_id, _entry, _digest in seals(table)
+    }
     assert {("dsar_requestevent", pk) for pk in request.events.values_list("pk", flat=True)} <= sealed
     assert {("dsar_historicalrequest", pk) for pk in Request.history.filter(id=request.pk).values_list("pk", flat=True)} <= sealed
     assert {("dsar_historicalperson", pk) for pk in Person.history.filter(id=person.pk).values_list("pk", flat=True)} <= sealed
@@ -146,6 +151,73 @@ def test_every_problem_is_named_when_read_in_small_batches() -> None:
     problem = refused("--batch-size", "2")
     assert f"dsar_requestevent row {events[1]} no longer matches its seal" in problem
     assert f"dsar_requestevent row {events[-2]} no longer matches its seal" in problem
+
+
+# --- bulk writes: seals in runs -------------------------------------------------------------------
+
+
+def _events_sealed_in_runs(monkeypatch: pytest.MonkeyPatch, count: int = 7, run: int = 3) -> tuple[list[int], AuditEntry]:
+    """``count`` timeline events (consecutive ids) sealed again together, in runs of ``run``, as a bulk write
+    seals its rows; their ids and the entry anchoring them."""
+    monkeypatch.setattr(sealing, "RUN", run)
+    while RequestEvent.objects.count() < count:
+        make_request()
+    ids = list(RequestEvent.objects.order_by("pk").values_list("pk", flat=True)[:count])
+    assert ids == list(range(ids[0], ids[0] + count))
+    sealing.seal_rows(RequestEvent, ids)
+    return ids, AuditEntry.objects.filter(action=Action.ROWS_SEALED, object_id="dsar_requestevent").order_by("seq").last()
+
+
+def test_a_bulk_write_is_sealed_in_runs_of_consecutive_rows_one_ledger_row_each(monkeypatch: pytest.MonkeyPatch) -> None:
+    ids, entry = _events_sealed_in_runs(monkeypatch)
+
+    runs = list(SealedRow.objects.filter(entry_seq=entry.seq).order_by("row_id").values_list("row_id", "following"))
+    assert [(row_id, len(following or "") // 64) for row_id, following in runs] == [(ids[0], 2), (ids[3], 2), (ids[6], 0)]
+    assert (entry.data["rows"], entry.data["first"], entry.data["last"]) == (7, ids[0], ids[-1])
+    assert [(row_id, seq) for row_id, seq, _digest in seals("dsar_requestevent") if seq == entry.seq] == [
+        (pk, entry.seq) for pk in ids
+    ]
+    assert "Sealed tables intact" in verify("--batch-size", "2")
+
+
+@owner_login
+def test_rows_sealed_again_inside_a_run_are_read_in_order_and_held_to_their_newest_seal(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    ids, first = _events_sealed_in_runs(monkeypatch)
+    scrub(RequestEvent, {pk: {"message": "[redacted]"} for pk in ids[2:5]}, reason="erasure: test")
+    again = AuditEntry.objects.filter(action=Action.ROWS_SCRUBBED).get()
+
+    order = [(row_id, seq) for row_id, seq, _digest in seals("dsar_requestevent")]
+
+    assert order == sorted(order)
+    assert [(pk, again.seq) in order for pk in ids] == [False, False, True, True, True, False, False]
+    assert "Sealed tables intact" in verify("--batch-size", "2")
+
+    tamper("UPDATE dsar_requestevent SET message = 'rewritten' WHERE id = %s", ids[3])
+
+    assert f"dsar_requestevent row {ids[3]} no longer matches its seal (entry {again.seq})" in refused("--batch-size", "2")
+
+
+@owner_login
+def test_a_digest_rewritten_inside_a_run_is_reported_with_its_row(monkeypatch: pytest.MonkeyPatch) -> None:
+    ids, entry = _events_sealed_in_runs(monkeypatch)
+    run = SealedRow.objects.get(entry_seq=entry.seq, row_id=ids[3])
+
+    tamper("UPDATE core_sealedrow SET following = %s WHERE id = %s", "0" * 64 + run.following[64:], run.pk)
+
+    problem = refused()
+    assert f"the seals of dsar_requestevent anchored by entry {entry.seq} no longer match it" in problem
+    assert f"dsar_requestevent row {ids[4]} no longer matches its seal" in problem
+
+
+@owner_login
+def test_a_row_deleted_from_the_middle_of_a_run_is_reported(monkeypatch: pytest.MonkeyPatch) -> None:
+    ids, entry = _events_sealed_in_runs(monkeypatch)
+
+    tamper("DELETE FROM dsar_requestevent WHERE id = %s", ids[4])
+
+    assert f"dsar_requestevent row {ids[4]} (sealed by entry {entry.seq}) is gone" in refused()
 
 
 # --- sanctioned scrubs ----------------------------------------------------------------------------
@@ -299,6 +371,28 @@ def test_a_rows_digest_is_the_sha256_of_its_canonical_json_whatever_the_values()
 
     assert digest == hashlib.sha256(_canonical(expected).encode()).hexdigest()
     assert sealing.row_digest(columns, [None] * len(columns)) == hashlib.sha256(b"{}").hexdigest()
+
+
+@pytest.mark.parametrize("kinds", [64, 1], ids=["compiled per pattern", "past the patterns kept"])
+def test_one_digester_writes_rows_of_every_pattern_of_types_and_nulls_as_the_encoder_does(
+    kinds: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from core.chain import _canonical
+
+    monkeypatch.setattr(sealing, "_KINDS", kinds)
+    columns = ["id", "name", "count", "at", "flag", "quote's {brace}"]
+    rows = [
+        (1, "Zoë", 3, "2026-03-29 01:30:05", 1, "x"),
+        (2, None, 3, "2026-03-29 01:30:05", None, "y"),
+        (3, "Åsa", None, datetime(2026, 1, 1, tzinfo=dt_timezone.utc), True, None),
+        (4, 'a"b', 2**70, None, False, "{}"),
+        (5, "Zoë", 3, "2026-03-29 01:30:05", 1, "x"),
+    ]
+    digest = sealing.row_digester(columns)
+
+    for row in rows:
+        expected = {column: value for column, value in zip(columns, row) if value is not None}
+        assert digest(row) == hashlib.sha256(_canonical(expected).encode()).hexdigest(), row
 
 
 @owner_login

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from django.core.management import CommandError, call_command
 
-from core.models import SealedRow
+from core.sealing import seals
 from recordings import deletion, services
 from recordings.holds import HoldsAsRead
 from recordings.purge import BatchSizer
@@ -344,7 +344,7 @@ def test_the_purge_leaves_the_audit_log_verifying_with_every_deletion_sealed() -
     out = StringIO()
     call_command("verify_audit_log", stdout=out)
     assert result.recordings_deleted > 0 and "Sealed tables intact" in out.getvalue()
-    sealed = set(SealedRow.objects.filter(table_name="recordings_historicalrecording").values_list("row_id", flat=True))
+    sealed = {row_id for row_id, _entry, _digest in seals("recordings_historicalrecording")}
     assert set(RecordingDeletion.objects.values_list("history_id", flat=True)) <= sealed
 
 
