@@ -18,8 +18,9 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from django.db import NotSupportedError
-from django.db.models import Case, CharField, Func, Value, When
+from django.db.models import Case, CharField, Value, When
+
+from core.sql import UtcDateTimeText
 
 FORMULA_STARTS = ("=", "+", "-", "@")
 CONTROL_STARTS = ("\t", "\r", "\n")
@@ -140,7 +141,7 @@ def chunk_converter(kinds: Iterable[str]) -> Callable[[list[Sequence[Any]]], lis
     return convert
 
 
-class IsoDateTime(Func):
+class IsoDateTime(UtcDateTimeText):
     """A datetime column as the cell text :func:`safe_cell` gives its value, written by the database: ISO 8601
     in UTC with microseconds only when there are some (``2026-03-29T00:59:59.999999+00:00``,
     ``2026-03-29T01:00:00+00:00``); NULL stays NULL. No row's time is parsed into a Python datetime only to be
@@ -149,25 +150,7 @@ class IsoDateTime(Func):
     UTC, not the site's time zone: that is what exports have always shown (the database connection's zone).
     """
 
-    arity = 1
-    output_field = CharField()
-
-    def as_sql(self, compiler: Any, connection: Any, **extra_context: Any) -> tuple[str, list[Any]]:
-        raise NotSupportedError(f"IsoDateTime is written for PostgreSQL and SQLite, not {connection.vendor}.")
-
-    def as_postgresql(self, compiler: Any, connection: Any, **extra_context: Any) -> tuple[str, list[Any]]:
-        sql, params = compiler.compile(self.source_expressions[0])
-        # Six digits of microseconds always, then the ".000000" of a whole second dropped, as isoformat() does.
-        return (
-            f"replace(to_char(({sql}) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"+00:00\"'), '.000000+', '+')",
-            list(params),
-        )
-
-    def as_sqlite(self, compiler: Any, connection: Any, **extra_context: Any) -> tuple[str, list[Any]]:
-        sql, params = compiler.compile(self.source_expressions[0])
-        # Django stores a datetime on SQLite as str() of its naive UTC value: "2026-03-29 00:59:59.999999",
-        # microseconds only when there are some; isoformat() differs only by its "T" and the offset.
-        return f"(replace({sql}, ' ', 'T') || '+00:00')", list(params)
+    separator = "T"
 
 
 def yes_no(lookup: str) -> Case:

@@ -38,7 +38,7 @@ from django.db.models.functions import Cast
 
 from core.chain import Action, Record, audit_append_many
 from core.models import AuditChainHead, AuditEntry, SealedRow
-from core.sql import id_array, insert_json_rows
+from core.sql import UtcDateTimeText, insert_json_rows, rows_with_ids
 
 #: The object type of the chain entries that anchor seals; their object id is the table.
 OBJECT_TYPE = "sealed table"
@@ -75,15 +75,23 @@ _DATES = (models.DateTimeField, models.DateField, models.TimeField)
 
 
 def _read(rows: models.QuerySet, names: Sequence[str]) -> models.QuerySet:
-    """``rows.values_list(*names)``, reading on SQLite each date or time as the text stored: its driver would parse
-    each into a ``datetime`` only for the digest to write it back, as ``str()``, to the same text (as Django stores
-    it, ``str()`` of the naive UTC value)."""
-    if connections[rows.db].vendor != "sqlite":
-        return rows.values_list(*names)
+    """``rows.values_list(*names)``, reading each date and time as text written by the database, not parsed into
+    a Python value only for the digest to write it back as ``str()`` of it: on SQLite the text stored (as Django
+    stores it, ``str()`` of the naive UTC value); on PostgreSQL a datetime as ``str()`` of the aware UTC value the
+    driver would give (:class:`~core.sql.UtcDateTimeText`; its parser for Django's time zones is pure Python), and
+    dates and times as the driver reads them."""
     fields = {field.attname: field for field in rows.model._meta.concrete_fields}
-    return rows.values_list(
-        *(Cast(name, models.TextField()) if isinstance(fields.get(name), _DATES) else name for name in names)
-    )
+    sqlite = connections[rows.db].vendor == "sqlite"
+
+    def column(name: str) -> Any:
+        field = fields.get(name)
+        if sqlite and isinstance(field, _DATES):
+            return Cast(name, models.TextField())
+        if not sqlite and isinstance(field, models.DateTimeField):
+            return UtcDateTimeText(name)
+        return name
+
+    return rows.values_list(*(column(name) for name in names))
 
 
 def _fetch(values: models.QuerySet) -> Iterator[tuple[Any, ...]]:
@@ -182,6 +190,15 @@ class LedgerDigest:
             self.first = row_id
         self.last = row_id
 
+    def add_all(self, sealed: Sequence[tuple[int, str]]) -> None:
+        """:meth:`add` each ``(id, digest)`` of ``sealed``, hashed as one text."""
+        if sealed:
+            self._hash.update("".join([f"{row_id}:{row_digest}\n" for row_id, row_digest in sealed]).encode())
+            self.count += len(sealed)
+            if self.first is None:
+                self.first = sealed[0][0]
+            self.last = sealed[-1][0]
+
     def summary(self) -> dict[str, Any]:
         """What the chain entry records of its ledger rows."""
         return {"rows": self.count, "first": self.first, "last": self.last, "digest": self._hash.hexdigest()}
@@ -191,8 +208,7 @@ def _anchor(model: type[models.Model], sealed: Sequence[tuple[int, str]], *, act
     """Chain one entry for ``sealed`` rows of ``model``, then write their ledger rows under it."""
     table = model._meta.db_table
     ledger = LedgerDigest()
-    for row_id, row_digest in sealed:
-        ledger.add(row_id, row_digest)
+    ledger.add_all(sealed)
     [entry] = audit_append_many(
         [Record(action=action, object_type=OBJECT_TYPE, object_id=table, data={"table": table, **ledger.summary(), **data})]
     )
@@ -242,7 +258,7 @@ def seal_rows(
     if ids[-1] - ids[0] + 1 == len(ids):  # consecutive (a bulk insert's): a range is cheaper to read than a list
         rows = model._base_manager.filter(pk__gte=ids[0], pk__lte=ids[-1])
     else:
-        rows = model._base_manager.filter(pk__in=id_array(ids))
+        rows = rows_with_ids(model, ids)
     with transaction.atomic(savepoint=False):
         sealed = _digests(model, rows.order_by("pk"))
         _anchor(model, sealed, action=action, data=data or {})

@@ -11,8 +11,27 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import DEFAULT_DB_ALIAS, NotSupportedError, connections, models
+from django.db.models import Func
 from django.db.models.expressions import RawSQL
+
+
+def rows_with_ids(model: type[models.Model], ids: Sequence[int], *, using: str = DEFAULT_DB_ALIAS) -> models.QuerySet:
+    """The rows of ``model`` whose keys are ``ids`` (sorted, none repeated), as a queryset that reads them in key
+    order with one parameter, whatever their number: for statements that write each of them (``INSERT … SELECT``,
+    ``DELETE``), on tables that may be large.
+
+    On PostgreSQL ``key = ANY(array)`` within the ids' range: the planner scans the range in key order and tests
+    each row against the array, hashed. Joined against ``unnest(array)`` instead, it would probe the key's index
+    once per id, in hash order, and each row the statement writes would then land at a random place in the
+    indexes of the table written (half the speed, measured on 10,000-row batches). SQLite already walks an
+    ``IN`` list in order."""
+    rows = model._base_manager.using(using).filter(pk__gte=ids[0], pk__lte=ids[-1])
+    if connections[using].vendor != "postgresql":
+        return rows.filter(pk__in=id_array(ids, using=using))
+    quote = connections[using].ops.quote_name
+    column = f"{quote(model._meta.db_table)}.{quote(model._meta.pk.column)}"
+    return rows.filter(RawSQL(f"{column} = ANY(%s::bigint[])", [[int(pk) for pk in ids]], output_field=models.BooleanField()))
 
 
 def id_array(ids: Iterable[int], *, using: str = DEFAULT_DB_ALIAS) -> RawSQL:
@@ -40,3 +59,33 @@ def insert_json_rows(table: str, columns: Sequence[str], rows: Sequence[Sequence
     names = ", ".join(quote(column) for column in columns)
     with connection.cursor() as cursor:
         cursor.execute(f"INSERT INTO {quote(table)} ({names}) {select}", [json.dumps([list(row) for row in rows])])
+
+
+class UtcDateTimeText(Func):
+    """A datetime column as the text Python writes for its value read as an aware UTC datetime, written by the
+    database: ``str()`` (``2026-03-29 00:59:59.999999+00:00``, ``2026-03-29 01:00:00+00:00``: microseconds only
+    when there are some), or ``isoformat()`` for a ``separator`` of ``T``. NULL stays NULL. Reading a large table's
+    times this way spares parsing each into a datetime only to write it out again (the driver's parser for
+    Django's time zones is pure Python: most of the time a large read took on PostgreSQL)."""
+
+    arity = 1
+    output_field = models.CharField()
+    separator = " "
+
+    def as_sql(self, compiler: Any, connection: Any, **extra_context: Any) -> tuple[str, list[Any]]:
+        raise NotSupportedError(f"{type(self).__name__} is written for PostgreSQL and SQLite, not {connection.vendor}.")
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra_context: Any) -> tuple[str, list[Any]]:
+        sql, params = compiler.compile(self.source_expressions[0])
+        # Six digits of microseconds always, then the ".000000" of a whole second dropped, as Python does.
+        separator = '"T"' if self.separator == "T" else " "
+        return (
+            f"replace(to_char(({sql}) AT TIME ZONE 'UTC', 'YYYY-MM-DD{separator}HH24:MI:SS.US\"+00:00\"'), '.000000+', '+')",
+            list(params),
+        )
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra_context: Any) -> tuple[str, list[Any]]:
+        sql, params = compiler.compile(self.source_expressions[0])
+        # Django stores a datetime on SQLite as str() of its naive UTC value: "2026-03-29 00:59:59.999999",
+        # microseconds only when there are some.
+        return f"(replace({sql}, ' ', '{self.separator}') || '+00:00')", list(params)

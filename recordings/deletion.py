@@ -23,7 +23,7 @@ from core.history import (
     user_id_of,
     write_history_from,
 )
-from core.sql import id_array
+from core.sql import rows_with_ids
 from recordings.holds import RecordingHeld, hold_check_delete  # noqa: F401 (RecordingHeld re-exported)
 from recordings.models import (
     DeletionReason,
@@ -85,8 +85,7 @@ def _claim(candidates: Any, reason: Any) -> tuple[Any, list[tuple[int, int, str]
     claimed = list(rows.values_list("pk", "account_id", "_reason"))
     if not claimed:
         return None, []
-    # One parameter, whatever the number of rows (a list would be one parameter per row).
-    return Recording.objects.filter(pk__in=id_array([row[0] for row in claimed], using=candidates.db)), claimed
+    return rows_with_ids(Recording, [row[0] for row in claimed], using=candidates.db), claimed
 
 
 def _chain_records(rows: list[tuple[int, int, str]], audit: AuditInfo) -> list[Record]:

@@ -373,6 +373,30 @@ def test_a_rows_digest_is_the_sha256_of_its_canonical_json_whatever_the_values()
     assert sealing.row_digest(columns, [None] * len(columns)) == hashlib.sha256(b"{}").hexdigest()
 
 
+@owner_login
+def test_times_are_read_for_their_digest_as_the_text_of_the_values_the_driver_would_give() -> None:
+    from django.db import connection
+
+    request = make_request()
+    times = [
+        datetime(2026, 3, 29, 0, 59, 59, 999999, tzinfo=dt_timezone.utc),
+        datetime(2026, 3, 29, 1, 0, 0, tzinfo=dt_timezone.utc),
+        datetime(2026, 10, 25, 2, 30, 0, 500000, tzinfo=dt_timezone.utc),
+    ]
+    events = list(request.events.order_by("pk")[: len(times)])
+    for event, at in zip(events, times):
+        tamper("UPDATE dsar_requestevent SET at = %s WHERE id = %s", at, event.pk)
+    ids = [event.pk for event in events]
+
+    read = list(sealing._fetch(sealing._read(RequestEvent.objects.filter(pk__in=ids).order_by("pk"), ["at"])))
+    with connection.cursor() as cursor:  # as the driver gives them, through the connection's own loaders
+        cursor.execute(f"SELECT at FROM dsar_requestevent WHERE id IN ({', '.join(['%s'] * len(ids))}) ORDER BY id", ids)
+        driver = [str(at) for (at,) in cursor.fetchall()]
+
+    assert [text for (text,) in read] == driver
+    assert len(set(driver)) == len(times)
+
+
 @pytest.mark.parametrize("kinds", [64, 1], ids=["compiled per pattern", "past the patterns kept"])
 def test_one_digester_writes_rows_of_every_pattern_of_types_and_nulls_as_the_encoder_does(
     kinds: int, monkeypatch: pytest.MonkeyPatch
