@@ -376,12 +376,12 @@ def sizes(sizer: BatchSizer, batches: int) -> list[int]:
 
 def test_batches_grow_toward_a_second_each_at_most_fourfold_at_a_time_and_stop_at_the_ceiling() -> None:
     # Quick batches: 0.1 s a batch wants ten times its size; the size grows fourfold at most, and not past 50,000.
-    assert sizes(BatchSizer(clock=StepClock(0.1)), 5) == [1000, 4000, 16000, 50000, 50000]
+    assert sizes(BatchSizer(clock=StepClock(0.1)), 4) == [5000, 20000, 50000, 50000]
 
 
 def test_batches_shrink_when_they_take_longer_than_a_second_and_not_below_the_floor() -> None:
-    assert sizes(BatchSizer(clock=StepClock(4.0)), 4) == [1000, 250, 100, 100]
-    assert sizes(BatchSizer(clock=StepClock(2.0, 0.5, 1.0)), 4) == [1000, 500, 1000, 1000]
+    assert sizes(BatchSizer(clock=StepClock(4.0)), 6) == [5000, 1250, 312, 100, 100, 100]
+    assert sizes(BatchSizer(clock=StepClock(2.0, 0.5, 1.0)), 4) == [5000, 2500, 5000, 5000]
 
 
 def test_a_size_asked_for_stays_whatever_the_batches_take() -> None:
