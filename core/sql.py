@@ -34,6 +34,22 @@ def rows_with_ids(model: type[models.Model], ids: Sequence[int], *, using: str =
     return rows.filter(RawSQL(f"{column} = ANY(%s::bigint[])", [[int(pk) for pk in ids]], output_field=models.BooleanField()))
 
 
+def keys_kept(rows: models.QuerySet, *, name: str) -> models.QuerySet:
+    """``rows`` as they are now, their keys written once into the connection's temporary table ``name``: the
+    statements that then name them (``INSERT … SELECT``, ``DELETE``) look each up by key, with no filter evaluated
+    again and no list of ids sent back and forth. SQLite only, inside the transaction that holds the write lock
+    (the rows cannot change under it); the table is emptied at each use and gone with the connection."""
+    connection = connections[rows.db]
+    assert connection.vendor == "sqlite", "keys_kept is for SQLite, whose transactions hold the write lock"
+    quote = connection.ops.quote_name
+    sql, params = rows.order_by().values_list("pk").query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {quote(name)} (id INTEGER PRIMARY KEY)")
+        cursor.execute(f"DELETE FROM {quote(name)}")
+        cursor.execute(f"INSERT INTO {quote(name)} (id) {sql}", params)
+    return rows.model._base_manager.using(rows.db).filter(pk__in=RawSQL(f"SELECT id FROM {quote(name)}", []))
+
+
 def id_array(ids: Iterable[int], *, using: str = DEFAULT_DB_ALIAS) -> RawSQL:
     """A subquery yielding ``ids``, for ``filter(pk__in=id_array(ids))``: one parameter whatever their number."""
     ids = [int(pk) for pk in ids]

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db import connections, models, transaction
-from django.db.models import F, Value
+from django.db.models import Count, F, Max, Min, Value
 from django.db.models.functions import Substr
 from django.utils import timezone
 
@@ -23,7 +23,7 @@ from core.history import (
     user_id_of,
     write_history_from,
 )
-from core.sql import rows_with_ids
+from core.sql import keys_kept, rows_with_ids
 from recordings.holds import RecordingHeld, hold_check_delete  # noqa: F401 (RecordingHeld re-exported)
 from recordings.models import (
     DeletionReason,
@@ -54,64 +54,88 @@ class AuditInfo:
     summary: str = ""
 
 
+@dataclass(frozen=True)
+class Claimed:
+    """How many recordings of one account a deletion claimed for one reason, and their id range."""
+
+    account_id: int
+    reason: str
+    count: int
+    first_id: int
+    last_id: int
+
+
 @dataclass
 class Deleted:
-    """What one deletion removed: the recordings' ids, and how many for each deletion reason."""
+    """What one deletion removed: how many recordings for each deletion reason."""
 
-    ids: list[int] = field(default_factory=list)
     by_reason: Counter[str] = field(default_factory=Counter)
 
     def __len__(self) -> int:
-        return len(self.ids)
+        return sum(self.by_reason.values())
 
 
 def _expression(value: Any, output_field: models.Field) -> Any:
     return value if hasattr(value, "resolve_expression") else Value(value, output_field=output_field)
 
 
-def _claim(candidates: Any, reason: Any) -> tuple[Any, list[tuple[int, int, str]]]:
-    """Claim ``candidates`` for the enclosing transaction; returns the claimed rows as a queryset and, for each,
-    ``(id, account id, deletion reason)`` (``reason``: its expression), in id order; ``(None, [])`` if none.
+def _claim(candidates: Any, reason: Any) -> tuple[Any, list[Claimed]]:
+    """Claim ``candidates`` for the enclosing transaction; returns the claimed rows as a queryset, and how many
+    for each account and deletion reason (``reason``: its expression) with their id range; ``(None, [])`` if none.
 
     On PostgreSQL the rows are locked as they are read (``SELECT … FOR UPDATE SKIP LOCKED``): the lock holds until
     the transaction commits, having deleted them, and a worker whose batch overlaps skips them without waiting
-    (nor deadlocking). On SQLite a transaction takes the database's write lock when it begins (``IMMEDIATE``, set
-    in the settings and required by a system check), so no other writer can delete or claim the rows read here
-    before this transaction ends. Either way no row is rewritten to claim it.
+    (nor deadlocking); the statements that follow name the locked ids. On SQLite a transaction takes the
+    database's write lock when it begins (``IMMEDIATE``, set in the settings and required by a system check), so
+    no other writer can change, delete or claim a row before this transaction ends: the candidates' keys are
+    kept in a temporary table (:func:`~core.sql.keys_kept`), which the statements that follow read. Either way no
+    row is rewritten to claim it, and only the counts come back to Python.
     """
-    rows = candidates.annotate(_reason=reason).order_by("pk")
     if connections[candidates.db].features.has_select_for_update_skip_locked:
-        rows = rows.select_for_update(skip_locked=True, of=("self",))
-    claimed = list(rows.values_list("pk", "account_id", "_reason"))
-    if not claimed:
-        return None, []
-    return rows_with_ids(Recording, [row[0] for row in claimed], using=candidates.db), claimed
+        ids = list(candidates.order_by("pk").select_for_update(skip_locked=True, of=("self",)).values_list("pk", flat=True))
+        if not ids:
+            return None, []
+        claimed = rows_with_ids(Recording, ids, using=candidates.db)
+    else:
+        claimed = keys_kept(candidates, name="recordings_claimed")
+    counts = (
+        claimed.annotate(_reason=reason)
+        .order_by()
+        .values_list("account_id", "_reason")
+        .annotate(count=Count("pk"), first_id=Min("pk"), last_id=Max("pk"))
+    )
+    summary = [Claimed(*row) for row in counts.order_by("account_id", "_reason")]
+    return (claimed, summary) if summary else (None, [])
 
 
-def _chain_records(rows: list[tuple[int, int, str]], audit: AuditInfo) -> list[Record]:
+def _chain_records(claimed: list[Claimed], audit: AuditInfo) -> list[Record]:
     """The chained audit entries of a deletion: one per account, naming how many recordings, their id range and
     how many for each reason. Each recording's own detail (who, why, which ticket and line) is its deletion row,
     which is sealed (core/sealing.py) under the same chain."""
-    by_account: dict[int, list[tuple[int, int, str]]] = {}
-    for row in rows:
-        by_account.setdefault(row[1], []).append(row)
-    return [
-        Record(
-            action=Action.RECORDING_DELETED,
-            object_type="recordings.recording",
-            object_id=str(group[0][0]) if len(group) == 1 else f"{len(group)} recordings",
-            account_id=account_id,
-            actor=audit.actor or (audit.username if isinstance(audit.username, str) else ""),
-            data={
-                "summary": audit.summary or (audit.detail if isinstance(audit.detail, str) else ""),
-                "recordings": len(group),
-                "first_id": group[0][0],
-                "last_id": group[-1][0],
-                "by_reason": dict(sorted(Counter(row[2] for row in group).items())),
-            },
+    by_account: dict[int, list[Claimed]] = {}
+    for group in claimed:
+        by_account.setdefault(group.account_id, []).append(group)
+    records = []
+    for account_id, groups in by_account.items():
+        count = sum(group.count for group in groups)
+        first_id, last_id = min(group.first_id for group in groups), max(group.last_id for group in groups)
+        records.append(
+            Record(
+                action=Action.RECORDING_DELETED,
+                object_type="recordings.recording",
+                object_id=str(first_id) if count == 1 else f"{count} recordings",
+                account_id=account_id,
+                actor=audit.actor or (audit.username if isinstance(audit.username, str) else ""),
+                data={
+                    "summary": audit.summary or (audit.detail if isinstance(audit.detail, str) else ""),
+                    "recordings": count,
+                    "first_id": first_id,
+                    "last_id": last_id,
+                    "by_reason": {group.reason: group.count for group in sorted(groups, key=lambda group: group.reason)},
+                },
+            )
         )
-        for account_id, group in by_account.items()
-    ]
+    return records
 
 
 def delete_claimed_recordings(candidates: Any, *, audit: AuditInfo, now: datetime) -> Deleted:
@@ -126,7 +150,7 @@ def delete_claimed_recordings(candidates: Any, *, audit: AuditInfo, now: datetim
     reason = _expression(audit.reason, models.CharField())
     detail = _expression(audit.detail, models.CharField())
     with transaction.atomic(using=candidates.db, savepoint=False):
-        claimed, rows = _claim(candidates, reason)
+        claimed, summary = _claim(candidates, reason)
         if claimed is None:
             return Deleted()
         history = Recording.history.model
@@ -152,11 +176,14 @@ def delete_claimed_recordings(candidates: Any, *, audit: AuditInfo, now: datetim
             },
             claimed,
         )
-        audit_append_many(_chain_records(rows, audit), at=now)
+        audit_append_many(_chain_records(summary, audit), at=now)
         # The history rows are written above; Model.delete() would send one post_delete signal, hence one more
         # history insert, per row. Nothing references a recording, so a plain DELETE is enough.
         claimed._raw_delete(claimed.db)
-    return Deleted(ids=[row[0] for row in rows], by_reason=Counter(row[2] for row in rows))
+    by_reason: Counter[str] = Counter()
+    for group in summary:
+        by_reason[group.reason] += group.count
+    return Deleted(by_reason=by_reason)
 
 
 #: Where a deletion by hand was made, when its caller does not say: by the origin of the change.

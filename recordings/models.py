@@ -391,10 +391,7 @@ class Recording(models.Model):
     provider_sid = models.CharField(max_length=64, unique=True, help_text="The recording's id at the provider (RE…).")
     duration_seconds = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now)
-    # Set by the deletion that claims the row (a conditional update), so that two purges running at
-    # once never both delete, audit and send the same recording.
-    deletion_claim = models.UUIDField(null=True, blank=True, editable=False)
-    history = AuditedHistory(bases=[AuditFields, DeletionAuditFields], excluded_fields=["deletion_claim"])
+    history = AuditedHistory(bases=[AuditFields, DeletionAuditFields])
 
     objects = RecordingQuerySet.as_manager()
 

@@ -251,7 +251,7 @@ def recordings_purge(
             sizer.done()
             result.recordings_with_ticket += deleted.by_reason[DeletionReason.TICKET_DELETED]
             result.recordings_auto_delete += deleted.by_reason[DeletionReason.AUTO_DELETE]
-            if deleted.ids:
+            if deleted:
                 result.batches += 1
                 if on_batch:
                     on_batch(len(deleted))
