@@ -160,14 +160,10 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Several server threads or processes at once: readers never wait for the writer (WAL), a transaction
     # takes the write lock when it begins (IMMEDIATE: no deadlock when a reader turns writer) and a writer
-    # waits up to SQLITE_BUSY_TIMEOUT seconds for it instead of failing with "database is locked". A page cache
-    # of 64 MB per connection (SQLite's default is 2 MB) keeps a large table's indexes in memory while the purge
-    # writes them, and temporary tables (the purge's claimed keys) stay in memory.
+    # waits up to SQLITE_BUSY_TIMEOUT seconds for it instead of failing with "database is locked".
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {
-            "init_command": (
-                "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY;"
-            ),
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
             "transaction_mode": "IMMEDIATE",
             "timeout": env.int("SQLITE_BUSY_TIMEOUT", default=20),
         }
