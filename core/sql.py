@@ -93,15 +93,17 @@ class UtcDateTimeText(Func):
 
     def as_postgresql(self, compiler: Any, connection: Any, **extra_context: Any) -> tuple[str, list[Any]]:
         sql, params = compiler.compile(self.source_expressions[0])
-        # Six digits of microseconds always, then the ".000000" of a whole second dropped, as Python does.
-        separator = '"T"' if self.separator == "T" else " "
-        return (
-            f"replace(to_char(({sql}) AT TIME ZONE 'UTC', 'YYYY-MM-DD{separator}HH24:MI:SS.US\"+00:00\"'), '.000000+', '+')",
-            list(params),
-        )
+        return utc_datetime_text(f"({sql})", separator=self.separator), list(params)
 
     def as_sqlite(self, compiler: Any, connection: Any, **extra_context: Any) -> tuple[str, list[Any]]:
         sql, params = compiler.compile(self.source_expressions[0])
         # Django stores a datetime on SQLite as str() of its naive UTC value: "2026-03-29 00:59:59.999999",
         # microseconds only when there are some.
         return f"(replace({sql}, ' ', '{self.separator}') || '+00:00')", list(params)
+
+
+def utc_datetime_text(column: str, *, separator: str = " ") -> str:
+    """PostgreSQL SQL writing the timestamp ``column`` (SQL) as :class:`UtcDateTimeText` does."""
+    # Six digits of microseconds always, then the ".000000" of a whole second dropped, as Python does.
+    between = '"T"' if separator == "T" else " "
+    return f"replace(to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD{between}HH24:MI:SS.US\"+00:00\"'), '.000000+', '+')"

@@ -397,6 +397,27 @@ def test_times_are_read_for_their_digest_as_the_text_of_the_values_the_driver_wo
     assert len(set(driver)) == len(times)
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL writes the digests; SQLite rows are hashed in Python")
+@owner_login
+def test_the_database_computes_each_rows_digest_exactly_as_it_is_computed_from_the_row_read() -> None:
+    request = make_request()
+    texts = ['quo"te \\ back', "line\nbreak\ttab\r\b\f", "\x01\x1f\x7f", "Zoë 𝄞 \u2028 😀 ééé", "/slash", ""]
+    times = [datetime(2026, 3, 29, 1, 0, 0, tzinfo=dt_timezone.utc), datetime(2026, 3, 29, 0, 59, 59, 999999, tzinfo=dt_timezone.utc)]
+    events = list(request.events.order_by("pk"))
+    for index, text in enumerate(texts):
+        event = events[index % len(events)]
+        tamper("UPDATE dsar_requestevent SET message = %s, at = %s WHERE id = %s", text, times[index % 2], event.pk)
+        rows = RequestEvent.objects.filter(pk=event.pk)
+        in_database = sealing._digests(RequestEvent, rows)
+
+        fields = sealing._sealed_fields(RequestEvent)
+        read = list(sealing._fetch(sealing._read(rows, [field.attname for field in fields])))
+        in_python = sealing.row_digester([field.column for field in fields])(read[0])
+
+        assert sealing._sql_digest(RequestEvent, rows.db) is not None
+        assert in_database == [(event.pk, in_python)], text
+
+
 @pytest.mark.parametrize("kinds", [64, 1], ids=["compiled per pattern", "past the patterns kept"])
 def test_one_digester_writes_rows_of_every_pattern_of_types_and_nulls_as_the_encoder_does(
     kinds: int, monkeypatch: pytest.MonkeyPatch
