@@ -119,3 +119,10 @@ class LegalHoldFactory(factory.django.DjangoModelFactory):
     scope = LegalHold.Scope.ACCOUNT
     reason = "Litigation 2026-17"
     placed_by_name = "dpo"
+
+
+def recording_on(line, *, now, age_days: float, ticket=None, call: dict | None = None, **recording):
+    """A recording on ``line`` made ``age_days`` before ``now``, with its call (10 minutes earlier, on ``ticket``;
+    ``call``: more of the call's fields), for the purge's tests."""
+    made = CallFactory(line=line, ticket=ticket, started=now - timedelta(days=age_days, minutes=10), **(call or {}))
+    return RecordingFactory(call=made, created_at=now - timedelta(days=age_days), **recording)

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from functools import partial
+
 from datetime import datetime, timedelta
 from datetime import timezone as dt_timezone
 from io import StringIO
@@ -20,6 +22,7 @@ from recordings.models import (
     RecordingDeletion,
     Ticket,
 )
+from tests.recordings import factories
 from tests.recordings.factories import (
     AccountFactory,
     CallFactory,
@@ -41,9 +44,7 @@ def frozen(time_machine: Any) -> None:
     time_machine.move_to(NOW, tick=False)
 
 
-def recording_on(line: Any, *, age_days: float, ticket: Ticket | None = None, **kwargs: Any) -> Recording:
-    call = CallFactory(line=line, ticket=ticket, started=NOW - timedelta(days=age_days, minutes=10))
-    return RecordingFactory(call=call, created_at=NOW - timedelta(days=age_days), **kwargs)
+recording_on = partial(factories.recording_on, now=NOW)
 
 
 def purge(*args: str) -> str:

@@ -4,6 +4,8 @@ lines' windows fetched first."""
 
 from __future__ import annotations
 
+from functools import partial
+
 from datetime import datetime, timedelta
 from datetime import timezone as dt_timezone
 from typing import Any
@@ -11,13 +13,12 @@ from typing import Any
 import pytest
 
 from recordings.models import HeldTargets, LegalHold, Recording, Ticket
+from tests.recordings import factories
 from tests.recordings.factories import (
     AccountFactory,
-    CallFactory,
     LegalHoldFactory,
     PersonFactory,
     PhoneLineFactory,
-    RecordingFactory,
     TicketFactory,
 )
 
@@ -31,9 +32,7 @@ def frozen(time_machine: Any) -> None:
     time_machine.move_to(NOW, tick=False)
 
 
-def recording_on(line: Any, *, age_days: float, ticket: Ticket | None = None, **call: Any) -> Recording:
-    call = CallFactory(line=line, ticket=ticket, started=NOW - timedelta(days=age_days, minutes=10), **call)
-    return RecordingFactory(call=call, created_at=NOW - timedelta(days=age_days))
+recording_on = partial(factories.recording_on, now=NOW)
 
 
 def soft_deleted_ticket(account: Any, *, days_ago: float) -> Ticket:
@@ -70,7 +69,7 @@ def test_it_selects_what_the_purge_selects_by_then_past_windows_and_purged_ticke
     LegalHoldFactory(account=account, scope=LegalHold.Scope.PERSON, person=requested.requester)
     caller = recording_on(week, age_days=10)
     LegalHoldFactory(account=account, scope=LegalHold.Scope.PERSON, person=caller.call.end_user)
-    recording_on(month, age_days=40, agent=agent)
+    recording_on(month, age_days=40, call={"agent": agent})
     LegalHoldFactory(account=account, scope=LegalHold.Scope.PERSON, person=agent)
     other_account = AccountFactory()
     recording_on(PhoneLineFactory(account=other_account, auto_delete_days=7), age_days=30)
