@@ -246,11 +246,27 @@ def insert_select(model: type[models.Model], values: dict[str, Any], rows: model
 
 
 def insert_select_returning(model: type[models.Model], values: dict[str, Any], rows: models.QuerySet) -> list[Any]:
-    """:func:`insert_select`, returning the new rows' primary keys (``RETURNING``: PostgreSQL, SQLite 3.35+)."""
+    """:func:`insert_select`, returning the new rows' primary keys in key order.
+
+    PostgreSQL returns them (``RETURNING``). SQLite's ``RETURNING`` keeps every row aside until the statement ends,
+    which cost as much again as the insert (measured on 60,000 rows); there they are known without it: inside a
+    transaction SQLite holds the database's write lock, so the rows above the largest key before the insert are
+    this statement's, and when as many keys lie between that key and the last one inserted as rows were
+    inserted (as SQLite numbers new rows: one above the largest), they are exactly those keys; else they are read."""
     sql, params = _insert_select_sql(model, values, rows)
-    quote = connections[rows.db].ops.quote_name
-    with connections[rows.db].cursor() as cursor:
-        cursor.execute(f"{sql} RETURNING {quote(model._meta.pk.column)}", params)
+    connection = connections[rows.db]
+    pk = connection.ops.quote_name(model._meta.pk.column)
+    with transaction.atomic(using=rows.db, savepoint=False), connection.cursor() as cursor:
+        if connection.vendor != "sqlite":
+            cursor.execute(f"{sql} RETURNING {pk}", params)
+            return sorted(row[0] for row in cursor.fetchall())
+        table = connection.ops.quote_name(model._meta.db_table)
+        cursor.execute(f"SELECT coalesce(max({pk}), 0) FROM {table}")
+        (before,) = cursor.fetchone()
+        cursor.execute(sql, params)
+        if cursor.lastrowid is not None and cursor.lastrowid - before == cursor.rowcount:
+            return list(range(before + 1, cursor.lastrowid + 1))
+        cursor.execute(f"SELECT {pk} FROM {table} WHERE {pk} > %s ORDER BY {pk}", [before])
         return [row[0] for row in cursor.fetchall()]
 
 

@@ -167,37 +167,73 @@ def row_digest(columns: Sequence[str], row: Sequence[Any]) -> str:
     return row_digester(columns)(row)
 
 
-#: PostgreSQL column types whose values the database writes in a row's canonical JSON exactly as Python does:
-#: ``to_json`` escapes text as the encoder does (``"``, ``\\``, control characters; nothing else), writes integers
-#: and booleans alike; a timestamp is written as :class:`~core.sql.UtcDateTimeText`, a date as ISO.
-_SQL_JSON = {"integer": "to_json", "bigint": "to_json", "smallint": "to_json", "boolean": "to_json", "text": "to_json",
-             "varchar": "to_json", "timestamp with time zone": "datetime", "date": "date"}
+#: How each database writes a column's value in a row's canonical JSON exactly as Python writes the value it reads
+#: (``_read``, ``_fetch``), by the column's type (``{}`` stands for the column); a type not named here is hashed in
+#: Python. PostgreSQL: ``to_json`` escapes text as the encoder does (``"``, ``\\``, control characters; nothing else)
+#: and writes integers and booleans alike; a timestamp is written as :class:`~core.sql.UtcDateTimeText`, a date as
+#: ISO. SQLite: ``json_quote`` escapes text as the encoder does; integers are their digits; dates and times are the
+#: text stored, as ``_read`` reads them; a boolean is what Django's converter for the ``bool`` type reads (true only
+#: for the text ``1``).
+_SQL_JSON: dict[str, dict[str, str]] = {
+    "postgresql": {
+        **dict.fromkeys(("integer", "bigint", "smallint", "boolean", "text", "varchar"), "to_json({})::text"),
+        "timestamp with time zone": "'\"' || " + utc_datetime_text("{}") + " || '\"'",
+        "date": "'\"' || to_char({}, 'YYYY-MM-DD') || '\"'",
+    },
+    "sqlite": {
+        **dict.fromkeys(("integer", "bigint", "smallint", "integer unsigned", "smallint unsigned", "bigint unsigned"), "{}"),
+        **dict.fromkeys(("text", "varchar"), "json_quote({})"),
+        **dict.fromkeys(("datetime", "date", "time"), "json_quote(CAST({} AS TEXT))"),
+        "bool": "CASE WHEN {} IS NULL THEN NULL WHEN CAST({} AS TEXT) = '1' THEN 'true' ELSE 'false' END",
+    },
+}
+#: The function that writes a row's text from one format and its columns' values (``%s`` each; NULL writes nothing).
+_FORMAT = {"postgresql": "format", "sqlite": "printf"}
+#: The most columns a digest written by the database takes (PostgreSQL passes at most 100 arguments to a function).
+_MOST_COLUMNS = 90
 
 
 def _sql_digest(model: type[models.Model], using: str) -> RawSQL | None:
-    """On PostgreSQL, each row's digest (:func:`row_digester`) computed by the database, when every sealed column
-    is of a type in ``_SQL_JSON``; else ``None``, and the rows are read and hashed in Python. NULL columns are left
-    out (``concat_ws`` skips them), keys in sorted order, then SHA-256 of the UTF-8 text, as in Python."""
+    """Each row's digest (:func:`row_digester`) computed by the database, when every sealed column is of a type in
+    ``_SQL_JSON``; else ``None``, and the rows are read and hashed in Python.
+
+    The row's text is written by one call of ``format``/``printf``, keys in sorted order: a column that cannot be
+    NULL has its key in the format and its value as an argument; a nullable one its whole ``,"key":value`` piece,
+    NULL when the value is (``||`` with NULL is NULL; SQLite's ``json_quote`` writes NULL as ``null``, hence
+    ``nullif``: a text ``null`` is quoted), which writes nothing, so NULL columns are left out as in Python. Every
+    piece begins with a comma; the first is dropped. Then SHA-256 of the UTF-8 text: on SQLite the ``SHA256``
+    function Django registers on every connection, which hashes the text as Python does. One call, few operations
+    per column: what a write that seals many rows pays for each."""
     connection = connections[using]
-    if connection.vendor != "postgresql":
+    writers = _SQL_JSON.get(connection.vendor)
+    fields = sorted(_sealed_fields(model), key=lambda sealed: sealed.column)
+    if writers is None or len(fields) > _MOST_COLUMNS:
         return None
     quote = connection.ops.quote_name
-    pieces = []
-    for sealed in sorted(_sealed_fields(model), key=lambda sealed: sealed.column):
-        kind = _SQL_JSON.get((sealed.db_type(connection) or "").split("(")[0])
-        if kind is None:
+    form, values = [], []
+    for sealed in fields:
+        writer = writers.get((sealed.db_type(connection) or "").split("(")[0].strip())
+        if writer is None:
             return None
-        column = f"{quote(model._meta.db_table)}.{quote(sealed.column)}"
-        key = (encode_basestring(sealed.column) + ":").replace("'", "''")
-        if kind == "to_json":
-            value = f"to_json({column})::text"
-        elif kind == "date":
-            value = f"'\"' || to_char({column}, 'YYYY-MM-DD') || '\"'"
+        key = "," + encode_basestring(sealed.column) + ":"
+        value = writer.replace("{}", f"{quote(model._meta.db_table)}.{quote(sealed.column)}")
+        if sealed.null:
+            if connection.vendor == "sqlite" and "json_quote" in writer:
+                value = f"nullif({value}, 'null')"
+            form.append("%s")
+            values.append(f"{_literal(key)} || {value}")
         else:
-            value = f"'\"' || {utc_datetime_text(column)} || '\"'"
-        pieces.append(f"('{key}' || {value})")
-    text = f"'{{' || concat_ws(',', {', '.join(pieces)}) || '}}'"
-    return RawSQL(f"encode(sha256(convert_to({text}, 'UTF8')), 'hex')", [], output_field=models.CharField())
+            form.append(key.replace("%", "%%") + "%s")
+            values.append(value)
+    text = f"'{{' || substr({_FORMAT[connection.vendor]}({_literal(''.join(form))}, {', '.join(values)}), 2) || '}}'"
+    digest = f"SHA256({text})" if connection.vendor == "sqlite" else f"encode(sha256(convert_to({text}, 'UTF8')), 'hex')"
+    # A ``%`` in the SQL is the driver's placeholder unless doubled.
+    return RawSQL(digest.replace("%", "%%"), [], output_field=models.CharField())
+
+
+def _literal(text: str) -> str:
+    """``text`` as an SQL string literal."""
+    return "'" + text.replace("'", "''") + "'"
 
 
 def _digests(model: type[models.Model], rows: models.QuerySet) -> list[tuple[int, str]]:
