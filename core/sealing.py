@@ -169,14 +169,15 @@ def row_digest(columns: Sequence[str], row: Sequence[Any]) -> str:
 
 #: How each database writes a column's value in a row's canonical JSON exactly as Python writes the value it reads
 #: (``_read``, ``_fetch``), by the column's type (``{}`` stands for the column); a type not named here is hashed in
-#: Python. PostgreSQL: ``to_json`` escapes text as the encoder does (``"``, ``\\``, control characters; nothing else)
-#: and writes integers and booleans alike; a timestamp is written as :class:`~core.sql.UtcDateTimeText`, a date as
-#: ISO. SQLite: ``json_quote`` escapes text as the encoder does; integers are their digits; dates and times are the
-#: text stored, as ``_read`` reads them; a boolean is what Django's converter for the ``bool`` type reads (true only
-#: for the text ``1``).
+#: Python. Integers are their digits. PostgreSQL: ``to_json`` escapes text as the encoder does (``"``, ``\\``,
+#: control characters; nothing else) and writes booleans as JSON does; a timestamp is written as
+#: :class:`~core.sql.UtcDateTimeText`, a date as ISO. SQLite: ``json_quote`` escapes text as the encoder does; dates
+#: and times are the text stored, as ``_read`` reads them; a boolean is what Django's converter for the ``bool``
+#: type reads (true only for the text ``1``).
 _SQL_JSON: dict[str, dict[str, str]] = {
     "postgresql": {
-        **dict.fromkeys(("integer", "bigint", "smallint", "boolean", "text", "varchar"), "to_json({})::text"),
+        **dict.fromkeys(("integer", "bigint", "smallint"), "{}::text"),
+        **dict.fromkeys(("boolean", "text", "varchar"), "to_json({})::text"),
         "timestamp with time zone": "'\"' || " + utc_datetime_text("{}") + " || '\"'",
         "date": "'\"' || to_char({}, 'YYYY-MM-DD') || '\"'",
     },
@@ -187,8 +188,6 @@ _SQL_JSON: dict[str, dict[str, str]] = {
         "bool": "CASE WHEN {} IS NULL THEN NULL WHEN CAST({} AS TEXT) = '1' THEN 'true' ELSE 'false' END",
     },
 }
-#: The function that writes a row's text from one format and its columns' values (``%s`` each; NULL writes nothing).
-_FORMAT = {"postgresql": "format", "sqlite": "printf"}
 #: The most columns a digest written by the database takes (PostgreSQL passes at most 100 arguments to a function).
 _MOST_COLUMNS = 90
 
@@ -197,36 +196,39 @@ def _sql_digest(model: type[models.Model], using: str) -> RawSQL | None:
     """Each row's digest (:func:`row_digester`) computed by the database, when every sealed column is of a type in
     ``_SQL_JSON``; else ``None``, and the rows are read and hashed in Python.
 
-    The row's text is written by one call of ``format``/``printf``, keys in sorted order: a column that cannot be
-    NULL has its key in the format and its value as an argument; a nullable one its whole ``,"key":value`` piece,
-    NULL when the value is (``||`` with NULL is NULL; SQLite's ``json_quote`` writes NULL as ``null``, hence
-    ``nullif``: a text ``null`` is quoted), which writes nothing, so NULL columns are left out as in Python. Every
-    piece begins with a comma; the first is dropped. Then SHA-256 of the UTF-8 text: on SQLite the ``SHA256``
-    function Django registers on every connection, which hashes the text as Python does. One call, few operations
-    per column: what a write that seals many rows pays for each."""
+    Keys in sorted order, NULL columns left out as in Python: each column's ``"key":value`` piece is NULL when its
+    value is (``||`` with NULL is NULL). PostgreSQL joins the pieces with ``concat_ws``, which skips NULLs. SQLite
+    (which has no ``concat_ws`` before 3.44) writes them with one ``printf``, where NULL writes nothing: a column
+    that cannot be NULL has its key in the format and its value as an argument, a nullable one its whole piece, led
+    by its comma (the first comma is dropped); few operations per column, which is what a write sealing many rows
+    pays for each (``json_quote`` writes NULL as ``null``, hence ``nullif``: a text ``null`` is quoted). Then
+    SHA-256 of the UTF-8 text: on SQLite the ``SHA256`` function Django registers on every connection, which hashes
+    the text as Python does."""
     connection = connections[using]
     writers = _SQL_JSON.get(connection.vendor)
     fields = sorted(_sealed_fields(model), key=lambda sealed: sealed.column)
     if writers is None or len(fields) > _MOST_COLUMNS:
         return None
     quote = connection.ops.quote_name
-    form, values = [], []
+    pieces, form, values = [], [], []
     for sealed in fields:
         writer = writers.get((sealed.db_type(connection) or "").split("(")[0].strip())
         if writer is None:
             return None
-        key = "," + encode_basestring(sealed.column) + ":"
+        key = encode_basestring(sealed.column) + ":"
         value = writer.replace("{}", f"{quote(model._meta.db_table)}.{quote(sealed.column)}")
-        if sealed.null:
-            if connection.vendor == "sqlite" and "json_quote" in writer:
-                value = f"nullif({value}, 'null')"
-            form.append("%s")
-            values.append(f"{_literal(key)} || {value}")
-        else:
-            form.append(key.replace("%", "%%") + "%s")
+        pieces.append(f"{_literal(key)} || {value}")
+        if not sealed.null:
+            form.append("," + key.replace("%", "%%") + "%s")
             values.append(value)
-    text = f"'{{' || substr({_FORMAT[connection.vendor]}({_literal(''.join(form))}, {', '.join(values)}), 2) || '}}'"
-    digest = f"SHA256({text})" if connection.vendor == "sqlite" else f"encode(sha256(convert_to({text}, 'UTF8')), 'hex')"
+        else:
+            form.append("%s")
+            values.append(f"{_literal(',' + key)} || " + (f"nullif({value}, 'null')" if "json_quote" in writer else value))
+    if connection.vendor == "postgresql":
+        text = f"'{{' || concat_ws(',', {', '.join(pieces)}) || '}}'"
+        digest = f"encode(sha256(convert_to({text}, 'UTF8')), 'hex')"
+    else:
+        digest = f"SHA256('{{' || substr(printf({_literal(''.join(form))}, {', '.join(values)}), 2) || '}}')"
     # A ``%`` in the SQL is the driver's placeholder unless doubled.
     return RawSQL(digest.replace("%", "%%"), [], output_field=models.CharField())
 
