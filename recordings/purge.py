@@ -20,6 +20,7 @@ from django.db.models import (
     IntegerField,
     OuterRef,
     Q,
+    Subquery,
     Value,
     When,
 )
@@ -232,21 +233,29 @@ def recordings_purge(
         ).count()
     else:
         last_pk = 0
+        # Read once for the run: each batch checks before it commits that no hold was placed since (a release
+        # only leaves rows for the next run), and the holds are read again when one was.
+        holds = HoldsAsRead.read()
         while True:
-            # A batch is the range of ``batch_size`` primary keys from the next due row: both ends found by
-            # cheap indexed reads (the first stops at the first due row), claimed by range, with no list of
-            # ids sent back and forth.
+            # A batch is the range of ``batch_size`` primary keys from the next due row: both ends found by one
+            # cheap indexed read (the first stops at the first due row), claimed by range, with no list of ids
+            # sent back and forth.
             batch_size = sizer.start()
-            holds = HoldsAsRead.read()
-            waiting = due.filter(pk__gt=last_pk).not_held_by(holds.targets)
-            first = waiting.order_by("pk").values_list("pk", flat=True).first()
-            if first is None:
+            upper_of = Recording.objects.filter(pk__gte=OuterRef("pk")).order_by("pk").values("pk")[batch_size - 1 : batch_size]
+            ends = (
+                due.filter(pk__gt=last_pk)
+                .not_held_by(holds.targets)
+                .order_by("pk")
+                .values_list("pk", Subquery(upper_of))
+                .first()
+            )
+            if ends is None:
                 break
-            rows = Recording.objects.filter(pk__gte=first).order_by("pk").values_list("pk", flat=True)
-            upper = rows[batch_size - 1 : batch_size].first()
+            first, upper = ends
             try:
                 deleted = recordings_purge_range(after=first - 1, upto=upper, now=now, holds=holds)
             except HoldsChanged:
+                holds = HoldsAsRead.read()
                 continue  # the same range again, with the new hold
             sizer.done()
             result.recordings_with_ticket += deleted.by_reason[DeletionReason.TICKET_DELETED]

@@ -459,3 +459,22 @@ def test_a_hold_placed_while_a_batch_runs_rolls_it_back_and_the_purge_keeps_the_
     assert len(reads) > 1 and set(Recording.objects.all()) == set(recordings)
     assert (result.recordings_deleted, result.recordings_held) == (0, 3)
     assert not RecordingDeletion.objects.exists() and not ProviderDeletion.objects.exists()
+
+
+def test_a_hold_placed_between_batches_keeps_what_it_covers_in_the_batches_after_it() -> None:
+    line = PhoneLineFactory(auto_delete_days=1)
+    first = [recording_on(line, age_days=3) for _ in range(2)]
+    person = PersonFactory(account=line.account)
+    later = [recording_on(line, age_days=3, call={"end_user": person}) for _ in range(2)]
+    free = recording_on(line, age_days=3)
+    placed: list[LegalHold] = []
+
+    def hold_after_the_first_batch(count: int) -> None:
+        if not placed:
+            placed.append(LegalHoldFactory(account=line.account, scope=LegalHold.Scope.PERSON, person=person))
+
+    result = services.recordings_purge(now=NOW, batch_size=2, on_batch=hold_after_the_first_batch)
+
+    assert set(Recording.objects.all()) == set(later)
+    assert result.recordings_deleted == len(first) + 1 and result.recordings_held == 2
+    assert set(RecordingDeletion.objects.values_list("id", flat=True)) == {r.pk for r in [*first, free]}
