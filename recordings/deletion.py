@@ -85,19 +85,26 @@ def _claim(candidates: Any, reason: Any) -> tuple[Any, list[Claimed]]:
 
     On PostgreSQL the rows are locked as they are read (``SELECT … FOR UPDATE SKIP LOCKED``): the lock holds until
     the transaction commits, having deleted them, and a worker whose batch overlaps skips them without waiting
-    (nor deadlocking); the statements that follow name the locked ids. On SQLite a transaction takes the
-    database's write lock when it begins (``IMMEDIATE``, set in the settings and required by a system check), so
-    no other writer can change, delete or claim a row before this transaction ends: the candidates' keys are
-    kept in a temporary table (:func:`~core.sql.keys_kept`), which the statements that follow read. Either way no
-    row is rewritten to claim it, and only the counts come back to Python.
+    (nor deadlocking). That read brings each row's key, account and reason, counted here (a grouped query after
+    it would read the rows again); the statements that follow name the locked keys. On SQLite a transaction takes
+    the database's write lock when it begins (``IMMEDIATE``, set in the settings and required by a system check),
+    so no other writer can change, delete or claim a row before this transaction ends: the candidates' keys are
+    kept in a temporary table (:func:`~core.sql.keys_kept`), which the statements that follow read, and only the
+    counts come back to Python. Either way no row is rewritten to claim it.
     """
     if connections[candidates.db].features.has_select_for_update_skip_locked:
-        ids = list(candidates.order_by("pk").select_for_update(skip_locked=True, of=("self",)).values_list("pk", flat=True))
-        if not ids:
+        locked = candidates.annotate(_reason=reason).order_by("pk").select_for_update(skip_locked=True, of=("self",))
+        keys, groups = [], {}
+        for pk, account_id, why in locked.values_list("pk", "account_id", "_reason"):
+            keys.append(pk)
+            group = groups.setdefault((account_id, why), [0, pk, pk])  # in key order: count, first and last key
+            group[0] += 1
+            group[2] = pk
+        if not keys:
             return None, []
-        claimed = rows_with_ids(Recording, ids, using=candidates.db)
-    else:
-        claimed = keys_kept(candidates, name="recordings_claimed")
+        summary = [Claimed(account, why, *group) for (account, why), group in sorted(groups.items())]
+        return rows_with_ids(Recording, keys, using=candidates.db), summary
+    claimed = keys_kept(candidates, name="recordings_claimed")
     counts = (
         claimed.annotate(_reason=reason)
         .order_by()
