@@ -210,25 +210,22 @@ def _sql_digest(model: type[models.Model], using: str) -> RawSQL | None:
     if writers is None or len(fields) > _MOST_COLUMNS:
         return None
     quote = connection.ops.quote_name
-    pieces, form, values = [], [], []
+    columns = []  # each column's key, value (SQL) and whether it can be NULL
     for sealed in fields:
         writer = writers.get((sealed.db_type(connection) or "").split("(")[0].strip())
         if writer is None:
             return None
-        key = encode_basestring(sealed.column) + ":"
         value = writer.replace("{}", f"{quote(model._meta.db_table)}.{quote(sealed.column)}")
-        pieces.append(f"{_literal(key)} || {value}")
-        if not sealed.null:
-            form.append("," + key.replace("%", "%%") + "%s")
-            values.append(value)
-        else:
-            form.append("%s")
-            values.append(f"{_literal(',' + key)} || " + (f"nullif({value}, 'null')" if "json_quote" in writer else value))
+        if sealed.null and "json_quote" in writer:
+            value = f"nullif({value}, 'null')"
+        columns.append((encode_basestring(sealed.column) + ":", value, sealed.null))
     if connection.vendor == "postgresql":
-        text = f"'{{' || concat_ws(',', {', '.join(pieces)}) || '}}'"
+        text = f"'{{' || concat_ws(',', {', '.join(f'{_literal(key)} || {value}' for key, value, _ in columns)}) || '}}'"
         digest = f"encode(sha256(convert_to({text}, 'UTF8')), 'hex')"
     else:
-        digest = f"SHA256('{{' || substr(printf({_literal(''.join(form))}, {', '.join(values)}), 2) || '}}')"
+        form = "".join("%s" if null else "," + key.replace("%", "%%") + "%s" for key, _, null in columns)
+        values = ", ".join(f"{_literal(',' + key)} || {value}" if null else value for key, value, null in columns)
+        digest = f"SHA256('{{' || substr(printf({_literal(form)}, {values}), 2) || '}}')"
     # A ``%`` in the SQL is the driver's placeholder unless doubled.
     return RawSQL(digest.replace("%", "%%"), [], output_field=models.CharField())
 
