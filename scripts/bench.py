@@ -313,17 +313,19 @@ def run_measured(action: Callable[[], object]) -> tuple[float, int, float, objec
     return outcome
 
 
-def compare(label: str, name: str, rows: int, product: Callable[[], object], baseline: Callable[[], object], repeat: int = 3) -> None:
-    """Median time of ``product`` and ``baseline`` over ``repeat`` fresh copies each, and their ratio."""
-    results = {}
-    for which, action in (("baseline", baseline), ("product", product)):
-        runs = []
-        for _ in range(repeat):
+def compare(label: str, name: str, rows: int, product: Callable[[], object], baseline: Callable[[], object], repeat: int = 3) -> float:
+    """Median time of ``product`` and ``baseline`` over ``repeat`` fresh copies each, run in turns (baseline, product,
+    baseline…) so that a change in the machine's load falls on both alike, and their ratio."""
+    runs: dict[str, list[tuple[float, int, float, object]]] = {"baseline": [], "product": []}
+    for _ in range(repeat):
+        for which, action in (("baseline", baseline), ("product", product)):
             fresh_copy(name)
-            runs.append(run_measured(action))
-        seconds = statistics.median(run[0] for run in runs)
+            runs[which].append(run_measured(action))
+    results = {}
+    for which, measured in runs.items():
+        seconds = statistics.median(run[0] for run in measured)
         results[which] = seconds
-        queries, peak, result = runs[-1][1], max(run[2] for run in runs), runs[-1][3]
+        queries, peak, result = measured[-1][1], max(run[2] for run in measured), measured[-1][3]
         print(
             f"  {label + ' ' + which:<40} {rows:>9,} rows {seconds:8.2f} s {rows / seconds:>10,.0f} rows/s "
             f"{peak:7.1f} MB {queries:6d} queries  {result}"
