@@ -31,7 +31,7 @@ def rows_with_ids(model: type[models.Model], ids: Sequence[int], *, using: str =
         return rows.filter(pk__in=id_array(ids, using=using))
     quote = connections[using].ops.quote_name
     column = f"{quote(model._meta.db_table)}.{quote(model._meta.pk.column)}"
-    return rows.filter(RawSQL(f"{column} = ANY(%s::bigint[])", [[int(pk) for pk in ids]], output_field=models.BooleanField()))
+    return rows.filter(RawSQL(f"{column} = ANY(%s::bigint[])", [_array_text(ids)], output_field=models.BooleanField()))
 
 
 def keys_kept(rows: models.QuerySet, *, name: str) -> models.QuerySet:
@@ -54,8 +54,15 @@ def id_array(ids: Iterable[int], *, using: str = DEFAULT_DB_ALIAS) -> RawSQL:
     """A subquery yielding ``ids``, for ``filter(pk__in=id_array(ids))``: one parameter whatever their number."""
     ids = [int(pk) for pk in ids]
     if connections[using].vendor == "postgresql":
-        return RawSQL("SELECT unnest(%s::bigint[])", [ids])
+        return RawSQL("SELECT unnest(%s::bigint[])", [_array_text(ids)])
     return RawSQL("SELECT value FROM json_each(%s)", [json.dumps(ids)])
+
+
+def _array_text(ids: Iterable[int]) -> str:
+    """``ids`` as PostgreSQL writes an array of integers (``{1,2,3}``), for a ``%s::bigint[]`` parameter: the driver
+    sends one string, where it would dump a list element by element in Python (a quarter of a second for the
+    purge's arrays of 100,000 rows)."""
+    return "{" + ",".join(str(int(pk)) for pk in ids) + "}"
 
 
 def insert_json_rows(table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]], *, using: str = DEFAULT_DB_ALIAS) -> None:
