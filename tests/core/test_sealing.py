@@ -199,6 +199,30 @@ def test_rows_sealed_again_inside_a_run_are_read_in_order_and_held_to_their_newe
     assert f"dsar_requestevent row {ids[3]} no longer matches its seal (entry {again.seq})" in refused("--batch-size", "2")
 
 
+def test_rows_sealed_by_the_database_get_the_entry_and_ledger_runs_python_would_write(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sealing, "RUN", 3)
+    while RequestEvent.objects.count() < 9:
+        make_request()
+    ids = list(RequestEvent.objects.order_by("pk").values_list("pk", flat=True))
+    chosen = ids[:4] + ids[5:9]  # a gap after four: runs of 3 and 1, then 3 and 1
+
+    def sealed_by(path: str) -> tuple[dict[str, Any], list[tuple[int, str, str | None]]]:
+        if path == "python":
+            monkeypatch.setattr(sealing, "_sql_digest", lambda model, using: None)
+        assert sealing.seal_rows(RequestEvent, chosen) == len(chosen)
+        entry = AuditEntry.objects.filter(action=Action.ROWS_SEALED, object_id="dsar_requestevent").order_by("seq").last()
+        runs = SealedRow.objects.filter(entry_seq=entry.seq).order_by("row_id").values_list("row_id", "digest", "following")
+        return entry.data, list(runs)
+
+    in_database, in_python = sealed_by("database"), sealed_by("python")
+
+    assert in_database == in_python
+    assert [(row_id, len(following or "") // 64) for row_id, _digest, following in in_python[1]] == [
+        (chosen[0], 2), (chosen[3], 0), (chosen[4], 2), (chosen[7], 0)
+    ]
+    assert "Sealed tables intact" in verify()
+
+
 @owner_login
 def test_a_digest_rewritten_inside_a_run_is_reported_with_its_row(monkeypatch: pytest.MonkeyPatch) -> None:
     ids, entry = _events_sealed_in_runs(monkeypatch)
