@@ -44,8 +44,12 @@ class Entry:
 class Transfer:
     """A place outside the home region's jurisdiction that the data reaches, and why.
 
-    ``via`` says what takes it there: ``storage``, ``transit``, ``backup``, ``log``, ``integration``,
-    ``sub_processor`` or ``platform``; ``via_slug`` names the integration, sub-processor or platform.
+    ``origin`` is the region whose jurisdiction the data leaves: the account's home region, whose law governs it
+    (the storage region a copy is made from is in ``reason``). ``region`` is its destination (None: not stated).
+    ``via`` is the basis, what takes it there: ``storage``, ``transit``, ``backup``, ``log``, ``integration``,
+    ``sub_processor`` or ``platform``; ``via_slug`` names the integration, sub-processor or platform. The four
+    together are what the transfer is (:attr:`key`): the same destination reached on another basis is another
+    transfer, and owes its own notice.
     """
 
     product: str
@@ -54,6 +58,11 @@ class Transfer:
     reason: str
     via: str = "storage"
     via_slug: str = ""
+    origin: str | None = None
+
+    @property
+    def key(self) -> tuple[str, str, str | None, str | None, str, str]:
+        return (self.product, self.data_category, self.origin, self.region, self.via, self.via_slug)
 
 
 @dataclass(frozen=True)
@@ -161,7 +170,10 @@ def residency_report(*, account: AccountInfo, catalog: Catalog) -> ResidencyRepo
             entry.reasons.append(reason)
         transfers.setdefault(
             (product, category, region, reason),
-            Transfer(product=product, data_category=category, region=region, reason=reason, via=via, via_slug=via_slug),
+            Transfer(
+                product=product, data_category=category, region=region, reason=reason, via=via, via_slug=via_slug,
+                origin=home.code,
+            ),
         )
 
     entries: list[Entry] = []

@@ -184,6 +184,9 @@ class EntrySerializer(serializers.Serializer):
 class TransferSerializer(serializers.Serializer):
     product = serializers.CharField(help_text="A product slug, or a platform slug for a processing location.")
     data_category = serializers.CharField()
+    origin = serializers.CharField(
+        allow_null=True, help_text="The region whose jurisdiction the data leaves: the account's home region."
+    )
     region = serializers.CharField(allow_null=True, help_text="null: outside the jurisdiction, region not stated.")
     reason = serializers.CharField()
     via = serializers.ChoiceField(

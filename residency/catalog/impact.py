@@ -19,8 +19,9 @@ class Footprint:
     stored: dict[tuple[str, str], str | None]
     transient: dict[tuple[str, str], frozenset[tuple[str | None, int | None]]]
     logs: dict[tuple[str, str], dict[str | None, int | None]]
-    #: Keyed by product, category, region and the integration, sub-processor or platform that takes it there.
-    transfers: dict[tuple[str, str, str | None, str], str]
+    #: Keyed by what each transfer is (:attr:`~residency.engine.Transfer.key`): product, category, origin,
+    #: destination and basis (storage, transit, copy, or the integration, sub-processor or platform).
+    transfers: dict[tuple[str, str, str | None, str | None, str, str], str]
     sub_processors: dict[str, str]
     names: dict[tuple[str, str], str]
 
@@ -40,7 +41,7 @@ def footprint(report: ResidencyReport) -> Footprint:
         stored={key(entry): entry.stored_in for entry in report.entries},
         transient={key(entry): frozenset((hop.region, hop.minutes) for hop in entry.transient) for entry in report.entries},
         logs={key(entry): {hop.region: hop.days for hop in entry.logs} for entry in report.entries},
-        transfers={(t.product, t.data_category, t.region, t.via_slug): t.reason for t in report.transfers},
+        transfers={transfer.key: transfer.reason for transfer in report.transfers},
         sub_processors={use.slug: use.name for use in report.sub_processors},
         names={key(entry): f"{entry.product_name} · {entry.data_category_name}" for entry in report.entries},
     )
@@ -57,6 +58,28 @@ def footprints() -> dict[int, tuple[str, Footprint]]:
 
 def _days(days: int | None) -> str:
     return "no stated period" if days is None else f"{days} days"
+
+
+#: A transfer's basis, as the impact names it.
+_BASIS = {
+    "storage": "storage",
+    "transit": "transit",
+    "backup": "backup copy",
+    "log": "log copy",
+    "integration": "integration",
+    "sub_processor": "sub-processor",
+    "platform": "platform",
+}
+
+
+def _transfer(key: tuple[str, str, str | None, str | None, str, str], names: dict[tuple[str, str], str]) -> str:
+    """A transfer in words: what, from where to where, on which basis."""
+    product, category, origin, region, via, via_slug = key
+    basis = _BASIS.get(via, via) + (f" {via_slug}" if via_slug else "")
+    return (
+        f"{names.get((product, category), f'{product} · {category}')} from {origin or 'a region not stated'} "
+        f"to {region or 'a region not stated'} ({basis})"
+    )
 
 
 def compare(before: Footprint, after: Footprint) -> list[str]:
@@ -80,9 +103,14 @@ def _compare(before: Footprint, after: Footprint) -> tuple[list[str], list[str]]
         old_logs, new_logs = dict(before.logs[entry]), dict(after.logs[entry])
         if before.stored[entry] != after.stored[entry]:
             changes.append(f"{name}: moves from {before.stored[entry] or 'not stated'} to {after.stored[entry] or 'not stated'}")
-            # Its log copy in the storage region moves with it: said once, by the move.
+            # Its log copy in the storage region moves with it: said once, by the move. Unless a copy was already
+            # kept where it goes, or stays where it was: then each region's copy is said as it changes.
             old_home, new_home = before.stored[entry], after.stored[entry]
-            if old_home in old_logs and new_home in new_logs and old_logs[old_home] == new_logs[new_home]:
+            if (
+                old_logs.get(old_home, -1) == new_logs.get(new_home, -2)
+                and new_home not in old_logs
+                and old_home not in new_logs
+            ):
                 del old_logs[old_home], new_logs[new_home]
         if before.transient[entry] != after.transient[entry]:
             hops = ", ".join(f"{region or 'not stated'} for {minutes} min" for region, minutes in sorted(after.transient[entry], key=str))
@@ -99,16 +127,10 @@ def _compare(before: Footprint, after: Footprint) -> tuple[list[str], list[str]]
                     f"{_days(new_logs[region])}"
                 )
     for key in sorted(set(after.transfers) - set(before.transfers), key=str):
-        product, category, region, _via = key
-        notifiable.append(
-            f"new transfer: {names.get((product, category), f'{product} · {category}')} to {region or 'a region not stated'}"
-            f" ({after.transfers[key]})"
-        )
+        notifiable.append(f"new transfer: {_transfer(key, names)}: {after.transfers[key]}")
         changes.append(notifiable[-1])
-    for product, category, region, _via in sorted(set(before.transfers) - set(after.transfers), key=str):
-        changes.append(
-            f"transfer ends: {names.get((product, category), f'{product} · {category}')} to {region or 'a region not stated'}"
-        )
+    for key in sorted(set(before.transfers) - set(after.transfers), key=str):
+        changes.append(f"transfer ends: {_transfer(key, names)}")
     for slug in sorted(set(after.sub_processors) - set(before.sub_processors)):
         notifiable.append(f"new sub-processor: {after.sub_processors[slug]}")
         changes.append(notifiable[-1])

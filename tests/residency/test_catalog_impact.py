@@ -42,7 +42,7 @@ def test_a_dry_run_moving_one_category_lists_exactly_the_accounts_that_hold_it(t
     assert [affected.account for affected in changes.impact] == [account.name for account in holders]
     lines = changes.impact[0].changes
     assert "Freshteam · Employee data: moves from US to EEA" in lines
-    assert "transfer ends: Freshteam · Employee data to US" in lines
+    assert "transfer ends: Freshteam · Employee data from EEA to US (storage)" in lines
     offer = HostingOffer.objects.get(product__slug="freshteam", category__slug="employee")
     assert offer.regions.get().code == "US"  # nothing applied
 
@@ -106,3 +106,96 @@ def test_reading_every_accounts_footprint_takes_the_same_queries_for_2_and_40_ac
     for n in range(38):
         AccountFactory(name=f"Many {n}", products=["freshservice"])
     assert queries() == few
+
+
+# --- every new destination is a new transfer, and owes a notice -------------------------------------
+# Each case changes one kind of catalog entry; the account it reaches must get exactly the notices listed.
+
+ROUTE_PRODUCTS = 'products = ["freshdesk", "freshsales", "freshdesk-contact-center"]\ncategory = "call-recording"'
+MARKETPLACE_CATEGORIES = 'products = ["freshdesk", "freshservice"]\ncategories = ["ticket", "requester", "app-integration"]'
+SSO_SUB_PROCESSOR = 'slug = "aws-sso"\nname = "Amazon Web Services (single sign-on)"'
+LOGS_US_IND = 'storage_regions = ["US", "IND"]'
+FRESHDESK_TICKETS = 'product = "freshdesk"\ncategories = ["ticket", "requester", "social", "app-integration", "knowledge-base", "forum", "report"]\nregions = ["US", "EEA", "IND", "AU"]'
+
+
+@pytest.mark.parametrize(
+    ("home", "products", "integrations", "old", "new", "expected"),
+    [
+        pytest.param(
+            "EEA", ["freshdesk"], [], ROUTE_PRODUCTS, ROUTE_PRODUCTS.replace('"freshdesk", ', ""),
+            ["new transfer: Freshdesk · Call recording from EEA to US (storage): Stored in US: not offered in the home region EEA."],
+            id="a route no longer taken: the transit becomes storage",
+        ),
+        pytest.param(
+            "EEA", ["freshdesk"], [], FRESHDESK_TICKETS,
+            FRESHDESK_TICKETS.replace('"ticket", ', "") + '\n\n[[hosting]]\nproduct = "freshdesk"\ncategories = ["ticket"]\nregions = ["US"]',
+            ["new transfer: Freshdesk · Ticket data from EEA to US (storage): Stored in US: not offered in the home region EEA."],
+            id="storage moved out of the home region",
+        ),
+        pytest.param(
+            "AU", ["freshdesk"], [], LOGS_US_IND, 'storage_regions = ["US", "IND", "AU"]',
+            [
+                f"new transfer: Freshdesk · {name} from AU to EEA (log copy): Logs kept in EEA for 30 days "
+                "(Freshdesk and Freshservice logs of the US and India data centres, 30 days in the EEA)."
+                for name in ["App integration data", "Forum data", "Knowledge base content", "Report data",
+                             "Requester and contact data", "Social content", "Ticket data"]  # by category slug
+            ],
+            id="a log rule that reaches a new storage region",
+        ),
+        pytest.param(
+            "EEA", ["freshdesk"], ["marketplace-app"], MARKETPLACE_CATEGORIES,
+            MARKETPLACE_CATEGORIES.replace('"app-integration"]', '"app-integration", "knowledge-base"]'),
+            ["new transfer: Freshdesk · Knowledge base content from EEA to a region not stated (integration marketplace-app): "
+             "Integration 'Marketplace app' (marketplace app) is enabled. The source says: \u201cAPI requests made by "
+             "integrations may be processed outside the EEA.\u201d Flagged as processing outside the EEA."],
+            id="an integration that takes one more category",
+        ),
+        pytest.param(
+            "EEA", ["freshdesk-messaging"], [], SSO_SUB_PROCESSOR, SSO_SUB_PROCESSOR + '\nregions = ["US"]',
+            ["new transfer: Freshdesk Messaging · Agent and user data from EEA to US (sub-processor aws-sso): Sub-processor "
+             "Amazon Web Services (single sign-on) processes this data in US (Single sign-on: user authentication and profile data)."],
+            id="a sub-processor in a new region",
+        ),
+    ],
+)
+def test_each_kind_of_entry_moved_owes_exactly_the_notices_of_its_new_transfers(
+    tmp_path: Path, home: str, products: list[str], integrations: list[str], old: str, new: str, expected: list[str]
+) -> None:
+    account = AccountFactory(name="Reached", home_region=Region.objects.get(code=home), products=products, integrations=integrations)
+    AccountFactory(name="Elsewhere", home_region=Region.objects.get(code="US"), products=["freshteam"])
+
+    changes = catalog_load(spec=parse_catalog(variant(tmp_path, old, new)), dry_run=True)
+
+    assert [(affected.account_id, affected.notifiable) for affected in changes.impact] == [(account.pk, expected)]
+
+
+def test_a_move_and_its_revert_each_say_exactly_what_happened_to_every_log_copy(tmp_path: Path) -> None:
+    account = AccountFactory(name="Acme", home_region=Region.objects.get(code="IND"), products=["freshdesk"])
+    to_us = variant(tmp_path, FRESHDESK_TICKETS, FRESHDESK_TICKETS.replace('"IND", ', "") + '\nfallback = "US"')
+
+    moved = catalog_load(spec=parse_catalog(to_us))
+    reverted = catalog_load(spec=parse_catalog(CATALOG))
+
+    [there] = [affected.changes for affected in moved.impact if affected.account_id == account.pk]
+    [back] = [affected.changes for affected in reverted.impact if affected.account_id == account.pk]
+    assert [line for line in there if line.startswith("Freshdesk · Ticket data")] == ["Freshdesk · Ticket data: moves from IND to US"]
+    assert [line for line in back if line.startswith("Freshdesk · Ticket data")] == ["Freshdesk · Ticket data: moves from US to IND"]
+    # Both regions keep a 30-day copy in the EEA: the same transfer before and after, neither new nor ended.
+    assert not any("log copy" in line for line in there + back)
+
+
+def test_moving_into_the_region_that_held_a_log_copy_says_the_copy_lengthened_not_removed(tmp_path: Path) -> None:
+    account = AccountFactory(name="Acme", home_region=Region.objects.get(code="AU"), products=["freshdesk"])
+    only_us = FRESHDESK_TICKETS.replace('"EEA", "IND", "AU"', '"EEA"')  # AU no longer offered: the first region, US
+    catalog_load(spec=parse_catalog(variant(tmp_path, FRESHDESK_TICKETS, only_us.replace('["US", "EEA"]', '["US"]'))))
+    into_eea = variant(tmp_path, FRESHDESK_TICKETS, only_us.replace('["US", "EEA"]', '["EEA"]'))
+
+    changes = catalog_load(spec=parse_catalog(into_eea))
+
+    [lines] = [affected.changes for affected in changes.impact if affected.account_id == account.pk]
+    ticket = [line for line in lines if line.startswith("Freshdesk · Ticket data")]
+    assert ticket == [
+        "Freshdesk · Ticket data: moves from US to EEA",
+        "Freshdesk · Ticket data: log copy in EEA lengthened from 30 days to 365 days",
+        "Freshdesk · Ticket data: log copy in US removed",
+    ]
