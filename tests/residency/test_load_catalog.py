@@ -97,9 +97,9 @@ def test_a_changed_file_updates_only_what_differs_and_records_the_load(tmp_path:
             "regions[2] (code 'IND'): field 'safeguard': must be one of adequacy, scc, bcr (or left out: none stated), not 'trust-us'",
         ),
         (
-            'slug = "twilio"\n',
-            'slug = "twilio"\nsafeguard = "dpf"\n',
-            "sub_processors[4] (slug 'twilio'): field 'safeguard': the EU-US Data Privacy Framework is named by 'dpf_certified = true'",
+            'slug = "gcp-sso"\n',
+            'slug = "gcp-sso"\nsafeguard = "dpf"\n',
+            "sub_processors[3] (slug 'gcp-sso'): field 'safeguard': the EU-US Data Privacy Framework is named by 'dpf_certified = true'",
         ),
         (
             'default_region = "US"\n',
@@ -156,3 +156,4 @@ def test_a_region_still_used_by_an_account_is_not_deleted_and_nothing_else_chang
 def test_a_missing_file_is_reported_by_path(tmp_path: Path) -> None:
     with pytest.raises(CommandError, match="cannot be read"):
         run(str(tmp_path / "nope.toml"))
+

@@ -36,7 +36,7 @@ def catalog_with(tmp_path: Path, *edits: tuple[str, str]) -> None:
     catalog_load(spec=parse_catalog(path))
 
 
-TWILIO = 'slug = "twilio"\nname = "Twilio"\n'
+SSO = 'slug = "aws-sso"\nname = "Amazon Web Services (single sign-on)"\n'
 US_REGION = 'code = "US"\nname = "United States"\njurisdiction = "United States"\ncountry = "United States"\n'
 
 
@@ -83,16 +83,17 @@ def test_the_data_privacy_framework_is_named_only_for_a_certified_sub_processor_
     eea = AccountFactory(name="Nordic", home_region=region("EEA"), products=["freshdesk-contact-center"])
     india = AccountFactory(name="Chennai", home_region=region("IND"), products=["freshdesk-contact-center"])
 
-    def twilio_safeguards(account: object) -> set[str | None]:
+    def sso_safeguards(account: object) -> set[str | None]:
         record = account_processing_record(account=account)
         return {t.safeguard for t in record.transfers if t.via == "sub_processor"}
 
-    assert twilio_safeguards(eea) == {None}  # not listed as certified: no Framework
-    catalog_with(tmp_path, (TWILIO, TWILIO + "dpf_certified = true\n"))
+    catalog_with(tmp_path, (SSO, SSO + 'regions = ["US"]\n'))
+    assert sso_safeguards(eea) == {None}  # not listed as certified: no Framework
+    catalog_with(tmp_path, (SSO, SSO + 'regions = ["US"]\ndpf_certified = true\n'))
 
-    assert twilio_safeguards(eea) == {DPF}
+    assert sso_safeguards(eea) == {DPF}
     # From India the Framework is not a safeguard at all; the sub-processor states none of its own.
-    assert twilio_safeguards(india) == {None}
+    assert sso_safeguards(india) == {None}
     # The vendor's own storage in the US is not the sub-processor's certification.
     assert {t.safeguard for t in account_processing_record(account=eea).transfers if t.via != "sub_processor"} == {None}
 
