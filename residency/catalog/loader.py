@@ -80,13 +80,17 @@ class CatalogChanges:
     #: The Art. 28(2) notices the load recorded (see residency/notices.py); none on a dry run's rollback.
     notices: list[ChangeNotice] = field(default_factory=list)
 
+    #: Entries that only moved within the file: saved in their new order, not changes of meaning.
+    reordered: Counter = field(default_factory=Counter)
+
     def add(self, action: str, kind: str, label: str, detail: str = "") -> None:
         self.counts[f"{kind}.{action}"] += 1
         self.lines.append(f"{action} {kind} {label}{': ' + detail if detail else ''}")
 
     @property
     def changed(self) -> bool:
-        return bool(self.lines)
+        """Whether the load writes anything (a reordering too: reports list entries in the file's order)."""
+        return bool(self.lines or self.reordered)
 
 
 class _Reader:
@@ -523,7 +527,7 @@ def catalog_load(*, spec: CatalogSpec, dry_run: bool = False) -> CatalogChanges:
                     version=spec.version,
                     source=spec.path.name,
                     sha256=spec.sha256,
-                    changes=dict(changes.counts),
+                    changes={**changes.counts, **{f"{kind}.reordered": n for kind, n in changes.reordered.items()}},
                     impact=[
                         {"account": a.account, "account_id": a.account_id, "changes": a.changes, "notifiable": a.notifiable}
                         for a in changes.impact
@@ -605,6 +609,8 @@ def _sync_row(
                 changed_fields.append(name)
     if created:
         changes.add("created", kind, row.label)
+    elif changed_fields == ["position"]:
+        changes.reordered[kind] += 1
     elif changed_fields:
-        changes.add("updated", kind, row.label, ", ".join(f for f in changed_fields if f != "position") or "order")
+        changes.add("updated", kind, row.label, ", ".join(f for f in changed_fields if f != "position"))
     return obj

@@ -157,3 +157,19 @@ def test_a_missing_file_is_reported_by_path(tmp_path: Path) -> None:
     with pytest.raises(CommandError, match="cannot be read"):
         run(str(tmp_path / "nope.toml"))
 
+
+def test_entries_only_moved_within_the_file_are_saved_in_order_but_are_not_changes(tmp_path: Path) -> None:
+    AccountFactory(products=["freshdesk", "freshteam"])
+    australia = '[[regions]]\ncode = "AU"\nname = "Australia"\njurisdiction = "Australia"\ncountry = "Australia"\n\n'
+    text = CATALOG.read_text()
+    assert australia in text
+    moved = tmp_path / "catalog.toml"
+    moved.write_text(text.replace(australia, "").replace('[[regions]]\ncode = "US"', australia + '[[regions]]\ncode = "US"', 1))
+
+    out = run(str(moved), "--verbosity", "2")
+
+    assert list(Region.objects.order_by("position").values_list("code", flat=True)) == ["AU", "US", "EEA", "IND"]
+    assert "Applied catalog 2026.11.2: 0 changes." in out
+    assert "Entries only moved within the file, not changes: 4 region." in out
+    assert "updated region" not in out and "account(s) whose residency report" not in out
+    assert CatalogLoad.objects.order_by("-pk").first().changes == {"region.reordered": 4}

@@ -43,7 +43,12 @@ class Command(BaseCommand):
             self.stdout.write(f"Catalog {spec.version} ({catalog_path.name}) is already loaded: nothing changed.")
             return
         summary = ", ".join(f"{count} {name}" for name, count in sorted(changes.counts.items()))
-        self.stdout.write(self.style.SUCCESS(f"{prefix} catalog {spec.version}: {len(changes.lines)} changes ({summary})."))
+        self.stdout.write(
+            self.style.SUCCESS(f"{prefix} catalog {spec.version}: {len(changes.lines)} changes" + (f" ({summary})." if summary else "."))
+        )
+        if changes.reordered:
+            moved = ", ".join(f"{count} {kind}" for kind, count in sorted(changes.reordered.items()))
+            self.stdout.write(f"Entries only moved within the file, not changes: {moved}.")
         verb = "would change" if dry_run else "changed"
         if not changes.impact:
             self.stdout.write(f"No account's residency report {verb}.")
