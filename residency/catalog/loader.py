@@ -9,12 +9,18 @@ writes no history rows).
 from __future__ import annotations
 
 import hashlib
+import json
+import re
 import tomllib
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import cache
 from pathlib import Path
 from typing import Any
+
+import jsonschema
 
 from django.db import models, transaction
 from django.db.models import ProtectedError
@@ -93,19 +99,73 @@ class CatalogChanges:
         return bool(self.lines or self.reordered)
 
 
+#: The largest catalog file read, checked before it is read: the shipped one is about 20 kB.
+MAX_BYTES = 2 * 1024 * 1024
+#: The JSON Schema of the file, published beside it for editors (``#:schema`` on its first line).
+SCHEMA_PATH = Path(__file__).with_name("catalog.schema.json")
+
+
+@cache
+def _schema_validator() -> jsonschema.Draft202012Validator:
+    schema = json.loads(SCHEMA_PATH.read_text())
+    return jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
+
+
+def _entry_label(path: Path, section: str, index: int, entry: Any) -> str:
+    """Where an entry of the file is, as every error names it: ``catalog.toml: hosting[3] (product 'freshdesk')``."""
+    where = f"{path.name}: {section}[{index}]"
+    for name in ("slug", "code", "product"):
+        if isinstance(entry, dict) and isinstance(entry.get(name), str):
+            return f"{where} ({name} {entry[name]!r})"
+    return where
+
+
+def _as_json(value: Any) -> Any:
+    """The parsed TOML as JSON Schema reads it: dates and times as ISO 8601 text."""
+    if isinstance(value, dict):
+        return {key: _as_json(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_as_json(item) for item in value]
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    return value
+
+
+def _schema_errors(path: Path, data: dict[str, Any]) -> Iterator[tuple[str, str]]:
+    """``(where, message)`` of each place the file breaks the schema; ``where`` as :func:`_entry_label`, with the
+    field when there is one."""
+    for error in sorted(_schema_validator().iter_errors(_as_json(data)), key=lambda error: list(map(str, error.absolute_path))):
+        at = list(error.absolute_path)
+        if not at:
+            yield f"{path.name}", error.message
+            continue
+        section = at[0]
+        if section == "processor":
+            where, rest = f"{path.name}: [processor]", at[1:]
+        elif len(at) > 1 and isinstance(at[1], int):
+            where, rest = _entry_label(path, section, at[1], data[section][at[1]]), at[2:]
+        else:
+            where, rest = f"{path.name}", at
+        yield (f"{where}: field '{rest[0]}'" if rest else where), error.message
+
+
+def _located(path: Path, text: bytes, offset: int) -> str:
+    """``catalog.toml: line L, column C`` of byte ``offset`` of ``text`` (columns count characters)."""
+    before = text[:offset]
+    line = before.count(b"\n") + 1
+    column = len(before[before.rfind(b"\n") + 1 :].decode("utf-8", errors="replace")) + 1
+    return f"{path.name}: line {line}, column {column}"
+
+
 class _Reader:
     """Typed access to one entry of the file, with errors that say where."""
 
     def __init__(self, path: Path, section: str, index: int, entry: Any, errors: list[str]) -> None:
         self.errors = errors
-        self.where = f"{path.name}: {section}[{index}]"
+        self.where = _entry_label(path, section, index, entry)
         self.entry = entry if isinstance(entry, dict) else {}
         if not isinstance(entry, dict):
             self.fail("", "must be a table")
-        for name in ("slug", "code", "product"):
-            if isinstance(self.entry.get(name), str):
-                self.where += f" ({name} {self.entry[name]!r})"
-                break
 
     def fail(self, name: str, message: str) -> None:
         self.errors.append(f"{self.where}: field '{name}': {message}" if name else f"{self.where}: {message}")
@@ -200,15 +260,31 @@ def _section(path: Path, data: dict[str, Any], name: str, errors: list[str]) -> 
 
 
 def parse_catalog(path: Path) -> CatalogSpec:
-    """Read and validate the whole file. Raises :class:`CatalogError` listing every problem found."""
+    """Read and validate the whole file. Raises :class:`CatalogError` listing every problem found.
+
+    In order: its size (at most :data:`MAX_BYTES`, checked before reading it), UTF-8 and TOML (an error gives the
+    line and column), then every entry, field by field, against the JSON Schema (:data:`SCHEMA_PATH`) and the
+    checks a schema cannot make: references to regions, products, categories and sub-processors that exist,
+    routes and log rules that agree with the hosting table, one entry per key."""
     try:
-        raw = path.read_bytes()
+        with path.open("rb") as file:
+            raw = file.read(MAX_BYTES + 1)
     except OSError as exc:
         raise CatalogError(f"{path}: cannot be read ({exc.strerror})") from exc
+    if len(raw) > MAX_BYTES:
+        raise CatalogError(f"{path.name}: larger than {MAX_BYTES // (1024 * 1024)} MB; not read (a catalog is about 20 kB)")
     try:
-        data = tomllib.loads(raw.decode("utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise CatalogError(f"{path.name}: not valid TOML ({exc})") from exc
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise CatalogError(f"{_located(path, raw, exc.start)}: not UTF-8 (byte 0x{raw[exc.start]:02x}); save the file as UTF-8") from exc
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        message = str(exc)
+        at = re.search(r"\(at line (\d+), column (\d+)\)", message)
+        where = f"{path.name}: line {at[1]}, column {at[2]}" if at else path.name
+        reason = message[: at.start()].strip() if at else message
+        raise CatalogError(f"{where}: not valid TOML ({reason})") from exc
 
     errors: list[str] = []
     version = data.get("version")
@@ -334,6 +410,17 @@ def parse_catalog(path: Path) -> CatalogSpec:
                 )
     unique(hosting, "hosting")
 
+    offers = {(row.key["product"], row.key["category"]): row for row in hosting}
+    hosted = {product for product, _category in offers}
+
+    def hosted_products(r: _Reader) -> list[str]:
+        """The ``products`` of an entry, each of which must have a row in the hosting table."""
+        products = r.refs("products", product_slugs, "product")
+        for product in products:
+            if product not in hosted:
+                r.fail("products", f"product {product!r} has no row in the hosting table")
+        return products
+
     routes: list[Row] = []
     for r in readers("routes", {"products", "category", "generated_in", "held_minutes", "routed_to", "note"}):
         category = r.ref("category", category_slugs, "category")
@@ -343,6 +430,16 @@ def parse_catalog(path: Path) -> CatalogSpec:
         if generated_in and generated_in == routed_to:
             r.fail("routed_to", "must differ from generated_in")
         for product in r.refs("products", product_slugs, "product", required=True):
+            offer = offers.get((product, category))
+            if category and offer is None:
+                r.fail("products", f"{product!r} has no hosting row for {category!r}: the route would apply to nothing")
+            elif offer is not None and generated_in and generated_in not in offer.m2m["regions"]:
+                offered = ", ".join(offer.m2m["regions"]) or "no region"
+                r.fail(
+                    "generated_in",
+                    f"{generated_in!r} is not a region the hosting row of {product!r} · {category!r} offers ({offered}): "
+                    "a route starts where the data is hosted",
+                )
             if category and generated_in and routed_to:
                 routes.append(
                     Row(
@@ -354,6 +451,7 @@ def parse_catalog(path: Path) -> CatalogSpec:
     unique(routes, "routes")
 
     retention = []
+    copies: dict[tuple[str, str, str, str], str] = {}  # (kind, product, storage region, kept in): the rule's slug
     for i, r in enumerate(readers("retention", {"slug", "name", "kind", "products", "storage_regions", "kept_in", "days", "note"})):
         slug = r.str("slug")
         kind = r.choice("kind", RetentionRule.Kind.values)
@@ -365,10 +463,22 @@ def parse_catalog(path: Path) -> CatalogSpec:
             "note": r.str("note", required=False),
             "position": i,
         }
-        m2m = {
-            "products": r.refs("products", product_slugs, "product"),
-            "storage_regions": r.refs("storage_regions", region_codes, "region"),
-        }
+        m2m = {"products": hosted_products(r), "storage_regions": r.refs("storage_regions", region_codes, "region")}
+        # One rule per product, storage region and place of the copies: two would give two periods for one copy.
+        places = [
+            (kind, product, storage, fields["kept_in"] or storage)
+            for product in m2m["products"] or sorted(hosted)
+            for storage in m2m["storage_regions"] or sorted(region_codes)
+        ]
+        taken = next((place for place in places if place in copies), None)
+        if taken:
+            _kind, product, storage, kept = taken
+            r.fail(
+                "storage_regions" if m2m["storage_regions"] else "products",
+                f"{kind}s of {product!r} stored in {storage} and kept in {kept} are already ruled by {copies[taken]!r}: "
+                "one rule per product and region",
+            )
+        copies.update((place, slug) for place in places if place not in copies)
         if slug:
             retention.append(Row(label=slug, key={"slug": slug}, fields=fields, m2m=m2m))
     unique(retention, "retention")
@@ -388,7 +498,7 @@ def parse_catalog(path: Path) -> CatalogSpec:
             "position": i,
         }
         m2m = {
-            "products": r.refs("products", product_slugs, "product"),
+            "products": hosted_products(r),
             "categories": r.refs("categories", category_slugs, "category", required=True),
             "processing_regions": r.refs("processing_regions", region_codes, "region"),
         }
@@ -460,6 +570,11 @@ def parse_catalog(path: Path) -> CatalogSpec:
     known_sections = {"version", "source", "effective_from", "processor", "regions", "products", "categories", "hosting", "routes", "retention", "integrations", "sub_processors", "platforms"}
     for section in sorted(set(data) - known_sections):
         errors.append(f"{path.name}: '{section}' is not a known section")
+    # The schema checks shape and types as an editor does; where a check above already named the place, its
+    # message (in the catalog's words) stands alone.
+    for where, message in _schema_errors(path, data):
+        if not any(error.startswith(f"{where}:") for error in errors):
+            errors.append(f"{where}: {message}")
     if errors:
         raise CatalogError("\n".join(errors))
     return CatalogSpec(

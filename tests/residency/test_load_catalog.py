@@ -90,7 +90,7 @@ def test_a_changed_file_updates_only_what_differs_and_records_the_load(tmp_path:
         ("days = 30", "days = -30", "catalog.toml: retention[2] (slug 'logs-30-days-eea-us-ind'): field 'days': must be a positive whole number"),
         ('category = "call-recording"', 'category = "calls"', "field 'category': unknown category 'calls'"),
         ('kind = "log"', 'kind = "audit"', "field 'kind': must be one of backup, log, not 'audit'"),
-        ('version = "2026.11.2"', 'version = "2026.11.2"\n[[regions]\n', "catalog.toml: not valid TOML"),
+        ('version = "2026.11.2"', 'version = "2026.11.2"\n[[regions]\n', "catalog.toml: line 24, column 10: not valid TOML (Expected ']]'"),
         (
             'country = "India"',
             'country = "India"\nsafeguard = "trust-us"',
@@ -173,3 +173,136 @@ def test_entries_only_moved_within_the_file_are_saved_in_order_but_are_not_chang
     assert "Entries only moved within the file, not changes: 4 region." in out
     assert "updated region" not in out and "account(s) whose residency report" not in out
     assert CatalogLoad.objects.order_by("-pk").first().changes == {"region.reordered": 4}
+
+
+# --- validation of meaning: the schema, and what a schema cannot check ------------------------------
+
+
+def test_the_shipped_catalog_meets_its_published_schema_whose_choices_are_the_models() -> None:
+    import tomllib
+
+    from residency.catalog.loader import _as_json, _schema_validator
+    from residency.models import Integration, ProcessingPlatform, RetentionRule, Safeguard
+
+    assert CATALOG.read_text().startswith("#:schema ./catalog.schema.json\n")  # editors validate as you type
+    assert list(_schema_validator().iter_errors(_as_json(tomllib.loads(CATALOG.read_text())))) == []
+    definitions = _schema_validator().schema["$defs"]
+    assert definitions["retention"]["properties"]["kind"]["enum"] == RetentionRule.Kind.values
+    assert definitions["integration"]["properties"]["kind"]["enum"] == Integration.Kind.values
+    assert definitions["platform"]["properties"]["kind"]["enum"] == ProcessingPlatform.Kind.values
+    assert definitions["safeguard"]["enum"] == Safeguard.values
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("held_minutes = 10", "held_minutes = -10"),
+        ('kind = "log"', 'kind = "audit"'),
+        ('country = "India"', 'country = "India"\nsafeguard = "trust-us"'),
+        ('name = "Freshworks"', 'name = "Freshworks"\nphone = "1"'),
+        ('name = "Freshservice"\n', "\n"),
+        ('regions = ["US", "EEA"]', "documented = true"),
+    ],
+    ids=["negative-duration", "bad-kind", "bad-safeguard", "unknown-field", "missing-field", "documented-without-regions"],
+)
+def test_the_schema_alone_rejects_what_an_editor_can_see(tmp_path: Path, old: str, new: str) -> None:
+    import tomllib
+
+    from residency.catalog.loader import _as_json, _schema_validator
+
+    data = tomllib.loads(variant(tmp_path, old, new).read_text())
+
+    assert list(_schema_validator().iter_errors(_as_json(data)))
+
+
+def test_a_field_only_the_schema_checks_is_reported_with_its_place(tmp_path: Path) -> None:
+    path = variant(tmp_path, 'source = "Freshworks', 'source = 5\nunused = "Freshworks')
+    path.write_text(path.read_text().replace('unused = "Freshworks data hosting page (seed 000_92ad8dee75aa1ac4, Swedish)"\n', ""))
+
+    with pytest.raises(CommandError) as error:
+        run(str(path))
+
+    assert "catalog.toml: field 'source': 5 is not of type 'string'" in str(error.value)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        (
+            'generated_in = "US"\nheld_minutes = 10\nrouted_to = "EEA"',
+            'generated_in = "EEA"\nheld_minutes = 10\nrouted_to = "US"',
+            "routes[0]: field 'generated_in': 'EEA' is not a region the hosting row of 'freshdesk' · 'call-recording' offers (US): "
+            "a route starts where the data is hosted",
+        ),
+        (
+            'products = ["freshdesk", "freshsales", "freshdesk-contact-center"]\ncategory = "call-recording"',
+            'products = ["freshdesk", "freshteam"]\ncategory = "call-recording"',
+            "routes[0]: field 'products': 'freshteam' has no hosting row for 'call-recording': the route would apply to nothing",
+        ),
+        (
+            'kind = "log"\ndays = 365',
+            'kind = "log"\ndays = 365\n\n[[retention]]\nslug = "us-logs-90"\nname = "US logs"\nkind = "log"\nstorage_regions = ["US"]\ndays = 90',
+            "retention[2] (slug 'us-logs-90'): field 'storage_regions': logs of 'freshdesk' stored in US and kept in US are "
+            "already ruled by 'logs-one-year-in-region': one rule per product and region",
+        ),
+        (
+            '[[products]]\nslug = "freshteam"',
+            '[[products]]\nslug = "freshcaller"\nname = "Freshcaller"\n\n[[products]]\nslug = "freshteam"',
+            "",  # a product with no hosting row is fine on its own…
+        ),
+    ],
+    ids=["route-from-a-region-not-offered", "route-without-a-hosting-row", "two-log-rules-for-one-region", "product-without-hosting"],
+)
+def test_a_catalog_that_contradicts_its_hosting_table_is_refused(tmp_path: Path, old: str, new: str, message: str) -> None:
+    path = variant(tmp_path, old, new)
+    before = snapshot()
+
+    if not message:
+        run(str(path), "--dry-run")
+        return
+    with pytest.raises(CommandError) as error:
+        run(str(path))
+
+    assert message in str(error.value)
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize("section", ["retention", "integrations"])
+def test_a_log_rule_or_integration_naming_a_product_without_hosting_is_refused(tmp_path: Path, section: str) -> None:
+    text = CATALOG.read_text().replace('[[products]]\nslug = "freshteam"', '[[products]]\nslug = "freshcaller"\nname = "Freshcaller"\n\n[[products]]\nslug = "freshteam"', 1)
+    if section == "retention":
+        text = text.replace('products = ["freshdesk", "freshservice"]\nstorage_regions', 'products = ["freshdesk", "freshcaller"]\nstorage_regions', 1)
+        where = "retention[2] (slug 'logs-30-days-eea-us-ind')"
+    else:
+        text = text.replace('kind = "marketplace_app"\nproducts = ["freshdesk", "freshservice"]', 'kind = "marketplace_app"\nproducts = ["freshdesk", "freshcaller"]', 1)
+        where = "integrations[0] (slug 'marketplace-app')"
+    path = tmp_path / "catalog.toml"
+    path.write_text(text)
+
+    with pytest.raises(CommandError) as error:
+        run(str(path))
+
+    assert f"{where}: field 'products': product 'freshcaller' has no row in the hosting table" in str(error.value)
+
+
+def test_a_file_over_the_size_limit_is_refused_before_it_is_read(tmp_path: Path) -> None:
+    from residency.catalog.loader import MAX_BYTES
+
+    path = tmp_path / "catalog.toml"
+    path.write_bytes(CATALOG.read_bytes() + b"#" * MAX_BYTES)
+
+    with pytest.raises(CommandError, match=r"catalog.toml: larger than 2 MB; not read"):
+        run(str(path))
+
+
+def test_a_file_not_in_utf8_is_refused_with_the_line_and_column_of_the_first_bad_byte(tmp_path: Path) -> None:
+    path = tmp_path / "catalog.toml"
+    lines = CATALOG.read_bytes().split(b"\n")
+    at = next(index for index, line in enumerate(lines) if line.startswith(b'name = "Freshservice"'))
+    lines[at] = 'name = "Fréshservice"'.encode("latin-1")
+    path.write_bytes(b"\n".join(lines))
+
+    with pytest.raises(CommandError) as error:
+        run(str(path))
+
+    assert f"catalog.toml: line {at + 1}, column 11: not UTF-8 (byte 0xe9)" in str(error.value)
