@@ -72,5 +72,4 @@ WORDS = (
     gettext_noop("Hosting of product data in the account's storage region"),
     gettext_noop("Data migration into Freshdesk or Freshservice; the data stays in the product's AWS environment"),
     gettext_noop('Single sign-on: user authentication and profile data'),
-    gettext_noop('Telephony provider: calls, call recordings and voicemails'),
 )
