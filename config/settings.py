@@ -272,6 +272,8 @@ SCHEDULES: list[tuple[int, list[str]]] = [
     (86400, ["forget_requesters", "--verbosity", "0"]),
     # Notices of new sub-processors and transfers whose email failed (Art. 28(2)).
     (3600, ["send_change_notices", "--verbosity", "0"]),
+    # Catalogs scheduled for a date (effective_from) apply on that date.
+    (3600, ["apply_scheduled_catalogs", "--verbosity", "0"]),
     # Erasures whose blocker cleared (a call ended, a hold was released) resume by themselves.
     (300, ["resume_erasures", "--verbosity", "0"]),
     # The audit chain's head, signed and written outside the database, also when nothing happened.

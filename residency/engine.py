@@ -105,6 +105,8 @@ class ResidencyReport:
     #: None for a report of now; else the moment (ISO 8601) the report describes.
     as_of: str | None = None
     catalog_loaded_at: str | None = None
+    #: The SHA-256 of the catalog file of ``catalog_version``.
+    catalog_sha256: str = ""
 
     def entries_for_category(self, data_category: str) -> list[Entry]:
         """The entries of one data category across the account's products (empty if none)."""
@@ -304,6 +306,7 @@ def residency_report(*, account: AccountInfo, catalog: Catalog) -> ResidencyRepo
         platforms=platform_uses,
         as_of=catalog.as_of.isoformat() if catalog.as_of else None,
         catalog_loaded_at=catalog.loaded_at.isoformat() if catalog.loaded_at else None,
+        catalog_sha256=catalog.sha256,
     )
 
 

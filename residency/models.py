@@ -269,12 +269,34 @@ class Processor(models.Model):
         return self.name
 
 
+class CatalogLoadQuerySet(models.QuerySet):
+    def applied(self) -> "CatalogLoadQuerySet":
+        """The loads the database took, latest first: which catalog was in force when."""
+        return self.filter(status=CatalogLoad.Status.APPLIED).order_by("-applied_at", "-pk")
+
+    def scheduled(self) -> "CatalogLoadQuerySet":
+        """Loads waiting for their ``effective_from``, earliest first."""
+        return self.filter(status=CatalogLoad.Status.SCHEDULED).order_by("effective_from", "pk")
+
+
 class CatalogLoad(models.Model):
-    """One load of the catalog file that changed something: the evidence of which catalog was in force."""
+    """One load of the catalog file that changed something: the evidence of which catalog was in force.
+
+    A file whose ``effective_from`` is still ahead is checked, its impact and notices recorded, and scheduled:
+    the database takes it on that date (``apply_scheduled_catalogs``), and until then reports show the catalog
+    in force. A version label stands for one content (``sha256``): loading other content under it is refused."""
+
+    class Status(models.TextChoices):
+        SCHEDULED = "scheduled", "Scheduled"
+        APPLIED = "applied", "Applied"
+        WITHDRAWN = "withdrawn", "Withdrawn before it applied"
 
     version = models.CharField(max_length=50)
     source = models.CharField(max_length=300)
     sha256 = models.CharField(max_length=64)
+    content = models.TextField(blank=True, editable=False, help_text="The file as loaded: what the version label stands for.")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.APPLIED)
+    applied_at = models.DateTimeField(null=True, blank=True, help_text="When the database took it; empty while scheduled.")
     changes = models.JSONField(default=dict, help_text="Counts of created, updated and deleted rows by kind.")
     impact = models.JSONField(
         default=list, blank=True, help_text="The accounts whose residency report the load changed, and how."
@@ -285,9 +307,17 @@ class CatalogLoad(models.Model):
     )
     history = AuditedHistory()
 
+    objects = CatalogLoadQuerySet.as_manager()
+
     class Meta:
         ordering = ["-loaded_at"]
         get_latest_by = "loaded_at"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status="applied", applied_at__isnull=False) | ~models.Q(status="applied"),
+                name="residency_catalogload_applied_has_time",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"catalog {self.version} ({self.loaded_at:%Y-%m-%d %H:%M})"

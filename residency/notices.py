@@ -24,9 +24,12 @@ from residency.models import Account, CatalogLoad, ChangeNotice
 logger = logging.getLogger(__name__)
 
 
-def change_notices_record(*, load: CatalogLoad, impact: Iterable[AccountImpact]) -> list[ChangeNotice]:
-    """One notice per account whose report gains a sub-processor or a transfer; emailed after commit."""
-    effective_from = load.effective_from or timezone.localdate(load.loaded_at)
+def change_notices_record(
+    *, load: CatalogLoad, impact: Iterable[AccountImpact], effective_from: date | None = None
+) -> list[ChangeNotice]:
+    """One notice per account whose report gains a sub-processor or a transfer; emailed after commit. The change
+    applies from ``effective_from``: by default the catalog's, or the day of the load."""
+    effective_from = effective_from or load.effective_from or timezone.localdate(load.loaded_at)
     owed = [item for item in impact if item.notifiable]
     contacts = dict(Account.objects.filter(pk__in=[item.account_id for item in owed]).values_list("pk", "privacy_contact_email"))
     notices = ChangeNotice.objects.bulk_create(
@@ -36,7 +39,7 @@ def change_notices_record(*, load: CatalogLoad, impact: Iterable[AccountImpact])
                 catalog_load=load,
                 changes=item.notifiable,
                 effective_from=effective_from,
-                objection_until=objection_deadline(effective_from, load),
+                objection_until=objection_deadline(timezone.localdate()),
                 sent_to=contacts.get(item.account_id, ""),
             )
             for item in owed
@@ -49,13 +52,13 @@ def change_notices_record(*, load: CatalogLoad, impact: Iterable[AccountImpact])
     return notices
 
 
-def objection_deadline(effective_from: date, load: CatalogLoad) -> date:
-    """The last day to object: ``CHANGE_NOTICE_OBJECTION_DAYS`` from the day of the notice.
+def objection_deadline(notified_on: date) -> date:
+    """The last day to object to a change notified on ``notified_on``: ``CHANGE_NOTICE_OBJECTION_DAYS`` later.
 
     A change that applies before then (a catalog without a later ``effective_from``) leaves the account no
     time to object before it applies; the notice says so (:attr:`ChangeNotice.applies_before_objection_ends`).
     """
-    return timezone.localdate(load.loaded_at) + timedelta(days=settings.CHANGE_NOTICE_OBJECTION_DAYS)
+    return notified_on + timedelta(days=settings.CHANGE_NOTICE_OBJECTION_DAYS)
 
 
 def change_notices_send(*, ids: list[int]) -> int:

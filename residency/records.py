@@ -81,6 +81,7 @@ class ProcessingRecord:
     home_region: str
     jurisdiction: str
     catalog_version: str
+    catalog_sha256: str
     catalog_loaded_at: str | None
     as_of: str | None
     generated_at: str
@@ -177,6 +178,7 @@ def processing_record(*, account: AccountInfo, catalog: Catalog) -> ProcessingRe
         home_region=report.home_region,
         jurisdiction=report.jurisdiction,
         catalog_version=catalog.version,
+        catalog_sha256=catalog.sha256,
         catalog_loaded_at=report.catalog_loaded_at,
         as_of=report.as_of,
         generated_at=timezone.now().isoformat(),
@@ -255,6 +257,7 @@ CSV_HEADER = [
     "account",
     "home_region",
     "catalog_version",
+    "catalog_sha256",
     "as_of",
     "controller_contact",
     "controller_email",
@@ -282,6 +285,7 @@ def csv_rows(records: list[ProcessingRecord]) -> list[list[Any]]:
             record.account,
             record.home_region,
             record.catalog_version,
+            record.catalog_sha256,
             record.as_of or "",
             record.controller.contact_name or "MISSING",
             record.controller.email or "MISSING",
@@ -329,7 +333,9 @@ def write_text(record: ProcessingRecord, out: TextIO) -> None:
     when = f"as of {record.as_of}" if record.as_of else "as of now"
     lines = [
         f"Record of processing (GDPR Art. 30(2)) — {record.account}, home region {record.home_region} ({record.jurisdiction})",
-        f"Catalog {record.catalog_version or 'not loaded'}, {when}",
+        f"Catalog {record.catalog_version or 'not loaded'}"
+        + (f" (sha256 {record.catalog_sha256})" if record.catalog_sha256 else "")
+        + f", {when}",
         "",
         "(a) Processor and controller",
         f"  Processor:  {value(record.processor.name)}; contact {value(record.processor.email)}; address {value(record.processor.address)}",

@@ -264,6 +264,8 @@ class Catalog:
     processor: ProcessorInfo = field(default_factory=ProcessorInfo)
     #: Region codes by primary key, for the accounts' home regions.
     region_codes: dict[int, str] = field(default_factory=dict)
+    #: The SHA-256 of the file of ``version``: the content the label stands for.
+    sha256: str = ""
 
     @cached_property
     def platform_sub_processor_ids(self) -> frozenset[int]:
@@ -307,9 +309,9 @@ def catalog_snapshot(as_of: datetime | None = None) -> Catalog:
 
     Raises ValidationError (field ``as_of``) when no catalog had been loaded by then.
     """
-    load = CatalogLoad.objects.order_by("-loaded_at")
+    load = CatalogLoad.objects.applied()
     if as_of is not None:
-        load = load.filter(loaded_at__lte=as_of)
+        load = load.filter(applied_at__lte=as_of)
     load = load.first()
     if as_of is not None and load is None:
         raise ValidationError({"as_of": f"No catalog had been loaded by {as_of:%Y-%m-%d %H:%M %Z}."})
@@ -411,7 +413,8 @@ def catalog_snapshot(as_of: datetime | None = None) -> Catalog:
     return Catalog(
         as_of=as_of,
         version=load.version if load else "",
-        loaded_at=load.loaded_at if load else None,
+        sha256=load.sha256 if load else "",
+        loaded_at=load.applied_at if load else None,
         regions={region.code: region for region in regions},
         products=products,
         categories=categories,

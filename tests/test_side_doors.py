@@ -391,6 +391,9 @@ DOORS: dict[str, Door] = {
     "residency.management.commands.load_catalog:Command.handle": Door(
         "command", ("load_catalog",), "notices of new sub-processors or transfers, to each account's privacy contact"
     ),
+    "residency.management.commands.apply_scheduled_catalogs:Command.handle": Door(
+        "command", ("apply_scheduled_catalogs",), "notices to accounts a scheduled change reaches unnotified, to their privacy contact"
+    ),
     "residency.management.commands.send_change_notices:Command.handle": Door(
         "command", ("send_change_notices",), "notices not yet sent, to each account's privacy contact"
     ),

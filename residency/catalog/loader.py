@@ -24,6 +24,9 @@ import jsonschema
 
 from django.db import models, transaction
 from django.db.models import ProtectedError
+from django.utils import timezone
+
+from core.history import write_history
 
 from residency.catalog.impact import AccountImpact, footprints, impact
 from residency.models import (
@@ -63,6 +66,8 @@ class CatalogSpec:
     path: Path
     version: str
     sha256: str
+    #: The file's text: stored with the load, what its version label stands for.
+    text: str
     regions: list[Row]
     products: list[Row]
     categories: list[Row]
@@ -85,6 +90,8 @@ class CatalogChanges:
     impact: list[AccountImpact] = field(default_factory=list)
     #: The Art. 28(2) notices the load recorded (see residency/notices.py); none on a dry run's rollback.
     notices: list[ChangeNotice] = field(default_factory=list)
+    #: The date the database takes the change, when the file's ``effective_from`` is still ahead; else None.
+    scheduled_for: date | None = None
 
     #: Entries that only moved within the file: saved in their new order, not changes of meaning.
     reordered: Counter = field(default_factory=Counter)
@@ -271,6 +278,11 @@ def parse_catalog(path: Path) -> CatalogSpec:
             raw = file.read(MAX_BYTES + 1)
     except OSError as exc:
         raise CatalogError(f"{path}: cannot be read ({exc.strerror})") from exc
+    return parse_catalog_bytes(raw, path)
+
+
+def parse_catalog_bytes(raw: bytes, path: Path) -> CatalogSpec:
+    """:func:`parse_catalog` of a file's bytes (``path`` names it in errors)."""
     if len(raw) > MAX_BYTES:
         raise CatalogError(f"{path.name}: larger than {MAX_BYTES // (1024 * 1024)} MB; not read (a catalog is about 20 kB)")
     try:
@@ -581,6 +593,7 @@ def parse_catalog(path: Path) -> CatalogSpec:
         path=path,
         version=version,
         sha256=hashlib.sha256(raw).hexdigest(),
+        text=text,
         regions=regions,
         products=products,
         categories=categories,
@@ -630,23 +643,45 @@ def catalog_load(*, spec: CatalogSpec, dry_run: bool = False) -> CatalogChanges:
     With ``dry_run`` the same work is done and then rolled back, so the changes reported are exact.
     A row still used elsewhere (a region an account is homed in, say) is not deleted: the load fails
     with a :class:`CatalogError` naming it, and nothing is written.
+
+    A file whose ``effective_from`` is after today (in the product's time zone) is scheduled, not applied: its
+    changes and impact are worked out the same way and rolled back, the load is recorded with its text, and the
+    notices it owes are recorded now, dated from that day, so that accounts have their time to object;
+    :func:`catalog_apply_scheduled` applies it on the day. A version label already loaded with other content is
+    refused, as is any load while a scheduled one waits (it would be overwritten when that one applies).
     """
+    _check_version(spec)
+    pending = CatalogLoad.objects.scheduled().exclude(version=spec.version, sha256=spec.sha256).first()
+    if pending is not None:
+        raise CatalogError(
+            f"{spec.path.name}: catalog {pending.version} is scheduled to apply on {pending.effective_from:%Y-%m-%d}; "
+            "load this one after it has, or withdraw it first (load_catalog --withdraw "
+            f"{pending.version})"
+        )
     changes = CatalogChanges(version=spec.version)
+    if spec.effective_from is not None and spec.effective_from > timezone.localdate():
+        changes.scheduled_for = spec.effective_from
+    if CatalogLoad.objects.scheduled().filter(version=spec.version).exists():
+        return changes  # scheduled already: nothing to record again
     try:
         with transaction.atomic():
-            before = footprints()
-            _sync_all(spec, changes)
+            with transaction.atomic():
+                before = footprints()
+                _sync_all(spec, changes)
+                if changes.changed:
+                    changes.impact = impact(before, footprints())
+                if changes.scheduled_for:
+                    transaction.set_rollback(True)  # the database takes it on the day; until then, what is in force
             if changes.changed:
-                changes.impact = impact(before, footprints())
                 load = CatalogLoad.objects.create(
                     version=spec.version,
                     source=spec.path.name,
                     sha256=spec.sha256,
+                    content=spec.text,
+                    status=CatalogLoad.Status.SCHEDULED if changes.scheduled_for else CatalogLoad.Status.APPLIED,
+                    applied_at=None if changes.scheduled_for else timezone.now(),
                     changes={**changes.counts, **{f"{kind}.reordered": n for kind, n in changes.reordered.items()}},
-                    impact=[
-                        {"account": a.account, "account_id": a.account_id, "changes": a.changes, "notifiable": a.notifiable}
-                        for a in changes.impact
-                    ],
+                    impact=_impact_record(changes.impact),
                     effective_from=spec.effective_from,
                 )
                 changes.notices = change_notices_record(load=load, impact=changes.impact)
@@ -655,6 +690,66 @@ def catalog_load(*, spec: CatalogSpec, dry_run: bool = False) -> CatalogChanges:
     except _Rollback:
         pass
     return changes
+
+
+def _impact_record(impact: list[AccountImpact]) -> list[dict[str, Any]]:
+    return [{"account": a.account, "account_id": a.account_id, "changes": a.changes, "notifiable": a.notifiable} for a in impact]
+
+
+def _check_version(spec: CatalogSpec) -> None:
+    """A version label stands for one content: refuse ``spec`` when its label was loaded with another."""
+    other = CatalogLoad.objects.filter(version=spec.version).exclude(sha256=spec.sha256).order_by("loaded_at").first()
+    if other is not None:
+        raise CatalogError(
+            f"{spec.path.name}: version {spec.version!r} was loaded on {timezone.localtime(other.loaded_at):%Y-%m-%d %H:%M} "
+            f"with other content (sha256 {other.sha256[:12]}…; this file's is {spec.sha256[:12]}…): "
+            "a version label stands for one content, give this file a version of its own"
+        )
+
+
+def catalog_apply_scheduled(*, today: date | None = None) -> list[CatalogChanges]:
+    """Apply every scheduled load whose ``effective_from`` has come, in date order, each in its own transaction;
+    returns what each changed.
+
+    Each is claimed first (a conditional update of its status), so two schedulers never apply one twice. Its
+    stored text is what was checked and announced; the impact is worked out again now, and an account that the
+    change now reaches without a notice (one created since it was scheduled) gets one, dated today. A load that
+    fails (a region now in use, say) is left scheduled, and the error raised for the scheduler to report."""
+    today = today or timezone.localdate()
+    applied = []
+    for load in CatalogLoad.objects.scheduled().filter(effective_from__lte=today):
+        with transaction.atomic():
+            claimed = CatalogLoad.objects.filter(pk=load.pk, status=CatalogLoad.Status.SCHEDULED).update(
+                status=CatalogLoad.Status.APPLIED, applied_at=timezone.now()
+            )
+            if not claimed:
+                continue  # applied meanwhile by another run
+            load.refresh_from_db()
+            spec = parse_catalog_bytes(load.content.encode(), Path(load.source))
+            changes = CatalogChanges(version=spec.version)
+            before = footprints()
+            _sync_all(spec, changes)
+            changes.impact = impact(before, footprints())
+            told = set(load.notices.values_list("account_id", flat=True))
+            changes.notices = change_notices_record(
+                load=load, impact=[item for item in changes.impact if item.account_id not in told], effective_from=today
+            )
+            write_history([load], history_type="~", reason=f"applied on its effective date {load.effective_from:%Y-%m-%d}")
+            applied.append(changes)
+    return applied
+
+
+def catalog_withdraw(*, version: str) -> CatalogLoad:
+    """Withdraw the scheduled load of ``version`` before it applies (it never will). Raises :class:`CatalogError`
+    when no load of that version is scheduled."""
+    withdrawn = CatalogLoad.objects.filter(version=version, status=CatalogLoad.Status.SCHEDULED).update(
+        status=CatalogLoad.Status.WITHDRAWN
+    )
+    if not withdrawn:
+        raise CatalogError(f"No catalog {version!r} is scheduled: nothing to withdraw.")
+    load = CatalogLoad.objects.get(version=version, status=CatalogLoad.Status.WITHDRAWN)
+    write_history([load], history_type="~", reason="withdrawn before its effective date")
+    return load
 
 
 def _sync_all(spec: CatalogSpec, changes: CatalogChanges) -> None:

@@ -21,6 +21,7 @@ from residency.models import Product
 from residency.records import account_processing_record
 from residency.snapshot import parse_as_of
 from tests.factories import AccountFactory, UserFactory, api_key_for, region
+from tests.residency.catalogs import SHIPPED_VERSION
 
 pytestmark = pytest.mark.django_db
 CATALOG = Path(settings.RESIDENCY_CATALOG_PATH)
@@ -41,7 +42,7 @@ def moved_in_february(tmp_path: Path) -> object:
     with at(2027, 1, 10, 9, 0):
         account = AccountFactory(name="Fjord Help", home_region=region("EEA"), products=["freshteam"])
     text = CATALOG.read_text().replace(FRESHTEAM_US_ONLY, FRESHTEAM_US_ONLY.replace('["US"]', '["US", "EEA"]\nfallback = "US"'), 1)
-    text = text.replace('version = "2026.11.2"', 'version = "2027.02.1"', 1)
+    text = text.replace(f'version = "{SHIPPED_VERSION}"', 'version = "2027.02.1"', 1)
     path = tmp_path / "catalog.toml"
     path.write_text(text)
     with at(2027, 2, 1, 8, 0):
@@ -54,7 +55,7 @@ def test_a_report_as_of_a_date_before_a_catalog_change_shows_the_old_placement_a
     before = account_residency_report(account=moved_in_february, as_of=parse_as_of("2027-01-31"))
     now = account_residency_report(account=moved_in_february)
 
-    assert (stored(before, "freshteam", "employee"), before.catalog_version) == ("US", "2026.11.2")
+    assert (stored(before, "freshteam", "employee"), before.catalog_version) == ("US", SHIPPED_VERSION)
     assert before.as_of.startswith("2027-01-31T23:59:59")
     assert any(t.data_category == "employee" for t in before.transfers)
     assert (stored(now, "freshteam", "employee"), now.catalog_version, now.as_of) == ("EEA", "2027.02.1", None)
@@ -64,7 +65,7 @@ def test_a_report_as_of_a_date_before_a_catalog_change_shows_the_old_placement_a
 def test_the_processing_record_as_of_a_past_date_lists_the_transfers_then(moved_in_february: object) -> None:
     record = account_processing_record(account=moved_in_february, as_of=parse_as_of("2027-01-15"))
 
-    assert record.catalog_version == "2026.11.2"
+    assert record.catalog_version == SHIPPED_VERSION
     assert {t.data_category for t in record.transfers} == {"employee", "candidate", "report", "social"}
     assert account_processing_record(account=moved_in_february).transfers == []
 
@@ -129,20 +130,20 @@ def test_the_api_command_and_console_answer_as_of(moved_in_february: object) -> 
     api.credentials(HTTP_AUTHORIZATION=f"Bearer {api_key_for(account, scopes=['residency:read'])}")
 
     body = api.get(f"/api/v1/accounts/{account.pk}/residency/", {"as_of": "2027-01-31"}).json()
-    assert (body["catalog_version"], body["as_of"][:10]) == ("2026.11.2", "2027-01-31")
-    assert api.get(f"/api/v1/accounts/{account.pk}/processing-record/", {"as_of": "2027-01-31"}).json()["catalog_version"] == "2026.11.2"
+    assert (body["catalog_version"], body["as_of"][:10]) == (SHIPPED_VERSION, "2027-01-31")
+    assert api.get(f"/api/v1/accounts/{account.pk}/processing-record/", {"as_of": "2027-01-31"}).json()["catalog_version"] == SHIPPED_VERSION
     bad = api.get(f"/api/v1/accounts/{account.pk}/residency/", {"as_of": "soon"})
     assert bad.status_code == 400 and bad.json()["errors"][0]["attr"] == "as_of"
 
     out = StringIO()
     call_command("residency_report", str(account.pk), "--as-of", "2027-01-31", "--format", "json", stdout=out)
-    assert json.loads(out.getvalue())["catalog_version"] == "2026.11.2"
+    assert json.loads(out.getvalue())["catalog_version"] == SHIPPED_VERSION
     with pytest.raises(CommandError, match="--as-of: No catalog had been loaded"):
         call_command("residency_report", str(account.pk), "--as-of", "2001-01-01", stdout=StringIO())
 
     console = Client()
     console.force_login(UserFactory())
     page = console.get(f"/admin/residency/account/{account.pk}/residency/", {"as_of": "2027-01-31"}).content.decode()
-    assert "As of 2027-01-31T23:59:59" in page and "catalog 2026.11.2" in page
+    assert "As of 2027-01-31T23:59:59" in page and f"catalog {SHIPPED_VERSION}" in page
     wrong = console.get(f"/admin/residency/account/{account.pk}/residency/", {"as_of": "soon"}).content.decode()
     assert "as_of: &#x27;soon&#x27; is not a date" in wrong

@@ -15,6 +15,7 @@ from residency.catalog.impact import footprints
 from residency.catalog.loader import catalog_load, parse_catalog
 from residency.models import HostingOffer, Region
 from tests.factories import AccountFactory
+from tests.residency.catalogs import catalog_file
 
 pytestmark = pytest.mark.django_db
 CATALOG = Path(settings.RESIDENCY_CATALOG_PATH)
@@ -24,11 +25,7 @@ regions = ["US"]'''
 
 
 def variant(tmp_path: Path, old: str, new: str) -> Path:
-    text = CATALOG.read_text()
-    assert old in text
-    path = tmp_path / "catalog.toml"
-    path.write_text(text.replace(old, new, 1))
-    return path
+    return catalog_file(tmp_path, (old, new))
 
 
 def test_a_dry_run_moving_one_category_lists_exactly_the_accounts_that_hold_it(tmp_path: Path) -> None:

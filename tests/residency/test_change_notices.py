@@ -17,6 +17,7 @@ from rest_framework.test import APIClient
 from residency.catalog.loader import catalog_load, parse_catalog
 from residency.models import ChangeNotice
 from tests.factories import AccountFactory, UserFactory, api_key_for, region
+from tests.residency.catalogs import SHIPPED_VERSION, catalog_file
 
 pytestmark = pytest.mark.django_db
 CATALOG = Path(settings.RESIDENCY_CATALOG_PATH)
@@ -32,7 +33,7 @@ regions = ["US"]
 
 
 def with_new_sub_processor(tmp_path: Path, header: str = "") -> Path:
-    text = CATALOG.read_text().replace('version = "2026.11.2"', f'version = "2026.12.1"{header}', 1) + NEW_SUB_PROCESSOR
+    text = CATALOG.read_text().replace(f'version = "{SHIPPED_VERSION}"', f'version = "2027.01.1"{header}', 1) + NEW_SUB_PROCESSOR
     path = tmp_path / "catalog.toml"
     path.write_text(text)
     return path
@@ -66,7 +67,7 @@ def test_a_new_sub_processor_gives_each_affected_account_a_notice_and_emails_its
     assert nordic.applies_before_objection_ends  # the catalog gave no later effective_from
     assert nordic.emailed_at is not None and nordic.sent_to == "privacy@nordic.example"
     assert list(nordic.history.order_by("history_id").values_list("history_type", "history_change_reason")) == [
-        ("+", "catalog 2026.12.1"),
+        ("+", "catalog 2027.01.1"),
         ("~", "emailed to privacy@nordic.example"),
     ]
     assert notices["No Contact"].emailed_at is None and notices["No Contact"].sent_to == ""
@@ -113,13 +114,13 @@ def test_the_command_says_which_notices_it_recorded_and_who_could_not_be_told(tm
 
 def test_a_change_that_only_ends_a_transfer_owes_no_notice(tmp_path: Path) -> None:
     AccountFactory(home_region=region("EEA"), products=["freshteam"], privacy_contact_email="p@x.example")
-    text = CATALOG.read_text().replace(
-        'categories = ["employee", "candidate", "report", "social"]\nregions = ["US"]',
-        'categories = ["employee", "candidate", "report", "social"]\nregions = ["EEA"]',
-        1,
+    path = catalog_file(
+        tmp_path,
+        (
+            'categories = ["employee", "candidate", "report", "social"]\nregions = ["US"]',
+            'categories = ["employee", "candidate", "report", "social"]\nregions = ["EEA"]',
+        ),
     )
-    path = tmp_path / "catalog.toml"
-    path.write_text(text)
 
     changes = catalog_load(spec=parse_catalog(path))
 
@@ -133,7 +134,7 @@ def test_notices_are_listed_in_the_api_for_the_keys_own_account_and_in_the_conso
 
     body = api.get(f"/api/v1/accounts/{accounts['contact'].pk}/notices/").json()
     (notice,) = body["results"] if isinstance(body, dict) else body
-    assert notice["catalog_version"] == "2026.12.1" and "new sub-processor: Speechly" in notice["changes"]
+    assert notice["catalog_version"] == "2027.01.1" and "new sub-processor: Speechly" in notice["changes"]
     assert api.get(f"/api/v1/accounts/{accounts['silent'].pk}/notices/").status_code == 404
 
     console = Client()

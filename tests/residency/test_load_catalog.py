@@ -10,6 +10,7 @@ from django.core.management import CommandError, call_command
 
 from residency.models import CatalogLoad, HostingOffer, Region, TransientRoute
 from tests.factories import AccountFactory
+from tests.residency.catalogs import SHIPPED_VERSION, catalog_file, version_of
 
 pytestmark = pytest.mark.django_db
 
@@ -23,12 +24,8 @@ def run(*args: str) -> str:
 
 
 def variant(tmp_path: Path, old: str, new: str, count: int = 1) -> Path:
-    """A copy of the real catalog with one edit."""
-    text = CATALOG.read_text()
-    assert old in text
-    path = tmp_path / "catalog.toml"
-    path.write_text(text.replace(old, new, count))
-    return path
+    """A copy of the real catalog with one edit (and a version label of its own)."""
+    return catalog_file(tmp_path, (old, new), count=count)
 
 
 def snapshot() -> list:
@@ -90,7 +87,7 @@ def test_a_changed_file_updates_only_what_differs_and_records_the_load(tmp_path:
         ("days = 30", "days = -30", "catalog.toml: retention[2] (slug 'logs-30-days-eea-us-ind'): field 'days': must be a positive whole number"),
         ('category = "call-recording"', 'category = "calls"', "field 'category': unknown category 'calls'"),
         ('kind = "log"', 'kind = "audit"', "field 'kind': must be one of backup, log, not 'audit'"),
-        ('version = "2026.11.2"', 'version = "2026.11.2"\n[[regions]\n', "catalog.toml: line 24, column 10: not valid TOML (Expected ']]'"),
+        (f'version = "{SHIPPED_VERSION}"', 'version = "2027.01.9"\n[[regions]\n', "catalog.toml: line 24, column 10: not valid TOML (Expected ']]'"),
         (
             'country = "India"',
             'country = "India"\nsafeguard = "trust-us"',
@@ -106,7 +103,7 @@ def test_a_changed_file_updates_only_what_differs_and_records_the_load(tmp_path:
             "",
             "field 'fallback': is required: the row offers US, EEA and product 'freshsales' names no default_region among them",
         ),
-        ('version = "2026.11.2"', 'version = "2026.11.2"\neffective_from = "soon"', "field 'effective_from': must be a date"),
+        (f'version = "{SHIPPED_VERSION}"', 'version = "2027.01.1"\neffective_from = "soon"', "field 'effective_from': must be a date"),
         ('sub_processors = ["aws-sso", "gcp-sso"]', 'sub_processors = ["okta"]', "platforms[0] (slug 'sso'): field 'sub_processors': unknown sub-processor 'okta'"),
         ('name = "Freshworks"', 'name = "Freshworks"\nphone = "1"', "[processor]: field 'phone': is not a known field"),
     ],
@@ -140,11 +137,8 @@ def test_every_problem_of_a_file_is_reported_at_once(tmp_path: Path) -> None:
 
 def test_a_region_still_used_by_an_account_is_not_deleted_and_nothing_else_changes(tmp_path: Path) -> None:
     AccountFactory(home_region=Region.objects.get(code="AU"))
-    text = CATALOG.read_text()
-    text = text.replace('[[regions]]\ncode = "AU"\nname = "Australia"\njurisdiction = "Australia"\ncountry = "Australia"\n', "")
-    text = text.replace(', "AU"]', "]")
-    path = tmp_path / "catalog.toml"
-    path.write_text(text)
+    australia = '[[regions]]\ncode = "AU"\nname = "Australia"\njurisdiction = "Australia"\ncountry = "Australia"\n'
+    path = catalog_file(tmp_path, (australia, ""), (', "AU"]', "]"), count=100)
     before = snapshot()
 
     with pytest.raises(CommandError, match="region 'AU' is no longer in the file but is still used by: Account"):
@@ -161,15 +155,12 @@ def test_a_missing_file_is_reported_by_path(tmp_path: Path) -> None:
 def test_entries_only_moved_within_the_file_are_saved_in_order_but_are_not_changes(tmp_path: Path) -> None:
     AccountFactory(products=["freshdesk", "freshteam"])
     australia = '[[regions]]\ncode = "AU"\nname = "Australia"\njurisdiction = "Australia"\ncountry = "Australia"\n\n'
-    text = CATALOG.read_text()
-    assert australia in text
-    moved = tmp_path / "catalog.toml"
-    moved.write_text(text.replace(australia, "").replace('[[regions]]\ncode = "US"', australia + '[[regions]]\ncode = "US"', 1))
+    moved = catalog_file(tmp_path, (australia, ""), ('[[regions]]\ncode = "US"', australia + '[[regions]]\ncode = "US"'))
 
     out = run(str(moved), "--verbosity", "2")
 
     assert list(Region.objects.order_by("position").values_list("code", flat=True)) == ["AU", "US", "EEA", "IND"]
-    assert "Applied catalog 2026.11.2: 0 changes." in out
+    assert f"Applied catalog {version_of(moved)}: 0 changes." in out
     assert "Entries only moved within the file, not changes: 4 region." in out
     assert "updated region" not in out and "account(s) whose residency report" not in out
     assert CatalogLoad.objects.order_by("-pk").first().changes == {"region.reordered": 4}

@@ -20,6 +20,7 @@ from residency.demo import load_demo
 from residency.engine import account_residency_report
 from residency.records import DPF, account_processing_record
 from tests.factories import AccountFactory, UserFactory, api_key_for, region
+from tests.residency.catalogs import catalog_file
 
 pytestmark = pytest.mark.django_db
 CATALOG = Path(settings.RESIDENCY_CATALOG_PATH)
@@ -27,13 +28,7 @@ CATALOG = Path(settings.RESIDENCY_CATALOG_PATH)
 
 def catalog_with(tmp_path: Path, *edits: tuple[str, str]) -> None:
     """Load a copy of the real catalog with ``edits`` applied (each old text must be there)."""
-    text = CATALOG.read_text()
-    for old, new in edits:
-        assert old in text
-        text = text.replace(old, new, 1)
-    path = tmp_path / "catalog.toml"
-    path.write_text(text)
-    catalog_load(spec=parse_catalog(path))
+    catalog_load(spec=parse_catalog(catalog_file(tmp_path, *edits)))
 
 
 SSO = 'slug = "aws-sso"\nname = "Amazon Web Services (single sign-on)"\n'
