@@ -414,6 +414,7 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
         "DsarRequestTypeEnum": "dsar.models.Request.Type",
         "DsarRequestStatusEnum": "dsar.models.Request.Status",
         "DsarEventKindEnum": "dsar.models.RequestEvent.Kind",
+        "CatalogBasisEnum": "residency.models.Basis",
     }
 )
 

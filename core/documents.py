@@ -12,18 +12,27 @@ from django.utils.cache import add_never_cache_headers
 DOCUMENT_FORMATS = ("html", "pdf")
 
 
+def html_to_pdf(html: str) -> bytes:
+    """``html`` (a whole document) printed to PDF."""
+    # Imported on use: WeasyPrint loads Pango and HarfBuzz, which only these downloads need.
+    from weasyprint import HTML
+
+    return HTML(string=html).write_pdf()
+
+
 def document_response(*, html: str, filename: str, fmt: str) -> HttpResponse:
     """``html`` (a whole document) as an attachment ``filename.fmt``: the document itself, or its PDF."""
     if fmt == "pdf":
-        # Imported on use: WeasyPrint loads Pango and HarfBuzz, which only these downloads need.
-        from weasyprint import HTML
+        return file_response(html_to_pdf(html), filename=f"{filename}.pdf", content_type="application/pdf")
+    if fmt == "html":
+        return file_response(html.encode(), filename=f"{filename}.html", content_type="text/html; charset=utf-8")
+    raise ValueError(f"format: {fmt!r} is not one of {', '.join(DOCUMENT_FORMATS)}.")
 
-        response = HttpResponse(HTML(string=html).write_pdf(), content_type="application/pdf")
-    elif fmt == "html":
-        response = HttpResponse(html, content_type="text/html; charset=utf-8")
-    else:
-        raise ValueError(f"format: {fmt!r} is not one of {', '.join(DOCUMENT_FORMATS)}.")
-    response["Content-Disposition"] = f'attachment; filename="{filename}.{fmt}"'
-    # The documents name accounts and what was done for people: no browser or proxy keeps a copy.
+
+def file_response(content: bytes, *, filename: str, content_type: str) -> HttpResponse:
+    """``content`` as an attachment named ``filename``, kept by no browser or proxy: the documents name accounts
+    and what was done for people."""
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
     add_never_cache_headers(response)
     return response

@@ -74,6 +74,8 @@ def request_access_report(*, request: Request, as_of: datetime | None = None) ->
                 "count": len(records[slug]),
                 "sources": by_source.get(slug, {}),
                 "purposes": purposes,
+                # Whether the catalog states them itself (its own addition) or from its source: for the auditor.
+                "purposes_basis": stated.purposes_basis if stated else "catalog",
                 "where": [
                     {
                         "product": entry.product_name,

@@ -11,15 +11,15 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
-from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from core.admin import HistoryAdmin, ReadOnlyAdmin
-from core.documents import DOCUMENT_FORMATS, document_response
+from core.documents import file_response
 from core.models import ApiKey
+from residency.documents import FILE_FORMATS, records_file, report_context, report_file
 from residency.engine import account_residency_report
 from residency.home import ResidencyFilter
 from residency.models import (
@@ -40,7 +40,6 @@ from residency.models import (
 from residency.records import (
     account_processing_record,
     all_processing_records,
-    render_html,
     write_csv,
 )
 from residency.services import check_integrations, check_migration
@@ -333,8 +332,15 @@ class AccountAdmin(HistoryAdmin):
             ),
             path(
                 "processing-records.csv",
-                self.admin_site.admin_view(self.processing_records_csv_view),
+                self.admin_site.admin_view(self.processing_records_view),
+                {"fmt": "csv"},
                 name="residency_account_processing_records_csv",
+            ),
+            path(
+                "processing-records.xlsx",
+                self.admin_site.admin_view(self.processing_records_view),
+                {"fmt": "xlsx"},
+                name="residency_account_processing_records_xlsx",
             ),
             *super().get_urls(),
         ]
@@ -377,13 +383,13 @@ class AccountAdmin(HistoryAdmin):
     def processing_record_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         account, record, context = self._account_page(request, pk, "Record of processing", account_processing_record)
         fmt = request.GET.get("format")
-        if fmt not in {"json", "csv", "html", "pdf"}:
+        if fmt not in {"json", "csv", *FILE_FORMATS}:
             return TemplateResponse(request, "admin/residency/account/processing_record.html", {**context, "record": record})
         if context["as_of_error"]:
             return _as_of_refused(context["as_of_error"])
         name = f"processing-record-{account.pk}-{(record.as_of or record.generated_at)[:10]}.{fmt}"
-        if fmt in DOCUMENT_FORMATS:
-            return document_response(html=render_html(record), filename=name.rsplit(".", 1)[0], fmt=fmt)
+        if fmt in FILE_FORMATS:
+            return file_response(records_file([record], fmt), filename=name, content_type=FILE_FORMATS[fmt])
         if fmt == "json":
             response = HttpResponse(json.dumps(record.as_dict(), indent=2, ensure_ascii=False), content_type="application/json")
         elif fmt == "csv":
@@ -392,7 +398,8 @@ class AccountAdmin(HistoryAdmin):
         response["Content-Disposition"] = f'attachment; filename="{name}"'
         return response
 
-    def processing_records_csv_view(self, request: HttpRequest) -> HttpResponse:
+    def processing_records_view(self, request: HttpRequest, fmt: str) -> HttpResponse:
+        """Every account's record: one CSV (a row per transfer), or one workbook with a sheet per account."""
         if not self.has_view_permission(request):
             raise PermissionDenied
         as_of, error = self._as_of(request)
@@ -402,37 +409,22 @@ class AccountAdmin(HistoryAdmin):
             records = all_processing_records(as_of=as_of)
         except ValidationError as exc:
             return _as_of_refused(" ".join(exc.messages))
-        response = HttpResponse(content_type="text/csv; charset=utf-8")
         stamp = (as_of or timezone.now()).date().isoformat()
+        if fmt == "xlsx":
+            return file_response(records_file(records, fmt), filename=f"processing-records-{stamp}.xlsx", content_type=FILE_FORMATS[fmt])
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="processing-records-{stamp}.csv"'
         write_csv(records, response)
         return response
 
     def residency_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         account, report, context = self._account_page(request, pk, "Residency", account_residency_report)
-        products = dict(Product.objects.values_list("slug", "name"))
-        categories = dict(DataCategory.objects.values_list("slug", "name"))
-        platforms = {use.slug: use.name for use in report.platforms}
-        context = {
-            **context,
-            "report": report,
-            "transfer_count": sum(1 for entry in report.entries if entry.transfer),
-            # The transfers by name, as the catalog and the source say them (the report carries slugs).
-            "transfers": [
-                (
-                    products.get(t.product, platforms.get(t.product, t.product)),
-                    categories.get(t.data_category, t.data_category),
-                    t.region,
-                    t.reason,
-                )
-                for t in report.transfers
-            ],
-        }
         fmt = request.GET.get("format")
-        if fmt in DOCUMENT_FORMATS:
+        if fmt in FILE_FORMATS:
             if context["as_of_error"]:
                 return _as_of_refused(context["as_of_error"])
-            html = render_to_string("residency/residency_report.html", context)
             stamp = (report.as_of or timezone.now().isoformat())[:10]
-            return document_response(html=html, filename=f"residency-report-{account.pk}-{stamp}", fmt=fmt)
-        return TemplateResponse(request, "admin/residency/account/residency.html", context)
+            return file_response(
+                report_file(account, report, fmt), filename=f"residency-report-{account.pk}-{stamp}.{fmt}", content_type=FILE_FORMATS[fmt]
+            )
+        return TemplateResponse(request, "admin/residency/account/residency.html", {**context, **report_context(account, report)})

@@ -31,6 +31,8 @@ class Entry:
     purposes: list[str]
     stored_in: str | None
     rule: str
+    #: Where ``purposes`` come from: ``catalog`` (its own addition, labelled so) or ``source``.
+    purposes_basis: str = "catalog"
     transient: list[Hop] = field(default_factory=list)
     backups: list[Hop] = field(default_factory=list)
     logs: list[Hop] = field(default_factory=list)
@@ -191,6 +193,7 @@ def residency_report(*, account: AccountInfo, catalog: Catalog) -> ResidencyRepo
             data_category=category.slug,
             data_category_name=category.name,
             purposes=list(category.purposes),
+            purposes_basis=category.purposes_basis,
             stored_in=None,
             rule="",
         )

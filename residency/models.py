@@ -55,6 +55,9 @@ class Region(models.Model):
         max_length=16, choices=Safeguard.choices, blank=True, help_text="What covers a transfer into this region."
     )
     safeguard_note = models.TextField(blank=True)
+    safeguard_reference = models.CharField(
+        max_length=500, blank=True, help_text="Where the safeguard is documented: a URL or a document's id."
+    )
     position = models.PositiveIntegerField(default=0)
     history = AuditedHistory()
 
@@ -63,6 +66,14 @@ class Region(models.Model):
 
     def __str__(self) -> str:
         return self.code
+
+
+class Basis(models.TextChoices):
+    """Where a catalog statement comes from: the source document, or the catalog itself (an addition the source does
+    not make, which every report and record labels as the catalog's own)."""
+
+    SOURCE = "source", "the source document"
+    CATALOG = "catalog", "the catalog's own addition"
 
 
 class Product(CatalogEntry):
@@ -75,6 +86,7 @@ class Product(CatalogEntry):
         help_text="Where the product stores an account's data when the account's home region is not offered.",
     )
     default_region_note = models.TextField(blank=True, help_text="Where the rule comes from.")
+    default_region_basis = models.CharField(max_length=7, choices=Basis.choices, default=Basis.CATALOG)
     history = AuditedHistory()
 
     class Meta(CatalogEntry.Meta):
@@ -87,7 +99,9 @@ class DataCategory(CatalogEntry):
         default=True, help_text="False when the source document names the category without defining it."
     )
     purposes = models.JSONField(default=list, blank=True, help_text="What the data is processed for.")
+    purposes_basis = models.CharField(max_length=7, choices=Basis.choices, default=Basis.CATALOG)
     is_personal = models.BooleanField(default=True, help_text="Whether the category holds personal data.")
+    personal_basis = models.CharField(max_length=7, choices=Basis.choices, default=Basis.CATALOG)
     history = AuditedHistory()
 
     class Meta(CatalogEntry.Meta):
@@ -207,6 +221,9 @@ class Integration(CatalogEntry):
     source_says = models.TextField(blank=True, help_text="The source's own words on where it processes data.")
     safeguard = models.CharField(max_length=16, choices=Safeguard.choices, blank=True)
     safeguard_note = models.TextField(blank=True)
+    safeguard_reference = models.CharField(
+        max_length=500, blank=True, help_text="Where the safeguard is documented: a URL or a document's id."
+    )
     note = models.TextField(blank=True)
     history = AuditedHistory(m2m_fields=[products, categories, processing_regions])
 
@@ -224,6 +241,9 @@ class SubProcessor(CatalogEntry):
     )
     safeguard = models.CharField(max_length=16, choices=Safeguard.choices, blank=True)
     safeguard_note = models.TextField(blank=True)
+    safeguard_reference = models.CharField(
+        max_length=500, blank=True, help_text="Where the safeguard is documented: a URL or a document's id."
+    )
     note = models.TextField(blank=True)
     history = AuditedHistory(m2m_fields=[products, categories, regions])
 
@@ -258,6 +278,13 @@ class Processor(models.Model):
     representative = models.TextField(blank=True, help_text="The representative in the EU (Art. 27), if any.")
     security_measures = models.JSONField(
         default=list, blank=True, help_text="The technical and organisational measures (Art. 32(1)), one per item."
+    )
+    customer_data = models.TextField(blank=True, help_text="What the source calls customer data: what is processed.")
+    hosted_data = models.TextField(blank=True, help_text="What the source calls hosted data.")
+    purpose = models.TextField(blank=True, help_text="The purpose of processing, in the source's words.")
+    data_location_option = models.TextField(blank=True, help_text="What the source says of choosing where data is stored.")
+    documents = models.JSONField(
+        default=list, blank=True, help_text="The documents the source points to (terms, privacy notice, sub-processor list)."
     )
     history = AuditedHistory()
 

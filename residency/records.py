@@ -4,10 +4,14 @@ The vendor processes each customer account's data as its processor, so for every
 (a) the processor's and the controller's names and contacts, and their DPOs;
 (b) the categories of processing carried out for the account: its products × data categories, with purposes;
 (c) the transfers to third countries: every place the residency report flags, with its country and the
-    safeguard the catalog states for it;
-(d) a general description of the security measures.
+    safeguard the catalog states for it, and where that safeguard is documented;
+(d) a general description of the security measures: each one the source states.
+What a transfer to a third country is depends on the law that governs the controller (:data:`GDPR_JURISDICTIONS`):
+for a controller under the GDPR, every place outside the EEA, which needs a country and a safeguard (Chapter V);
+for any other, the record says which law governs it and lists the places outside its home jurisdiction as
+such (the EEA is a place, not a missing country), without holding them to the GDPR's safeguards.
 A field the catalog or the account cannot fill is listed in ``missing`` and shown as missing, never
-invented. A transfer without a named country or a stated safeguard is flagged for review.
+invented. A transfer without what its regime needs is flagged for review.
 """
 
 from __future__ import annotations
@@ -32,7 +36,12 @@ from residency.snapshot import (
 )
 
 DPF = "EU-US Data Privacy Framework"
+#: How every format marks a statement the catalog adds to its sources.
+CATALOG_LABEL = " [the catalog's own]"
 NONE_STATED = "None stated: to review"
+#: The home jurisdictions whose controllers the GDPR governs: for them, a place outside is a transfer to a third
+#: country (Chapter V). A UK account would be held to the UK GDPR the same way; the catalog has no UK region.
+GDPR_JURISDICTIONS = frozenset({"EEA"})
 
 
 @dataclass
@@ -58,6 +67,9 @@ class ProcessingActivity:
     personal_data: bool
     purposes: list[str]
     stored_in: str | None
+    #: Where the purposes and the personal-data flag come from: ``catalog`` (its own addition) or ``source``.
+    purposes_basis: str = "catalog"
+    personal_basis: str = "catalog"
 
 
 @dataclass
@@ -72,6 +84,10 @@ class RecordTransfer:
     via: str
     reason: str
     review: bool
+    #: Where the safeguard is documented (a URL or a document's id); empty: not stated.
+    safeguard_reference: str = ""
+    #: A transfer to a third country under GDPR Chapter V; else a place outside a non-GDPR controller's jurisdiction.
+    third_country: bool = True
 
 
 @dataclass
@@ -85,8 +101,18 @@ class ProcessingRecord:
     catalog_loaded_at: str | None
     as_of: str | None
     generated_at: str
+    #: The law that governs the controller, and how the record reads transfers under it.
+    regime: str
+    regime_note: str
     processor: Party
     controller: Party
+    #: The source's own words: what is processed, what is hosted, why, and where data can be stored.
+    customer_data: str
+    hosted_data: str
+    purpose: str
+    data_location_option: str
+    #: The documents the source points to (its terms, privacy notice, list of sub-processors).
+    documents: list[str]
     processing: list[ProcessingActivity]
     transfers: list[RecordTransfer]
     processing_locations: list[dict[str, Any]]
@@ -99,44 +125,60 @@ class ProcessingRecord:
         return asdict(self)
 
     @property
+    def transfers_title(self) -> str:
+        """Section (c)'s title under the controller's regime."""
+        return "Transfers to third countries" if self.regime == "GDPR" else f"Places outside {self.jurisdiction}"
+
+    @property
     def missing_summary(self) -> list[str]:
         """``missing`` for people: the parties' fields by name, the transfers' gaps counted."""
         summary = [name for name in self.missing if not name.startswith("transfers[")]
-        no_safeguard = sum(1 for transfer in self.transfers if transfer.safeguard is None)
-        no_country = sum(1 for transfer in self.transfers if transfer.country is None)
-        if no_safeguard:
-            summary.append(f"the safeguard of {no_safeguard} of {len(self.transfers)} transfers")
-        if no_country:
-            summary.append(f"the country of {no_country} of {len(self.transfers)} transfers")
+        for field_name, what in (("safeguard", "safeguard"), ("safeguard_reference", "safeguard's documentation"), ("country", "country"), ("region", "region")):
+            count = sum(1 for name in self.missing if name.startswith("transfers[") and name.endswith(f"].{field_name}"))
+            if count:
+                summary.append(f"the {what} of {count} of {len(self.transfers)} transfers")
         return summary
 
 
-def _safeguard(transfer: Transfer, jurisdiction: str, catalog: Catalog) -> tuple[str | None, str]:
-    """The safeguard the catalog states for ``transfer``, and its note; (None, why) when it states none.
+def _safeguard(transfer: Transfer, jurisdiction: str, catalog: Catalog) -> tuple[str | None, str, str]:
+    """The safeguard the catalog states for ``transfer``, its note and where it is documented; (None, why, "")
+    when it states none.
 
     A sub-processor's transfer from the EEA to the US names the Data Privacy Framework only when the
-    catalog lists the sub-processor as certified; otherwise its own safeguard. An integration's is its
-    own. Storage, transit, backups, logs and platforms are the vendor's own, covered by what the destination
-    region states.
+    catalog lists the sub-processor as certified (documented where the sub-processor's safeguard is); otherwise
+    its own safeguard. An integration's is its own. Storage, transit, backups, logs and platforms are the
+    vendor's own, covered by what the destination region states.
     """
     region = catalog.regions.get(transfer.region) if transfer.region else None
     if transfer.via == "sub_processor":
         sub = next((sub for sub in catalog.sub_processors if sub.slug == transfer.via_slug), None)
         if sub is None:
-            return None, "The sub-processor is no longer in the catalog."
+            return None, "The sub-processor is no longer in the catalog.", ""
         if sub.dpf_certified and jurisdiction == "EEA" and region is not None and region.jurisdiction == "United States":
-            return DPF, f"{sub.name} is listed as certified under the Framework."
+            return DPF, f"{sub.name} is listed as certified under the Framework.", sub.safeguard_reference
         if sub.safeguard:
-            return Safeguard(sub.safeguard).label, sub.safeguard_note
-        return None, f"The catalog states no safeguard for {sub.name}."
+            return Safeguard(sub.safeguard).label, sub.safeguard_note, sub.safeguard_reference
+        return None, f"The catalog states no safeguard for {sub.name}.", ""
     if transfer.via == "integration":
         integration = next((i for i in catalog.integrations.values() if i.slug == transfer.via_slug), None)
         if integration is not None and integration.safeguard:
-            return Safeguard(integration.safeguard).label, integration.safeguard_note
-        return None, "The catalog states no safeguard for this integration."
+            return Safeguard(integration.safeguard).label, integration.safeguard_note, integration.safeguard_reference
+        return None, "The catalog states no safeguard for this integration.", ""
     if region is not None and region.safeguard:
-        return Safeguard(region.safeguard).label, region.safeguard_note
-    return None, f"The catalog states no safeguard for transfers to {transfer.region or 'this place'}."
+        return Safeguard(region.safeguard).label, region.safeguard_note, region.safeguard_reference
+    return None, f"The catalog states no safeguard for transfers to {transfer.region or 'this place'}.", ""
+
+
+def _regime(jurisdiction: str) -> tuple[str, str]:
+    """The law a controller of ``jurisdiction`` follows, and how its record reads the places its data reaches."""
+    if jurisdiction in GDPR_JURISDICTIONS:
+        return "GDPR", "Every place outside the EEA is a transfer to a third country (GDPR Chapter V): it needs a country and a safeguard."
+    return (
+        f"the law of {jurisdiction}",
+        f"The controller is governed by the law of {jurisdiction}, not the GDPR. This record follows the form of GDPR "
+        f"Art. 30(2); section (c) lists the places outside {jurisdiction} the data reaches, as such, not as transfers "
+        "to third countries under GDPR Chapter V, and holds them to no GDPR safeguard.",
+    )
 
 
 def processing_record(*, account: AccountInfo, catalog: Catalog) -> ProcessingRecord:
@@ -146,10 +188,13 @@ def processing_record(*, account: AccountInfo, catalog: Catalog) -> ProcessingRe
     platform_names = {use.slug: use.name for use in report.platforms}
     category_names = {category.slug: category.name for category in catalog.categories.values()}
     personal = {category.slug: category.is_personal for category in catalog.categories.values()}
+    personal_basis = {category.slug: category.personal_basis for category in catalog.categories.values()}
 
+    regime, regime_note = _regime(report.jurisdiction)
+    gdpr = report.jurisdiction in GDPR_JURISDICTIONS
     transfers = []
     for transfer in report.transfers:
-        safeguard, note = _safeguard(transfer, report.jurisdiction, catalog)
+        safeguard, note, reference = _safeguard(transfer, report.jurisdiction, catalog)
         region = catalog.regions.get(transfer.region) if transfer.region else None
         country = region.country if region and region.country else None
         what = names.get(
@@ -165,9 +210,13 @@ def processing_record(*, account: AccountInfo, catalog: Catalog) -> ProcessingRe
                 country=country,
                 safeguard=safeguard,
                 safeguard_note=note,
+                safeguard_reference=reference,
                 via=transfer.via,
                 reason=transfer.reason,
-                review=safeguard is None or country is None,
+                # Under the GDPR a third-country transfer needs its country and a documented safeguard; elsewhere a
+                # place outside the jurisdiction is reviewed only when the source names none.
+                review=(safeguard is None or country is None or not reference) if gdpr else transfer.region is None,
+                third_country=gdpr,
             )
         )
 
@@ -182,6 +231,8 @@ def processing_record(*, account: AccountInfo, catalog: Catalog) -> ProcessingRe
         catalog_loaded_at=report.catalog_loaded_at,
         as_of=report.as_of,
         generated_at=timezone.now().isoformat(),
+        regime=regime,
+        regime_note=regime_note,
         processor=Party(
             role="processor",
             name=processor.name,
@@ -199,6 +250,11 @@ def processing_record(*, account: AccountInfo, catalog: Catalog) -> ProcessingRe
             dpo_name=account.dpo_name,
             dpo_email=account.dpo_email,
         ),
+        customer_data=processor.customer_data,
+        hosted_data=processor.hosted_data,
+        purpose=processor.purpose,
+        data_location_option=processor.data_location_option,
+        documents=list(processor.documents),
         processing=[
             ProcessingActivity(
                 product=entry.product,
@@ -208,6 +264,8 @@ def processing_record(*, account: AccountInfo, catalog: Catalog) -> ProcessingRe
                 personal_data=personal.get(entry.data_category, True),
                 purposes=entry.purposes,
                 stored_in=entry.stored_in,
+                purposes_basis=entry.purposes_basis,
+                personal_basis=personal_basis.get(entry.data_category, "catalog"),
             )
             for entry in report.entries
         ],
@@ -230,10 +288,16 @@ def _missing(record: ProcessingRecord) -> list[str]:
     ):
         missing += [f"{party.role}.{name}" for name in fields if not getattr(party, name)]
     for index, transfer in enumerate(record.transfers):
+        if not transfer.third_country:
+            if transfer.region is None:
+                missing.append(f"transfers[{index}].region")
+            continue
         if transfer.country is None:
             missing.append(f"transfers[{index}].country")
         if transfer.safeguard is None:
             missing.append(f"transfers[{index}].safeguard")
+        elif not transfer.safeguard_reference:
+            missing.append(f"transfers[{index}].safeguard_reference")
     if not record.security_measures:
         missing.append("security_measures")
     return missing
@@ -256,6 +320,7 @@ CSV_HEADER = [
     "account_id",
     "account",
     "home_region",
+    "regime",
     "catalog_version",
     "catalog_sha256",
     "as_of",
@@ -267,6 +332,7 @@ CSV_HEADER = [
     "region",
     "country",
     "safeguard",
+    "safeguard_reference",
     "review",
     "reason",
     "missing",
@@ -284,6 +350,7 @@ def csv_rows(records: list[ProcessingRecord]) -> list[list[Any]]:
             record.account_id,
             record.account,
             record.home_region,
+            record.regime,
             record.catalog_version,
             record.catalog_sha256,
             record.as_of or "",
@@ -302,7 +369,8 @@ def csv_rows(records: list[ProcessingRecord]) -> list[list[Any]]:
                     transfer.what,
                     transfer.region or "not stated",
                     transfer.country or "MISSING",
-                    transfer.safeguard or NONE_STATED,
+                    transfer.safeguard or (NONE_STATED if transfer.third_country else "not required"),
+                    transfer.safeguard_reference or ("MISSING" if transfer.third_country and transfer.safeguard else ""),
                     "yes" if transfer.review else "no",
                     transfer.reason,
                     missing,
@@ -336,6 +404,7 @@ def write_text(record: ProcessingRecord, out: TextIO) -> None:
         f"Catalog {record.catalog_version or 'not loaded'}"
         + (f" (sha256 {record.catalog_sha256})" if record.catalog_sha256 else "")
         + f", {when}",
+        f"Regime: {record.regime}. {record.regime_note}",
         "",
         "(a) Processor and controller",
         f"  Processor:  {value(record.processor.name)}; contact {value(record.processor.email)}; address {value(record.processor.address)}",
@@ -345,18 +414,30 @@ def write_text(record: ProcessingRecord, out: TextIO) -> None:
         f"              DPO {value(' '.join(filter(None, [record.controller.dpo_name, record.controller.dpo_email])))}",
         "",
         f"(b) Categories of processing ({len(record.processing)})",
+        f"  Customer data: {value(record.customer_data)}",
+        f"  Purpose: {value(record.purpose)}",
         *[
-            f"  {a.product_name} · {a.data_category_name}: {'; '.join(a.purposes)} (stored in {a.stored_in or 'not stated: review'})"
+            f"  {a.product_name} · {a.data_category_name}: {'; '.join(a.purposes)}{CATALOG_LABEL if a.purposes_basis == 'catalog' else ''}"
+            f" (stored in {a.stored_in or 'not stated: review'})"
             for a in record.processing
         ],
         "",
-        f"(c) Transfers to third countries ({len(record.transfers)})",
+        f"(c) {record.transfers_title} ({len(record.transfers)})",
         *[
-            f"  {'?' if t.review else ' '} {t.what} → {t.region or 'not stated'} ({t.country or 'country MISSING'}):"
-            f" {t.safeguard or NONE_STATED}. {t.reason}"
+            f"  {'?' if t.review else ' '} {t.what} → {t.region or 'not stated'}"
+            + (f" ({t.country or 'country MISSING'}): {t.safeguard or NONE_STATED}" if t.third_country else f" ({t.country or 'a region of several countries'})")
+            + (f" [documented: {t.safeguard_reference}]" if t.safeguard_reference else " [documentation MISSING]" if t.third_country and t.safeguard else "")
+            + f". {t.reason}"
             for t in record.transfers
         ],
         *[f"  Processing location: {p['name']}: {p['reason']}" for p in record.processing_locations],
+        "",
+        f"Sub-processors ({len(record.sub_processors)})",
+        *[
+            f"  {sub['name']}: {sub['purpose']} ({'the storage region' if sub['in_storage_region'] else ', '.join(sub['regions']) or 'regions not stated'})"
+            for sub in record.sub_processors
+        ],
+        *([f"  The source's list: {', '.join(record.documents)}"] if record.documents else []),
         "",
         "(d) Security measures",
         *([f"  - {measure}" for measure in record.security_measures] or ["  MISSING: the catalog states none."]),

@@ -137,6 +137,7 @@ class RegionInfo:
     country: str
     safeguard: str
     safeguard_note: str
+    safeguard_reference: str
 
 
 @dataclass(frozen=True)
@@ -147,6 +148,7 @@ class ProductInfo:
     position: int
     default_region: str | None
     default_region_note: str
+    default_region_basis: str
 
 
 @dataclass(frozen=True)
@@ -156,7 +158,9 @@ class CategoryInfo:
     name: str
     position: int
     purposes: tuple[str, ...]
+    purposes_basis: str
     is_personal: bool
+    personal_basis: str
 
 
 @dataclass(frozen=True)
@@ -203,6 +207,7 @@ class IntegrationInfo:
     source_says: str
     safeguard: str
     safeguard_note: str
+    safeguard_reference: str
 
 
 @dataclass(frozen=True)
@@ -219,6 +224,7 @@ class SubProcessorInfo:
     dpf_certified: bool
     safeguard: str
     safeguard_note: str
+    safeguard_reference: str
 
 
 @dataclass(frozen=True)
@@ -243,6 +249,11 @@ class ProcessorInfo:
     dpo_email: str = ""
     representative: str = ""
     security_measures: tuple[str, ...] = ()
+    customer_data: str = ""
+    hosted_data: str = ""
+    purpose: str = ""
+    data_location_option: str = ""
+    documents: tuple[str, ...] = ()
 
 
 @dataclass
@@ -404,10 +415,9 @@ def catalog_snapshot(as_of: datetime | None = None) -> Catalog:
         m2m=("products", "categories", "sub_processors", "regions"),
         order=by_position,
     )
+    listed = {name: (lambda row, name=name: tuple(row[name] or ())) for name in ("security_measures", "documents")}
     processor = next(
-        iter(_infos(ProcessorInfo, Processor, as_of, convert={"security_measures": lambda row: tuple(row["security_measures"] or ())},
-            extra=("security_measures",),
-        )),
+        iter(_infos(ProcessorInfo, Processor, as_of, convert=listed, extra=tuple(listed))),
         ProcessorInfo(),
     )
     return Catalog(

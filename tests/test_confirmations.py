@@ -104,6 +104,7 @@ PAGES: dict[str, Destructive | Harmless] = {
     "residency_account_residency": Harmless("a read-only report"),
     "residency_account_processing_record": Harmless("a read-only report"),
     "residency_account_processing_records_csv": Harmless("a read-only download"),
+    "residency_account_processing_records_xlsx": Harmless("a read-only download"),
     "dsar_request_report": Harmless("a read-only report, for those who may download people's data"),
     "dsar_request_rectify": Harmless(
         "a form: its GET changes nothing; a correction is kept in history and can be corrected again"

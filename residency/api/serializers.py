@@ -4,6 +4,7 @@ from rest_framework import serializers
 
 from residency.models import (
     Account,
+    Basis,
     ChangeNotice,
     DataCategory,
     HostingOffer,
@@ -37,7 +38,7 @@ class ProductSerializer(serializers.ModelSerializer):
 class DataCategorySerializer(serializers.ModelSerializer):
     class Meta:
         model = DataCategory
-        fields = ["slug", "name", "definition", "definition_in_source", "purposes", "is_personal"]
+        fields = ["slug", "name", "definition", "definition_in_source", "purposes", "purposes_basis", "is_personal", "personal_basis"]
 
 
 class HostingOfferSerializer(serializers.ModelSerializer):
@@ -170,6 +171,7 @@ class EntrySerializer(serializers.Serializer):
     data_category = serializers.CharField()
     data_category_name = serializers.CharField()
     purposes = serializers.ListField(child=serializers.CharField())
+    purposes_basis = serializers.ChoiceField(choices=Basis.choices, help_text="catalog: the catalog's own addition.")
     stored_in = serializers.CharField(allow_null=True, help_text="null: the source states no region (see review).")
     rule = serializers.CharField()
     transient = TransientHopSerializer(many=True)
@@ -254,7 +256,9 @@ class ProcessingActivitySerializer(serializers.Serializer):
     data_category = serializers.CharField()
     data_category_name = serializers.CharField()
     personal_data = serializers.BooleanField()
+    personal_basis = serializers.ChoiceField(choices=Basis.choices, help_text="catalog: the catalog's own addition.")
     purposes = serializers.ListField(child=serializers.CharField())
+    purposes_basis = serializers.ChoiceField(choices=Basis.choices, help_text="catalog: the catalog's own addition.")
     stored_in = serializers.CharField(allow_null=True)
 
 
@@ -266,6 +270,10 @@ class RecordTransferSerializer(serializers.Serializer):
     country = serializers.CharField(allow_null=True, help_text="null: missing (review).")
     safeguard = serializers.CharField(allow_null=True, help_text="null: none stated (review).")
     safeguard_note = serializers.CharField()
+    safeguard_reference = serializers.CharField(help_text="Where the safeguard is documented (URL or document id); empty: not stated.")
+    third_country = serializers.BooleanField(
+        help_text="A transfer to a third country under GDPR Chapter V; false: a place outside a non-GDPR controller's jurisdiction."
+    )
     via = serializers.CharField()
     reason = serializers.CharField()
     review = serializers.BooleanField()
@@ -282,8 +290,15 @@ class ProcessingRecordSerializer(serializers.Serializer):
     catalog_loaded_at = serializers.CharField(allow_null=True)
     as_of = serializers.CharField(allow_null=True)
     generated_at = serializers.CharField()
+    regime = serializers.CharField(help_text="The law that governs the controller: GDPR, or the law of its jurisdiction.")
+    regime_note = serializers.CharField()
     processor = PartySerializer()
     controller = PartySerializer()
+    customer_data = serializers.CharField(help_text="What is processed, in the source's words.")
+    hosted_data = serializers.CharField()
+    purpose = serializers.CharField(help_text="Why, in the source's words.")
+    data_location_option = serializers.CharField()
+    documents = serializers.ListField(child=serializers.CharField(), help_text="The documents the source points to.")
     processing = ProcessingActivitySerializer(many=True)
     transfers = RecordTransferSerializer(many=True)
     processing_locations = PlatformUseSerializer(many=True)

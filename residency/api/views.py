@@ -2,16 +2,20 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
 from rest_framework import generics, status
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from core.api.permissions import Access, account_scope
+from core.api.renderers import FILE_RENDERERS
 from residency.api import serializers as s
+from residency.documents import FILE_FORMATS, records_file, report_file
 from residency.engine import account_residency_report
 from residency.models import (
     Account,
@@ -144,6 +148,29 @@ AS_OF = OpenApiParameter(
 #: Views taking ``as_of`` answer 400 naming it when it is not a past date.
 as_of_errors = extend_validation_errors(["invalid"], field_name="as_of", methods=["get"])
 
+FORMAT = OpenApiParameter(
+    "format",
+    OpenApiTypes.STR,
+    enum=["json", *FILE_FORMATS],
+    description="json (the default), or the document as a file: html, pdf, or xlsx (a workbook). Or ask by Accept.",
+)
+
+
+def _files(serializer: type) -> dict:
+    """The responses of a view that also answers as files."""
+    return {
+        (200, "application/json"): serializer,
+        **{(200, renderer.media_type): OpenApiTypes.BINARY for renderer in FILE_RENDERERS},
+    }
+
+
+def _file(content: bytes, name: str) -> Response:
+    """``content`` as the attachment ``name``, kept by no browser or proxy (it names an account's processing)."""
+    return Response(
+        content,
+        headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store, private"},
+    )
+
 
 @as_of_errors
 class AccountResidency(APIView):
@@ -151,12 +178,17 @@ class AccountResidency(APIView):
     backed up and logged, and every transfer outside the home region's jurisdiction with its reason."""
 
     access = {"GET": Access("residency.view_account", "residency:read")}
+    renderer_classes = [*api_settings.DEFAULT_RENDERER_CLASSES, *FILE_RENDERERS]
 
-    @extend_schema(parameters=[AS_OF], responses=s.ResidencyReportSerializer)
+    @extend_schema(parameters=[AS_OF, FORMAT], responses=_files(s.ResidencyReportSerializer))
     def get(self, request: Request, pk: int) -> Response:
         account = get_object_or_404(visible_accounts(request), pk=pk)
         as_of = parse_as_of(request.query_params.get("as_of"))
-        return Response(s.ResidencyReportSerializer(account_residency_report(account=account, as_of=as_of)).data)
+        report = account_residency_report(account=account, as_of=as_of)
+        fmt = request.accepted_renderer.format
+        if fmt in FILE_FORMATS:
+            return _file(report_file(account, report, fmt), f"residency-report-{account.pk}-{(report.as_of or timezone.now().isoformat())[:10]}.{fmt}")
+        return Response(s.ResidencyReportSerializer(report).data)
 
 
 @as_of_errors
@@ -166,12 +198,17 @@ class AccountProcessingRecord(APIView):
     flag), the security measures; ``missing`` names every field nobody has filled."""
 
     access = {"GET": Access("residency.view_account", "residency:read")}
+    renderer_classes = [*api_settings.DEFAULT_RENDERER_CLASSES, *FILE_RENDERERS]
 
-    @extend_schema(parameters=[AS_OF], responses=s.ProcessingRecordSerializer)
+    @extend_schema(parameters=[AS_OF, FORMAT], responses=_files(s.ProcessingRecordSerializer))
     def get(self, request: Request, pk: int) -> Response:
         account = get_object_or_404(visible_accounts(request), pk=pk)
         as_of = parse_as_of(request.query_params.get("as_of"))
-        return Response(s.ProcessingRecordSerializer(account_processing_record(account=account, as_of=as_of)).data)
+        record = account_processing_record(account=account, as_of=as_of)
+        fmt = request.accepted_renderer.format
+        if fmt in FILE_FORMATS:
+            return _file(records_file([record], fmt), f"processing-record-{account.pk}-{(record.as_of or record.generated_at)[:10]}.{fmt}")
+        return Response(s.ProcessingRecordSerializer(record).data)
 
 
 class AccountNotices(generics.ListAPIView):

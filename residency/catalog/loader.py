@@ -30,6 +30,7 @@ from core.history import write_history
 
 from residency.catalog.impact import AccountImpact, footprints, impact
 from residency.models import (
+    Basis,
     CatalogLoad,
     ChangeNotice,
     DataCategory,
@@ -242,6 +243,15 @@ class _Reader:
             self.fail(name, f"must be one of {', '.join(choices)}, not {value!r}")
         return value
 
+    def basis(self, name: str, *, required: bool) -> str:
+        """Where a statement comes from (``source`` or ``catalog``): required beside a statement the file makes, so
+        that every addition of the catalog's own says so; the catalog's when left out (it never claims the source)."""
+        value = self.str(name, required=required, default=Basis.CATALOG)
+        if value not in Basis.values:
+            self.fail(name, f"must be one of {', '.join(Basis.values)}, not {value!r}")
+            return Basis.CATALOG
+        return value
+
     def safeguard(self) -> str:
         value = self.str("safeguard", required=False)
         if value == "dpf":
@@ -334,10 +344,11 @@ def parse_catalog_bytes(raw: bytes, path: Path) -> CatalogSpec:
                     "country": r.str("country", required=False),
                     "safeguard": r.safeguard(),
                     "safeguard_note": r.str("safeguard_note", required=False),
+                    "safeguard_reference": r.str("safeguard_reference", required=False),
                     "position": i,
                 },
             )
-            for i, r in enumerate(readers("regions", {"code", "name", "jurisdiction", "country", "safeguard", "safeguard_note"}))
+            for i, r in enumerate(readers("regions", {"code", "name", "jurisdiction", "country", "safeguard", "safeguard_note", "safeguard_reference"}))
             if (code := r.str("code"))
         ],
         "regions",
@@ -353,10 +364,11 @@ def parse_catalog_bytes(raw: bytes, path: Path) -> CatalogSpec:
                     "name": r.str("name"),
                     "default_region": r.ref("default_region", region_codes, "region", required=False),
                     "default_region_note": r.str("default_region_note", required=False),
+                    "default_region_basis": r.basis("default_region_basis", required="default_region" in r.entry),
                     "position": i,
                 },
             )
-            for i, r in enumerate(readers("products", {"slug", "name", "default_region", "default_region_note"}))
+            for i, r in enumerate(readers("products", {"slug", "name", "default_region", "default_region_note", "default_region_basis"}))
             if (slug := r.str("slug"))
         ],
         "products",
@@ -365,7 +377,8 @@ def parse_catalog_bytes(raw: bytes, path: Path) -> CatalogSpec:
     default_region = {row.label: row.fields["default_region"] for row in products}
 
     categories = []
-    for i, r in enumerate(readers("categories", {"slug", "name", "definition", "definition_in_source", "purposes", "personal"})):
+    category_fields = {"slug", "name", "definition", "definition_in_source", "purposes", "purposes_basis", "personal", "personal_basis"}
+    for i, r in enumerate(readers("categories", category_fields)):
         slug = r.str("slug")
         in_source = r.bool("definition_in_source", True)
         definition = r.str("definition", required=in_source)
@@ -374,7 +387,9 @@ def parse_catalog_bytes(raw: bytes, path: Path) -> CatalogSpec:
             "definition": definition,
             "definition_in_source": in_source,
             "purposes": r.str_list("purposes", required=True),
+            "purposes_basis": r.basis("purposes_basis", required=True),
             "is_personal": r.bool("personal", True),
+            "personal_basis": r.basis("personal_basis", required="personal" in r.entry),
             "position": i,
         }
         if slug:
@@ -496,7 +511,7 @@ def parse_catalog_bytes(raw: bytes, path: Path) -> CatalogSpec:
     unique(retention, "retention")
 
     integrations = []
-    integration_fields = {"slug", "name", "kind", "products", "categories", "processing_regions", "source_says", "safeguard", "safeguard_note", "note"}
+    integration_fields = {"slug", "name", "kind", "products", "categories", "processing_regions", "source_says", "safeguard", "safeguard_note", "safeguard_reference", "note"}
     for i, r in enumerate(readers("integrations", integration_fields)):
         slug = r.str("slug")
         kind = r.choice("kind", Integration.Kind.values)
@@ -506,6 +521,7 @@ def parse_catalog_bytes(raw: bytes, path: Path) -> CatalogSpec:
             "source_says": r.str("source_says", required=False),
             "safeguard": r.safeguard(),
             "safeguard_note": r.str("safeguard_note", required=False),
+            "safeguard_reference": r.str("safeguard_reference", required=False),
             "note": r.str("note", required=False),
             "position": i,
         }
@@ -522,7 +538,7 @@ def parse_catalog_bytes(raw: bytes, path: Path) -> CatalogSpec:
     for i, r in enumerate(
         readers(
             "sub_processors",
-            {"slug", "name", "purpose", "products", "categories", "regions", "in_storage_region", "dpf_certified", "safeguard", "safeguard_note", "note"},
+            {"slug", "name", "purpose", "products", "categories", "regions", "in_storage_region", "dpf_certified", "safeguard", "safeguard_note", "safeguard_reference", "note"},
         )
     ):
         slug = r.str("slug")
@@ -533,6 +549,7 @@ def parse_catalog_bytes(raw: bytes, path: Path) -> CatalogSpec:
             "dpf_certified": r.bool("dpf_certified", False),
             "safeguard": r.safeguard(),
             "safeguard_note": r.str("safeguard_note", required=False),
+            "safeguard_reference": r.str("safeguard_reference", required=False),
             "note": r.str("note", required=False),
             "position": i,
         }
@@ -566,15 +583,17 @@ def parse_catalog_bytes(raw: bytes, path: Path) -> CatalogSpec:
     if raw_processor is not None:
         r = _Reader(path, "processor", 0, raw_processor, errors)
         r.where = f"{path.name}: [processor]"
-        r.check_unknown_fields({"name", "address", "email", "dpo_name", "dpo_email", "representative", "security_measures"})
+        texts = ("address", "email", "dpo_name", "dpo_email", "representative", "customer_data", "hosted_data", "purpose", "data_location_option")
+        r.check_unknown_fields({"name", *texts, "security_measures", "documents"})
         processor.append(
             Row(
                 label="processor",
                 key={},
                 fields={
                     "name": r.str("name"),
-                    **{name: r.str(name, required=False) for name in ("address", "email", "dpo_name", "dpo_email", "representative")},
+                    **{name: r.str(name, required=False) for name in texts},
                     "security_measures": r.str_list("security_measures"),
+                    "documents": r.str_list("documents"),
                 },
             )
         )

@@ -15,6 +15,8 @@ from tests.residency.catalogs import SHIPPED_VERSION, catalog_file, version_of
 pytestmark = pytest.mark.django_db
 
 CATALOG = Path(settings.RESIDENCY_CATALOG_PATH)
+#: The line of the shipped catalog's version label (1-based).
+VERSION_LINE = CATALOG.read_text().splitlines().index(f'version = "{SHIPPED_VERSION}"') + 1
 
 
 def run(*args: str) -> str:
@@ -87,7 +89,7 @@ def test_a_changed_file_updates_only_what_differs_and_records_the_load(tmp_path:
         ("days = 30", "days = -30", "catalog.toml: retention[2] (slug 'logs-30-days-eea-us-ind'): field 'days': must be a positive whole number"),
         ('category = "call-recording"', 'category = "calls"', "field 'category': unknown category 'calls'"),
         ('kind = "log"', 'kind = "audit"', "field 'kind': must be one of backup, log, not 'audit'"),
-        (f'version = "{SHIPPED_VERSION}"', 'version = "2027.01.9"\n[[regions]\n', "catalog.toml: line 24, column 10: not valid TOML (Expected ']]'"),
+        (f'version = "{SHIPPED_VERSION}"', 'version = "2027.01.9"\n[[regions]\n', f"catalog.toml: line {VERSION_LINE + 1}, column 10: not valid TOML (Expected ']]'"),
         (
             'country = "India"',
             'country = "India"\nsafeguard = "trust-us"',
@@ -106,10 +108,23 @@ def test_a_changed_file_updates_only_what_differs_and_records_the_load(tmp_path:
         (f'version = "{SHIPPED_VERSION}"', 'version = "2027.01.1"\neffective_from = "soon"', "field 'effective_from': must be a date"),
         ('sub_processors = ["aws-sso", "gcp-sso"]', 'sub_processors = ["okta"]', "platforms[0] (slug 'sso'): field 'sub_processors': unknown sub-processor 'okta'"),
         ('name = "Freshworks"', 'name = "Freshworks"\nphone = "1"', "[processor]: field 'phone': is not a known field"),
+        (
+            'purposes = ["Providing the help desk and service desk", "Resolving the requester\'s issue"]\npurposes_basis = "catalog"\n',
+            'purposes = ["Providing the help desk and service desk", "Resolving the requester\'s issue"]\n',
+            "categories[0] (slug 'ticket'): field 'purposes_basis': is required",
+        ),
+        ('personal = false\npersonal_basis = "catalog"\n', "personal = false\n", "(slug 'assets'): field 'personal_basis': is required"),
+        (
+            'default_region = "US"\ndefault_region_basis = "catalog"\n',
+            'default_region = "US"\n',
+            "products[2] (slug 'freshsales'): field 'default_region_basis': is required",
+        ),
+        ('personal_basis = "catalog"', 'personal_basis = "folklore"', "field 'personal_basis': must be one of source, catalog, not 'folklore'"),
     ],
     ids=[
         "unknown-region", "missing-field", "negative-duration", "negative-days", "unknown-category", "bad-kind", "bad-toml",
         "bad-safeguard", "dpf-as-safeguard", "no-default-region", "bad-effective-date", "unknown-platform-sub", "unknown-processor-field",
+        "purposes-without-basis", "personal-flag-without-basis", "default-region-without-basis", "bad-basis",
     ],
 )
 def test_a_bad_file_is_rejected_naming_file_entry_and_field_and_nothing_changes(tmp_path: Path, old: str, new: str, message: str) -> None:

@@ -46,8 +46,12 @@ def test_every_demo_accounts_record_lists_every_flagged_transfer_with_a_country_
         listed = [(t.product, t.data_category, t.region, t.reason) for t in record.transfers]
         assert listed == flagged, account.name
         for transfer in record.transfers:
-            assert transfer.review or (transfer.country and transfer.safeguard), (account.name, transfer)
-            assert transfer.review == (transfer.country is None or transfer.safeguard is None)
+            assert transfer.third_country == (record.regime == "GDPR")
+            if transfer.third_country:  # Chapter V: a country, a safeguard and where it is documented, or review
+                complete = transfer.country and transfer.safeguard and transfer.safeguard_reference
+                assert transfer.review == (not complete), (account.name, transfer)
+            else:  # another law: a place outside the jurisdiction, reviewed only when the source names none
+                assert transfer.review == (transfer.region is None), (account.name, transfer)
 
 
 def test_the_shipped_catalog_states_no_safeguard_so_every_transfer_is_flagged_and_named_missing() -> None:
@@ -62,16 +66,22 @@ def test_the_shipped_catalog_states_no_safeguard_so_every_transfer_is_flagged_an
     assert f"transfers[{index}].country" not in record.missing
 
 
-def test_a_region_safeguard_covers_the_vendors_own_storage_there(tmp_path: Path) -> None:
-    catalog_with(tmp_path, (US_REGION, US_REGION + 'safeguard = "scc"\nsafeguard_note = "Intra-group SCCs, module 3."\n'))
+def test_a_region_safeguard_covers_the_vendors_own_storage_there_once_its_documentation_is_named(tmp_path: Path) -> None:
+    scc = US_REGION + 'safeguard = "scc"\nsafeguard_note = "Intra-group SCCs, module 3."\n'
+    catalog_with(tmp_path, (US_REGION, scc))
     account = AccountFactory(home_region=region("EEA"), products=["freshteam"])
 
-    record = account_processing_record(account=account)
+    undocumented = account_processing_record(account=account)
+    catalog_with(tmp_path, (US_REGION, scc + 'safeguard_reference = "https://legal.example/dpa#scc-module-3"\n'))
+    documented = account_processing_record(account=account)
 
-    assert {(t.safeguard, t.safeguard_note, t.review) for t in record.transfers} == {
-        ("Standard contractual clauses", "Intra-group SCCs, module 3.", False)
+    assert {(t.safeguard, t.safeguard_reference, t.review) for t in undocumented.transfers} == {("Standard contractual clauses", "", True)}
+    assert {name.rsplit(".", 1)[1] for name in undocumented.missing if name.startswith("transfers[")} == {"safeguard_reference"}
+    assert "the safeguard's documentation of 4 of 4 transfers" in undocumented.missing_summary
+    assert {(t.safeguard, t.safeguard_note, t.safeguard_reference, t.review) for t in documented.transfers} == {
+        ("Standard contractual clauses", "Intra-group SCCs, module 3.", "https://legal.example/dpa#scc-module-3", False)
     }
-    assert not any(name.startswith("transfers[") for name in record.missing)
+    assert not any(name.startswith("transfers[") for name in documented.missing)
 
 
 def test_the_data_privacy_framework_is_named_only_for_a_certified_sub_processor_from_the_eea_to_the_us(tmp_path: Path) -> None:
@@ -96,7 +106,7 @@ def test_the_data_privacy_framework_is_named_only_for_a_certified_sub_processor_
 def test_a_platform_that_names_a_region_is_covered_by_that_regions_safeguard(tmp_path: Path) -> None:
     catalog_with(
         tmp_path,
-        (US_REGION, US_REGION + 'safeguard = "scc"\n'),
+        (US_REGION, US_REGION + 'safeguard = "scc"\nsafeguard_reference = "DPA-2026-SCC"\n'),
         ('sub_processors = ["aws-sso", "gcp-sso"]\n', 'sub_processors = ["aws-sso", "gcp-sso"]\nregions = ["US"]\n'),
     )
     account = AccountFactory(home_region=region("EEA"), products=["freshdesk-messaging"])
@@ -115,9 +125,7 @@ def test_a_field_nobody_filled_is_missing_and_a_filled_one_is_not() -> None:
     assert record.controller.email == "privacy@nordlys.example"
     assert {"processor.email", "processor.address", "processor.dpo_name", "controller.dpo_email"} <= set(record.missing)
     assert not {"processor.name", "controller.contact_name", "controller.email", "security_measures"} & set(record.missing)
-    assert record.security_measures == [
-        "Backups are distributed and stored in secure locations inside the region where the data is stored."
-    ]
+    assert len(record.security_measures) == 5  # each the source states (see below)
 
 
 def test_categories_of_processing_are_the_accounts_products_and_categories_with_their_purposes() -> None:
@@ -226,3 +234,92 @@ def test_staff_without_a_role_get_403_on_the_record_page() -> None:
 
     assert client.get(f"/admin/residency/account/{account.pk}/processing-record/").status_code == 403
     assert client.get("/admin/residency/account/processing-records.csv").status_code == 403
+
+
+# --- read under the law that governs the controller --------------------------------------------------
+
+
+def test_a_controller_outside_the_eea_gets_places_outside_its_jurisdiction_not_gdpr_third_countries() -> None:
+    chennai = AccountFactory(name="Chennai", home_region=region("IND"), products=["freshdesk"])
+    record = account_processing_record(account=chennai)
+    out = StringIO()
+    call_command("processing_record", str(chennai.pk), stdout=out)
+
+    eea_copies = [t for t in record.transfers if t.region == "EEA"]
+    assert record.regime == "the law of India" and "not as transfers to third countries under GDPR Chapter V" in record.regime_note
+    assert eea_copies and all(not t.third_country and not t.review and t.country is None for t in eea_copies)
+    assert not any(name.startswith("transfers[") for name in record.missing)  # no country or safeguard "missing"
+    assert "(c) Places outside India" in out.getvalue() and "country MISSING" not in out.getvalue()
+    assert "→ EEA (a region of several countries)" in out.getvalue()
+
+
+def test_an_eea_controllers_places_outside_the_eea_are_transfers_to_third_countries() -> None:
+    record = account_processing_record(account=AccountFactory(home_region=region("EEA"), products=["freshteam"]))
+
+    assert record.regime == "GDPR" and record.transfers_title == "Transfers to third countries"
+    assert all(t.third_country and t.review for t in record.transfers)  # the shipped catalog states no safeguard
+
+
+def test_section_d_lists_every_security_measure_the_source_states_and_b_its_words_on_data_and_purpose() -> None:
+    record = account_processing_record(account=AccountFactory(home_region=region("EEA"), products=["freshdesk"]))
+
+    measures = " ".join(record.security_measures)
+    for stated in ("qualified under global IT standards", "robust backup plan", "recommended global security standards",
+                   "kept inside the product's AWS environment", "Freshdesk Migration Platform inside AWS"):
+        assert stated in measures
+    assert len(record.security_measures) == 5 and "security_measures" not in record.missing
+    assert record.customer_data.startswith("All electronic data, messages or other material sent to Freshworks")
+    assert "to provide the services in Freshworks' product range" in record.purpose
+    assert "data-location option is purchased" in record.data_location_option
+    assert "Freshworks list of sub-processors" in record.documents
+
+
+def test_every_format_of_the_record_names_the_sub_processors_and_the_regime() -> None:
+    account = AccountFactory(home_region=region("EEA"), products=["freshdesk"])
+    names = {sub["name"] for sub in account_processing_record(account=account).sub_processors}
+    outputs = {}
+    for fmt in ("text", "json", "html"):
+        out = StringIO()
+        call_command("processing_record", str(account.pk), "--format", fmt, stdout=out)
+        outputs[fmt] = out.getvalue()
+
+    assert names >= {"Amazon Web Services", "Amazon Web Services (single sign-on)"}
+    for fmt, text in outputs.items():
+        assert all(name in text for name in names), fmt
+    assert json.loads(outputs["json"])["regime"] == "GDPR"
+    assert "Regime: GDPR." in outputs["text"] and "Regime: GDPR.</strong>" in outputs["html"]
+
+
+# --- the catalog's own additions, labelled ------------------------------------------------------------
+
+
+def test_every_purpose_and_personal_flag_the_catalog_adds_is_labelled_its_own_in_every_format(tmp_path: Path) -> None:
+    account = AccountFactory(home_region=region("EEA"), products=["freshservice"])
+    record = account_processing_record(account=account)
+    outputs = {}
+    for fmt in ("text", "html", "json"):
+        out = StringIO()
+        call_command("processing_record", str(account.pk), "--format", fmt, stdout=out)
+        outputs[fmt] = out.getvalue()
+    call_command("processing_record", str(account.pk), "--format", "xlsx", "--output", str(tmp_path / "r.xlsx"), stdout=StringIO())
+    from openpyxl import load_workbook
+
+    workbook = " ".join(str(cell) for row in load_workbook(tmp_path / "r.xlsx").active.iter_rows(values_only=True) for cell in row if cell)
+
+    assert {(a.purposes_basis, a.personal_basis) for a in record.processing} == {("catalog", "catalog")}
+    assert outputs["text"].count("[the catalog's own]") == len(record.processing)
+    assert outputs["html"].count("catalog's own</span>") == 2 * len(record.processing)  # purposes and personal flag
+    assert {a["purposes_basis"] for a in json.loads(outputs["json"])["processing"]} == {"catalog"}
+    assert "purposes: the catalog's own; personal flag: the catalog's own" in workbook
+
+
+def test_a_purpose_the_source_states_is_not_labelled_as_the_catalogs(tmp_path: Path) -> None:
+    ticket = 'purposes = ["Providing the help desk and service desk", "Resolving the requester\'s issue"]\npurposes_basis = "catalog"'
+    catalog_with(tmp_path, (ticket, ticket.replace('"catalog"', '"source"')))
+    account = AccountFactory(home_region=region("EEA"), products=["freshdesk"])
+
+    record = account_processing_record(account=account)
+    report = account_residency_report(account=account)
+
+    assert {a.data_category for a in record.processing if a.purposes_basis == "source"} == {"ticket"}
+    assert [e.purposes_basis for e in report.entries if e.data_category == "ticket"] == ["source"]

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from core.csv_safety import safe_cell
+from residency.documents import FILE_FORMATS, report_file, write_file
 from residency.engine import ResidencyReport, account_residency_report
 from residency.models import Account
 from residency.snapshot import parse_as_of
@@ -26,17 +27,19 @@ class Command(BaseCommand):
         "Prints an account's residency report: for every subscribed product and data category, where it is "
         "stored and the rule that decided it, where it passes through, where backups and logs are kept and "
         "for how long, and every transfer outside the home region's jurisdiction with its reason. "
-        "ACCOUNT is an account id or its exact name."
+        "ACCOUNT is an account id or its exact name. Also as an HTML document, a PDF or a workbook "
+        "(--format html, pdf, xlsx); PDF and XLSX are written to --output PATH."
     )
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("account", help="Account id or name.")
-        parser.add_argument("--format", choices=["text", "json", "csv"], default="text")
+        parser.add_argument("--format", choices=["text", "json", "csv", *FILE_FORMATS], default="text")
+        parser.add_argument("--output", help="Write the file here (required for pdf and xlsx).")
         parser.add_argument(
             "--as-of", dest="as_of", help="A past date (2026-03-01: the end of that day) or date and time (ISO 8601)."
         )
 
-    def handle(self, *args: Any, account: str, format: str, as_of: str | None, **options: Any) -> None:
+    def handle(self, *args: Any, account: str, format: str, output: str | None, as_of: str | None, **options: Any) -> None:
         found = Account.objects.filter(pk=int(account)).first() if account.isdigit() else None
         found = found or Account.objects.filter(name=account).first()
         if found is None:
@@ -47,6 +50,12 @@ class Command(BaseCommand):
             raise CommandError(
                 "; ".join(f"--as-of: {' '.join(errors)}" for errors in exc.message_dict.values())
             ) from exc
+        if format in FILE_FORMATS:
+            try:
+                write_file(report_file(found, report, format), format, output=output, stdout=self.stdout)
+            except ValueError as exc:
+                raise CommandError(str(exc)) from exc
+            return
         {"text": self.write_text, "json": self.write_json, "csv": self.write_csv}[format](report)
 
     def write_json(self, report: ResidencyReport) -> None:
