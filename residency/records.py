@@ -174,8 +174,8 @@ def _regime(jurisdiction: str) -> tuple[str, str]:
     if jurisdiction in GDPR_JURISDICTIONS:
         return "GDPR", "Every place outside the EEA is a transfer to a third country (GDPR Chapter V): it needs a country and a safeguard."
     return (
-        f"the law of {jurisdiction}",
-        f"The controller is governed by the law of {jurisdiction}, not the GDPR. This record follows the form of GDPR "
+        f"the law of its home jurisdiction, {jurisdiction}",
+        f"The controller is governed by the law of its home jurisdiction, {jurisdiction}, not the GDPR. This record follows the form of GDPR "
         f"Art. 30(2); section (c) lists the places outside {jurisdiction} the data reaches, as such, not as transfers "
         "to third countries under GDPR Chapter V, and holds them to no GDPR safeguard.",
     )
@@ -195,6 +195,8 @@ def processing_record(*, account: AccountInfo, catalog: Catalog) -> ProcessingRe
     transfers = []
     for transfer in report.transfers:
         safeguard, note, reference = _safeguard(transfer, report.jurisdiction, catalog)
+        if not gdpr and safeguard is None:
+            note = ""  # none is required: that the catalog states none is no finding
         region = catalog.regions.get(transfer.region) if transfer.region else None
         country = region.country if region and region.country else None
         what = names.get(
@@ -369,7 +371,7 @@ def csv_rows(records: list[ProcessingRecord]) -> list[list[Any]]:
                     transfer.what,
                     transfer.region or "not stated",
                     transfer.country or "MISSING",
-                    transfer.safeguard or (NONE_STATED if transfer.third_country else "not required"),
+                    transfer.safeguard or (NONE_STATED if transfer.third_country else "not required (not under the GDPR)"),
                     transfer.safeguard_reference or ("MISSING" if transfer.third_country and transfer.safeguard else ""),
                     "yes" if transfer.review else "no",
                     transfer.reason,

@@ -130,7 +130,7 @@ def _record_sheet(sheet: Any, record: ProcessingRecord) -> None:
                 t.what,
                 t.region or "not stated",
                 t.country or (_MISSING if t.third_country else "a region of several countries"),
-                t.safeguard or (NONE_STATED if t.third_country else f"not required by {record.regime}"),
+                t.safeguard or (NONE_STATED if t.third_country else "not required (not under the GDPR)"),
                 t.safeguard_reference or (_MISSING if t.third_country and t.safeguard else ""),
                 "yes" if t.review else "no",
                 t.reason,

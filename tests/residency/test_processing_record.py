@@ -246,7 +246,9 @@ def test_a_controller_outside_the_eea_gets_places_outside_its_jurisdiction_not_g
     call_command("processing_record", str(chennai.pk), stdout=out)
 
     eea_copies = [t for t in record.transfers if t.region == "EEA"]
-    assert record.regime == "the law of India" and "not as transfers to third countries under GDPR Chapter V" in record.regime_note
+    assert record.regime == "the law of its home jurisdiction, India"
+    assert "not as transfers to third countries under GDPR Chapter V" in record.regime_note
+    assert all(t.safeguard_note == "" for t in eea_copies)  # no safeguard is required: none stated is no finding
     assert eea_copies and all(not t.third_country and not t.review and t.country is None for t in eea_copies)
     assert not any(name.startswith("transfers[") for name in record.missing)  # no country or safeguard "missing"
     assert "(c) Places outside India" in out.getvalue() and "country MISSING" not in out.getvalue()
