@@ -73,7 +73,7 @@ def write_file(content: bytes, fmt: str, *, output: str | None, stdout: TextIO) 
     for a PDF or a workbook without one (a terminal is no place for them), or a path that cannot be written."""
     if output is None:
         if fmt != "html":
-            raise ValueError(f"--output: a {fmt.upper()} file needs a path to be written to (--output record.{fmt}).")
+            raise ValueError(f"--output: the {fmt.upper()} file needs a path to be written to (--output record.{fmt}).")
         stdout.write(content.decode())
         return
     try:

@@ -132,5 +132,5 @@ def test_a_formula_in_an_account_name_stays_text_in_the_workbook(tmp_path: Path)
 def test_a_pdf_or_workbook_without_a_path_is_refused_naming_output(command: str) -> None:
     account = AccountFactory(home_region=region("EEA"), products=["freshdesk"])
 
-    with pytest.raises(CommandError, match=r"--output: a PDF file needs a path"):
+    with pytest.raises(CommandError, match=r"--output: the PDF file needs a path"):
         call_command(command, str(account.pk), "--format", "pdf", stdout=StringIO())
