@@ -330,6 +330,7 @@ CSV_HEADER = [
     "controller_email",
     "controller_dpo",
     "categories_of_processing",
+    "sub_processors",
     "transfer",
     "region",
     "country",
@@ -360,17 +361,21 @@ def csv_rows(records: list[ProcessingRecord]) -> list[list[Any]]:
             record.controller.email or "MISSING",
             record.controller.dpo_name or record.controller.dpo_email or "MISSING",
             categories,
+            "; ".join(
+                f"{sub['name']} ({'the storage region' if sub['in_storage_region'] else ', '.join(sub['regions']) or 'regions not stated'})"
+                for sub in record.sub_processors
+            ),
         ]
         missing = "; ".join(record.missing)
         if not record.transfers:
-            rows.append([*common, "none", "", "", "", "no", "", missing])
+            rows.append([*common, "none", "", "", "", "", "no", "", missing])
         for transfer in record.transfers:
             rows.append(
                 [
                     *common,
                     transfer.what,
                     transfer.region or "not stated",
-                    transfer.country or "MISSING",
+                    transfer.country or ("MISSING" if transfer.third_country else "a region of several countries"),
                     transfer.safeguard or (NONE_STATED if transfer.third_country else "not required (not under the GDPR)"),
                     transfer.safeguard_reference or ("MISSING" if transfer.third_country and transfer.safeguard else ""),
                     "yes" if transfer.review else "no",

@@ -163,8 +163,14 @@ def test_the_all_accounts_csv_has_each_accounts_transfers_and_a_row_for_an_accou
     call_command("processing_record", "--all", "--format", "csv", stdout=out)
 
     rows = list(csv.DictReader(StringIO(out.getvalue())))
-    assert [row["transfer"] for row in rows if row["account"] == "At home"] == ["none"]
+    [at_home] = [row for row in rows if row["account"] == "At home"]
+    assert (at_home["transfer"], at_home["safeguard_reference"], at_home["review"]) == ("none", "", "no")
+    assert at_home["missing"].startswith("processor.")  # in its own column, not shifted into another
     assert len([row for row in rows if row["account"] == "Abroad"]) == 4
+    assert {row["sub_processors"] for row in rows} >= {
+        "Amazon Web Services (the storage region); Amazon Web Services (single sign-on) (regions not stated); "
+        "Google Cloud Platform (single sign-on) (regions not stated)"
+    }
 
 
 @pytest.mark.parametrize(
