@@ -163,8 +163,12 @@ class ProcessorAdmin(HistoryAdmin):
 
 @admin.register(CatalogLoad)
 class CatalogLoadAdmin(HistoryAdmin):
-    list_display = ["version", "loaded_at", "source", "accounts_affected", "notice_count"]
-    readonly_fields = ["version", "source", "sha256", "changes", "loaded_at", "effective_from", "impact_display", "notices_link"]
+    list_display = ["version", "status", "loaded_at", "effective_from", "applied_at", "source", "accounts_affected", "notice_count"]
+    list_filter = ["status"]
+    readonly_fields = [
+        "version", "status", "source", "sha256", "changes", "loaded_at", "effective_from", "applied_at", "impact_display",
+        "notices_link", "content",
+    ]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         return super().get_queryset(request).annotate(notice_total=Count("notices"))
