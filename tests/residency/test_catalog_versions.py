@@ -179,3 +179,18 @@ def call_command_out(name: str) -> str:
     out = StringIO()
     call_command(name, stdout=out)
     return out.getvalue()
+
+
+def test_the_console_lists_a_scheduled_load_with_its_dates_and_keeps_its_text(scheduled: dict) -> None:
+    from core.roles import AUDITOR
+    from tests.factories import role_console
+
+    console = role_console(AUDITOR)
+    load_row = CatalogLoad.objects.get(version="2027.02.1")
+
+    listing = console.get("/admin/residency/catalogload/", {"status__exact": "scheduled"}).content.decode()
+    page = console.get(f"/admin/residency/catalogload/{load_row.pk}/change/").content.decode()
+
+    assert "2027.02.1" in listing and "Scheduled" in listing and "Feb. 1, 2027" in listing
+    assert SHIPPED_VERSION not in listing  # the filter leaves the applied loads out
+    assert "payroll-bureau" in page  # the text that will apply, as it was checked
