@@ -8,6 +8,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 
+from residency.models import CatalogLoad
 from tests.factories import AccountFactory, region
 
 pytestmark = pytest.mark.django_db
@@ -45,6 +46,8 @@ def test_the_report_command_prints_readable_text_with_transfers() -> None:
     text = run("residency_report", "Fjord Help")
 
     assert "home region EEA" in text
+    shipped = CatalogLoad.objects.applied().first()
+    assert f"catalog {shipped.version} (sha256 {shipped.sha256})" in text
     assert "passes through: US 10 minutes" in text
     assert "Transfers outside EEA" in text
 

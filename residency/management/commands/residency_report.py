@@ -85,7 +85,9 @@ class Command(BaseCommand):
         when = f"as of {report.as_of}" if report.as_of else "now"
         out(
             f"Residency of {report.account} — home region {report.home_region} ({report.jurisdiction}), "
-            f"catalog {report.catalog_version or 'not loaded'}, {when}"
+            f"catalog {report.catalog_version or 'not loaded'}"
+            + (f" (sha256 {report.catalog_sha256})" if report.catalog_sha256 else "")
+            + f", {when}"
         )
         current = None
         for entry in report.entries:
