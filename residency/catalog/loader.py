@@ -761,12 +761,13 @@ def catalog_apply_scheduled(*, today: date | None = None) -> list[CatalogChanges
 def catalog_withdraw(*, version: str) -> CatalogLoad:
     """Withdraw the scheduled load of ``version`` before it applies (it never will). Raises :class:`CatalogError`
     when no load of that version is scheduled."""
-    withdrawn = CatalogLoad.objects.filter(version=version, status=CatalogLoad.Status.SCHEDULED).update(
+    load = CatalogLoad.objects.scheduled().filter(version=version).first()
+    # Conditional on still being scheduled: one the schedule applied meanwhile is not withdrawn.
+    if load is None or not CatalogLoad.objects.filter(pk=load.pk, status=CatalogLoad.Status.SCHEDULED).update(
         status=CatalogLoad.Status.WITHDRAWN
-    )
-    if not withdrawn:
+    ):
         raise CatalogError(f"No catalog {version!r} is scheduled: nothing to withdraw.")
-    load = CatalogLoad.objects.get(version=version, status=CatalogLoad.Status.WITHDRAWN)
+    load.refresh_from_db()
     write_history([load], history_type="~", reason="withdrawn before its effective date")
     return load
 

@@ -170,6 +170,8 @@ def test_another_load_waits_for_the_scheduled_one_unless_it_is_withdrawn(schedul
         applied = catalog_apply_scheduled()
 
     assert "withdrawn: it will not apply" in withdrawn and applied == []
+    with pytest.raises(CommandError, match="No catalog '2027.02.1' is scheduled: nothing to withdraw."):
+        load("--withdraw", "2027.02.1")
     assert CatalogLoad.objects.get(version="2027.02.1").status == "withdrawn"
     with at(2027, 2, 1, 9, 0):
         assert "payroll-bureau" not in sub_processors(scheduled["nordic"])
