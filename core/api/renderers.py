@@ -1,6 +1,7 @@
 """Files an API view builds itself (a PDF, a workbook, an HTML document), negotiated like JSON: ``?format=pdf``
-or ``Accept: application/pdf``. The view hands the renderer the file's bytes; an error on the way (a 404, a
-refused ``as_of``) is rendered as the JSON error every other view gives, with its own media type."""
+or ``Accept: application/pdf``. The view answers the file itself (:func:`core.documents.file_response`); the
+renderer only makes the format one the view can be asked for, and renders an error on the way (a 404, a refused
+``as_of``) as the JSON error every other view gives, with its own media type."""
 
 from __future__ import annotations
 

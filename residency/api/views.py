@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.db.models import QuerySet
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
@@ -13,6 +14,7 @@ from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from core.api.permissions import Access, account_scope
+from core.documents import file_response
 from core.api.renderers import FILE_RENDERERS
 from residency.api import serializers as s
 from residency.documents import FILE_FORMATS, records_file, report_file
@@ -164,12 +166,9 @@ def _files(serializer: type) -> dict:
     }
 
 
-def _file(content: bytes, name: str) -> Response:
-    """``content`` as the attachment ``name``, kept by no browser or proxy (it names an account's processing)."""
-    return Response(
-        content,
-        headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store, private"},
-    )
+def _file(content: bytes, fmt: str, name: str) -> HttpResponse:
+    """``content`` (a file in ``fmt``) as the attachment ``name.fmt``, as the console gives it."""
+    return file_response(content, filename=f"{name}.{fmt}", content_type=FILE_FORMATS[fmt])
 
 
 @as_of_errors
@@ -187,7 +186,7 @@ class AccountResidency(APIView):
         report = account_residency_report(account=account, as_of=as_of)
         fmt = request.accepted_renderer.format
         if fmt in FILE_FORMATS:
-            return _file(report_file(account, report, fmt), f"residency-report-{account.pk}-{(report.as_of or timezone.now().isoformat())[:10]}.{fmt}")
+            return _file(report_file(account, report, fmt), fmt, f"residency-report-{account.pk}-{(report.as_of or timezone.now().isoformat())[:10]}")
         return Response(s.ResidencyReportSerializer(report).data)
 
 
@@ -207,7 +206,7 @@ class AccountProcessingRecord(APIView):
         record = account_processing_record(account=account, as_of=as_of)
         fmt = request.accepted_renderer.format
         if fmt in FILE_FORMATS:
-            return _file(records_file([record], fmt), f"processing-record-{account.pk}-{(record.as_of or record.generated_at)[:10]}.{fmt}")
+            return _file(records_file([record], fmt), fmt, f"processing-record-{account.pk}-{(record.as_of or record.generated_at)[:10]}")
         return Response(s.ProcessingRecordSerializer(record).data)
 
 
