@@ -89,6 +89,15 @@ class RecordTransfer:
     #: A transfer to a third country under GDPR Chapter V; else a place outside a non-GDPR controller's jurisdiction.
     third_country: bool = True
 
+    def cells(self) -> tuple[str, str, str]:
+        """Country, safeguard and its documentation as a table shows them: what Chapter V needs and nobody stated is
+        ``MISSING``; outside the GDPR, a region of several countries is said so, and no safeguard is required."""
+        return (
+            self.country or ("MISSING" if self.third_country else "a region of several countries"),
+            self.safeguard or (NONE_STATED if self.third_country else "not required (not under the GDPR)"),
+            self.safeguard_reference or ("MISSING" if self.third_country and self.safeguard else ""),
+        )
+
 
 @dataclass
 class ProcessingRecord:
@@ -342,6 +351,11 @@ CSV_HEADER = [
 ]
 
 
+def sub_processor_where(sub: dict[str, Any]) -> str:
+    """Where a sub-processor of the record processes the data, in words."""
+    return "the storage region" if sub["in_storage_region"] else ", ".join(sub["regions"]) or "regions not stated"
+
+
 def csv_rows(records: list[ProcessingRecord]) -> list[list[Any]]:
     """Rows for :data:`CSV_HEADER`: each account's transfers, or one row saying it has none."""
     rows = []
@@ -361,10 +375,7 @@ def csv_rows(records: list[ProcessingRecord]) -> list[list[Any]]:
             record.controller.email or "MISSING",
             record.controller.dpo_name or record.controller.dpo_email or "MISSING",
             categories,
-            "; ".join(
-                f"{sub['name']} ({'the storage region' if sub['in_storage_region'] else ', '.join(sub['regions']) or 'regions not stated'})"
-                for sub in record.sub_processors
-            ),
+            "; ".join(f"{sub['name']} ({sub_processor_where(sub)})" for sub in record.sub_processors),
         ]
         missing = "; ".join(record.missing)
         if not record.transfers:
@@ -375,9 +386,7 @@ def csv_rows(records: list[ProcessingRecord]) -> list[list[Any]]:
                     *common,
                     transfer.what,
                     transfer.region or "not stated",
-                    transfer.country or ("MISSING" if transfer.third_country else "a region of several countries"),
-                    transfer.safeguard or (NONE_STATED if transfer.third_country else "not required (not under the GDPR)"),
-                    transfer.safeguard_reference or ("MISSING" if transfer.third_country and transfer.safeguard else ""),
+                    *transfer.cells(),
                     "yes" if transfer.review else "no",
                     transfer.reason,
                     missing,
@@ -441,7 +450,7 @@ def write_text(record: ProcessingRecord, out: TextIO) -> None:
         "",
         f"Sub-processors ({len(record.sub_processors)})",
         *[
-            f"  {sub['name']}: {sub['purpose']} ({'the storage region' if sub['in_storage_region'] else ', '.join(sub['regions']) or 'regions not stated'})"
+            f"  {sub['name']}: {sub['purpose']} ({sub_processor_where(sub)})"
             for sub in record.sub_processors
         ],
         *([f"  The source's list: {', '.join(record.documents)}"] if record.documents else []),

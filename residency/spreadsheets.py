@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from residency.engine import ResidencyReport
-from residency.records import NONE_STATED, ProcessingRecord
+from residency.records import ProcessingRecord
 
 #: What a sheet's name may not hold, and its longest length (Excel's rules).
 _NOT_IN_SHEET_NAMES = re.compile(r"[\[\]:*?/\\]")
@@ -129,9 +129,7 @@ def _record_sheet(sheet: Any, record: ProcessingRecord) -> None:
             [
                 t.what,
                 t.region or "not stated",
-                t.country or (_MISSING if t.third_country else "a region of several countries"),
-                t.safeguard or (NONE_STATED if t.third_country else "not required (not under the GDPR)"),
-                t.safeguard_reference or (_MISSING if t.third_country and t.safeguard else ""),
+                *t.cells(),
                 "yes" if t.review else "no",
                 t.reason,
             ]
