@@ -670,7 +670,8 @@ def catalog_load(*, spec: CatalogSpec, dry_run: bool = False) -> CatalogChanges:
     refused, as is any load while a scheduled one waits (it would be overwritten when that one applies).
     """
     _check_version(spec)
-    pending = CatalogLoad.objects.scheduled().exclude(version=spec.version, sha256=spec.sha256).first()
+    scheduled = list(CatalogLoad.objects.scheduled())
+    pending = next((load for load in scheduled if (load.version, load.sha256) != (spec.version, spec.sha256)), None)
     if pending is not None:
         raise CatalogError(
             f"{spec.path.name}: catalog {pending.version} is scheduled to apply on {pending.effective_from:%Y-%m-%d}; "
@@ -680,8 +681,8 @@ def catalog_load(*, spec: CatalogSpec, dry_run: bool = False) -> CatalogChanges:
     changes = CatalogChanges(version=spec.version)
     if spec.effective_from is not None and spec.effective_from > timezone.localdate():
         changes.scheduled_for = spec.effective_from
-    if CatalogLoad.objects.scheduled().filter(version=spec.version).exists():
-        return changes  # scheduled already: nothing to record again
+    if scheduled:
+        return changes  # this very file is scheduled already (any other was refused above): nothing to record again
     try:
         with transaction.atomic():
             with transaction.atomic():
