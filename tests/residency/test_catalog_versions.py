@@ -196,3 +196,27 @@ def test_the_console_lists_a_scheduled_load_with_its_dates_and_keeps_its_text(sc
     assert "2027.02.1" in listing and "Scheduled" in listing and "Feb. 1, 2027" in listing
     assert SHIPPED_VERSION not in listing  # the filter leaves the applied loads out
     assert "payroll-bureau" in page  # the text that will apply, as it was checked
+
+
+def test_a_scheduled_catalog_killed_while_it_applies_stays_scheduled_and_the_next_run_applies_it(
+    scheduled: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from residency.catalog import loader
+
+    real_sync = loader._sync_all
+
+    def killed(spec: object, changes: object) -> None:
+        real_sync(spec, changes)
+        raise KeyboardInterrupt  # the process dies after the rows changed, before the transaction ends
+
+    monkeypatch.setattr(loader, "_sync_all", killed)
+    with at(2027, 2, 1, 0, 30), pytest.raises(KeyboardInterrupt):
+        catalog_apply_scheduled()
+    monkeypatch.setattr(loader, "_sync_all", real_sync)
+
+    assert CatalogLoad.objects.get(version="2027.02.1").status == "scheduled"
+    with at(2027, 2, 1, 0, 35):
+        assert "payroll-bureau" not in sub_processors(scheduled["nordic"])
+        assert [changes.version for changes in catalog_apply_scheduled()] == ["2027.02.1"]
+        assert "payroll-bureau" in sub_processors(scheduled["nordic"])
+    assert ChangeNotice.objects.filter(account=scheduled["nordic"]).count() == 1
