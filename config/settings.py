@@ -254,6 +254,24 @@ DSAR_CODES_PER_REQUEST_PER_HOUR = env.int("DSAR_CODES_PER_REQUEST_PER_HOUR", def
 DSAR_CODES_PER_ADDRESS_PER_HOUR = env.int("DSAR_CODES_PER_ADDRESS_PER_HOUR", default=5)
 DSAR_EXPORT_ROOT = env.path("DSAR_EXPORT_ROOT", default=BASE_DIR / "var" / "dsar-exports")
 
+# The privacy center (dsar/center/): a submission not verified within DSAR_SUBMISSION_TTL_DAYS expires, with one
+# reminder DSAR_SUBMISSION_REMINDER_HOURS after it was made; agents' signed authorizations are kept in
+# DSAR_AGENT_PROOF_ROOT (outside MEDIA_ROOT: only staff with the permission download them), at most
+# DSAR_AGENT_PROOF_MAX_BYTES each. Submissions are limited per client address and per identity (email or
+# phone), on the shared cache, "N/second|minute|hour|day".
+DSAR_SUBMISSION_TTL_DAYS = env.int("DSAR_SUBMISSION_TTL_DAYS", default=7)
+DSAR_SUBMISSION_REMINDER_HOURS = env.int("DSAR_SUBMISSION_REMINDER_HOURS", default=24)
+if not 0 < DSAR_SUBMISSION_REMINDER_HOURS < DSAR_SUBMISSION_TTL_DAYS * 24:
+    raise ImproperlyConfigured(
+        "DSAR_SUBMISSION_REMINDER_HOURS: must be positive and earlier than DSAR_SUBMISSION_TTL_DAYS."
+    )
+DSAR_AGENT_PROOF_ROOT = env.path("DSAR_AGENT_PROOF_ROOT", default=BASE_DIR / "var" / "dsar-agent-proofs")
+DSAR_AGENT_PROOF_MAX_BYTES = env.int("DSAR_AGENT_PROOF_MAX_BYTES", default=5 * 1024 * 1024)
+PRIVACY_CENTER_RATES = {
+    "address": env.str("PRIVACY_CENTER_ADDRESS_RATE", default="20/hour"),
+    "identity": env.str("PRIVACY_CENTER_IDENTITY_RATE", default="5/hour"),
+}
+
 # How often the audit chain's head is signed and written outside the database (core/checkpoints.py), in seconds.
 AUDIT_CHECKPOINT_INTERVAL = env.int("AUDIT_CHECKPOINT_INTERVAL", default=900)
 if AUDIT_CHECKPOINT_INTERVAL < 60:
@@ -328,12 +346,14 @@ API_THROTTLE_RATES = {
     "user": env.str("API_THROTTLE_USER_RATE", default="1200/minute"),
     "intake": env.str("API_THROTTLE_INTAKE_RATE", default="60/hour"),
 }
-for _name, _rate in API_THROTTLE_RATES.items():
+_RATE_VARIABLES = {
+    **{name: f"API_THROTTLE_{'KEY' if name == 'api_key' else name.upper()}_RATE" for name in API_THROTTLE_RATES},
+    **{f"center-{name}": f"PRIVACY_CENTER_{name.upper()}_RATE" for name in PRIVACY_CENTER_RATES},
+}
+for _name, _rate in [*API_THROTTLE_RATES.items(), *((f"center-{k}", v) for k, v in PRIVACY_CENTER_RATES.items())]:
     _count, _, _period = _rate.partition("/")
     if not (_count.isdigit() and int(_count) > 0 and _period in ("second", "minute", "hour", "day")):
-        raise ImproperlyConfigured(
-            f"API_THROTTLE_{'KEY' if _name == 'api_key' else _name.upper()}_RATE: {_rate!r} is not N/second|minute|hour|day."
-        )
+        raise ImproperlyConfigured(f"{_RATE_VARIABLES[_name]}: {_rate!r} is not N/second|minute|hour|day.")
 
 # The cache holds the API's rate counters (and the dashboard's figures): every process of the deployment must
 # see the same counters, or each server process allows the whole rate. The default is a directory of files

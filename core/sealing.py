@@ -408,17 +408,29 @@ def reseal_added_column(model: type[models.Model], column: str, *, reason: str, 
     a default fills every existing row): each row whose newest seal matches it read without ``column``, under one
     chain entry naming ``reason``; returns how many. A row that does not match even without it was changed
     otherwise, and is left for verification to report."""
+    return reseal_added_columns(model, [column], reason=reason, batch_size=batch_size)
+
+
+def reseal_added_columns(
+    model: type[models.Model], added: Iterable[str], *, reason: str, batch_size: int = 2000
+) -> int:
+    """``reseal_added_column`` for a migration that added several columns at once: a row is sealed again when
+    its newest seal matches it read without all of them."""
     if not is_sealed(model):
         return 0
     columns = _row_columns(model)
-    if column not in columns or not model._base_manager.exists():
+    added = [column for column in added if column in columns]
+    if not added or not model._base_manager.exists():
         return 0
-    at = columns.index(column)
-    now, before = row_digester(columns), row_digester(columns[:at] + columns[at + 1 :])
+    kept = [at for at, column in enumerate(columns) if column not in added]
+    now, before = row_digester(columns), row_digester([columns[at] for at in kept])
     changed = [
         row[0]
         for row, seal in _rows_and_seals(model, batch_size)
-        if row is not None and seal is not None and now(row) != seal[1] and before(row[:at] + row[at + 1 :]) == seal[1]
+        if row is not None
+        and seal is not None
+        and now(row) != seal[1]
+        and before(tuple(row[at] for at in kept)) == seal[1]
     ]
     return reseal(model, changed, reason=reason, request_id=None) if changed else 0
 

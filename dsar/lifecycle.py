@@ -129,17 +129,25 @@ def request_complete_blockers(request: Request) -> dict[str, str]:
 
 
 @transaction.atomic
-def request_reject(*, request: Request, reason: str, actor: User = None) -> None:
-    """Refuse the request (manifestly unfounded, identity not proven…); the reason is kept."""
+def request_reject(
+    *, request: Request, reason: str, denial_reason: str = Request.DenialReason.OTHER, actor: User = None
+) -> None:
+    """Refuse the request (manifestly unfounded, identity not proven…): ``denial_reason`` is one of the Data
+    Rights Protocol's reasons, ``reason`` says the rest in words; both are kept."""
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": "Give the reason for rejecting the request."})
+    if denial_reason not in Request.DenialReason.values:
+        raise ValidationError(
+            {"denial_reason": f"Unknown denial reason {denial_reason!r}; use one of {', '.join(Request.DenialReason.values)}."}
+        )
     transition(
         request,
         allowed=(Request.Status.RECEIVED, Request.Status.VERIFYING, Request.Status.IN_PROGRESS, Request.Status.WAITING),
         actor=actor,
         status=Request.Status.REJECTED,
         status_reason=reason,
+        denial_reason=denial_reason,
         completed_at=timezone.now(),
         subject=None,
     )
@@ -203,6 +211,8 @@ def close_after_erasure(*, erasure: Request, person_id: int, actor: User = None)
                 reason="closed after the person's erasure",
                 status=status,
                 status_reason=reason,
+                # Nothing of the person is left to report, export or correct: DRP's "no match".
+                denial_reason=Request.DenialReason.NO_MATCH if status == Request.Status.REJECTED else "",
                 completed_at=timezone.now(),
                 subject=None,
             )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import uuid
 
 from django.conf import settings
 from django.core.validators import RegexValidator
@@ -236,11 +237,26 @@ class Request(models.Model):
         WAITING = "waiting", "Waiting"
         COMPLETED = "completed", "Completed"
         REJECTED = "rejected", "Rejected"
+        WITHDRAWN = "withdrawn", "Withdrawn by the person"
+
+    class DenialReason(models.TextChoices):
+        """Why a request was refused: the Data Rights Protocol's reasons (v0.9, section 3.04), which staff,
+        the privacy center and DRP agents all read; ``status_reason`` says the rest in words."""
+
+        SUSPECTED_FRAUD = "suspected_fraud", "Suspected fraud"
+        INSUF_VERIFICATION = "insuf_verification", "Identity could not be verified"
+        NO_MATCH = "no_match", "No data found for the person"
+        CLAIM_NOT_COVERED = "claim_not_covered", "The right claimed is not covered"
+        OUTSIDE_JURISDICTION = "outside_jurisdiction", "Outside the law's jurisdiction"
+        TOO_MANY_REQUESTS = "too_many_requests", "Too many requests"
+        OTHER = "other", "Other"
 
     class Channel(models.TextChoices):
         API = "api", "API (integration)"
         EMAIL = "email", "Email"
-        WEB_FORM = "web_form", "Web form"
+        WEB_FORM = "web_form", "Privacy center"
+        AGENT = "agent", "Authorized agent (privacy center)"
+        DRP = "drp", "Data Rights Protocol"
         PHONE = "phone", "Phone"
         MAIL = "mail", "Post"
         ADMIN = "admin", "Entered by staff"
@@ -252,7 +268,7 @@ class Request(models.Model):
         SWEDISH = "sv", "Swedish"
         FRENCH = "fr", "French"
 
-    CLOSED = (Status.COMPLETED, Status.REJECTED)
+    CLOSED = (Status.COMPLETED, Status.REJECTED, Status.WITHDRAWN)
 
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="dsar_requests")
     person = models.ForeignKey(
@@ -285,6 +301,18 @@ class Request(models.Model):
     )
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.RECEIVED)
     status_reason = models.TextField(blank=True, help_text="Why the request waits or was rejected.")
+    denial_reason = models.CharField(
+        max_length=24, choices=DenialReason.choices, blank=True, help_text="Why the request was rejected (DRP's reasons)."
+    )
+    is_test = models.BooleanField(
+        default=False, help_text="Filed by staff to try the workflow: left out of the yearly metrics."
+    )
+    grace_ends_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="An erasure is not executed before this moment: until then the person may withdraw it "
+        "(the privacy center's erasure_grace_days).",
+    )
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="dsar_requests"
     )
@@ -341,6 +369,9 @@ class Request(models.Model):
             models.CheckConstraint(
                 condition=Q(extended_at__isnull=True) | ~Q(extension_reason=""), name="request_extension_has_reason"
             ),
+            models.CheckConstraint(
+                condition=~Q(status="rejected") | ~Q(denial_reason=""), name="request_rejection_has_denial_reason"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -386,6 +417,9 @@ class RequestEvent(models.Model):
         ASSIGNED = "assigned", "Assigned"
         COMPLETED = "completed", "Completed"
         REJECTED = "rejected", "Rejected"
+        SUBMITTED = "submitted", "Submitted"
+        DUPLICATE = "duplicate", "Duplicate submission linked"
+        WITHDRAWN = "withdrawn", "Withdrawn"
 
     request = models.ForeignKey(Request, on_delete=models.CASCADE, related_name="events")
     at = models.DateTimeField(default=timezone.now)
@@ -479,3 +513,148 @@ class ExportDownload(models.Model):
 
     class Meta:
         ordering = ["-at"]
+
+
+class PrivacyCenter(models.Model):
+    """An account's privacy center: the page at ``/privacy/<slug>/`` where its people, and agents they
+    authorize, file requests and follow them; and the account's rules for those requests."""
+
+    account = models.OneToOneField(Account, on_delete=models.PROTECT, related_name="privacy_center")
+    slug = models.SlugField(max_length=64, unique=True, help_text="The page's address: /privacy/<slug>/.")
+    is_open = models.BooleanField(default=True, help_text="Closed: the page says so and takes no request.")
+    default_jurisdiction = models.ForeignKey(
+        Jurisdiction,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The law of a person who lives where none of the product's laws applies.",
+    )
+    erasure_grace_days = models.PositiveSmallIntegerField(
+        default=0,
+        help_text="Days a verified erasure waits before it may be executed, during which the person may withdraw "
+        "it from their status page; 0: none.",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    history = AuditedHistory()
+
+    class Meta:
+        ordering = ["slug"]
+        constraints = [
+            models.CheckConstraint(condition=Q(erasure_grace_days__lte=90), name="privacy_center_grace_at_most_90"),
+        ]
+
+    def __str__(self) -> str:
+        return f"/privacy/{self.slug}/"
+
+
+class DrpAgent(models.Model):
+    """An authorized agent that files requests machine to machine through the Data Rights Protocol, known by
+    its DRP id and the Ed25519 key it signs with; the bearer token it is given is kept as a keyed digest."""
+
+    agent_id = models.CharField(max_length=64, unique=True, help_text="The agent's id in the DRP directory.")
+    name = models.CharField(max_length=200)
+    verify_key = models.CharField(max_length=64, help_text="The agent's Ed25519 public key, base64.")
+    token_digest = models.CharField(max_length=64, blank=True, editable=False)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    history = AuditedHistory(excluded_fields=["token_digest"])
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "DRP agent"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SubmissionQuerySet(models.QuerySet):
+    def pending(self) -> SubmissionQuerySet:
+        return self.filter(status=Submission.Status.PENDING)
+
+
+class Submission(models.Model):
+    """A request as filed from the privacy center (by the person or their authorized agent) or by a DRP agent,
+    before and after the person proves they control its email or phone.
+
+    Until then nothing is linked to a person and nothing is shown: the submission holds what was typed, the
+    digests of its one-time link and code, and ``trail``, the attempts made on it. Verified, it opens a request
+    (dated from the submission: the deadline runs from receipt) or, when the same identity has an open request
+    of the same type from the last 365 days, is linked to that one. Unverified, it expires after
+    ``DSAR_SUBMISSION_TTL_DAYS`` and its identifiers are cleared.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for verification"
+        VERIFIED = "verified", "Verified: request opened"
+        LINKED = "linked", "Verified: linked to an open request"
+        EXPIRED = "expired", "Expired unverified"
+        CANCELLED = "cancelled", "Cancelled before verification"
+
+    class Via(models.TextChoices):
+        PERSON = "person", "The person"
+        AGENT = "agent", "An authorized agent"
+        DRP = "drp", "A DRP agent"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="dsar_submissions")
+    type = models.CharField(max_length=16, choices=Request.Type.choices)
+    jurisdiction = models.ForeignKey(Jurisdiction, on_delete=models.PROTECT, related_name="+")
+    language = models.CharField(max_length=8, choices=Request.Language.choices, default=Request.Language.ENGLISH)
+    via = models.CharField(max_length=8, choices=Via.choices, default=Via.PERSON)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    # What was typed: personal data, kept out of history and cleared when the submission expires.
+    name = models.CharField(max_length=200, blank=True)
+    email = models.EmailField(blank=True)
+    phone = models.CharField(max_length=16, blank=True)
+    details = models.TextField(blank=True, help_text="What the person wrote (e.g. what to correct).")
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    reminded_at = models.DateTimeField(null=True, blank=True)
+    verified_at = models.DateTimeField(null=True, blank=True)
+    link_digest = models.CharField(max_length=64, blank=True, editable=False)
+    code_digest = models.CharField(max_length=64, blank=True, editable=False)
+    code_attempts = models.PositiveSmallIntegerField(default=0)
+    status_digest = models.CharField(max_length=64, blank=True, editable=False)
+    request = models.ForeignKey(
+        Request, on_delete=models.SET_NULL, null=True, blank=True, related_name="submissions",
+        help_text="The request it opened, or the open request it was linked to as a duplicate.",
+    )
+    agent_name = models.CharField(max_length=200, blank=True)
+    agent_email = models.EmailField(blank=True)
+    agent_proof = models.CharField(
+        max_length=200, blank=True, editable=False, help_text="The signed authorization, inside DSAR_AGENT_PROOF_ROOT."
+    )
+    agent_proof_type = models.CharField(max_length=100, blank=True, editable=False)
+    agent_proof_size = models.PositiveIntegerField(default=0, editable=False)
+    drp_agent = models.ForeignKey(
+        DrpAgent, on_delete=models.PROTECT, null=True, blank=True, related_name="submissions"
+    )
+    drp_regime = models.CharField(max_length=16, blank=True, help_text="The regime the DRP agent named.")
+    trail = models.JSONField(
+        default=list, blank=True, editable=False,
+        help_text="Every attempt before a request existed (at, kind, message), copied to its timeline.",
+    )
+    history = AuditedHistory(
+        excluded_fields=["name", "email", "phone", "details", "link_digest", "code_digest", "status_digest", "trail"]
+    )
+
+    objects = SubmissionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["status", "expires_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(status__in=["verified", "linked"]) | Q(request__isnull=False),
+                name="submission_verified_has_request",
+            ),
+            models.CheckConstraint(
+                condition=~Q(via="agent") | (~Q(agent_name="") & ~Q(agent_proof="")),
+                name="submission_agent_has_proof",
+            ),
+            models.CheckConstraint(
+                condition=~Q(via="drp") | Q(drp_agent__isnull=False), name="submission_drp_has_agent"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"submission {self.public_id}"
