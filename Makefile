@@ -37,6 +37,7 @@ run: install
 	$(MANAGE) ensure_admin
 	$(MANAGE) collectstatic --no-input --verbosity 0
 	@echo "Console: http://$(HOST):$(PORT)/admin/   API docs: http://$(HOST):$(PORT)/api/docs/"
+	@echo "Privacy center (one per demo account): http://$(HOST):$(PORT)/privacy/nordlys-support-ab/"
 	$(BIN)/python scripts/serve.py --host $(HOST) --port $(PORT)
 
 ## The whole suite: on SQLite, then on PostgreSQL (throwaway PostgreSQL and Redis servers on 127.0.0.1;

@@ -31,6 +31,7 @@ from dsar.models import (
     Export,
     Jurisdiction,
     Person,
+    PrivacyCenter,
     Request,
     RequestEvent,
 )
@@ -41,6 +42,27 @@ from dsar.words import named_counts
 class JurisdictionAdmin(HistoryAdmin):
     list_display = ["name", "code", "period", "period_unit", "extension", "extension_unit", "moves_to_working_day"]
     search_fields = ["name", "code"]
+
+
+@admin.register(PrivacyCenter)
+class PrivacyCenterAdmin(HistoryAdmin):
+    """An account's privacy center: its address, whether it takes requests, the law of people who live where none
+    of the product's laws applies, and the days an erasure waits for the person to change their mind."""
+
+    list_display = ["__str__", "account", "is_open", "default_jurisdiction", "erasure_grace_days"]
+    list_filter = ["is_open", "default_jurisdiction"]
+    list_select_related = ["account", "default_jurisdiction"]
+    search_fields = ["slug", "account__name"]
+    fields = ["account", "slug", "is_open", "default_jurisdiction", "erasure_grace_days", "created_at"]
+    readonly_fields = ["created_at"]
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Its address is in emails already sent; closing it (is_open) is how it stops taking requests.
+        return False
+
+    def get_readonly_fields(self, request: HttpRequest, obj: PrivacyCenter | None = None) -> list[str]:
+        # The account is the center's for good: requests and emailed links name it.
+        return [*self.readonly_fields, "account"] if obj is not None else list(self.readonly_fields)
 
 
 class StartRequestForm(helpers.ActionForm):
@@ -403,6 +425,11 @@ class RequestAdmin(HistoryAdmin):
             path("<int:pk>/verify-code/", view(verify_code), name="dsar_request_verify_code"),
             path("<int:pk>/certificate/", view(self.certificate_view), name="dsar_request_certificate"),
             path(
+                "<int:pk>/submissions/<int:submission_id>/authorization/",
+                view(self.agent_proof_view),
+                name="dsar_request_agent_proof",
+            ),
+            path(
                 "<int:pk>/exports/<int:export_id>/status/",
                 view(self.export_status_view),
                 name="dsar_request_export_status",
@@ -490,6 +517,9 @@ class RequestAdmin(HistoryAdmin):
 
     def export_download_view(self, request: HttpRequest, pk: int, export_id: int) -> HttpResponse:
         return pages.export_download_view(self, request, pk, export_id)
+
+    def agent_proof_view(self, request: HttpRequest, pk: int, submission_id: int) -> HttpResponse:
+        return pages.agent_proof_view(self, request, pk, submission_id)
 
     # --- actions (dsar/admin_pages.py): each calls the same service as the API and the commands ---
 

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.storage import FileSystemStorage
 from django.db.models import QuerySet
 from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
@@ -35,9 +36,10 @@ from dsar.exports import (
     export_unavailable,
     latest_archive,
 )
-from dsar.models import Export, Jurisdiction, Person, Request
+from dsar.models import Export, Jurisdiction, Person, Request, RequestEvent, Submission
 from dsar.report import access_report_html, readable_access_report, request_access_report
 from dsar.summary import request_summary
+from dsar.workflow import add_event
 from residency.snapshot import parse_as_of
 
 logger = logging.getLogger(__name__)
@@ -106,11 +108,61 @@ def request_page_context(model_admin: admin.ModelAdmin, request: HttpRequest, ob
             for sibling in Request.objects.siblings_of(obj).select_related("jurisdiction")
         ],
         "duplicate_of": Request.objects.with_duplicate_of().get(pk=obj.pk).duplicate_of,
+        "submissions": submissions_rows(model_admin, request, obj),
         # A code was emailed: the person may read it out on the phone.
         "code_form": model_admin.has_verify_identity_permission(request)
         and not services.request_send_code_blockers(obj)
         and obj.codes.filter(used_at__isnull=True, revoked_at__isnull=True).exists(),
     }
+
+
+def submissions_rows(model_admin: admin.ModelAdmin, request: HttpRequest, obj: Request) -> list[dict[str, Any]]:
+    """The privacy center's submissions behind the request (the one that opened it, and duplicates linked to it):
+    who filed each (the person, their agent, a DRP agent), when, and the agent's signed authorization, to download
+    for those who may download people's data."""
+    may_download = model_admin.has_download_export_permission(request)
+    rows = []
+    for submission in obj.submissions.select_related("drp_agent").order_by("created_at", "pk"):
+        proof_url = ""
+        if submission.agent_proof and may_download:
+            proof_url = reverse("admin:dsar_request_agent_proof", args=[obj.pk, submission.pk])
+        rows.append({
+            "submission": submission,
+            "agent": submission.drp_agent.name if submission.drp_agent else submission.agent_name,
+            "agent_email": submission.agent_email,
+            "proof_url": proof_url,
+            "proof": f"{submission.agent_proof_type}, {filesizeformat(submission.agent_proof_size)}"
+            if submission.agent_proof else "",
+        })
+    return rows
+
+
+def agent_proof_view(model_admin: admin.ModelAdmin, request: HttpRequest, pk: int, submission_id: int) -> HttpResponse:
+    """An authorized agent's signed authorization, for a member of staff allowed to read people's data: served
+    from DSAR_AGENT_PROOF_ROOT (outside the web root) as an attachment of the type checked when it was uploaded,
+    never sniffed; the download goes on the request's timeline with their name. Reading it changes nothing."""
+    obj = get_object_or_404(Request, pk=pk)
+    if not (model_admin.has_view_permission(request, obj) and model_admin.has_download_export_permission(request)):
+        raise PermissionDenied
+    submission = get_object_or_404(Submission, pk=submission_id, request=obj)
+    storage = FileSystemStorage(location=settings.DSAR_AGENT_PROOF_ROOT)
+    if not submission.agent_proof or not storage.exists(submission.agent_proof):
+        model_admin.message_user(request, "Authorization: this submission's file is no longer stored.", messages.ERROR)
+        return HttpResponseRedirect(reverse("admin:dsar_request_change", args=[pk]))
+    add_event(
+        obj, RequestEvent.Kind.EXPORT, f"The agent's authorization of submission {submission.pk} downloaded from the console.",
+        actor=request.user,
+    )
+    extension = {"application/pdf": "pdf", "image/png": "png", "image/jpeg": "jpg"}.get(submission.agent_proof_type, "bin")
+    response = FileResponse(
+        storage.open(submission.agent_proof, "rb"),
+        content_type=submission.agent_proof_type or "application/octet-stream",
+        as_attachment=True,
+        filename=f"request-{pk}-authorization-{submission.pk}.{extension}",
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    add_never_cache_headers(response)  # the person's and the agent's data: no browser or proxy keeps a copy
+    return response
 
 
 def buttons(model_admin: admin.ModelAdmin, request: HttpRequest, obj: Request) -> list[dict[str, Any]]:

@@ -6,10 +6,11 @@ import datetime as dt
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.text import slugify
 
 from core.history import Origin, history_context
 from dsar import services
-from dsar.models import Person, Request
+from dsar.models import Jurisdiction, Person, PrivacyCenter, Request
 from residency.models import Account
 
 # external id, kind, name, email, phone
@@ -30,6 +31,10 @@ DEMO_REQUESTS = [
     ("dsar-demo-4", Request.Type.ERASURE, "pipeda", 5, False, "reject"),
 ]
 DEMO_NOTE = "Demo data: identity checked against the support product's profile."
+#: The demo privacy centers' law for people who live where none of the product's laws applies, by the account's
+#: country (else the GDPR), and the days an erasure waits for the person to change their mind, by account.
+DEMO_CENTER_LAWS = {"US": "ccpa"}
+DEMO_GRACE_DAYS = {"Nordlys Support AB": 3}
 
 
 @transaction.atomic
@@ -37,8 +42,23 @@ def load_demo(*, account_names: list[str]) -> None:
     """Give each named account (that exists) the demo people and their requests. Idempotent: a person
     already there (by external id) keeps their requests as they are."""
     with history_context(origin=Origin.COMMAND, actor="demo data"):
-        for account in Account.objects.filter(name__in=account_names):
+        for account in Account.objects.filter(name__in=account_names).select_related("home_region"):
             _demo_account(account)
+            _demo_center(account)
+
+
+def _demo_center(account: Account) -> PrivacyCenter:
+    """The account's privacy center, at /privacy/<the account's name as a slug>/, open."""
+    law = Jurisdiction.objects.get(code=DEMO_CENTER_LAWS.get(account.country_code(), "gdpr"))
+    center, _ = PrivacyCenter.objects.get_or_create(
+        account=account,
+        defaults={
+            "slug": slugify(account.name),
+            "default_jurisdiction": law,
+            "erasure_grace_days": DEMO_GRACE_DAYS.get(account.name, 0),
+        },
+    )
+    return center
 
 
 def _demo_account(account: Account) -> None:

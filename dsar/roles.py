@@ -19,6 +19,9 @@ GRANTS: dict[str, tuple[str, ...]] = {
         "dsar.execute_request",
         "dsar.download_export",
         "dsar.change_jurisdiction",
+        # The account's privacy center: its address, open or closed, default law, erasure grace days.
+        "dsar.add_privacycenter",
+        "dsar.change_privacycenter",
     ),
     SUPPORT_ADMIN: ("dsar.view_person",),
     AUDITOR: ("dsar.view_*",),

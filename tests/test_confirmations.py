@@ -118,6 +118,10 @@ PAGES: dict[str, Destructive | Harmless] = {
         "the archive for staff allowed to read people's data: a download, recorded on the request's timeline"
     ),
     "dsar_request_certificate": Harmless("the erasure's certificate as a document to file (PDF or HTML), read-only"),
+    "dsar_request_agent_proof": Harmless(
+        "an agent's signed authorization for staff allowed to read people's data: a download, recorded on the "
+        "request's timeline"
+    ),
     "dsar_request_verify_code": Harmless(
         "checks the code the person reads out (its typing is the confirmation); a GET only goes back to the request"
     ),
