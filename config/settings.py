@@ -292,6 +292,8 @@ SCHEDULES: list[tuple[int, list[str]]] = [
     (3600, ["send_change_notices", "--verbosity", "0"]),
     # Catalogs scheduled for a date (effective_from) apply on that date.
     (3600, ["apply_scheduled_catalogs", "--verbosity", "0"]),
+    # Privacy-center and DRP submissions nobody verified: reminded after a day, expired after a week.
+    (3600, ["expire_submissions", "--verbosity", "0"]),
     # Erasures whose blocker cleared (a call ended, a hold was released) resume by themselves.
     (300, ["resume_erasures", "--verbosity", "0"]),
     # The audit chain's head, signed and written outside the database, also when nothing happened.
@@ -451,6 +453,8 @@ TELEPHONY_PROVIDER_BASE_URL = env.str("TELEPHONY_PROVIDER_BASE_URL", default="ht
 TELEPHONY_PROVIDER_ACCOUNT_SID = env.str("TELEPHONY_PROVIDER_ACCOUNT_SID", default="")
 TELEPHONY_PROVIDER_AUTH_TOKEN = env.str("TELEPHONY_PROVIDER_AUTH_TOKEN", default="")
 TELEPHONY_PROVIDER_TIMEOUT = env.float("TELEPHONY_PROVIDER_TIMEOUT", default=10.0)
+# The number text messages (the privacy center's verification codes) are sent from, through the provider.
+SMS_FROM = env.str("SMS_FROM", default="")
 if TELEPHONY_PROVIDER_BACKEND == "twilio" and not (TELEPHONY_PROVIDER_ACCOUNT_SID and TELEPHONY_PROVIDER_AUTH_TOKEN):
     raise ImproperlyConfigured(
         "TELEPHONY_PROVIDER_ACCOUNT_SID and TELEPHONY_PROVIDER_AUTH_TOKEN: set both when TELEPHONY_PROVIDER_BACKEND=twilio "

@@ -39,6 +39,7 @@ from dsar.workflow import (
     User,
     actor_label,
     add_event,
+    raise_first,
     record_history,
     request_subject,
     require_verified,
@@ -217,6 +218,17 @@ class ErasureOutcome:
 Progress = Callable[[int, str, dict[str, int]], None]
 
 
+def grace_blockers(request: Request) -> dict[str, str]:
+    """Why an erasure cannot be executed yet: the person may still withdraw it (the privacy center's grace
+    period, ``Request.grace_ends_at``); empty once that has passed, or when there is none."""
+    if request.grace_ends_at is not None and timezone.now() < request.grace_ends_at:
+        return {
+            "status": f"The person may withdraw this erasure until {request.grace_ends_at:%Y-%m-%d %H:%M} UTC; "
+            "it cannot be executed before then."
+        }
+    return {}
+
+
 def request_execute_erasure(
     *, request: Request, actor: User = None, progress: Progress | None = None, resumed: str = ""
 ) -> ErasureOutcome:
@@ -236,6 +248,7 @@ def request_execute_erasure(
         return ErasureOutcome(skipped=len(ErasureStep) * len(registered_sources()))
     if request.status not in (Request.Status.IN_PROGRESS, Request.Status.WAITING):
         raise ValidationError({"status": f"The request is {request.get_status_display().lower()}."})
+    raise_first(grace_blockers(request))
     with transaction.atomic():
         if not request.subject:
             # The snapshot outlives the Person row, which step 2 deletes; sources and the scan use it.

@@ -15,6 +15,7 @@ from dsar.erasure import (  # noqa: F401 (re-exported)
     Progress,
     SourcePreview,
     erasure_preview,
+    grace_blockers,
     request_erasure_preview,
     request_execute_erasure,
     request_verify_erasure,
@@ -75,6 +76,8 @@ def request_execute_blockers(request: Request) -> dict[str, str]:
         blockers["status"] = "The requester's identity is not verified yet."
     if not blockers and request.type == Request.Type.RECTIFICATION:
         blockers["type"] = "A rectification is done by correcting the person's data from the request."
+    if not blockers and request.type == Request.Type.ERASURE:
+        blockers = grace_blockers(request)
     return blockers
 
 

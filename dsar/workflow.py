@@ -3,12 +3,14 @@ the checks every operation makes first, and the request's subject."""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import replace
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
+from django.utils import timezone
 
 from core.history import actor_name, write_history
 from core.sealing import seal_rows
@@ -35,10 +37,15 @@ def is_staff(actor: User) -> bool:
     return bool(actor is not None and actor.is_authenticated and getattr(actor, "is_staff", False))
 
 
-def add_event(request: Request, kind: str, message: str, *, actor: User = None) -> RequestEvent:
-    """Add a line to the request's timeline, sealed in the same transaction (core/sealing.py)."""
+def add_event(
+    request: Request, kind: str, message: str, *, actor: User = None, at: dt.datetime | None = None
+) -> RequestEvent:
+    """Add a line to the request's timeline, sealed in the same transaction (core/sealing.py); ``at``: when it
+    happened, if earlier than now (what a submission went through before it became this request)."""
     with transaction.atomic(savepoint=False):
-        event = RequestEvent.objects.create(request=request, kind=kind, message=message, actor=actor_label(actor))
+        event = RequestEvent.objects.create(
+            request=request, kind=kind, message=message, actor=actor_label(actor), at=at or timezone.now()
+        )
         seal_rows(RequestEvent, [event.pk])
     return event
 

@@ -66,6 +66,8 @@ SENDERS = {
     "the erasure), to the address on record or the one the erasure started with",
     "residency.notices:change_notices_send": "a notice of new sub-processors or transfers, to the account's privacy contact",
     "dsar.management.commands.dsar_due:Command.handle": "the digest of requests due, to PRIVACY_TEAM_EMAILS",
+    "dsar.submissions:_mail": "a submission's one-time link and code, its acknowledgement, or its status link, to the "
+    "address the submission gave (the person's, or their authorized agent's)",
 }
 
 Ctx = dict[str, Any]
@@ -86,7 +88,7 @@ class Proof:
 
 @dataclass(frozen=True)
 class Door:
-    way: str  # "api", "admin" or "command"
+    way: str  # "api", "admin", "command", or "public" (the privacy center's pages and DRP: no login)
     routes: tuple[str, ...]  # URL names, or the command's name
     sends: str
     proofs: tuple[Proof, ...] = field(default=())
@@ -177,6 +179,13 @@ REQUESTS = "/admin/dsar/request/"
 REQUEST_API = "/api/v1/dsar/requests/{request.pk}/"
 READ_EXPORT = ("recordings.download_export", "recordings.view_call")
 CODE_ONLY = "a one-time code and the request's number, to the address the requester gave: no account data"
+#: What a public door (no login: the privacy center, DRP) may send: to the identifier being proven, nothing but a
+#: one-time link and code; and the status link only once that identifier is proven, to it (and to the agent the
+#: person's authorization names).
+PUBLIC_ONLY = (
+    "a one-time link and code to the email or phone the submission gave; once proven, the status link to it "
+    "(and to the authorized agent): no account data"
+)
 #: The rejection's letter holds the request's number and type and the reason the acting staff member gives:
 #: nothing read from the account, like the code's (GDPR Art. 12(4) has the person told why).
 REJECTION_ONLY = "the request's number and type and the reason staff give, to the person's address on record: no account data"
@@ -385,6 +394,14 @@ DOORS: dict[str, Door] = {
     "dsar.management.commands.dsar_due:Command.handle": Door(
         "command", ("dsar_due",), "the digest of requests due (no personal data), to PRIVACY_TEAM_EMAILS"
     ),
+    "dsar.management.commands.expire_submissions:Command.handle": Door(
+        "command", ("expire_submissions",), "a reminder with a new one-time link and code, to the submission's address"
+    ),
+    # Until the privacy center's pages and DRP's endpoints call them, the services are their own ways in.
+    "dsar.submissions:submission_create": Door("public", (), PUBLIC_ONLY),
+    "dsar.submissions:submission_resend": Door("public", (), PUBLIC_ONLY),
+    "dsar.submissions:submission_verify_link": Door("public", (), PUBLIC_ONLY),
+    "dsar.submissions:submission_verify_code": Door("public", (), PUBLIC_ONLY),
     "recordings.management.commands.load_demo:Command.handle": Door(
         "command", ("load_demo",), "the demo's codes, letters and links, to the demo's made-up people"
     ),
@@ -480,13 +497,18 @@ def test_each_listed_route_exists_and_is_served_by_its_door() -> None:
             if door.way == "command":
                 assert route in commands and function.startswith(f"{commands[route]}.management.commands.{route}:")
                 continue
+            if door.way == "public":
+                assert route in served, route
+                continue
             assert route in served, route
             view = getattr(served[route], "cls", None) or getattr(served[route], "view_class", None)
             if door.way == "api":
                 assert (view.__module__, view.__qualname__) == (module, qualname.rsplit(".", 1)[0]), route
             else:
                 assert route.startswith("admin:"), route
-        if door.way != "command":
+        if door.way == "public":
+            assert door.sends == PUBLIC_ONLY, f"{function} is a public door that sends more than a proof of identity"
+        elif door.way != "command":
             assert door.proofs, f"{function} is a door of the {door.way} without a proof of what it needs"
 
 

@@ -61,3 +61,23 @@ class IntakeRateThrottle(_SettingsRateThrottle):
         if request.user.is_authenticated:
             return f"throttle:intake:user:{request.user.pk}"
         return None
+
+
+class _KeyRate(SimpleRateThrottle):
+    """One named counter at one rate, outside any API view (the privacy center's forms)."""
+
+    def __init__(self, key: str, rate: str) -> None:
+        self.key, self.rate = key, rate
+        super().__init__()
+
+    def get_cache_key(self, request: Any, view: Any) -> str:
+        return self.key
+
+
+def allow_key(key: str, rate: str) -> float | None:
+    """Count one hit on the counter ``key`` at ``rate`` ("N/second|minute|hour|day"), on the shared cache with
+    the API's throttles; ``None`` when allowed, else how many seconds until it would be."""
+    throttle = _KeyRate(f"throttle:{key}", rate)
+    if throttle.allow_request(None, None):  # type: ignore[arg-type]
+        return None
+    return throttle.wait() or 1.0

@@ -8,6 +8,7 @@ import pytest
 
 from django.test import Client
 
+from core import sms
 from dsar import sources
 from tests.dsar.factories import staff
 
@@ -18,6 +19,9 @@ def dsar_settings(settings: Any, tmp_path: Path) -> None:
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
     settings.PRIVACY_TEAM_EMAILS = ["dpo@example.com", "analyst@example.com"]
     settings.SITE_URL = "https://privacy.example.com"
+    settings.DSAR_AGENT_PROOF_ROOT = tmp_path / "agent-proofs"
+    settings.TELEPHONY_PROVIDER_BACKEND = "local"
+    sms.outbox.clear()
 
 
 @pytest.fixture(autouse=True)
