@@ -17,8 +17,9 @@ from django.contrib.admin.models import LogEntry
 from django.db import models, transaction
 
 from core.append_only import scrub
+from core.history import write_history
 from dsar.matching import Matcher, redact_rows
-from dsar.models import Request, RequestEvent
+from dsar.models import Request, RequestEvent, Submission
 from dsar.scope import log_entries_of_account
 from dsar.sources import ErasureStep, Retention, Subject
 
@@ -70,8 +71,15 @@ class RequestRecordsSource:
             )
         return changes
 
+    def _submissions(self, subject: Subject) -> models.QuerySet[Submission]:
+        """The account's submissions that still hold one of the person's emails or phones: those nobody has
+        verified yet (a verified or expired one keeps no identifier)."""
+        found = models.Q(email__in=subject.identifiers("email")) | models.Q(phone__in=subject.identifiers("phone"))
+        return Submission.objects.filter(account_id=subject.account_id).exclude(email="", phone="").filter(found)
+
     def locate(self, subject: Subject) -> dict[str, int]:
         counts = {key: len(rows) for key, (_, rows, _) in self._changes(subject, history=False).items()}
+        counts["submissions"] = self._submissions(subject).count()
         return {key: count for key, count in counts.items() if count}
 
     def export(self, subject: Subject) -> dict[str, list[dict[str, Any]]]:
@@ -83,6 +91,23 @@ class RequestRecordsSource:
             return {}
         history = step == ErasureStep.HISTORY
         counts = {}
+        if step == ErasureStep.RECORDS:
+            # A submission not yet verified is cancelled with its identifiers: nothing of the person is left to
+            # link, and whoever made it may submit again.
+            found = list(self._submissions(subject).values_list("pk", flat=True))
+            cleared = Submission.objects.filter(pk__in=found).update(
+                status=models.Case(
+                    models.When(status=Submission.Status.PENDING, then=models.Value(Submission.Status.CANCELLED)),
+                    default=models.F("status"),
+                ),
+                name="",
+                email="",
+                phone="",
+                details="",
+            )
+            if cleared:
+                write_history(Submission.objects.filter(pk__in=found), history_type="~", reason="erasure")
+                counts["submissions"] = cleared
         for key, (model, rows, fields) in self._changes(subject, history=history).items():
             # The timeline and history are append-only and sealed (core/append_only.py, core/sealing.py) but
             # for an erasure's scrubbing, which seals the rows again.

@@ -32,6 +32,7 @@ from dsar.submissions import (
     submission_verify_link,
     submissions_expire,
 )
+from tests.dsar.factories import staff
 from tests.factories import AccountFactory, PersonFactory
 
 pytestmark = pytest.mark.django_db
@@ -360,3 +361,18 @@ def test_the_law_follows_where_the_person_lives_with_the_centers_default(center:
     assert jurisdiction_for(center=center, residence="IN") == center.default_jurisdiction
     assert answer_time(Jurisdiction.objects.get(code="gdpr")) == "answered within one month under the GDPR (EU)"
     assert answer_time(Jurisdiction.objects.get(code="ccpa")) == "answered within 45 days under the CCPA/CPRA (California)"
+
+
+@time_machine.travel(START, tick=False)
+def test_an_erasure_cancels_the_persons_unverified_submissions_and_removes_their_identifiers(center: PrivacyCenter) -> None:
+    person = PersonFactory(account=center.account, email="zoe@example.com", phone="+46701234567")
+    waiting = submit(center, email="", phone="+46 70 123 45 67")
+    someone_else = submit(center, email="jimzoe@example.com")
+    erasure = services.request_create(account=center.account, person=person, type="erasure", jurisdiction="gdpr", send_code=False)
+    services.request_verify_manually(request=erasure, note="Checked by phone.", actor=staff())
+    committed(services.request_execute, request=erasure)
+    waiting.refresh_from_db()
+    someone_else.refresh_from_db()
+    assert (waiting.status, waiting.phone) == (Submission.Status.CANCELLED, "")
+    assert (someone_else.status, someone_else.email) == (Submission.Status.PENDING, "jimzoe@example.com")
+    assert waiting.history.first().history_change_reason.startswith("erasure")
