@@ -64,6 +64,14 @@ def deliver(message: TextMessage) -> None:
 
 
 def send_sms(*, to: str, body: str) -> None:
-    """Text ``body`` to ``to`` (E.164) once the transaction commits, like the emails sent beside it."""
+    """Text ``body`` to ``to`` (E.164) once the transaction commits, like the emails sent beside it. A provider
+    that refuses or is down is logged, not raised: what was committed stands, and the person can ask again."""
     message = TextMessage(to=to, body=body)
-    transaction.on_commit(lambda: deliver(message))
+
+    def send() -> None:
+        try:
+            deliver(message)
+        except SmsNotSent as exc:
+            logger.error("Text message not sent: %s", exc)
+
+    transaction.on_commit(send)
