@@ -4,8 +4,8 @@ which carries ``post=yes``. This is the shape of Django's own ``delete_selected`
 changelist (the selection is listed, so "select all" acts on exactly the rows shown) and from a page's buttons.
 
 A page may also say what follows later (what a purge will then delete), warn of something that must be acknowledged
-with a tick, and ask for a note (a reason, how identity was checked); a confirmation missing either is answered with
-the page again, its form's errors naming the field."""
+with a tick, ask for a note (a reason, how identity was checked) and for a choice (why a request is refused); a
+confirmation missing any is answered with the page again, its form's errors naming the field."""
 
 from __future__ import annotations
 
@@ -75,6 +75,10 @@ class Confirmation:
     note_max_length: int | None = None
     #: The error when the note is missing; it names the field.
     note_missing: str = ""
+    #: The label of a choice the action needs among ``choices`` (why a request is refused): shown, required, carried.
+    choice: str = ""
+    choice_field: str = "choice"
+    choices: Sequence[tuple[str, str]] = ()
     button: str = "Yes, I'm sure"
     #: Where "No, take me back" goes, when not where the click came from (a page reached by a link, not a POST).
     back_url: str = ""
@@ -89,10 +93,20 @@ class ConfirmationForm(forms.Form):
     it holds the note typed where the click came from, so it is shown, not refused."""
 
     def __init__(self, confirmation: Confirmation, request: HttpRequest) -> None:
-        note = confirmation.note_field
+        note, choice = confirmation.note_field, confirmation.choice_field
         super().__init__(
-            request.POST if confirmed(request) else None, initial={note: request.POST.get(note, "")}
+            request.POST if confirmed(request) else None,
+            initial={note: request.POST.get(note, ""), choice: request.POST.get(choice, "")},
         )
+        if confirmation.choice:
+            self.fields[choice] = forms.ChoiceField(
+                label=confirmation.choice,
+                choices=[("", "—"), *confirmation.choices],
+                error_messages={
+                    "required": f"{confirmation.choice}: choose one.",
+                    "invalid_choice": f"{confirmation.choice}: choose one of the list.",
+                },
+            )
         if confirmation.note:
             self.fields[note] = forms.CharField(
                 label=confirmation.note,
@@ -128,7 +142,7 @@ def confirmation_page(
     carried = [
         (name, value)
         for name in request.POST
-        if name not in _NOT_CARRIED and name != confirmation.note_field
+        if name not in _NOT_CARRIED and name not in (confirmation.note_field, confirmation.choice_field)
         for value in request.POST.getlist(name)
     ]
     action = _chosen_action(request)

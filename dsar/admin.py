@@ -281,7 +281,7 @@ class ExportInline(admin.TabularInline):
 class RequestAdmin(HistoryAdmin):
     # "#12 Erasure" names the type; the time of receipt and the deadline note are on the request's page.
     list_display = ["__str__", "account", "law", "status", "received_on", "due_at", "days_left", "assignee", "duplicate"]
-    list_filter = [DeadlineFilter, AttentionFilter, "type", "jurisdiction", "status", "assignee"]
+    list_filter = [DeadlineFilter, AttentionFilter, "type", "jurisdiction", "status", "denial_reason", "assignee"]
     list_select_related = ["account", "jurisdiction", "assignee"]
     search_fields = ["=id", "person__email", "person__phone", "person__name"]
     date_hierarchy = "received_at"
@@ -292,7 +292,7 @@ class RequestAdmin(HistoryAdmin):
             "extension_notified_at",
         ]}),
         ("Identity", {"fields": ["verified_at", "verification_method"]}),
-        ("Progress", {"fields": ["status", "status_reason", "assignee", "executed_at", "completed_at", "links"]}),
+        ("Progress", {"fields": ["status", "denial_reason", "status_reason", "assignee", "executed_at", "completed_at", "links"]}),
         ("Proof", {"fields": ["certificate_display", "scan_display"]}),
     ]
     readonly_fields = [name for _, options in fieldsets for name in options["fields"] if name != "assignee"]
@@ -511,7 +511,6 @@ class RequestAdmin(HistoryAdmin):
 
     def verify_code_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         return pages.verify_code_view(self, request, pk)
-
     def export_status_view(self, request: HttpRequest, pk: int, export_id: int) -> HttpResponse:
         return pages.export_status_view(self, request, pk, export_id)
 

@@ -747,20 +747,26 @@ def complete(model_admin: admin.ModelAdmin, request: HttpRequest, queryset: Quer
 
 
 def reject(model_admin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Request]) -> HttpResponse | None:
-    if not confirmed(request):
-        return _ask(
-            model_admin, request, queryset,
-            title="Reject these requests?",
-            happens=["Each request is closed as rejected, with your reason on its timeline and in its history."],
-            cannot_be_undone="a rejected request is not reopened: the person has to make a new one.",
-            note="Reason for rejecting",
-        )
-    reason = _text(request)
+    page = _rows(queryset)
+    page.title = "Reject these requests?"
+    page.happens = [
+        "Each request is closed as rejected, with the denial reason and your words on its timeline and in its history.",
+        "Each person with an email on record is told why: the denial reason in plain words in their language, then "
+        "your words as you write them.",
+    ]
+    page.cannot_be_undone = "a rejected request is not reopened: the person has to make a new one."
+    page.choice, page.choice_field, page.choices = "Denial reason", "denial_reason", Request.DenialReason.choices
+    page.note = "Reason for rejecting (the person reads it)"
+    page.note_missing = "Reason for rejecting: required; the person is told it."
+    form = page.form(request)
+    if not form.is_valid():  # the first click, or a confirmation without a reason: the page (again)
+        return confirmation_page(model_admin, request, page, form)
+    reason, denial_reason = form.cleaned_data["text"], form.cleaned_data["denial_reason"]
     run_per_item(
         model_admin,
         request,
         queryset,
         "rejected",
-        lambda r: services.request_reject(request=r, reason=reason, actor=request.user),
+        lambda r: services.request_reject(request=r, reason=reason, denial_reason=denial_reason, actor=request.user),
     )
     return None

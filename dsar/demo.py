@@ -101,4 +101,8 @@ def _demo_request(person: Person, *, type: str, law: str, received_at: dt.dateti
     elif then == "extend" and request.account.local_date(timezone.now()) <= request.first_due_at:
         services.request_extend(request=request, reason="Demo data: several products to search.")
     elif then == "reject":
-        services.request_reject(request=request, reason="Demo data: the requester could not prove their identity.")
+        services.request_reject(
+            request=request,
+            reason="Demo data: the requester could not prove their identity.",
+            denial_reason=Request.DenialReason.INSUF_VERIFICATION,
+        )

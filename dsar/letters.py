@@ -48,6 +48,29 @@ REQUEST_TYPES = {
 }
 
 
+#: Why a request was refused, as the person reads it (one sentence per reason of ``Request.DenialReason``, the
+#: Data Rights Protocol's); the rejection letter follows it with what staff wrote.
+DENIAL_REASONS = {
+    Request.DenialReason.SUSPECTED_FRAUD: gettext_lazy(
+        "We have reason to believe that the request was not made by you or on your behalf."
+    ),
+    Request.DenialReason.INSUF_VERIFICATION: gettext_lazy(
+        "We could not confirm that you are the person whose data the request is about."
+    ),
+    Request.DenialReason.NO_MATCH: gettext_lazy("We found no personal data about you."),
+    Request.DenialReason.CLAIM_NOT_COVERED: gettext_lazy(
+        "The law does not give the right you asked to exercise in this case."
+    ),
+    Request.DenialReason.OUTSIDE_JURISDICTION: gettext_lazy(
+        "The law you made the request under does not apply to you or to the data we hold about you."
+    ),
+    Request.DenialReason.TOO_MANY_REQUESTS: gettext_lazy(
+        "You have made more requests than the law requires us to answer in this period."
+    ),
+    Request.DenialReason.OTHER: gettext_lazy("For the reason below."),
+}
+
+
 @contextmanager
 def speaking_to(request: Request) -> Iterator[None]:
     """Render in the request's language and the account's time zone (the day and hour the person lives by)."""

@@ -11,7 +11,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.text import capfirst
 
-from dsar.letters import day, law_name, send_letter, speaking_to
+from dsar.letters import DENIAL_REASONS, day, law_name, send_letter, speaking_to
 from dsar.models import (
     Request,
     RequestEvent,
@@ -129,17 +129,20 @@ def request_complete_blockers(request: Request) -> dict[str, str]:
 
 
 @transaction.atomic
-def request_reject(
-    *, request: Request, reason: str, denial_reason: str = Request.DenialReason.OTHER, actor: User = None
-) -> None:
+def request_reject(*, request: Request, reason: str, denial_reason: str, actor: User = None) -> None:
     """Refuse the request (manifestly unfounded, identity not proven…): ``denial_reason`` is one of the Data
-    Rights Protocol's reasons, ``reason`` says the rest in words; both are kept."""
+    Rights Protocol's reasons (``Request.DenialReason``), chosen by whoever rejects, never assumed; ``reason``
+    says the rest in words. Both are kept, and the person's letter states both (the reason in plain words in
+    their language, :data:`dsar.letters.DENIAL_REASONS`)."""
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": "Give the reason for rejecting the request."})
     if denial_reason not in Request.DenialReason.values:
         raise ValidationError(
-            {"denial_reason": f"Unknown denial reason {denial_reason!r}; use one of {', '.join(Request.DenialReason.values)}."}
+            {
+                "denial_reason": f"Choose the denial reason: one of {', '.join(Request.DenialReason.values)}"
+                + (f" ({denial_reason!r} is not one)." if denial_reason else ".")
+            }
         )
     transition(
         request,
@@ -151,11 +154,19 @@ def request_reject(
         completed_at=timezone.now(),
         subject=None,
     )
-    message = f"Rejected: {reason}"
+    # "Rejected:" first: the requester retention finds the staff's words by it (dsar/retention.py).
+    message = f"Rejected: {reason} Denial reason: {Request.DenialReason(denial_reason).label.lower()}."
     person = request.person
     if person is not None and person.email:
         # GDPR Art. 12(4): the person is told why, and that they may complain or go to court.
-        send_letter(request, "rejection", to=person.email, number=str(request.pk), reason=reason)
+        send_letter(
+            request,
+            "rejection",
+            to=person.email,
+            number=str(request.pk),
+            reason=reason,
+            denial=DENIAL_REASONS[denial_reason],
+        )
         message += " The person was told by email."
     else:
         message += " The person has no email on record: tell them another way."

@@ -31,7 +31,7 @@ SCOPES: dict[str, str] = {
     "requests:create": "Open data subject requests (intake).",
     "requests:read": "Read the account's requests and their timelines.",
     "requests:verify": "Submit the one-time code a requester received.",
-    "requests:manage": "Extend deadlines.",
+    "requests:manage": "Extend deadlines and reject requests.",
     "requests:report": "Read access reports (personal data).",
     "requests:execute": "Preview and execute requests, erasure included.",
 }

@@ -27,6 +27,8 @@ class RequestSummary:
     identity: str
     verified: bool
     status: str
+    #: Why it was rejected (one of DRP's reasons, in words); empty unless rejected.
+    denial_reason: str
     status_reason: str
     closed: bool
 
@@ -99,6 +101,7 @@ def request_summary(request: Request, *, today: dt.date) -> RequestSummary:
         identity=identity,
         verified=request.verified_at is not None,
         status=request.get_status_display(),
+        denial_reason=request.get_denial_reason_display() if request.denial_reason else "",
         status_reason=request.status_reason,
         closed=closed,
     )

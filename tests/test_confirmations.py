@@ -305,7 +305,8 @@ def test_the_confirmation_says_what_happens_to_how_many_and_what_cannot_be_undon
     assert page.count('name="_selected_action"') == 2 and 'value="Unfounded"' in page
     done = officer.post(
         REQUESTS,
-        {"action": "reject", ACTION_CHECKBOX_NAME: [first.pk, second.pk], "text": "Unfounded", "post": "yes"},
+        {"action": "reject", ACTION_CHECKBOX_NAME: [first.pk, second.pk], "text": "Unfounded", "post": "yes",
+         "denial_reason": "suspected_fraud"},
     )
     assert done.status_code == 302
     assert set(Request.objects.values_list("status", flat=True)) == {Request.Status.REJECTED}

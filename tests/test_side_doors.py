@@ -223,6 +223,16 @@ DOORS: dict[str, Door] = {
                   api_post(REQUEST_API + "extend/", reason="Many systems to search"), mailed("we need more time")),
         ),
     ),
+    "dsar.api.views:RequestReject.post": Door(
+        "api",
+        ("dsar-request-reject",),
+        REJECTION_ONLY,
+        (
+            Proof("reject", ("requests:manage",), (), a_request(),
+                  api_post(REQUEST_API + "reject/", denial_reason="too_many_requests", reason="Repeats last week's"),
+                  mailed("cannot act on")),
+        ),
+    ),
     "dsar.api.views:RequestExecute.post": Door(
         "api",
         ("dsar-request-execute",),
@@ -301,7 +311,8 @@ DOORS: dict[str, Door] = {
         REJECTION_ONLY,
         (
             Proof("reject", ("dsar.change_request",), (), a_request(),
-                  action(REQUESTS, "reject", "request", text="Repeats last week's request"), mailed("cannot act on")),
+                  action(REQUESTS, "reject", "request", text="Repeats last week's request", denial_reason="too_many_requests"),
+                  mailed("cannot act on")),
         ),
     ),
     "dsar.admin:RequestAdmin.extend": Door(

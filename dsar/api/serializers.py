@@ -58,6 +58,17 @@ class RequestExtendInput(serializers.Serializer):
     reason = serializers.CharField(allow_blank=True)
 
 
+class RequestRejectInput(serializers.Serializer):
+    denial_reason = serializers.ChoiceField(
+        choices=Request.DenialReason.choices,
+        help_text="Why the request is refused, one of the Data Rights Protocol's reasons; the person's letter states it "
+        "in plain words in their language.",
+    )
+    reason = serializers.CharField(
+        allow_blank=True, max_length=2000, help_text="The rest in words: kept on the request and told to the person."
+    )
+
+
 class EventOutput(serializers.ModelSerializer):
     class Meta:
         model = RequestEvent
@@ -86,6 +97,7 @@ class RequestOutput(serializers.ModelSerializer):
             "channel",
             "language",
             "status",
+            "denial_reason",
             "status_reason",
             "received_at",
             "due_at",

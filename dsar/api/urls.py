@@ -13,6 +13,7 @@ urlpatterns = [
         name="dsar-request-verify",
     ),
     path("requests/<int:pk>/extend/", views.RequestExtend.as_view(), name="dsar-request-extend"),
+    path("requests/<int:pk>/reject/", views.RequestReject.as_view(), name="dsar-request-reject"),
     path(
         "requests/<int:pk>/erasure-preview/", views.RequestErasurePreview.as_view(), name="dsar-request-erasure-preview"
     ),

@@ -167,6 +167,28 @@ class RequestExtend(RequestObjectView):
         return Response(s.RequestOutput(target).data)
 
 
+@refused_for_its_state("status", methods=["post"])
+class RequestReject(RequestObjectView):
+    """Refuse the request: ``denial_reason`` (one of DRP's reasons) and ``reason`` (the rest in words), both required;
+    the person is told both (the reason in plain words in their language), as from the console."""
+
+    access = {"POST": Access("dsar.change_request", "requests:manage")}
+
+    @extend_schema(request=s.RequestRejectInput, responses={200: s.RequestOutput})
+    def post(self, request: ApiRequest, pk: int) -> Response:
+        data = s.RequestRejectInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        target = self.get_request_object(pk)
+        services.request_reject(
+            request=target,
+            reason=data.validated_data["reason"],
+            denial_reason=data.validated_data["denial_reason"],
+            actor=request.user,
+        )
+        target.refresh_from_db()
+        return Response(s.RequestOutput(target).data)
+
+
 @refused_for_its_state("type", "person", methods=["get", "post"])
 class RequestErasurePreview(RequestObjectView):
     """What each source would erase, what it keeps and why, and what blocks the erasure now."""

@@ -68,6 +68,7 @@ def test_an_intake_key_opens_requests_and_reads_them() -> None:
         ("post", "/api/v1/dsar/requests/{request}/execute/", "requests:execute"),
         ("get", "/api/v1/dsar/requests/{request}/erasure-preview/", "requests:execute"),
         ("post", "/api/v1/dsar/requests/{request}/extend/", "requests:manage"),
+        ("post", "/api/v1/dsar/requests/{request}/reject/", "requests:manage"),
         ("get", "/api/v1/dsar/requests/{request}/report/", "requests:report"),
         ("delete", "/api/v1/recordings/{recording}/", "recordings:delete"),
         ("get", "/api/v1/recordings/{recording}/", "recordings:read"),

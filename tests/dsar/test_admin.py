@@ -36,9 +36,11 @@ def console() -> Client:
     return client
 
 
-def act(console: Client, action: str, request: Request, text: str = "") -> list[str]:
+def act(console: Client, action: str, request: Request, text: str = "", **more: str) -> list[str]:
     response = console.post(
-        CHANGELIST, {"action": action, ACTION_CHECKBOX_NAME: [request.pk], "text": text, "post": "yes"}, follow=True
+        CHANGELIST,
+        {"action": action, ACTION_CHECKBOX_NAME: [request.pk], "text": text, "post": "yes", **more},
+        follow=True,
     )
     assert response.status_code == 200
     return [str(message) for message in response.context["messages"]]
@@ -160,10 +162,44 @@ def test_generate_export_and_reject_from_the_console(
         act(console, "generate_export", portability)
     assert Export.objects.get(request=portability).status == Export.Status.READY
     other = make_request(type="access")
-    assert "reason" in act(console, "reject", other)[0]
-    act(console, "reject", other, text="Manifestly unfounded.")
+    act(console, "reject", other, text="Manifestly unfounded.", denial_reason="suspected_fraud")
     other.refresh_from_db()
     assert other.status == Request.Status.REJECTED and other.status_reason == "Manifestly unfounded."
+    assert other.denial_reason == "suspected_fraud"
+    assert other.events.get(kind="rejected").message.startswith(
+        "Rejected: Manifestly unfounded. Denial reason: suspected fraud."
+    )
+
+
+@pytest.mark.parametrize(
+    ("posted", "error"),
+    [
+        ({"text": "Unfounded."}, "Denial reason: choose one."),
+        ({"text": "Unfounded.", "denial_reason": "bored"}, "Denial reason: choose one of the list."),
+        ({"denial_reason": "no_match"}, "Reason for rejecting: required"),
+    ],
+)
+def test_a_rejection_without_its_denial_reason_or_words_asks_again_naming_the_field(
+    console: Client, posted: dict[str, str], error: str
+) -> None:
+    request = make_request(type="access")
+    response = console.post(
+        CHANGELIST, {"action": "reject", ACTION_CHECKBOX_NAME: [request.pk], "post": "yes", **posted}
+    )
+    assert response.status_code == 200 and error in response.content.decode()
+    assert 'name="denial_reason"' in response.content.decode()
+    request.refresh_from_db()
+    assert request.status != Request.Status.REJECTED and not request.denial_reason
+
+
+def test_the_request_page_and_the_list_filter_show_the_denial_reason(console: Client) -> None:
+    rejected, other = make_request(type="access"), make_request(type="access")
+    act(console, "reject", rejected, text="No account under that address.", denial_reason="no_match")
+    page = console.get(f"{CHANGELIST}{rejected.pk}/change/").content.decode()
+    assert 'Rejected <span class="denial-reason">(No data found for the person)</span>: No account under that address.' in page
+    filtered = console.get(CHANGELIST, {"denial_reason__exact": "no_match"})
+    assert list(filtered.context["cl"].result_list) == [rejected]
+    assert other not in filtered.context["cl"].result_list
 
 
 def test_the_access_report_page_and_downloads(console: Client) -> None:

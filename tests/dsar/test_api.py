@@ -276,3 +276,66 @@ def test_the_schema_documents_the_dsar_endpoints(staff_client: APIClient) -> Non
     paths = staff_client.get("/api/schema/", {"format": "json"}).json()["paths"]
     for path in ("/requests/", "/requests/{id}/verify/", "/requests/{id}/execute/", "/requests/{id}/report/"):
         assert any(key.endswith(f"/dsar{path}") for key in paths), path
+
+
+# --- rejecting ---
+
+
+def test_a_key_rejects_its_accounts_request_with_a_denial_reason_and_the_person_is_told(
+    django_capture_on_commit_callbacks: CaptureOnCommit,
+) -> None:
+    request = make_request(type="access")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = key_client(request.account).post(
+            f"{URL}{request.pk}/reject/",
+            {"denial_reason": "insuf_verification", "reason": "The code was never entered."},
+            format="json",
+        )
+    assert response.status_code == 200, response.json()
+    assert response.json()["status"] == "rejected" and response.json()["denial_reason"] == "insuf_verification"
+    request.refresh_from_db()
+    assert (request.denial_reason, request.status_reason) == ("insuf_verification", "The code was never entered.")
+    assert "We could not confirm that you are the person" in mail.outbox[-1].body
+    assert request.history.first().history_origin == "api"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [{"reason": "Unfounded."}, {"reason": "Unfounded.", "denial_reason": "bored"}, {"reason": "x", "denial_reason": ""}],
+)
+def test_a_rejection_without_a_known_denial_reason_is_refused_naming_the_field(
+    staff_client: APIClient, body: dict[str, str]
+) -> None:
+    request = make_request(type="access")
+    response = staff_client.post(f"{URL}{request.pk}/reject/", body, format="json")
+    assert response.status_code == 400 and error_attrs(response) == {"denial_reason"}
+    request.refresh_from_db()
+    assert request.status != Request.Status.REJECTED
+
+
+def test_a_rejection_without_words_is_refused_naming_reason(staff_client: APIClient) -> None:
+    request = make_request(type="access")
+    response = staff_client.post(f"{URL}{request.pk}/reject/", {"denial_reason": "other", "reason": " "}, format="json")
+    assert response.status_code == 400 and error_attrs(response) == {"reason"}
+
+
+def test_another_accounts_key_cannot_reject(django_capture_on_commit_callbacks: CaptureOnCommit) -> None:
+    request = make_request(type="access")
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = key_client(AccountFactory()).post(
+            f"{URL}{request.pk}/reject/", {"denial_reason": "no_match", "reason": "Not ours."}, format="json"
+        )
+    assert response.status_code == 404
+    request.refresh_from_db()
+    assert request.status != Request.Status.REJECTED and not mail.outbox
+
+
+def test_a_closed_request_is_not_rejected_again(staff_client: APIClient) -> None:
+    request = make_request(type="access")
+    body = {"denial_reason": "no_match", "reason": "Not ours."}
+    assert staff_client.post(f"{URL}{request.pk}/reject/", body, format="json").status_code == 200
+    again = staff_client.post(f"{URL}{request.pk}/reject/", {**body, "denial_reason": "other"}, format="json")
+    assert again.status_code == 400 and error_attrs(again) == {"status"}
+    request.refresh_from_db()
+    assert request.denial_reason == "no_match"

@@ -135,7 +135,7 @@ def test_overdue_and_due_soon_requests_are_told_apart() -> None:
     soon = make_request(received_at=received("2026-02-12"))  # due 12 March
     later = make_request(received_at=received("2026-03-05"))  # due 5 April
     closed = make_request(received_at=received("2026-01-05"))
-    services.request_reject(request=closed, reason="Duplicate of an earlier request.")
+    services.request_reject(request=closed, reason="Duplicate of an earlier request.", denial_reason="too_many_requests")
     today = dt.date(2026, 3, 10)
     assert list(Request.objects.overdue(today)) == [overdue]
     assert list(Request.objects.due_within(today, 7)) == [soon]

@@ -116,7 +116,9 @@ def test_the_extension_and_rejection_letters_are_in_the_requests_language(
     with django_capture_on_commit_callbacks(execute=True):
         services.request_extend(request=request, reason="Records are spread over four products.")
     with django_capture_on_commit_callbacks(execute=True):
-        services.request_reject(request=request, reason="The request repeats one answered last week.")
+        services.request_reject(
+            request=request, reason="The request repeats one answered last week.", denial_reason="too_many_requests"
+        )
     extension, rejection = mail.outbox
     law = {"en": "The GDPR (EU)", "sv": "Dataskyddsförordningen (GDPR, EU)", "fr": "Le RGPD (UE)"}
     assert law[language] in extension.body
@@ -127,6 +129,57 @@ def test_the_extension_and_rejection_letters_are_in_the_requests_language(
     for message in (extension, rejection):
         assert HELLO[language] in message.body and "Nordkust Support AB" in message.subject
         assert_plain(message.subject + message.body)
+
+
+#: The sentence each denial reason reads as, in Swedish and French (dsar.letters.DENIAL_REASONS).
+DENIAL_SENTENCES = {
+    "suspected_fraud": {
+        "sv": "Vi har anledning att tro att begäran inte gjordes av dig eller för din räkning.",
+        "fr": "Nous avons des raisons de penser que la demande n’a pas été faite par vous ni en votre nom.",
+    },
+    "insuf_verification": {
+        "sv": "Vi kunde inte bekräfta att du är den person vars uppgifter begäran gäller.",
+        "fr": "Nous n’avons pas pu confirmer que vous êtes la personne dont les données sont concernées par la demande.",
+    },
+    "no_match": {
+        "sv": "Vi hittade inga personuppgifter om dig.",
+        "fr": "Nous n’avons trouvé aucune donnée à caractère personnel vous concernant.",
+    },
+    "claim_not_covered": {
+        "sv": "Lagen ger dig inte den rättighet du ville utöva i det här fallet.",
+        "fr": "La loi ne vous donne pas, dans ce cas, le droit que vous avez demandé à exercer.",
+    },
+    "outside_jurisdiction": {
+        "sv": "Den lag som du gjorde begäran enligt gäller inte dig eller de uppgifter vi har om dig.",
+        "fr": "La loi au titre de laquelle vous avez fait la demande ne s’applique ni à vous ni aux données que nous "
+        "détenons à votre sujet.",
+    },
+    "too_many_requests": {
+        "sv": "Du har gjort fler begäranden än lagen kräver att vi besvarar under den här perioden.",
+        "fr": "Vous avez fait plus de demandes que la loi ne nous oblige à en traiter sur cette période.",
+    },
+    "other": {"sv": "Av skälet nedan.", "fr": "Pour la raison indiquée ci-dessous."},
+}
+
+
+def test_every_denial_reason_has_its_sentence_here() -> None:
+    assert set(DENIAL_SENTENCES) == set(Request.DenialReason.values)
+
+
+@pytest.mark.parametrize("language", ["sv", "fr"])
+@pytest.mark.parametrize("denial_reason", sorted(DENIAL_SENTENCES))
+def test_the_rejection_letter_states_the_denial_reason_in_plain_words_then_the_staffs_words(
+    language: str, denial_reason: str, django_capture_on_commit_callbacks: CaptureOnCommit
+) -> None:
+    request = make_request(person_in(language), type=Request.Type.ERASURE, language=language)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.request_reject(request=request, reason="Ärende 2211.", denial_reason=denial_reason)
+    (letter,) = mail.outbox
+    why = {"sv": "Varför:", "fr": "Pourquoi\u00a0:"}[language]
+    assert f"{why} {DENIAL_SENTENCES[denial_reason][language]}\n\nÄrende 2211." in letter.body, letter.body
+    assert denial_reason not in letter.body
+    assert_plain(letter.subject + letter.body)
 
 
 @pytest.mark.parametrize("language", LANGUAGES)

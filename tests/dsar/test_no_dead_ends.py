@@ -52,7 +52,7 @@ def test_send_code_is_not_offered_for_a_person_without_email(officer: Client) ->
 
 def test_a_closed_request_offers_no_action_and_no_list_of_reasons(officer: Client) -> None:
     request = make_request(type="access")
-    services.request_reject(request=request, reason="Unfounded", actor=staff())
+    services.request_reject(request=request, reason="Unfounded", denial_reason="other", actor=staff())
 
     page = officer.get(f"{REQUESTS}{request.pk}/change/").content.decode()
 

@@ -143,7 +143,7 @@ def test_a_closed_request_says_whether_it_was_answered_in_time_instead_of_offeri
     with time_machine.travel(dt.datetime(2026, 1, 5, 9, tzinfo=UTC), tick=False):
         request = make_request(type=Request.Type.ACCESS)
     with time_machine.travel(dt.datetime(2026, 2, 9, 9, tzinfo=UTC), tick=False):
-        services.request_reject(request=request, reason="Manifestly unfounded", actor=None)
+        services.request_reject(request=request, reason="Manifestly unfounded", denial_reason="other", actor=None)
         html = page(console(AUDITOR), Request.objects.get(pk=request.pk))
 
     summary = html[html.index('class="request-summary"') :]

@@ -35,7 +35,7 @@ def closed_request(*, account: Any = None, email: str = "asker@example.net", clo
             send_code=False,
         )
         services.request_verify_manually(request=request, note="Asa Asker showed her passport at the desk.", actor=staff())
-        services.request_reject(request=request, reason="Asa Asker withdrew by phone.", actor=staff())
+        services.request_reject(request=request, reason="Asa Asker withdrew by phone.", denial_reason="other", actor=staff())
     request.refresh_from_db()
     return request
 

@@ -24,7 +24,7 @@ def test_the_request_page_lists_the_persons_other_open_requests_with_type_status
     erasure = make_request(person)
     access = make_request(person, type="access", verified=False)
     closed = make_request(person, type="objection")
-    services.request_reject(request=closed, reason="Sent to the wrong company", actor=staff())
+    services.request_reject(request=closed, reason="Sent to the wrong company", denial_reason="no_match", actor=staff())
     someone_else = make_request(type="access")
 
     page = officer.get(f"{REQUESTS}{erasure.pk}/change/").content.decode()

@@ -173,7 +173,7 @@ def test_forget_requesters_keeps_an_intake_person_under_an_account_hold_until_it
         request = services.request_create(
             account=AccountFactory(), type=Request.Type.ACCESS, jurisdiction="gdpr", email="asa@example.net", send_code=False
         )
-        services.request_reject(request=request, reason="Withdrawn.", actor=UserFactory(username="dpo"))
+        services.request_reject(request=request, reason="Withdrawn.", denial_reason="other", actor=UserFactory(username="dpo"))
     request.refresh_from_db()
     person = request.person
     hold = holds.legal_hold_place(account=person.account, scope="account", reason="Regulator inquiry")
