@@ -351,6 +351,10 @@ def submission_create(
     names themselves and uploads the signed authorization (kept in ``DSAR_AGENT_PROOF_ROOT``); the person is
     still the one asked to confirm, and the agent gets an acknowledgement.
     """
+    center = PrivacyCenter.objects.filter(account=account).first()
+    if center is None or not center.is_open:
+        # Its emails link to its pages: an account without an open privacy center takes no submission.
+        raise ValidationError({"account": gettext("This privacy center does not take requests at the moment.")})
     errors: dict[str, Any] = {}
     if type not in Request.Type.values:
         errors["type"] = gettext("Choose what you want us to do.")

@@ -376,3 +376,11 @@ def test_an_erasure_cancels_the_persons_unverified_submissions_and_removes_their
     assert (waiting.status, waiting.phone) == (Submission.Status.CANCELLED, "")
     assert (someone_else.status, someone_else.email) == (Submission.Status.PENDING, "jimzoe@example.com")
     assert waiting.history.first().history_change_reason.startswith("erasure")
+
+
+def test_a_closed_privacy_center_takes_no_submission(center: PrivacyCenter) -> None:
+    PrivacyCenter.objects.filter(pk=center.pk).update(is_open=False)
+    with pytest.raises(ValidationError) as refused:
+        submit(center)
+    assert "does not take requests" in refused.value.message_dict["account"][0]
+    assert Submission.objects.count() == 0 and mail.outbox == []
