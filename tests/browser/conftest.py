@@ -1,7 +1,10 @@
 """Browser tests: Debian's Chromium, driven by Playwright, against the product served as a new user runs it
 (a database of its own with the catalog and the demo data, `runserver` and the background worker as separate
 processes). Each flow saves a screenshot: into SCREENSHOTS_DIR when set (`make screenshots` keeps the README's
-current), else into the test's temporary folder."""
+current), else into the test's temporary folder.
+
+Each test module gets a server of its own; a module that needs other settings or data says so by overriding
+``site_env`` (environment variables) and ``site_setup`` (a script run on the database before the server starts)."""
 
 from __future__ import annotations
 
@@ -76,6 +79,8 @@ class Site:
     shots: Path
     #: What the server and the worker print (the console email backend's letters among it).
     log: Path
+    #: The environment the server runs in: ``manage(site, ...)`` runs a command against its database.
+    env: dict[str, str]
 
 
 def _free_port() -> int:
@@ -85,19 +90,36 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+def site_env() -> dict[str, str]:
+    """Settings, as environment variables, the module's server runs with beside the defaults."""
+    return {}
+
+
+@pytest.fixture(scope="module")
+def site_setup() -> str:
+    """Python run on the module's database after the demo data and the users, printing a JSON object of facts
+    added to ``site.facts``; empty: nothing more."""
+    return ""
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory, site_env: dict[str, str], site_setup: str) -> Iterator[Site]:
     folder = tmp_path_factory.mktemp("site")
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     for env in own_database(
-        folder, EMAIL_URL="consolemail://", RECORDINGS_EXPORT_DIR=str(folder / "exports"), SITE_URL=url
+        folder,
+        **{"EMAIL_URL": "consolemail://", "RECORDINGS_EXPORT_DIR": str(folder / "exports"), **site_env, "SITE_URL": url},
     ):
         manage = [sys.executable, str(ROOT / "manage.py")]
         subprocess.run([*manage, "load_demo", "-v", "0"], env=env, cwd=ROOT, check=True, timeout=300, capture_output=True)
-        facts = json.loads(
-            subprocess.run([*manage, "shell", "-v", "0", "-c", USERS], env=env, cwd=ROOT, check=True, timeout=120,
-                           capture_output=True, text=True).stdout
-        )
+        facts: dict[str, Any] = {}
+        for script in (USERS, site_setup):
+            if script:
+                facts.update(json.loads(
+                    subprocess.run([*manage, "shell", "-v", "0", "-c", script], env=env, cwd=ROOT, check=True,
+                                   timeout=120, capture_output=True, text=True).stdout
+                ))
         logs = (folder / "server.log").open("w")
         processes = [
             subprocess.Popen([*manage, "runserver", f"127.0.0.1:{port}", "--noreload"], env=env, cwd=ROOT,
@@ -116,7 +138,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
                     time.sleep(0.3)
             shots = Path(os.environ.get("SCREENSHOTS_DIR") or folder / "screenshots")
             shots.mkdir(parents=True, exist_ok=True)
-            yield Site(url=url, facts=facts, shots=shots, log=folder / "server.log")
+            yield Site(url=url, facts=facts, shots=shots, log=folder / "server.log", env=env)
         finally:
             for process in processes:
                 process.terminate()
@@ -161,11 +183,20 @@ def log_in(page: Any, site: Site, username: str) -> None:
     page.wait_for_url(f"{site.url}/admin/")
 
 
-def accessibility_problems(page: Any) -> list[str]:
-    """What axe-core finds on our part of the page (the content area) against WCAG 2 A and AA."""
+def manage(site: Site, *args: str) -> str:
+    """Run a management command against the site's database (``"shell", "-c", code`` for a look or a change the
+    browser cannot make, such as time passing); what it prints."""
+    return subprocess.run([sys.executable, str(ROOT / "manage.py"), *args], env=site.env, cwd=ROOT, check=True,
+                          timeout=120, capture_output=True, text=True).stdout
+
+
+def accessibility_problems(page: Any, within: str | None = "#content") -> list[str]:
+    """What axe-core finds on our part of the page (``within``: the console's content area; None: the whole page)
+    against WCAG 2 A and AA."""
     from axe_playwright_python.sync_playwright import Axe
 
-    results = Axe().run(page, context={"include": [["#content"]]}, options={"runOnly": ["wcag2a", "wcag2aa"]})
+    context = {"include": [[within]]} if within else None
+    results = Axe().run(page, context=context, options={"runOnly": ["wcag2a", "wcag2aa"]})
     return [
         f"{violation['id']}: {violation['help']} ({', '.join(node['target'][0] for node in violation['nodes'][:3])})"
         for violation in results.response["violations"]
