@@ -16,6 +16,9 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
     path("admin/", admin.site.urls),
     path("api/v1/dsar/", include("dsar.api.urls")),
+    # The privacy center: the pages people (and their agents) use, and its language switcher.
+    path("privacy/", include("dsar.center.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include("residency.api.urls")),
     path("api/v1/", include("recordings.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(permission_classes=[DocsAccess]), name="api-schema"),

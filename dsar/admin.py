@@ -49,12 +49,12 @@ class PrivacyCenterAdmin(HistoryAdmin):
     """An account's privacy center: its address, whether it takes requests, the law of people who live where none
     of the product's laws applies, and the days an erasure waits for the person to change their mind."""
 
-    list_display = ["__str__", "account", "is_open", "default_jurisdiction", "erasure_grace_days"]
+    list_display = ["__str__", "account", "is_open", "default_jurisdiction", "erasure_grace_days", "page"]
     list_filter = ["is_open", "default_jurisdiction"]
     list_select_related = ["account", "default_jurisdiction"]
     search_fields = ["slug", "account__name"]
-    fields = ["account", "slug", "is_open", "default_jurisdiction", "erasure_grace_days", "created_at"]
-    readonly_fields = ["created_at"]
+    fields = ["account", "slug", "is_open", "default_jurisdiction", "erasure_grace_days", "page", "created_at"]
+    readonly_fields = ["page", "created_at"]
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # Its address is in emails already sent; closing it (is_open) is how it stops taking requests.
@@ -63,6 +63,13 @@ class PrivacyCenterAdmin(HistoryAdmin):
     def get_readonly_fields(self, request: HttpRequest, obj: PrivacyCenter | None = None) -> list[str]:
         # The account is the center's for good: requests and emailed links name it.
         return [*self.readonly_fields, "account"] if obj is not None else list(self.readonly_fields)
+
+    @admin.display(description="Page")
+    def page(self, obj: PrivacyCenter) -> str:
+        if obj.pk is None:
+            return "—"
+        url = reverse("privacy:center", kwargs={"slug": obj.slug})
+        return format_html('<a href="{}">{}</a>', url, url)
 
 
 class StartRequestForm(helpers.ActionForm):

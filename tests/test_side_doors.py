@@ -186,6 +186,8 @@ PUBLIC_ONLY = (
     "a one-time link and code to the email or phone the submission gave; once proven, the status link to it "
     "(and to the authorized agent): no account data"
 )
+#: The status page, opened only by the status link a verification gives: the person's own archive's signed link.
+STATUS_PAGE = "the signed link to the person's own archive, on the status page that only their verified status link opens"
 #: The rejection's letter holds the request's number and type and the reason the acting staff member gives:
 #: nothing read from the account, like the code's (GDPR Art. 12(4) has the person told why).
 REJECTION_ONLY = "the request's number and type and the reason staff give, to the person's address on record: no account data"
@@ -408,11 +410,12 @@ DOORS: dict[str, Door] = {
     "dsar.management.commands.expire_submissions:Command.handle": Door(
         "command", ("expire_submissions",), "a reminder with a new one-time link and code, to the submission's address"
     ),
-    # Until the privacy center's pages and DRP's endpoints call them, the services are their own ways in.
-    "dsar.submissions:submission_create": Door("public", (), PUBLIC_ONLY),
-    "dsar.submissions:submission_resend": Door("public", (), PUBLIC_ONLY),
-    "dsar.submissions:submission_verify_link": Door("public", (), PUBLIC_ONLY),
-    "dsar.submissions:submission_verify_code": Door("public", (), PUBLIC_ONLY),
+    # --- the privacy center (no login: the one-time link, the code or the status link is the credential) ---
+    "dsar.center.views:center_view": Door("public", ("privacy:center",), PUBLIC_ONLY),
+    "dsar.center.views:agent_view": Door("public", ("privacy:agent",), PUBLIC_ONLY),
+    "dsar.center.views:confirm_view": Door("public", ("privacy:confirm",), PUBLIC_ONLY),
+    "dsar.center.views:verify_view": Door("public", ("privacy:verify",), PUBLIC_ONLY),
+    "dsar.center.views:status_view": Door("public", ("privacy:status",), STATUS_PAGE),
     "recordings.management.commands.load_demo:Command.handle": Door(
         "command", ("load_demo",), "the demo's codes, letters and links, to the demo's made-up people"
     ),
@@ -518,7 +521,7 @@ def test_each_listed_route_exists_and_is_served_by_its_door() -> None:
             else:
                 assert route.startswith("admin:"), route
         if door.way == "public":
-            assert door.sends == PUBLIC_ONLY, f"{function} is a public door that sends more than a proof of identity"
+            assert door.sends in (PUBLIC_ONLY, STATUS_PAGE), f"{function} is a public door that sends more than a proof of identity"
         elif door.way != "command":
             assert door.proofs, f"{function} is a door of the {door.way} without a proof of what it needs"
 
