@@ -59,6 +59,9 @@ class Chart:
     series: dict[str, list[int]]
     beside: tuple[str, list[int]] | None = None
     line: tuple[str, list[float | None]] | None = None
+    #: What a column is (the data table's first heading); and what an empty chart says, when not months.
+    axis: str = "month"
+    empty: str = ""
 
 
 def bar_chart(chart: Chart, *, width: int = 640, height: int = 220) -> SafeString:
@@ -109,7 +112,7 @@ def bar_chart(chart: Chart, *, width: int = 640, height: int = 220) -> SafeStrin
     if not any(totals) and not (chart.beside and any(chart.beside[1])):
         parts.append(
             f'<text x="{left + plot_w / 2:.0f}" y="{top + plot_h / 2:.0f}" text-anchor="middle" font-size="13" '
-            f'fill="#333">Nothing in the last {len(chart.labels)} months</text>'
+            f'fill="#333">{escape(chart.empty or f"Nothing in the last {len(chart.labels)} months")}</text>'
         )
     parts.append("</svg>")
     return mark_safe(

@@ -83,6 +83,7 @@ class StartRequestForm(helpers.ActionForm):
         label="Language",
         widget=forms.Select(choices=[("", "— the account's language —"), *Request.Language.choices]),
     )
+    is_test = forms.BooleanField(required=False, label="Test request (left out of the yearly metrics)")
 
 
 class PersonRequestInline(admin.TabularInline):
@@ -288,12 +289,14 @@ class ExportInline(admin.TabularInline):
 class RequestAdmin(HistoryAdmin):
     # "#12 Erasure" names the type; the time of receipt and the deadline note are on the request's page.
     list_display = ["__str__", "account", "law", "status", "received_on", "due_at", "days_left", "assignee", "duplicate"]
-    list_filter = [DeadlineFilter, AttentionFilter, "type", "jurisdiction", "status", "denial_reason", "assignee"]
+    list_filter = [
+        DeadlineFilter, AttentionFilter, "type", "jurisdiction", "status", "denial_reason", "is_test", "assignee"
+    ]
     list_select_related = ["account", "jurisdiction", "assignee"]
     search_fields = ["=id", "person__email", "person__phone", "person__name"]
     date_hierarchy = "received_at"
     fieldsets = [
-        ("Who and what", {"fields": ["account", "person", "type", "jurisdiction", "channel", "received_at"]}),
+        ("Who and what", {"fields": ["account", "person", "type", "jurisdiction", "channel", "received_at", "is_test"]}),
         ("Deadline", {"fields": [
             "due_at", "due_note", "days_left", "first_due_at", "extended_at", "extension_reason",
             "extension_notified_at",
@@ -431,6 +434,7 @@ class RequestAdmin(HistoryAdmin):
             path("<int:pk>/erasure-preview/", view(self.erasure_preview_view), name="dsar_request_erasure_preview"),
             path("<int:pk>/verify-code/", view(verify_code), name="dsar_request_verify_code"),
             path("<int:pk>/certificate/", view(self.certificate_view), name="dsar_request_certificate"),
+            path("metrics/", view(self.metrics_view), name="dsar_request_metrics"),
             path(
                 "<int:pk>/submissions/<int:submission_id>/authorization/",
                 view(self.agent_proof_view),
@@ -518,6 +522,10 @@ class RequestAdmin(HistoryAdmin):
 
     def verify_code_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         return pages.verify_code_view(self, request, pk)
+
+    def metrics_view(self, request: HttpRequest) -> HttpResponse:
+        return pages.metrics_view(self, request)
+
     def export_status_view(self, request: HttpRequest, pk: int, export_id: int) -> HttpResponse:
         return pages.export_status_view(self, request, pk, export_id)
 

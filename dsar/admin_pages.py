@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlencode
 
 from django import forms
 from django.conf import settings
@@ -24,6 +25,7 @@ from django.utils.cache import add_never_cache_headers
 from django.template.defaultfilters import filesizeformat
 from django.utils.html import format_html
 
+from core.charts import Chart, bar_chart
 from core.confirmation import Confirmation, Row, confirmation_page, confirmed
 from core.progress import progress_response
 from dsar import services
@@ -36,10 +38,12 @@ from dsar.exports import (
     export_unavailable,
     latest_archive,
 )
+from dsar.metrics import FIRST_YEAR, LawMetrics, check_year, request_metrics, write_csv
 from dsar.models import Export, Jurisdiction, Person, Request, RequestEvent, Submission
 from dsar.report import access_report_html, readable_access_report, request_access_report
 from dsar.summary import request_summary
 from dsar.workflow import add_event
+from residency.models import Account
 from residency.snapshot import parse_as_of
 
 logger = logging.getLogger(__name__)
@@ -428,6 +432,7 @@ def start_request(model_admin: admin.ModelAdmin, request: HttpRequest, queryset:
     if language and language not in Request.Language.values:
         model_admin.message_user(request, f"Language: choose one of {', '.join(Request.Language.labels)}.", messages.ERROR)
         return None
+    is_test = bool(request.POST.get("is_test"))
     if not confirmed(request):
         kind = dict(Request.Type.choices).get(request_type, request_type)
         page = Confirmation(
@@ -438,6 +443,8 @@ def start_request(model_admin: admin.ModelAdmin, request: HttpRequest, queryset:
                 "What the person receives is written in "
                 + (dict(Request.Language.choices)[language] if language else "each account's language")
                 + ".",
+                *(["Each is marked as a test request: it runs as any other, and is left out of the yearly metrics."]
+                  if is_test else []),
             ],
             cannot_be_undone="a request is the proof that it was answered: it is closed (completed or rejected), "
             "never deleted.",
@@ -461,6 +468,7 @@ def start_request(model_admin: admin.ModelAdmin, request: HttpRequest, queryset:
             jurisdiction=law or jurisdiction,
             channel=channel,
             language=language,
+            is_test=is_test,
             actor=request.user,
         )
         moved = f" ({created.due_note})" if created.due_note else ""
@@ -770,3 +778,80 @@ def reject(model_admin: admin.ModelAdmin, request: HttpRequest, queryset: QueryS
         lambda r: services.request_reject(request=r, reason=reason, denial_reason=denial_reason, actor=request.user),
     )
     return None
+
+
+# --- the yearly metrics (dsar/metrics.py) ---
+
+
+def _metrics_asked(request: HttpRequest) -> tuple[int, Account | None, dict[str, str]]:
+    """The year and account the page or its CSV is asked for, and what was refused (field → why): a bad year
+    falls back to this one, an unknown account to every account, each said beside its field."""
+    errors: dict[str, str] = {}
+    year = timezone.localdate().year
+    asked_year = request.GET.get("year", "").strip()
+    if asked_year:
+        try:
+            year = check_year(asked_year)
+        except ValidationError as exc:
+            errors["year"] = " ".join(exc.message_dict["year"])
+    account = None
+    asked_account = request.GET.get("account", "").strip()
+    if asked_account:
+        account = Account.objects.filter(pk=int(asked_account)).first() if asked_account.isdigit() else None
+        if account is None:
+            errors["account"] = f"No account with id {asked_account!r}; showing every account."
+    return year, account, errors
+
+
+def metrics_chart(law: LawMetrics) -> Chart:
+    """One law's requests of the year by type: complied with, denied, withdrawn and open stacked (the stack is
+    what was received), with the median days to answer under each type."""
+    return Chart(
+        title=f"{law.name}: requests received by type, and what became of them",
+        labels=[figures.label for figures in law.types],
+        series={
+            "complied with": [figures.complied for figures in law.types],
+            "denied": [figures.denied for figures in law.types],
+            "withdrawn": [figures.withdrawn for figures in law.types],
+            "still open": [figures.open for figures in law.types],
+        },
+        line=("median days to answer", [figures.median_days for figures in law.types]),
+        axis="request type",
+        empty="No request received",
+    )
+
+
+def metrics_view(model_admin: admin.ModelAdmin, request: HttpRequest) -> HttpResponse:
+    """The yearly request metrics (CCPA regulations §7102): a table and a chart per law, for every account or
+    one; ``?format=csv`` downloads the same figures. Reading requests is all it needs; it changes nothing."""
+    if not model_admin.has_read_request_permission(request):
+        raise PermissionDenied
+    year, account, errors = _metrics_asked(request)
+    if request.GET.get("format") == "csv":
+        if errors:
+            return HttpResponse(
+                "\n".join(f"{name}: {why}" for name, why in errors.items()), status=400, content_type="text/plain"
+            )
+        metrics = request_metrics(year=year, account=account)
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        suffix = f"-account-{account.pk}" if account else ""
+        response["Content-Disposition"] = f'attachment; filename="request-metrics-{year}{suffix}.csv"'
+        write_csv(metrics, response)
+        return response
+    metrics = request_metrics(year=year, account=account)
+    query = urlencode({"year": year, **({"account": account.pk} if account else {}), "format": "csv"})
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "title": f"Request metrics for {year}",
+        "opts": model_admin.model._meta,
+        "metrics": metrics,
+        "laws": [(law, bar_chart(metrics_chart(law))) for law in metrics.laws],
+        "reasons": Request.DenialReason.choices,
+        "years": list(range(timezone.localdate().year, FIRST_YEAR - 1, -1)),
+        "year": year,
+        "account": account,
+        "accounts": Account.objects.order_by("name").values_list("pk", "name"),
+        "errors": errors,
+        "csv_url": f"{reverse('admin:dsar_request_metrics')}?{query}",
+    }
+    return TemplateResponse(request, "dsar/admin/metrics.html", context)

@@ -83,4 +83,5 @@ def requests_panel(request: HttpRequest) -> Panel | None:
         ),
     ]
     chart = cached(f"dashboard:requests-chart:{today}", lambda: bar_chart(requests_chart(today)), tracked=[Request])
-    return Panel(title="Data subject requests", figures=figures, charts=[chart])
+    links = [("Yearly metrics: received, complied with, denied, days to answer", reverse("admin:dsar_request_metrics"))]
+    return Panel(title="Data subject requests", figures=figures, charts=[chart], links=links)

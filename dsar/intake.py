@@ -47,6 +47,7 @@ def request_create(
     person: Person | None = None,
     send_code: bool = True,
     language: str = "",
+    is_test: bool = False,
     actor: User = None,
 ) -> Request:
     """Open a request for the person with this email or phone in the account (created if unknown).
@@ -55,7 +56,8 @@ def request_create(
     off a weekend or public holiday of the account's country (``due_note`` says why). When the person has
     an email on record, a one-time code is sent to it at once so they can prove who they are (unless
     ``send_code`` is False: staff will verify manually). Everything the person receives is in ``language``
-    (``en``, ``sv`` or ``fr``); empty: the account's (:func:`default_language`).
+    (``en``, ``sv`` or ``fr``); empty: the account's (:func:`default_language`). ``is_test``: filed by staff to
+    try the workflow, it runs as any other and is left out of the yearly metrics (:mod:`dsar.metrics`).
     """
     now = timezone.now()
     received_at = received_at or now
@@ -98,6 +100,7 @@ def request_create(
         due_at=due,
         first_due_at=due,
         due_note=deadline.note,
+        is_test=bool(is_test),
         received_with={key: value for key, value in typed.items() if value} or None,
     )
     duplicate_of = Request.objects.with_duplicate_of().get(pk=request.pk).duplicate_of
@@ -112,7 +115,8 @@ def request_create(
         request,
         RequestEvent.Kind.RECEIVED,
         f"{request.get_type_display()} request received by {request.get_channel_display().lower()} under "
-        f"{jurisdiction.name}; due {due.isoformat()}" + (f" ({deadline.why})." if deadline.why else ".") + duplicate,
+        f"{jurisdiction.name}; due {due.isoformat()}" + (f" ({deadline.why})." if deadline.why else ".") + duplicate
+        + (" Filed as a test: left out of the yearly metrics." if is_test else ""),
         actor=actor,
     )
     if send_code and person.email:

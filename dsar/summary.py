@@ -31,6 +31,8 @@ class RequestSummary:
     denial_reason: str
     status_reason: str
     closed: bool
+    #: Filed by staff to try the workflow: left out of the yearly metrics.
+    is_test: bool = False
 
     @property
     def countdown(self) -> str:
@@ -104,4 +106,5 @@ def request_summary(request: Request, *, today: dt.date) -> RequestSummary:
         denial_reason=request.get_denial_reason_display() if request.denial_reason else "",
         status_reason=request.status_reason,
         closed=closed,
+        is_test=request.is_test,
     )

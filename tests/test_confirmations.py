@@ -122,6 +122,7 @@ PAGES: dict[str, Destructive | Harmless] = {
         "an agent's signed authorization for staff allowed to read people's data: a download, recorded on the "
         "request's timeline"
     ),
+    "dsar_request_metrics": Harmless("the yearly request metrics and their CSV download, read-only"),
     "dsar_request_verify_code": Harmless(
         "checks the code the person reads out (its typing is the confirmation); a GET only goes back to the request"
     ),

@@ -121,6 +121,25 @@ OPERATIONS = [
         api=lambda c, ctx: c.post(f"/api/v1/dsar/requests/{ctx['request'].pk}/extend/", {"reason": "Many systems"}),
     ),
     Operation(
+        "reject a request",
+        frozenset({PRIVACY_OFFICER}),
+        request_of(Request.Type.ACCESS),
+        lambda ctx, r: refreshed(ctx["request"]).status == Request.Status.REJECTED,
+        admin=action(REQUESTS, "reject", "request", text="Repeats last week's", denial_reason="too_many_requests"),
+        admin_action=(REQUESTS, "reject"),
+        api=lambda c, ctx: c.post(
+            f"/api/v1/dsar/requests/{ctx['request'].pk}/reject/", {"denial_reason": "no_match", "reason": "Not ours"}
+        ),
+    ),
+    Operation(
+        "read the yearly request metrics",
+        frozenset({PRIVACY_OFFICER, AUDITOR}),
+        request_of(),
+        ok,
+        admin=lambda c, ctx: c.get(f"{REQUESTS}metrics/", {"year": timezone.localdate().year}),
+        api=lambda c, ctx: c.get("/api/v1/dsar/metrics/", {"year": timezone.localdate().year}),
+    ),
+    Operation(
         "preview an erasure",
         frozenset({PRIVACY_OFFICER}),
         request_of(),

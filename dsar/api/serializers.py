@@ -35,6 +35,11 @@ class RequestCreateInput(serializers.Serializer):
         default=None,
         help_text="Staff only: the account the request is for. An API key's requests go to its own account.",
     )
+    is_test = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Filed to try the workflow: it runs as any other, and is left out of the yearly metrics.",
+    )
 
 
     def validate_phone(self, value: str) -> str:
@@ -113,6 +118,7 @@ class RequestOutput(serializers.ModelSerializer):
             "executed_at",
             "completed_at",
             "assignee",
+            "is_test",
         ]
 
     def get_days_left(self, request: Request) -> int:
@@ -189,3 +195,34 @@ class ScanOutput(serializers.Serializer):
     undeclared = serializers.IntegerField()
     declared = serializers.IntegerField()
     hits = ScanHitOutput(many=True)
+
+
+class MetricsFiguresOutput(serializers.Serializer):
+    type = serializers.CharField(help_text="Our request type (access, erasure…); empty in a law's total.")
+    label = serializers.CharField(help_text="The type in the CCPA regulations' words (know/access, delete…).")
+    received = serializers.IntegerField()
+    complied = serializers.IntegerField(help_text="Complied with in whole or in part (completed).")
+    denied = serializers.IntegerField()
+    denied_by_reason = serializers.DictField(
+        child=serializers.IntegerField(), help_text="Every denial reason (DRP's), zero included."
+    )
+    withdrawn = serializers.IntegerField()
+    open = serializers.IntegerField(help_text="Received in the year and not closed yet.")
+    median_days = serializers.FloatField(
+        allow_null=True, help_text="Days from receipt to the answer (completed or denied), one decimal; null: none."
+    )
+    mean_days = serializers.FloatField(allow_null=True)
+
+
+class MetricsLawOutput(serializers.Serializer):
+    jurisdiction = serializers.CharField(help_text="The law's code, e.g. ccpa.")
+    name = serializers.CharField()
+    types = MetricsFiguresOutput(many=True)
+    total = MetricsFiguresOutput()
+
+
+class MetricsOutput(serializers.Serializer):
+    year = serializers.IntegerField()
+    account_id = serializers.IntegerField(allow_null=True, help_text="null: every account (staff).")
+    account_name = serializers.CharField(allow_blank=True)
+    laws = MetricsLawOutput(many=True, help_text="Each law with a request received in the year.")

@@ -26,5 +26,6 @@ urlpatterns = [
     ),
     path("requests/<int:pk>/scan-hits/", views.RequestScanHits.as_view(), name="dsar-request-scan-hits"),
     path("requests/<int:pk>/report/", views.RequestReport.as_view(), name="dsar-request-report"),
+    path("metrics/", views.RequestMetrics.as_view(), name="dsar-request-metrics"),
     path("exports/<str:token>/", views.export_download_view, name="dsar-export-download"),
 ]

@@ -11,7 +11,8 @@ from django.db.models import QuerySet
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils.cache import add_never_cache_headers
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
 from rest_framework import generics, status
 from rest_framework.request import Request as ApiRequest
@@ -29,9 +30,11 @@ from dsar import services
 from dsar.api import serializers as s
 from dsar.api.filters import RequestFilter
 from dsar.exports import LinkRefused, export_download
+from dsar.metrics import FIRST_YEAR, check_year, request_metrics
 from dsar.models import Request
 from dsar.report import request_access_report
 from residency.api.views import AS_OF, as_of_errors
+from residency.models import Account
 from residency.snapshot import parse_as_of
 
 
@@ -297,6 +300,38 @@ class RequestReport(RequestObjectView):
     def get(self, request: ApiRequest, pk: int) -> Response:
         as_of = parse_as_of(request.query_params.get("as_of"))
         return Response(request_access_report(request=self.get_request_object(pk), as_of=as_of))
+
+
+@extend_validation_errors(["invalid"], field_name="year", methods=["get"])
+@extend_validation_errors(["invalid"], field_name="account", methods=["get"])
+class RequestMetrics(APIView):
+    """The yearly request metrics (CCPA regulations §7102): the requests received in ``year`` (the day of receipt
+    in each account's time zone), by law and by type, received, complied with, denied (by reason), withdrawn,
+    still open, and the median and mean days to answer. Test requests are left out. An API key reads its own
+    account's; staff every account's, or one's with ``account``."""
+
+    access = {"GET": READ_REQUEST}
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "year", OpenApiTypes.INT, required=True, description=f"The calendar year, from {FIRST_YEAR} to this year."
+            ),
+            OpenApiParameter("account", OpenApiTypes.INT, description="Staff only: one account's requests."),
+        ],
+        responses={200: s.MetricsOutput},
+    )
+    def get(self, request: ApiRequest) -> Response:
+        year = check_year(request.query_params.get("year", ""))
+        scope = account_scope(request)
+        asked = request.query_params.get("account", "").strip()
+        account = scope
+        if asked:
+            found = Account.objects.filter(pk=int(asked)).first() if asked.isdigit() else None
+            if found is None or (scope is not None and found.pk != scope.pk):
+                raise ValidationError({"account": f"No account with id {asked!r} that you may read."})
+            account = found
+        return Response(s.MetricsOutput(request_metrics(year=year, account=account).as_dict()).data)
 
 
 def export_download_view(request: HttpRequest, token: str) -> HttpResponse:

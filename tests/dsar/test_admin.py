@@ -254,3 +254,22 @@ def test_an_execution_stopped_by_an_error_in_the_console_resumes_when_run_again(
     assert ErasureProgress.objects.filter(request=request).count() == 3  # step 1 of the three sources
     assert "(3 already done); scan: 0 undeclared" in execute_from_preview(console, request)[0]
     assert ErasureProgress.objects.filter(request=request).count() == 9
+
+
+def test_staff_file_a_test_request_which_the_page_and_a_list_filter_show(console: Client) -> None:
+    person, other = PersonFactory(), PersonFactory()
+    law = Jurisdiction.objects.get(code="gdpr")
+    form = {"action": "start_request", ACTION_CHECKBOX_NAME: [person.pk], "request_type": "access",
+            "jurisdiction": law.pk, "is_test": "on"}
+    asked = console.post("/admin/dsar/person/", form)
+    assert "marked as a test request" in asked.content.decode() and 'name="is_test" value="on"' in asked.content.decode()
+
+    console.post("/admin/dsar/person/", {**form, "post": "yes"})
+    console.post("/admin/dsar/person/", {**form, ACTION_CHECKBOX_NAME: [other.pk], "is_test": "", "post": "yes"})
+    test, real = Request.objects.get(person=person), Request.objects.get(person=other)
+    assert (test.is_test, real.is_test) == (True, False)
+    assert "Filed as a test" in test.events.get(kind=RequestEvent.Kind.RECEIVED).message
+    assert "a test request: left out of the yearly metrics" in console.get(f"{CHANGELIST}{test.pk}/change/").content.decode()
+    assert "a test request" not in console.get(f"{CHANGELIST}{real.pk}/change/").content.decode()
+    assert list(console.get(CHANGELIST, {"is_test__exact": "1"}).context["cl"].result_list) == [test]
+    assert list(console.get(CHANGELIST, {"is_test__exact": "0"}).context["cl"].result_list) == [real]

@@ -339,3 +339,17 @@ def test_a_closed_request_is_not_rejected_again(staff_client: APIClient) -> None
     assert again.status_code == 400 and error_attrs(again) == {"status"}
     request.refresh_from_db()
     assert request.denial_reason == "no_match"
+
+
+def test_an_integration_files_a_test_request_and_reads_the_flag(staff_client: APIClient) -> None:
+    account = AccountFactory()
+    body = {"type": "access", "jurisdiction": "gdpr", "email": "try@example.org"}
+    test = key_client(account).post(URL, {**body, "is_test": True}, format="json")
+    real = key_client(account).post(URL, body, format="json")
+    assert test.status_code == real.status_code == 201
+    assert Request.objects.get(pk=test.json()["id"]).is_test is True
+    assert Request.objects.get(pk=real.json()["id"]).is_test is False
+    shown = {row["id"]: row["is_test"] for row in key_client(account).get(URL).json()["results"]}
+    assert shown == {test.json()["id"]: True, real.json()["id"]: False}
+    refused = key_client(account).post(URL, {**body, "is_test": "maybe"}, format="json")
+    assert refused.status_code == 400 and error_attrs(refused) == {"is_test"}
