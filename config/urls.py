@@ -15,6 +15,7 @@ admin.autodiscover()
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
     path("admin/", admin.site.urls),
+    path("", include("dsar.drp_urls")),
     path("api/v1/dsar/", include("dsar.api.urls")),
     # The privacy center: the pages people (and their agents) use, and its language switcher.
     path("privacy/", include("dsar.center.urls")),

@@ -24,9 +24,10 @@ from django.utils.html import format_html, format_html_join
 from core.admin import HistoryAdmin, posted_changes
 from core.documents import DOCUMENT_FORMATS, document_response
 from dsar import admin_pages as pages
-from dsar import services
+from dsar import drp, services
 from dsar.list_filters import AttentionFilter
 from dsar.models import (
+    DrpAgent,
     ErasureProgress,
     Export,
     Jurisdiction,
@@ -572,3 +573,44 @@ class RequestAdmin(HistoryAdmin):
     @admin.action(description="Reject (reason required)", permissions=["change"])
     def reject(self, request: HttpRequest, queryset: QuerySet[Request]) -> HttpResponse | None:
         return pages.reject(self, request, queryset)
+
+
+class DrpAgentForm(forms.ModelForm):
+    """The agent as the DRP directory lists it: its id and its Ed25519 verify key (base64), both checked."""
+
+    class Meta:
+        model = DrpAgent
+        fields = ["agent_id", "name", "verify_key", "is_active"]
+
+    def clean_agent_id(self) -> str:
+        value = self.cleaned_data["agent_id"].strip()
+        if error := drp.agent_id_errors(value):
+            raise ValidationError(error)
+        return value
+
+    def clean_verify_key(self) -> str:
+        value = self.cleaned_data["verify_key"].strip()
+        if error := drp.verify_key_errors(value):
+            raise ValidationError(error)
+        return value
+
+
+@admin.register(DrpAgent)
+class DrpAgentAdmin(HistoryAdmin):
+    """Authorized agents that file requests through the Data Rights Protocol (dsar/drp.py). An agent registers
+    itself for its bearer token; staff enter who it is and the key it signs with, and switch it off by
+    deactivating it (its requests keep naming it, so it is never deleted)."""
+
+    form = DrpAgentForm
+    list_display = ["name", "agent_id", "is_active", "token_issued_at", "created_at"]
+    list_filter = ["is_active"]
+    search_fields = ["name", "agent_id"]
+    fields = ["agent_id", "name", "verify_key", "is_active", "token_digest", "token_issued_at", "created_at"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: DrpAgent | None = None) -> list[str]:
+        # The id is what the agent signs its messages with and what its requests name: a new id is a new agent.
+        fixed = ["token_digest", "token_issued_at", "created_at"]
+        return ["agent_id", *fixed] if obj is not None else fixed
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # its requests name it: deactivate it instead

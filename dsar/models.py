@@ -554,6 +554,9 @@ class DrpAgent(models.Model):
     name = models.CharField(max_length=200)
     verify_key = models.CharField(max_length=64, help_text="The agent's Ed25519 public key, base64.")
     token_digest = models.CharField(max_length=64, blank=True, editable=False)
+    token_issued_at = models.DateTimeField(
+        null=True, blank=True, editable=False, help_text="When the agent last registered and got its bearer token."
+    )
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now)
     history = AuditedHistory(excluded_fields=["token_digest"])
@@ -629,6 +632,9 @@ class Submission(models.Model):
         DrpAgent, on_delete=models.PROTECT, null=True, blank=True, related_name="submissions"
     )
     drp_regime = models.CharField(max_length=16, blank=True, help_text="The regime the DRP agent named.")
+    drp_agent_request_id = models.CharField(
+        max_length=100, blank=True, help_text="The DRP agent's own id for the request, given back in every status."
+    )
     trail = models.JSONField(
         default=list, blank=True, editable=False,
         help_text="Every attempt before a request existed (at, kind, message), copied to its timeline.",

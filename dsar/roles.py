@@ -22,6 +22,9 @@ GRANTS: dict[str, tuple[str, ...]] = {
         # The account's privacy center: its address, open or closed, default law, erasure grace days.
         "dsar.add_privacycenter",
         "dsar.change_privacycenter",
+        # The Data Rights Protocol's agents, as the network's directory lists them.
+        "dsar.add_drpagent",
+        "dsar.change_drpagent",
     ),
     SUPPORT_ADMIN: ("dsar.view_person",),
     AUDITOR: ("dsar.view_*",),
