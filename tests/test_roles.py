@@ -7,6 +7,7 @@ posted one ignored) for admin actions. A staff login with no role is refused eve
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -22,7 +23,7 @@ from rest_framework.test import APIClient
 from core.models import ApiKey
 from core.roles import AUDITOR, PRIVACY_OFFICER, SUPPORT_ADMIN, expand, roles
 from core.services import api_key_create
-from dsar.models import Request, RequestEvent
+from dsar.models import DrpAgent, Request, RequestEvent
 from recordings.models import HistoryExport, LegalHold, ProviderDeletion, Recording
 from residency.models import Account
 from tests.dsar.factories import make_request
@@ -196,6 +197,16 @@ OPERATIONS = [
         api=lambda c, ctx: c.post(
             "/api/v1/dsar/requests/",
             {"type": "access", "jurisdiction": "gdpr", "email": ctx["person"].email, "account": ctx["person"].account_id},
+        ),
+    ),
+    Operation(
+        "list a Data Rights Protocol agent",
+        frozenset({PRIVACY_OFFICER}),
+        lambda: {},
+        lambda ctx, r: DrpAgent.objects.filter(agent_id="CONSUMER_AGENT").exists(),
+        admin=lambda c, ctx: c.post(
+            "/admin/dsar/drpagent/add/",
+            {"agent_id": "CONSUMER_AGENT", "name": "Consumer Agent", "verify_key": base64.b64encode(bytes(32)).decode()},
         ),
     ),
     Operation(

@@ -250,7 +250,10 @@ def test_a_deletion_is_open_until_the_person_confirms_then_in_progress_then_fulf
     assert (submission.via, submission.drp_agent.agent_id, submission.type) == ("drp", "CONSUMER_AGENT", "erasure")
     assert submission.jurisdiction.code == "ccpa" and submission.drp_regime == "ccpa"
     assert not Request.objects.exists()  # nothing until the person confirms
-    assert "ulla@example.net" in mail.outbox[-1].to or any("ulla@example.net" in m.to for m in mail.outbox)
+    assert mail.outbox[-1].to == ["ulla@example.net"]
+    assert "CONSUMER_AGENT" in submission.trail[0]["message"]
+    created = submission.history.earliest()
+    assert (created.history_username, created.history_origin) == ("drp:CONSUMER_AGENT", "api")
     assert agent.status(filed["request_id"]).json()["status"] == "open"
 
     request = confirm_by_code(filed["request_id"], capture)
@@ -304,7 +307,9 @@ def test_a_request_revoked_before_the_person_confirms_is_cancelled(
     response = agent.revoke(filed["request_id"])
 
     assert response.status_code == 200 and response.json()["status"] == "revoked"
-    assert Submission.objects.get(public_id=filed["request_id"]).status == Submission.Status.CANCELLED
+    cancelled = Submission.objects.get(public_id=filed["request_id"])
+    assert cancelled.status == Submission.Status.CANCELLED and cancelled.trail[-1]["kind"] == "cancelled"
+    assert cancelled.history.first().history_username == "drp:CONSUMER_AGENT"
     assert not Request.objects.exists()
     assert agent.revoke(filed["request_id"]).json()["status"] == "revoked"  # again: as it is
 
