@@ -416,6 +416,9 @@ DOORS: dict[str, Door] = {
     "dsar.center.views:confirm_view": Door("public", ("privacy:confirm",), PUBLIC_ONLY),
     "dsar.center.views:verify_view": Door("public", ("privacy:verify",), PUBLIC_ONLY),
     "dsar.center.views:status_view": Door("public", ("privacy:status",), STATUS_PAGE),
+    # --- the Data Rights Protocol (the agent's bearer token and signature are the credential) ---
+    # A DRP agent's signed request: the person it names is sent the one-time link and code (the agent gets nothing).
+    "dsar.drp_views:request_create": Door("public", ("drp-request-create",), PUBLIC_ONLY),
     "recordings.management.commands.load_demo:Command.handle": Door(
         "command", ("load_demo",), "the demo's codes, letters and links, to the demo's made-up people"
     ),
