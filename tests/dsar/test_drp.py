@@ -25,7 +25,7 @@ from django.utils import timezone
 from dsar import services
 from dsar.drp import token_digest
 from dsar.models import DrpAgent, Jurisdiction, PrivacyCenter, Request, RequestEvent, Submission
-from dsar.submissions import submission_verify_code, submission_verify_link, submissions_expire
+from dsar.submissions import submissions_expire
 from tests.dsar.factories import CaptureOnCommit, staff
 from tests.factories import AccountFactory, PersonFactory
 
@@ -136,20 +136,26 @@ def file(agent: Agent, capture: CaptureOnCommit, exercise: str, **identity: Any)
 
 
 def confirm_by_code(request_id: str, capture: CaptureOnCommit) -> Request:
-    """The person types the code they were mailed."""
-    code = re.search(r"\b(\d{6})\b", mail.outbox[-1].body).group(1)
+    """The person opens the page the message names and types the code it gives, as from the privacy center."""
+    body = mail.outbox[-1].body
+    page = urlsplit(re.search(r"https://\S+/confirm/[0-9a-f-]+/", body).group(0)).path
+    code = re.search(r"\b(\d{6})\b", body).group(1)
     with capture(execute=True):
-        verified = submission_verify_code(submission=Submission.objects.get(public_id=request_id), code=code)
-    return verified.request
+        response = Client().post(page, {"code": code})
+    assert response.status_code == 302 and "/status/" in response["Location"]
+    return Submission.objects.get(public_id=request_id).request
 
 
 def confirm_by_link(request_id: str, capture: CaptureOnCommit) -> Request:
-    """The person follows the link they were mailed (and presses Confirm)."""
-    token = re.search(r"/verify/([^/\s]+)/", mail.outbox[-1].body).group(1)
+    """The person follows the link in the message and presses Confirm (its GET alone uses nothing)."""
+    link = urlsplit(re.search(r"https://\S+/verify/\S+/", mail.outbox[-1].body).group(0)).path
+    person = Client()
+    assert person.get(link).status_code == 200
+    assert Submission.objects.get(public_id=request_id).status == Submission.Status.PENDING
     with capture(execute=True):
-        verified = submission_verify_link(token=token)
-    assert verified.submission.public_id.hex == request_id.replace("-", "")
-    return verified.request
+        response = person.post(link)
+    assert response.status_code == 302 and "/status/" in response["Location"]
+    return Submission.objects.get(public_id=request_id).request
 
 
 def error(response: Any) -> tuple[int, str]:
