@@ -14,7 +14,6 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.files.storage import FileSystemStorage
 from django.db.models import QuerySet
 from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
@@ -41,6 +40,7 @@ from dsar.exports import (
 from dsar.metrics import FIRST_YEAR, LawMetrics, check_year, request_metrics, write_csv
 from dsar.models import Export, Jurisdiction, Person, Request, RequestEvent, Submission
 from dsar.report import access_report_html, readable_access_report, request_access_report
+from dsar.submissions import proof_storage
 from dsar.summary import request_summary
 from dsar.workflow import add_event
 from residency.models import Account
@@ -149,7 +149,7 @@ def agent_proof_view(model_admin: admin.ModelAdmin, request: HttpRequest, pk: in
     if not (model_admin.has_view_permission(request, obj) and model_admin.has_download_export_permission(request)):
         raise PermissionDenied
     submission = get_object_or_404(Submission, pk=submission_id, request=obj)
-    storage = FileSystemStorage(location=settings.DSAR_AGENT_PROOF_ROOT)
+    storage = proof_storage()
     if not submission.agent_proof or not storage.exists(submission.agent_proof):
         model_admin.message_user(request, "Authorization: this submission's file is no longer stored.", messages.ERROR)
         return HttpResponseRedirect(reverse("admin:dsar_request_change", args=[pk]))

@@ -122,6 +122,37 @@ def center_or_none(slug: str) -> PrivacyCenter | None:
     return PrivacyCenter.objects.select_related("account", "default_jurisdiction").filter(slug=slug).first()
 
 
+def at_center(view: View) -> View:
+    """Call ``view`` with the privacy center the URL's slug names instead of the slug; a page in words (404) when
+    there is none."""
+
+    @functools.wraps(view)
+    def wrapped(request: HttpRequest, slug: str, **kwargs: Any) -> HttpResponse:
+        center = center_or_none(slug)
+        if center is None:
+            return not_found(request)
+        return view(request, center, **kwargs)
+
+    return wrapped
+
+
+def at_status(view: View) -> View:
+    """Call ``view`` with the center and the verified submission whose status link carries the URL's token; a page
+    in words (404) for a link that is not one."""
+
+    @functools.wraps(view)
+    def wrapped(request: HttpRequest, slug: str, token: str) -> HttpResponse:
+        center = center_or_none(slug)
+        if center is None:
+            return not_found(request)
+        submission = submission_for_status(center, token)
+        if submission is None:
+            return status_unknown(request, center)
+        return view(request, center, submission, token)
+
+    return wrapped
+
+
 def closed(request: HttpRequest, center: PrivacyCenter) -> HttpResponse:
     return message(
         request,
@@ -176,12 +207,10 @@ def promises(center: PrivacyCenter) -> list[tuple[str, list[str]]]:
 
 @in_their_language
 @require_http_methods(["GET", "POST"])
-def center_view(request: HttpRequest, slug: str) -> HttpResponse:
+@at_center
+def center_view(request: HttpRequest, center: PrivacyCenter) -> HttpResponse:
     """The person's own request, in two steps without a script: the form, then what will be sent with the law that
     follows from where they live and its answer time; sending it from there."""
-    center = center_or_none(slug)
-    if center is None:
-        return not_found(request)
     if not center.is_open:
         return closed(request, center)
     if request.method == "GET":
@@ -232,11 +261,9 @@ def agent_body_limit() -> int:
 
 
 @in_their_language
-def agent_body_too_large(request: HttpRequest, slug: str) -> HttpResponse:
+@at_center
+def agent_body_too_large(request: HttpRequest, center: PrivacyCenter) -> HttpResponse:
     """Refused before the body is read (config.middleware.RequestBodyLimitMiddleware): nothing was stored."""
-    center = center_or_none(slug)
-    if center is None:
-        return not_found(request)
     return message(
         request,
         title=_("The file is too large"),
@@ -252,12 +279,10 @@ def agent_body_too_large(request: HttpRequest, slug: str) -> HttpResponse:
 
 @in_their_language
 @require_http_methods(["GET", "POST"])
-def agent_view(request: HttpRequest, slug: str) -> HttpResponse:
+@at_center
+def agent_view(request: HttpRequest, center: PrivacyCenter) -> HttpResponse:
     """An authorized agent's request for someone (CCPA), with the authorization the person signed. The person is
     then asked by email (or text message) to confirm it; nothing happens before they do."""
-    center = center_or_none(slug)
-    if center is None:
-        return not_found(request)
     if not center.is_open:
         return closed(request, center)
     context = {"center": center, "promises": promises(center)}
@@ -309,12 +334,10 @@ def pending_submission(center: PrivacyCenter, public_id: uuid.UUID) -> Submissio
 
 @in_their_language
 @require_http_methods(["GET"])
-def sent_view(request: HttpRequest, slug: str, public_id: uuid.UUID) -> HttpResponse:
+@at_center
+def sent_view(request: HttpRequest, center: PrivacyCenter, public_id: uuid.UUID) -> HttpResponse:
     """"Check your email": where the link and the code went, and the way to the code's page. The same page answers
     for an address nobody knows (a dropped submission), so it tells nothing to whoever tries them."""
-    center = center_or_none(slug)
-    if center is None:
-        return not_found(request)
     submission = pending_submission(center, public_id)
     by_text = submission is not None and not submission.email and bool(submission.phone)
     return page(
@@ -333,11 +356,9 @@ def sent_view(request: HttpRequest, slug: str, public_id: uuid.UUID) -> HttpResp
 @in_their_language
 @require_http_methods(["GET", "POST"])
 @transaction.non_atomic_requests  # a wrong code stays counted although the page reports it
-def confirm_view(request: HttpRequest, slug: str, public_id: uuid.UUID) -> HttpResponse:
+@at_center
+def confirm_view(request: HttpRequest, center: PrivacyCenter, public_id: uuid.UUID) -> HttpResponse:
     """The 6-digit code's page; its POST checks the code (attempts are counted), or sends a new link and code."""
-    center = center_or_none(slug)
-    if center is None:
-        return not_found(request)
     submission = pending_submission(center, public_id)
     if submission is None:
         return message(
@@ -389,12 +410,10 @@ def to_status_page(verified: Any) -> HttpResponseRedirect:
 @in_their_language
 @require_http_methods(["GET", "POST"])
 @transaction.non_atomic_requests  # an attempt on a link stays recorded although the page refuses it
-def verify_view(request: HttpRequest, slug: str, token: str) -> HttpResponse:
+@at_center
+def verify_view(request: HttpRequest, center: PrivacyCenter, token: str) -> HttpResponse:
     """The one-time link's page: a GET only shows a button (mail scanners fetch the links they see), its POST uses
     the link."""
-    center = center_or_none(slug)
-    if center is None:
-        return not_found(request)
     if request.method == "GET":
         return page(request, "verify.html", {"center": center})
     try:
@@ -498,30 +517,20 @@ def status_context(center: PrivacyCenter, submission: Submission, token: str) ->
 
 @in_their_language
 @require_http_methods(["GET"])
-def status_view(request: HttpRequest, slug: str, token: str) -> HttpResponse:
+@at_status
+def status_view(request: HttpRequest, center: PrivacyCenter, submission: Submission, token: str) -> HttpResponse:
     """Where the request is, in plain words; its deadline; its downloads; and the way to withdraw it while one is
     open."""
-    center = center_or_none(slug)
-    if center is None:
-        return not_found(request)
-    submission = submission_for_status(center, token)
-    if submission is None:
-        return status_unknown(request, center)
     with timezone.override(center.account.zone()):
         return page(request, "status.html", status_context(center, submission, token))
 
 
 @in_their_language
 @require_http_methods(["GET", "POST"])
-def withdraw_view(request: HttpRequest, slug: str, token: str) -> HttpResponse:
+@at_status
+def withdraw_view(request: HttpRequest, center: PrivacyCenter, submission: Submission, token: str) -> HttpResponse:
     """Withdrawing the request: a GET asks first (what it means, that it cannot be undone), the POST of that page
     withdraws."""
-    center = center_or_none(slug)
-    if center is None:
-        return not_found(request)
-    submission = submission_for_status(center, token)
-    if submission is None:
-        return status_unknown(request, center)
     status_url = reverse("privacy:status", kwargs={"slug": center.slug, "token": token})
     request_obj = Request.objects.select_related("account").get(pk=submission.request_id)
     blockers = submissions.request_withdraw_blockers(request_obj)
@@ -560,14 +569,9 @@ def withdraw_view(request: HttpRequest, slug: str, token: str) -> HttpResponse:
 
 @in_their_language
 @require_http_methods(["GET"])
-def report_view(request: HttpRequest, slug: str, token: str) -> HttpResponse:
+@at_status
+def report_view(request: HttpRequest, center: PrivacyCenter, submission: Submission, token: str) -> HttpResponse:
     """The access report, the page the person keeps: in their request's language, recorded on its timeline."""
-    center = center_or_none(slug)
-    if center is None:
-        return not_found(request)
-    submission = submission_for_status(center, token)
-    if submission is None:
-        return status_unknown(request, center)
     request_obj = Request.objects.select_related("account", "jurisdiction", "person").get(pk=submission.request_id)
     available = (
         request_obj.type == Request.Type.ACCESS
