@@ -328,11 +328,9 @@ def drp_request_submit(*, agent: DrpAgent, body: bytes, now: dt.datetime | None 
                 via=Submission.Via.DRP,
                 drp_agent=agent,
                 drp_regime=regime,
+                agent_request_id=agent_request_id,
                 **identity,
             )
-            if agent_request_id:
-                Submission.objects.filter(pk=submission.pk).update(drp_agent_request_id=agent_request_id)
-                submission.drp_agent_request_id = agent_request_id
     except ValidationError as error:
         raise _refusal(error) from None
     except Throttled as throttled:
@@ -369,7 +367,7 @@ def drp_request_cancel(*, agent: DrpAgent, submission: Submission, body: bytes) 
         return submission
     try:
         with transaction.atomic(), acting_as(agent, reason="DRP revoke"):
-            submission_cancel(submission=submission, actor=None)
+            submission_cancel(submission=submission, actor=None, reason=reason)
     except ValidationError as error:
         raise DrpError(409, f"The request cannot be revoked: {' '.join(error.messages)}") from None
     submission.refresh_from_db()

@@ -342,6 +342,7 @@ def submission_create(
     agent_proof: UploadedFile | None = None,
     drp_agent: DrpAgent | None = None,
     drp_regime: str = "",
+    agent_request_id: str = "",
     client_address: str = "",
 ) -> Submission:
     """File a request for the person to confirm, and send them the one-time link and code.
@@ -349,7 +350,8 @@ def submission_create(
     Every field is checked first (ValidationError naming each bad one), then the client address's and the
     identity's rates (:class:`Throttled`); nothing is stored or sent when either refuses. An authorized agent
     names themselves and uploads the signed authorization (kept in ``DSAR_AGENT_PROOF_ROOT``); the person is
-    still the one asked to confirm, and the agent gets an acknowledgement.
+    still the one asked to confirm, and the agent gets an acknowledgement. A DRP agent may give its own id of the
+    request (``agent_request_id``), echoed back in the request's status.
     """
     center = PrivacyCenter.objects.filter(account=account).first()
     if center is None or not center.is_open:
@@ -386,6 +388,8 @@ def submission_create(
     elif via == Submission.Via.DRP:
         if drp_agent is None or not drp_agent.is_active:
             errors["agent"] = "Unknown or inactive DRP agent."
+        if len(agent_request_id) > 100:
+            errors["agent_request_id"] = "At most 100 characters."
     elif via != Submission.Via.PERSON:
         errors["via"] = f"Unknown way in {via!r}."
     if errors:
@@ -414,6 +418,7 @@ def submission_create(
         agent_proof_size=agent_proof.size or 0 if agent_proof is not None and proof_type else 0,
         drp_agent=drp_agent if via == Submission.Via.DRP else None,
         drp_regime=drp_regime,
+        drp_agent_request_id=agent_request_id if via == Submission.Via.DRP else "",
     )
     submission.code_digest = _code_digest(submission, code)
     by = {
@@ -710,10 +715,12 @@ def request_withdraw(*, request: Request, actor: User = None, reason: str = "") 
     request.refresh_from_db()
 
 
-def submission_cancel(*, submission: Submission, actor: User = None) -> None:
+def submission_cancel(*, submission: Submission, actor: User = None, reason: str = "") -> None:
     """Cancel what ``submission`` asked for: before verification the submission (its identifiers and any
     authorization file go); once it opened a request, that request is withdrawn; a duplicate linked to someone's
-    open request is only unlinked from it, which stands."""
+    open request is only unlinked from it, which stands. ``reason``: the sender's words, kept on the trail or the
+    timeline."""
+    said = f" Their reason: {reason.strip()}" if reason.strip() else ""
     submission.refresh_from_db()
     if submission.status == Submission.Status.PENDING:
         with transaction.atomic():
@@ -722,11 +729,11 @@ def submission_cancel(*, submission: Submission, actor: User = None) -> None:
             ):
                 raise ValidationError({"status": "The submission is no longer waiting; try again."})
             record_history(submission, actor=actor, reason="cancelled before verification")
-            _trail(submission, "cancelled", "Cancelled by its sender before verification.")
+            _trail(submission, "cancelled", "Cancelled by its sender before verification." + said)
             _forget_proof(submission)
         return
     if submission.status == Submission.Status.VERIFIED and submission.request is not None:
-        request_withdraw(request=submission.request, actor=actor, reason="Withdrawn by the sender of the request.")
+        request_withdraw(request=submission.request, actor=actor, reason="Withdrawn by the sender of the request." + said)
         return
     if submission.status == Submission.Status.LINKED and submission.request is not None:
         with transaction.atomic():
@@ -736,7 +743,7 @@ def submission_cancel(*, submission: Submission, actor: User = None) -> None:
                 submission.request,
                 RequestEvent.Kind.WITHDRAWN,
                 f"Submission {submission.public_id}, linked here as a duplicate, was cancelled by its sender; "
-                "this request stands.",
+                "this request stands." + said,
                 actor=actor,
             )
         return

@@ -315,6 +315,7 @@ def test_a_request_revoked_before_the_person_confirms_is_cancelled(
     assert response.status_code == 200 and response.json()["status"] == "revoked"
     cancelled = Submission.objects.get(public_id=filed["request_id"])
     assert cancelled.status == Submission.Status.CANCELLED and cancelled.trail[-1]["kind"] == "cancelled"
+    assert cancelled.trail[-1]["message"].endswith("Their reason: I changed my mind")
     assert cancelled.history.first().history_username == "drp:CONSUMER_AGENT"
     assert not Request.objects.exists()
     assert agent.revoke(filed["request_id"]).json()["status"] == "revoked"  # again: as it is
@@ -334,7 +335,7 @@ def test_a_request_revoked_after_the_person_confirmed_is_withdrawn_by_the_agent(
     request.refresh_from_db()
     assert request.status == Request.Status.WITHDRAWN
     withdrawn = request.events.get(kind=RequestEvent.Kind.WITHDRAWN)
-    assert withdrawn.actor == "drp:CONSUMER_AGENT"
+    assert withdrawn.actor == "drp:CONSUMER_AGENT" and withdrawn.message.endswith("Their reason: I changed my mind")
 
 
 def test_a_request_closed_otherwise_cannot_be_revoked(
