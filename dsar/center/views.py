@@ -370,7 +370,8 @@ def confirm_view(request: HttpRequest, center: PrivacyCenter, public_id: uuid.UU
             again=reverse("privacy:center", kwargs={"slug": center.slug}),
         )
     context: dict[str, Any] = {"center": center, "submission": submission}
-    if submission.status != Submission.Status.PENDING:
+    if submission.status != Submission.Status.PENDING or submission.expires_at <= timezone.now():
+        # Confirmed, cancelled, or past its time (the hourly job may not have marked it expired yet): no form.
         return page(request, "confirm.html", {**context, "form": None, "done": True})
     if request.method == "GET":
         return page(request, "confirm.html", {**context, "form": CodeForm()})
