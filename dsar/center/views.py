@@ -32,7 +32,7 @@ from core.client_address import client_address
 from dsar import submissions
 from dsar.center.forms import TYPE_WORDS, AgentForm, CodeForm, LanguageForm, RequestForm
 from dsar.exports import export_link, export_unavailable, latest_archive
-from dsar.letters import day, moment
+from dsar.letters import DENIAL_REASONS, day, moment
 from dsar.models import Jurisdiction, PrivacyCenter, Request, RequestEvent, Submission
 from dsar.report import access_report_html, request_access_report
 from dsar.workflow import add_event
@@ -48,20 +48,6 @@ STATES = {
     Request.Status.COMPLETED: gettext_lazy("Completed"),
     Request.Status.REJECTED: gettext_lazy("Refused"),
     Request.Status.WITHDRAWN: gettext_lazy("Withdrawn"),
-}
-#: Why a request was refused (the Data Rights Protocol's reasons), as the person reads it.
-DENIALS = {
-    Request.DenialReason.SUSPECTED_FRAUD: gettext_lazy(
-        "We could not be sure that the request came from you, so we did not act on it."
-    ),
-    Request.DenialReason.INSUF_VERIFICATION: gettext_lazy("We could not confirm who you are."),
-    Request.DenialReason.NO_MATCH: gettext_lazy("We hold no personal data about you."),
-    Request.DenialReason.CLAIM_NOT_COVERED: gettext_lazy("The law that applies to you does not give this right."),
-    Request.DenialReason.OUTSIDE_JURISDICTION: gettext_lazy("The law you named does not apply where you live."),
-    Request.DenialReason.TOO_MANY_REQUESTS: gettext_lazy(
-        "You have made many requests in a short time, and the law allows us to refuse this one."
-    ),
-    Request.DenialReason.OTHER: gettext_lazy("The reason is in the email we sent you."),
 }
 
 View = Callable[..., HttpResponse]
@@ -456,6 +442,16 @@ def status_unknown(request: HttpRequest, center: PrivacyCenter) -> HttpResponse:
     )
 
 
+def denial_words(request_obj: Request) -> str:
+    """Why the request was refused, in the words of the person's letter; for a reason of staff's own words
+    (``other``), where to read them: the letter, which carries them."""
+    if request_obj.status != Request.Status.REJECTED:
+        return ""
+    if request_obj.denial_reason == Request.DenialReason.OTHER or request_obj.denial_reason not in DENIAL_REASONS:
+        return str(_("The reason is in the email we sent you."))
+    return str(DENIAL_REASONS[request_obj.denial_reason])
+
+
 def waiting_for(request_obj: Request) -> str:
     """What the request waits for, in plain words (read from its state, never its internal reason shown)."""
     now = timezone.now()
@@ -503,7 +499,7 @@ def status_context(center: PrivacyCenter, submission: Submission, token: str) ->
         "state": STATES[request_obj.status],
         "closed": closed,
         "waiting_for": waiting_for(request_obj),
-        "denial": DENIALS.get(request_obj.denial_reason, "") if request_obj.status == Request.Status.REJECTED else "",
+        "denial": denial_words(request_obj),
         "received_on": day(request_obj.received_at),
         "due_on": day(request_obj.due_at),
         "extended": request_obj.extended_at is not None,

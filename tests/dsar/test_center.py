@@ -478,3 +478,22 @@ def test_the_pages_run_under_the_csp_without_inline_script_or_style(web: Any, ce
     assert "<script" not in html and "<style" not in html and " style=" not in html
     assert not re.search(r"\son[a-z]+=", html)  # no inline event handlers
     assert '<link rel="stylesheet" href="/static/dsar/center.css">' in html
+
+
+@pytest.mark.parametrize(
+    ("reason", "words"),
+    [
+        (Request.DenialReason.NO_MATCH, "Vi hittade inga personuppgifter om dig."),
+        (Request.DenialReason.OTHER, "Skälet står i e-postmeddelandet vi skickade dig."),
+    ],
+)
+def test_a_rejected_request_says_why_on_its_status_page_in_the_persons_language(
+    web: Any, center: PrivacyCenter, reason: str, words: str
+) -> None:
+    status = verified(web, center, type=Request.Type.ACCESS)
+    request = Request.objects.get()
+    services.request_reject(request=request, reason="Searched every store.", denial_reason=reason, actor=staff())
+
+    html = web("get", status, HTTP_ACCEPT_LANGUAGE="sv").content.decode()
+
+    assert words in html and "no_match" not in html and "Searched every store." not in html
