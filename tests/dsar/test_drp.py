@@ -18,7 +18,6 @@ import time_machine
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from django.core import mail
-from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
 
