@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from pathlib import PurePath
 from typing import Any
 from urllib.parse import urlencode
 
@@ -157,12 +158,13 @@ def agent_proof_view(model_admin: admin.ModelAdmin, request: HttpRequest, pk: in
         obj, RequestEvent.Kind.EXPORT, f"The agent's authorization of submission {submission.pk} downloaded from the console.",
         actor=request.user,
     )
-    extension = {"application/pdf": "pdf", "image/png": "png", "image/jpeg": "jpg"}.get(submission.agent_proof_type, "bin")
+    # The stored name's extension is the one the upload's check chose from its content (dsar.submissions.PROOF_TYPES).
+    extension = PurePath(submission.agent_proof).suffix or ".bin"
     response = FileResponse(
         storage.open(submission.agent_proof, "rb"),
         content_type=submission.agent_proof_type or "application/octet-stream",
         as_attachment=True,
-        filename=f"request-{pk}-authorization-{submission.pk}.{extension}",
+        filename=f"request-{pk}-authorization-{submission.pk}{extension}",
     )
     response["X-Content-Type-Options"] = "nosniff"
     add_never_cache_headers(response)  # the person's and the agent's data: no browser or proxy keeps a copy

@@ -397,8 +397,7 @@ def _expected_by(submission: Submission, request: Request | None) -> dt.date:
     """The last day to answer: the request's; before it exists, the one the law gives from receipt."""
     if request is not None:
         return request.due_at
-    account = submission.account
-    return submission.jurisdiction.deadline(account.local_date(submission.created_at), country=account.country_code()).day
+    return submission.jurisdiction.deadline_for(submission.account, submission.created_at).day
 
 
 def drp_status(submission: Submission) -> dict[str, Any]:

@@ -85,8 +85,7 @@ def request_create(
         person = person_for_intake(account=account, email=email, phone=phone, name=name)
     elif person.account_id != account.pk:
         raise ValidationError({"person": "The person belongs to another account."})
-    # Day zero is the day of receipt where the account works, not where the server runs.
-    deadline = jurisdiction.deadline(account.local_date(received_at), country=account.country_code())
+    deadline = jurisdiction.deadline_for(account, received_at)
     due = deadline.day
     typed = {"name": normal_name(name), "email": normal_email(email), "phone": normal_phone(phone)}
     request = Request.objects.create(

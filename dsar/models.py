@@ -168,6 +168,11 @@ class Jurisdiction(models.Model):
         day = self.extended_due_date(received)
         return None if day is None else self._working_day(day, country)
 
+    def deadline_for(self, account: Account, received_at: dt.datetime) -> Deadline:
+        """``deadline`` for a request ``account`` received at ``received_at``: day zero is the day of receipt where
+        the account works, not where the server runs, and the holidays are its country's."""
+        return self.deadline(account.local_date(received_at), country=account.country_code())
+
     def _working_day(self, day: dt.date, country: str) -> Deadline:
         return on_working_day(day, country=country) if self.moves_to_working_day else Deadline(day=day)
 
@@ -206,6 +211,15 @@ class RequestQuerySet(models.QuerySet):
             .values("pk")[:1]
         )
         return self.annotate(duplicate_of=models.Subquery(earlier))
+
+    def open_same_ask(self, *, person: Person, type: str, since: dt.datetime) -> RequestQuerySet:
+        """The person's open requests of ``type`` received since ``since``, earliest first: what a new submission
+        of theirs is a duplicate of (their account's, as the person is)."""
+        return (
+            self.open()
+            .filter(account_id=person.account_id, person=person, type=type, received_at__gte=since)
+            .order_by("received_at", "pk")
+        )
 
     def due_within(self, today: dt.date, days: int) -> RequestQuerySet:
         """Open requests not yet overdue whose last day falls within ``days`` days of ``today`` (inclusive)."""

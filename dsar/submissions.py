@@ -181,10 +181,12 @@ def _url(path: str) -> str:
 
 
 def center_slug(account: Account) -> str:
-    center = PrivacyCenter.objects.filter(account=account).first()
-    if center is None:
-        raise ValidationError({"account": "The account has no privacy center."})
-    return center.slug
+    """The address of the account's privacy center, read once per account object (the link and the code's page of
+    one letter need it twice)."""
+    try:
+        return account.privacy_center.slug
+    except PrivacyCenter.DoesNotExist:
+        raise ValidationError({"account": "The account has no privacy center."}) from None
 
 
 def verify_url(submission: Submission, token: str) -> str:
@@ -354,6 +356,8 @@ def submission_create(
     request (``agent_request_id``), echoed back in the request's status.
     """
     center = PrivacyCenter.objects.filter(account=account).first()
+    if center is not None:
+        account.privacy_center = center  # the letters' links read it from the account
     if center is None or not center.is_open:
         # Its emails link to its pages: an account without an open privacy center takes no submission.
         raise ValidationError({"account": gettext("This privacy center does not take requests at the moment.")})
@@ -584,17 +588,9 @@ def _verify(submission: Submission, *, method: str) -> Verified:
         _require_pending(locked, field=method)
         now = timezone.now()
         person = person_for_intake(account=locked.account, email=locked.email, phone=locked.phone, name=locked.name)
-        duplicate = (
-            Request.objects.open()
-            .filter(
-                account=locked.account,
-                person=person,
-                type=locked.type,
-                received_at__gte=now - dt.timedelta(days=DUPLICATE_WINDOW_DAYS),
-            )
-            .order_by("received_at", "pk")
-            .first()
-        )
+        duplicate = Request.objects.open_same_ask(
+            person=person, type=locked.type, since=now - dt.timedelta(days=DUPLICATE_WINDOW_DAYS)
+        ).first()
         if duplicate is not None:
             request = duplicate
         else:
